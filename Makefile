@@ -1,0 +1,38 @@
+# Tessera: `make run` and `make test` set everything up on a fresh Debian machine with Swift.
+SWIFT ?= swift
+APT_PACKAGES := libgraphviz-dev graphviz libyaml-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test bench golden lint deps clean build
+
+run: deps
+	$(SWIFT) build -c release --product tessera
+	.build/release/tessera simulate -o out
+	.build/release/tessera simulate configs/array/scalesim-32x32-ws.yaml traces/small-cnn.yaml -o out
+
+build: deps
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --parallel --num-workers 2
+
+bench: deps
+	$(SWIFT) build -c release --product tessera-bench
+	.build/release/tessera-bench
+
+# Re-record the golden end-to-end reports under Tests/TesseraOutputTests/Golden (deliberately).
+golden: deps
+	TESSERA_RECORD_GOLDEN=1 $(SWIFT) test --filter GoldenReportTests
+
+lint:
+	@scripts/check-imports.sh
+	@if $(SWIFT) format --version >/dev/null 2>&1; then $(SWIFT) format lint --recursive --configuration .swift-format Sources Tests Benchmarks; else echo "swift format not available; skipped"; fi
+
+# Installs the system packages the build needs, when any is missing (apt-get update first).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(SUDO) apt-get update && $(SUDO) apt-get install -y $$missing; fi
+
+clean:
+	rm -rf .build out

@@ -1,0 +1,67 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Tessera",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tessera", targets: ["tessera"]),
+        .library(name: "TesseraOutput", targets: ["TesseraOutput"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CGraphviz",
+            pkgConfig: "libgvc",
+            providers: [.apt(["libgraphviz-dev"])]
+        ),
+        .target(name: "TesseraCore"),
+        .target(name: "TesseraSpec", dependencies: ["TesseraCore", "Yams"]),
+        .target(name: "TesseraModel", dependencies: ["TesseraCore", "TesseraSpec"]),
+        .target(name: "TesseraGraph", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel"]),
+        .target(name: "TesseraPlan", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph"]),
+        .target(
+            name: "TesseraSim",
+            dependencies: [
+                "TesseraCore", "TesseraModel", "TesseraGraph", "TesseraPlan",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "TesseraOutput",
+            dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "CGraphviz"]
+        ),
+        .executableTarget(
+            name: "tessera",
+            dependencies: [
+                "TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraOutput",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "tessera-bench",
+            dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraOutput"],
+            path: "Benchmarks/tessera-bench"
+        ),
+        .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore"]),
+        .testTarget(name: "TesseraSpecTests", dependencies: ["TesseraCore", "TesseraSpec"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "TesseraModelTests",
+            dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "TesseraGraphTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph"]),
+        .testTarget(name: "TesseraPlanTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan"]),
+        .testTarget(name: "TesseraSimTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim"]),
+        .testTarget(
+            name: "TesseraOutputTests",
+            dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraOutput"],
+            resources: [.copy("Golden")]
+        ),
+        .testTarget(name: "tesseraTests", dependencies: ["tessera"]),
+    ]
+)

@@ -1,0 +1,88 @@
+/// Physical quantities used across Tessera, each a distinct type so that a bandwidth can never be
+/// added to a size by mistake.
+///
+/// Engine time is integer picoseconds (`Picoseconds`); cycle counts are integers in the clock of
+/// the component that counts them (`Cycles`). Rates (bandwidth, frequency) are `Double` because
+/// they come from user-written decimal quantities; conversions to integer time round up, so a
+/// transfer never finishes early.
+
+/// A count of clock cycles in some component's clock.
+public typealias Cycles = UInt64
+
+/// Engine time: an integer number of picoseconds.
+public typealias Picoseconds = UInt64
+
+/// A size in bytes.
+public struct Bytes: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public var value: UInt64
+    public init(_ value: UInt64) { self.value = value }
+    public static func < (a: Bytes, b: Bytes) -> Bool { a.value < b.value }
+    public static func + (a: Bytes, b: Bytes) -> Bytes { Bytes(a.value + b.value) }
+    public static let zero = Bytes(0)
+    public var description: String { formatBytes(value) }
+}
+
+/// A data rate in bytes per second; `nil` rates mean "unlimited" where a spec allows it.
+public struct Bandwidth: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var bytesPerSecond: Double
+    public init(bytesPerSecond: Double) { self.bytesPerSecond = bytesPerSecond }
+    public var description: String { "\(formatDecimal(bytesPerSecond / 1e9)) GB/s" }
+}
+
+/// A clock frequency in hertz.
+public struct Frequency: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var hertz: Double
+    public init(hertz: Double) { self.hertz = hertz }
+    /// The clock period, in picoseconds, rounded to the nearest picosecond (at least 1).
+    public var periodPicoseconds: Picoseconds { max(1, Picoseconds((1e12 / hertz).rounded())) }
+    public var description: String { "\(formatDecimal(hertz / 1e6)) MHz" }
+}
+
+/// A span of wall time in seconds (used for latencies written in specs).
+public struct Duration: Sendable, Hashable, Codable {
+    public var seconds: Double
+    public init(seconds: Double) { self.seconds = seconds }
+    /// The span in picoseconds, rounded up.
+    public var picoseconds: Picoseconds { Picoseconds((seconds * 1e12).rounded(.up)) }
+}
+
+/// An amount of energy in joules.
+public struct Energy: Sendable, Hashable, Codable {
+    public var joules: Double
+    public init(joules: Double) { self.joules = joules }
+}
+
+/// A power in watts.
+public struct Power: Sendable, Hashable, Codable {
+    public var watts: Double
+    public init(watts: Double) { self.watts = watts }
+}
+
+/// Integer ceiling division for non-negative operands; `b` must be positive.
+@inlinable public func ceilDiv(_ a: Int, _ b: Int) -> Int { b <= 0 ? 0 : (a + b - 1) / b }
+
+/// Integer ceiling division for unsigned operands; `b` must be positive.
+@inlinable public func ceilDiv(_ a: UInt64, _ b: UInt64) -> UInt64 { b == 0 ? 0 : (a + b - 1) / b }
+
+/// Formats a byte count with a binary prefix, for people.
+public func formatBytes(_ v: UInt64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var x = Double(v)
+    var i = 0
+    while x >= 1024, i < units.count - 1 { x /= 1024; i += 1 }
+    return i == 0 ? "\(v) B" : "\(formatDecimal(x)) \(units[i])"
+}
+
+/// Formats a number with up to three decimals and no trailing zeros, the same on every platform.
+public func formatDecimal(_ x: Double, maxDecimals: Int = 3) -> String {
+    guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
+    var scale = 1.0
+    for _ in 0..<maxDecimals { scale *= 10 }
+    let r = (x * scale).rounded() / scale
+    if r == r.rounded(), abs(r) < 1e15 { return String(Int64(r)) }
+    var s = String(r)
+    if s.contains("e") { return s }
+    while s.hasSuffix("0") { s.removeLast() }
+    if s.hasSuffix(".") { s.removeLast() }
+    return s
+}

@@ -1,0 +1,27 @@
+import TesseraCore
+import TesseraSpec
+
+/// A hardware component kind: its YAML declaration and a builder from a validated spec.
+///
+/// Contract: `schema` declares every parameter once; `init(spec:)` may assume the spec passed
+/// validation against that schema (all parameters present with their declared types).
+public protocol ComponentModel: Sendable {
+    static var schema: ComponentSchema { get }
+    init(spec: ComponentSpec)
+    var name: String { get }
+}
+
+/// Every component kind Tessera knows, by YAML `kind`. Adding a kind means adding its type here.
+public enum KindTable {
+    public static let kinds: [any ComponentModel.Type] = [
+        SystolicArray.self,
+        SRAMBuffer.self,
+        DRAMChannel.self,
+    ]
+
+    /// The schemas the spec loader validates against, in table order.
+    public static var schemas: [ComponentSchema] { kinds.map { $0.schema } }
+
+    /// The loader for hardware files, wired with this table.
+    public static var hardwareLoader: HardwareLoader { HardwareLoader(schemas: schemas) }
+}

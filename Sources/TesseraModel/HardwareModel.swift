@@ -1,0 +1,43 @@
+import TesseraCore
+import TesseraSpec
+
+/// The typed component models of one hardware spec, built from the kind table.
+public struct HardwareModel: Sendable {
+    public var spec: HardwareSpec
+    public var arrays: [SystolicArray]
+    public var buffers: [SRAMBuffer]
+    /// The DRAM channel; an ideal (unlimited) one when the spec lists none.
+    public var dram: DRAMChannel
+    public var clock: Frequency { spec.clock }
+
+    public init(_ spec: HardwareSpec) {
+        self.spec = spec
+        var arrays: [SystolicArray] = []
+        var buffers: [SRAMBuffer] = []
+        var dram: DRAMChannel?
+        for c in spec.components {
+            switch c.kind {
+            case SystolicArray.schema.kind: arrays.append(SystolicArray(spec: c))
+            case SRAMBuffer.schema.kind: buffers.append(SRAMBuffer(spec: c))
+            case DRAMChannel.schema.kind: dram = dram ?? DRAMChannel(spec: c)
+            default: break
+            }
+        }
+        self.arrays = arrays
+        self.buffers = buffers
+        self.dram = dram ?? DRAMChannel(name: "dram", bandwidth: nil)
+    }
+
+    /// Bytes available to one operand in one half of its double buffer: half of its dedicated
+    /// buffer, or a sixth of a shared one (a third per operand, halved). `nil` if no buffer holds it.
+    public func halfBuffer(for role: SRAMBuffer.Role) -> UInt64? {
+        if let b = buffers.first(where: { $0.role == role }) { return b.sizeBytes / 2 }
+        if let s = buffers.first(where: { $0.role == .shared }) { return s.sizeBytes / 6 }
+        return nil
+    }
+
+    /// The buffer that holds an operand (dedicated first, else shared).
+    public func buffer(for role: SRAMBuffer.Role) -> SRAMBuffer? {
+        buffers.first { $0.role == role } ?? buffers.first { $0.role == .shared }
+    }
+}

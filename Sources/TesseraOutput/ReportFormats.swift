@@ -1,0 +1,115 @@
+import TesseraCore
+import TesseraModel
+
+extension Report {
+    /// The JSON contract: top-level `tessera`, `hardware`, `workload`, `clock_hz`, `total_cycles`,
+    /// `seconds`, `layers` and `units`, plus summary fields.
+    public func json() -> String {
+        let layerValues: [JSONValue] = layers.map { l in
+            var pairs: [(String, JSONValue)] = [
+                ("name", .string(l.name)), ("op", .string(l.op)),
+                ("compute_cycles", .uint(l.computeCycles)), ("stall_cycles", .uint(l.stallCycles)), ("total_cycles", .uint(l.totalCycles)),
+                ("macs", .uint(l.macs)), ("utilization", .double(l.utilization)), ("mapping_efficiency", .double(l.mappingEfficiency)),
+                ("compute_utilization", .double(l.computeUtilization)),
+                ("dram_read_bytes", .uint(l.dramReadBytes)), ("dram_write_bytes", .uint(l.dramWriteBytes)),
+                ("sram_read_bytes", .uint(l.sramReadBytes)), ("sram_write_bytes", .uint(l.sramWriteBytes)),
+                ("unit", l.unit.map(JSONValue.string) ?? .null), ("dataflow", l.dataflow.map(JSONValue.string) ?? .null),
+            ]
+            if let g = l.gemm {
+                pairs.append(("gemm", .object([("m", .int(Int64(g.m))), ("n", .int(Int64(g.n))), ("k", .int(Int64(g.k))), ("count", .int(Int64(g.count)))])))
+                pairs.append(("folds", .object([("row", .int(Int64(l.rowFolds))), ("col", .int(Int64(l.colFolds)))])))
+            }
+            pairs.append(("tiles", .int(Int64(l.tiles))))
+            return .object(pairs)
+        }
+        let unitValues: [JSONValue] = units.map { u in
+            .object([("name", .string(u.name)), ("kind", .string(u.kind)), ("busy_cycles", .uint(u.busyCycles)), ("utilization", .double(u.utilization))])
+        }
+        let top: JSONValue = .object([
+            ("tessera", .int(Int64(Report.schemaVersion))),
+            ("hardware", .string(hardware)),
+            ("workload", .string(workload)),
+            ("clock_hz", .double(clockHz)),
+            ("total_cycles", .uint(totalCycles)),
+            ("seconds", .double(seconds)),
+            ("macs", .uint(macs)),
+            ("utilization", .double(utilization)),
+            ("compute_cycles", .uint(computeCycles)),
+            ("stall_cycles", .uint(stallCycles)),
+            ("dram_read_bytes", .uint(dramReadBytes)),
+            ("dram_write_bytes", .uint(dramWriteBytes)),
+            ("layers", .array(layerValues)),
+            ("units", .array(unitValues)),
+            ("model_notes", .array(modelNotes.map(JSONValue.string))),
+        ])
+        return top.render() + "\n"
+    }
+
+    /// One CSV row per operation, with a header.
+    public func csv() -> String {
+        var s = "layer,op,unit,dataflow,m,n,k,count,row_folds,col_folds,compute_cycles,stall_cycles,total_cycles,macs,utilization,mapping_efficiency,compute_utilization,dram_read_bytes,dram_write_bytes,sram_read_bytes,sram_write_bytes,tiles\n"
+        for l in layers {
+            let g = l.gemm
+            let fields: [String] = [
+                csvField(l.name), l.op, l.unit ?? "", l.dataflow ?? "", g.map { "\($0.m)" } ?? "", g.map { "\($0.n)" } ?? "",
+                g.map { "\($0.k)" } ?? "", g.map { "\($0.count)" } ?? "", "\(l.rowFolds)", "\(l.colFolds)", "\(l.computeCycles)",
+                "\(l.stallCycles)", "\(l.totalCycles)", "\(l.macs)", JSONValue.number(l.utilization), JSONValue.number(l.mappingEfficiency),
+                JSONValue.number(l.computeUtilization), "\(l.dramReadBytes)", "\(l.dramWriteBytes)", "\(l.sramReadBytes)",
+                "\(l.sramWriteBytes)", "\(l.tiles)",
+            ]
+            s += fields.joined(separator: ",") + "\n"
+        }
+        return s
+    }
+
+    private func csvField(_ s: String) -> String {
+        s.contains(",") || s.contains("\"") ? "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" : s
+    }
+
+    /// A Markdown summary for people: totals, the layers that cost most, units, and the model's notes.
+    public func markdown(topLayers: Int = 10) -> String {
+        var s = "# \(workload) on \(hardware)\n\n"
+        s += "| figure | value |\n| --- | --- |\n"
+        s += "| total cycles | \(totalCycles) |\n"
+        s += "| time | \(formatDecimal(seconds * 1e3, maxDecimals: 6)) ms at \(formatDecimal(clockHz / 1e6)) MHz |\n"
+        s += "| MACs | \(macs) |\n"
+        s += "| utilization | \(pct(utilization)) |\n"
+        s += "| compute cycles | \(computeCycles) |\n"
+        s += "| stall cycles | \(stallCycles) |\n"
+        s += "| DRAM read / write | \(formatBytes(dramReadBytes)) / \(formatBytes(dramWriteBytes)) |\n\n"
+        let top = layers.enumerated().sorted { a, b in
+            a.element.totalCycles != b.element.totalCycles ? a.element.totalCycles > b.element.totalCycles : a.offset < b.offset
+        }.prefix(topLayers)
+        s += "## Layers that take longest\n\n| layer | op | total cycles | compute | stall | utilization | mapping efficiency |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n"
+        for (_, l) in top {
+            s += "| \(l.name) | \(l.op) | \(l.totalCycles) | \(l.computeCycles) | \(l.stallCycles) | \(pct(l.utilization)) | \(pct(l.mappingEfficiency)) |\n"
+        }
+        s += "\n## Units\n\n| unit | kind | busy cycles | utilization |\n| --- | --- | ---: | ---: |\n"
+        for u in units { s += "| \(u.name) | \(u.kind) | \(u.busyCycles) | \(pct(u.utilization)) |\n" }
+        s += "\n## Model\n\n" + modelNotes.map { "- \($0)\n" }.joined()
+        return s
+    }
+
+    /// A short fixed-width table for the terminal.
+    public func table(maxLayers: Int = 12) -> String {
+        var s = "\(workload) on \(hardware): \(totalCycles) cycles, \(formatDecimal(seconds * 1e3, maxDecimals: 6)) ms, utilization \(pct(utilization)), stalls \(stallCycles) cycles\n"
+        let head = ["layer", "op", "total", "compute", "stall", "util"]
+        var rows = [head]
+        let shown = layers.prefix(maxLayers)
+        for l in shown { rows.append([l.name, l.op, "\(l.totalCycles)", "\(l.computeCycles)", "\(l.stallCycles)", pct(l.utilization)]) }
+        let widths = (0..<head.count).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        for r in rows {
+            s += zip(r, widths).enumerated().map { i, p in
+                i < 2 ? p.0.padding(p.1) : String(repeating: " ", count: p.1 - p.0.count) + p.0
+            }.joined(separator: "  ") + "\n"
+        }
+        if layers.count > maxLayers { s += "… \(layers.count - maxLayers) more layers in the report\n" }
+        return s
+    }
+
+    private func pct(_ x: Double) -> String { formatDecimal(x * 100, maxDecimals: 2) + "%" }
+}
+
+extension String {
+    fileprivate func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+}

@@ -1,0 +1,171 @@
+import TesseraCore
+import TesseraGraph
+import TesseraModel
+
+/// Maps every operation of a graph onto the hardware and cuts it into double-buffered tiles.
+///
+/// Folds run in SCALE-Sim's order (column folds outer, row folds inner; groups outermost). Each
+/// fold needs an A block (ifmap), a B block (filter) and produces an output block:
+///
+/// | dataflow | A block | B block | output written |
+/// | --- | --- | --- | --- |
+/// | output-stationary | rows-used × k | k × cols-used | rows-used × cols-used, every fold |
+/// | weight-stationary | m × rows-used | rows-used × cols-used | m × cols-used, after the last row fold |
+/// | input-stationary | rows-used × cols-used | rows-used × n | cols-used × n, after the last row fold |
+///
+/// Reuse: a block equal to the previous fold's stays in the buffer; an operand that fits whole in
+/// half its buffer is loaded once, in the first tile. Partial sums of weight- and input-stationary
+/// folds are assumed to stay in the ofmap buffer (DRAM sees each output once).
+/// Tiles: consecutive folds are packed greedily while their fresh A, B and output bytes fit the
+/// halves of their buffers; a single fold too large for a half is streamed in equal pieces (its
+/// compute split evenly), so compute cycles stay exactly the closed form.
+/// Complexity: O(folds) per operation.
+public enum Mapper {
+    public static func plan(graph: DataflowGraph, hardware: HardwareModel, workload: String) throws(InputError) -> Plan {
+        let hwLocation = SourceLocation(file: hardware.spec.file, line: 1, column: 1)
+        guard let array = hardware.arrays.first else {
+            throw InputError(Diagnostic(at: hwLocation, "the hardware has no systolic array to run GEMMs on", expected: "a compute unit of kind 'systolic-array'"))
+        }
+        let needsGemm = graph.operations.contains { if case .gemm = $0.kind { return true } else { return false } }
+        var halves: [SRAMBuffer.Role: UInt64] = [:]
+        if needsGemm {
+            var bag = DiagnosticBag()
+            for role in [SRAMBuffer.Role.ifmap, .filter, .ofmap] {
+                guard let h = hardware.halfBuffer(for: role), h > 0 else {
+                    bag.error(hwLocation, "no SRAM buffer holds the \(role.rawValue) operand", expected: "an 'sram' with role '\(role.rawValue)' or 'shared'")
+                    continue
+                }
+                halves[role] = h
+            }
+            try bag.throwIfErrors()
+        }
+        let bpe = UInt64(graph.bytesPerElement)
+        var ops: [OpPlan] = []
+        var estimate: UInt64 = 0
+        let cycleSeconds = 1 / hardware.clock.hertz
+        for op in graph.operations {
+            let p: OpPlan
+            switch op.kind {
+            case .gemm(let g):
+                p = planGemm(op, g, array: array, bpe: bpe, hA: halves[.ifmap] ?? 1, hB: halves[.filter] ?? 1, hO: halves[.ofmap] ?? 1)
+            case .memory:
+                let inBytes = op.inputs.reduce(UInt64(0)) { $0 + graph.tensor($1).bytes }
+                let outBytes = op.outputs.reduce(UInt64(0)) { $0 + graph.tensor($1).bytes }
+                p = OpPlan(
+                    op: op.id, name: op.name, layer: op.layer, opName: op.op, unit: nil, dataflow: nil, gemm: nil, rowFolds: 0, colFolds: 0,
+                    cyclesPerFold: 0, computeCycles: 0, mappingEfficiency: 0, computeUtilization: 0, macs: 0,
+                    tiles: [Tile(computeCycles: 0, readA: inBytes, readB: 0, write: outBytes)], sramReadA: 0, sramReadB: 0, sramWrite: 0,
+                    dependencies: op.dependencies)
+            }
+            for t in p.tiles {
+                let transferCycles: UInt64
+                if let bw = hardware.dram.bandwidth {
+                    transferCycles = UInt64((Double(t.dramRead + t.write) / bw.bytesPerSecond / cycleSeconds).rounded(.up))
+                } else {
+                    transferCycles = 0
+                }
+                estimate += max(t.computeCycles, transferCycles)
+            }
+            ops.append(p)
+        }
+        return Plan(hardware: hardware, workload: workload, layers: graph.layers, ops: ops, estimatedCycles: estimate)
+    }
+
+    static func planGemm(_ op: Operation, _ g: GemmShape, array: SystolicArray, bpe: UInt64, hA: UInt64, hB: UInt64, hO: UInt64) -> OpPlan {
+        let (sr, sc, _) = array.extents(g)
+        let (rf, cf) = array.folds(g)
+        let perFold = UInt64(array.cyclesPerFold(t: array.extents(g).t))
+        let R = array.rows, C = array.cols
+        let m = UInt64(g.m), n = UInt64(g.n), k = UInt64(g.k), count = UInt64(g.count)
+        let wholeA = count * m * k * bpe, wholeB = count * k * n * bpe
+        let aOnce = wholeA <= hA, bOnce = wholeB <= hB
+
+        var tiles: [Tile] = []
+        var cur = Tile(computeCycles: 0, readA: 0, readB: 0, write: 0)
+        var curHasFolds = false
+        var lastA = -1, lastB = -1
+        func flush() {
+            if curHasFolds { tiles.append(cur) }
+            cur = Tile(computeCycles: 0, readA: 0, readB: 0, write: 0)
+            curHasFolds = false
+        }
+        var first = true
+        for rep in 0..<g.count {
+            for fc in 0..<cf {
+                for fr in 0..<rf {
+                    let rowsUsed = UInt64(min(R, sr - fr * R)), colsUsed = UInt64(min(C, sc - fc * C))
+                    let aID: Int, bID: Int
+                    var aBytes: UInt64, bBytes: UInt64, outBytes: UInt64
+                    switch array.dataflow {
+                    case .outputStationary:
+                        aID = rep * rf + fr
+                        bID = rep * cf + fc
+                        aBytes = rowsUsed * k
+                        bBytes = k * colsUsed
+                        outBytes = rowsUsed * colsUsed
+                    case .weightStationary:
+                        aID = rep * rf + fr
+                        bID = (rep * cf + fc) * rf + fr
+                        aBytes = m * rowsUsed
+                        bBytes = rowsUsed * colsUsed
+                        outBytes = fr == rf - 1 ? m * colsUsed : 0
+                    case .inputStationary:
+                        aID = (rep * cf + fc) * rf + fr
+                        bID = rep * rf + fr
+                        aBytes = rowsUsed * colsUsed
+                        bBytes = rowsUsed * n
+                        outBytes = fr == rf - 1 ? colsUsed * n : 0
+                    }
+                    aBytes *= bpe
+                    bBytes *= bpe
+                    outBytes *= bpe
+                    if aOnce { aBytes = first ? wholeA : 0 } else if aID == lastA { aBytes = 0 }
+                    if bOnce { bBytes = first ? wholeB : 0 } else if bID == lastB { bBytes = 0 }
+                    lastA = aID
+                    lastB = bID
+                    first = false
+
+                    if curHasFolds, cur.readA + aBytes > hA || cur.readB + bBytes > hB || cur.write + outBytes > hO { flush() }
+                    let pieces = max(ceilDiv(aBytes, hA), ceilDiv(bBytes, hB), ceilDiv(outBytes, hO), 1)
+                    if pieces > 1 {
+                        flush()
+                        for i in 0..<pieces {
+                            tiles.append(
+                                Tile(
+                                    computeCycles: share(perFold, i, pieces), readA: share(aBytes, i, pieces), readB: share(bBytes, i, pieces),
+                                    write: share(outBytes, i, pieces)))
+                        }
+                    } else {
+                        cur.computeCycles += perFold
+                        cur.readA += aBytes
+                        cur.readB += bBytes
+                        cur.write += outBytes
+                        curHasFolds = true
+                    }
+                }
+            }
+        }
+        flush()
+        // The closed form counts to the index of the last cycle (count · folds · L − 1).
+        if let last = tiles.indices.last, tiles[last].computeCycles > 0 { tiles[last].computeCycles -= 1 }
+
+        // Operand elements the array reads per GEMM (every fold reads its blocks) and outputs
+        // (partial sums for weight/input-stationary) it writes.
+        let (readA, readB, sramWrite): (UInt64, UInt64, UInt64)
+        switch array.dataflow {
+        case .outputStationary: (readA, readB, sramWrite) = (UInt64(cf) * m * k, UInt64(rf) * k * n, m * n)
+        case .weightStationary: (readA, readB, sramWrite) = (UInt64(cf) * m * k, k * n, UInt64(rf) * m * n)
+        case .inputStationary: (readA, readB, sramWrite) = (m * k, UInt64(cf) * k * n, UInt64(rf) * m * n)
+        }
+        return OpPlan(
+            op: op.id, name: op.name, layer: op.layer, opName: op.op, unit: array.name, dataflow: array.dataflow, gemm: g,
+            rowFolds: rf, colFolds: cf, cyclesPerFold: Int(perFold), computeCycles: UInt64(array.computeCycles(g)),
+            mappingEfficiency: array.mappingEfficiency(g), computeUtilization: array.computeUtilization(g), macs: op.macs, tiles: tiles,
+            sramReadA: readA * count * bpe, sramReadB: readB * count * bpe, sramWrite: sramWrite * count * bpe, dependencies: op.dependencies)
+    }
+
+    /// The i-th of `parts` near-equal integer shares of `total` (the first ones get the remainder).
+    static func share(_ total: UInt64, _ i: UInt64, _ parts: UInt64) -> UInt64 {
+        total / parts + (i < total % parts ? 1 : 0)
+    }
+}

@@ -1,0 +1,60 @@
+import TesseraCore
+import TesseraGraph
+import TesseraModel
+
+/// One step of an operation's execution: operands loaded into one half of the double buffers,
+/// then computed on, then outputs written back.
+public struct Tile: Sendable, Hashable {
+    /// Array cycles this tile computes for (0 for memory-only work).
+    public var computeCycles: UInt64
+    /// Bytes read from DRAM into the buffers before the tile may start: operand A (ifmap) and B (filter).
+    public var readA: UInt64
+    public var readB: UInt64
+    /// Bytes written back to DRAM after the tile.
+    public var write: UInt64
+    public var dramRead: UInt64 { readA + readB }
+}
+
+/// How one operation is mapped and tiled.
+public struct OpPlan: Sendable, Hashable {
+    public var op: OpID
+    public var name: String
+    public var layer: Int
+    public var opName: String
+    /// The array it runs on; `nil` for memory-only work.
+    public var unit: String?
+    public var dataflow: Dataflow?
+    public var gemm: GemmShape?
+    public var rowFolds: Int
+    public var colFolds: Int
+    public var cyclesPerFold: Int
+    /// Closed-form compute cycles (the sum of the tiles' compute cycles).
+    public var computeCycles: UInt64
+    public var mappingEfficiency: Double
+    public var computeUtilization: Double
+    public var macs: UInt64
+    public var tiles: [Tile]
+    /// Bytes the array reads from the ifmap (A) and filter (B) buffers, and writes to the ofmap buffer.
+    public var sramReadA: UInt64
+    public var sramReadB: UInt64
+    public var sramWrite: UInt64
+    public var sramRead: UInt64 { sramReadA + sramReadB }
+    public var dramReadA: UInt64 { tiles.reduce(0) { $0 + $1.readA } }
+    public var dramReadB: UInt64 { tiles.reduce(0) { $0 + $1.readB } }
+    public var dramRead: UInt64 { tiles.reduce(0) { $0 + $1.dramRead } }
+    public var dramWrite: UInt64 { tiles.reduce(0) { $0 + $1.write } }
+    /// Operations that must complete first.
+    public var dependencies: [OpID]
+}
+
+/// The mapped, tiled and statically ordered workload, ready for the simulator.
+public struct Plan: Sendable {
+    public var hardware: HardwareModel
+    public var workload: String
+    public var layers: [String]
+    /// Operations in their static execution order (the offline schedule).
+    public var ops: [OpPlan]
+    /// The schedule's estimate of total cycles with no memory contention (sum of each tile's
+    /// max(compute, transfer) time): a lower-bound sanity figure, not a result.
+    public var estimatedCycles: UInt64
+}

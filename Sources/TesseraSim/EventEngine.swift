@@ -1,0 +1,62 @@
+import HeapModule
+import TesseraCore
+
+/// Why a simulation could not finish.
+public enum SimError: Error, Sendable, CustomStringConvertible {
+    /// The event queue ran dry while work was still outstanding.
+    case deadlock(time: Picoseconds, pending: String)
+    /// An event was scheduled before the current time.
+    case timeWentBackwards(now: Picoseconds, requested: Picoseconds)
+
+    public var description: String {
+        switch self {
+        case .deadlock(let t, let p): "simulation deadlock at \(t) ps: \(p)"
+        case .timeWentBackwards(let now, let req): "internal error: event scheduled at \(req) ps, before now (\(now) ps)"
+        }
+    }
+}
+
+/// A discrete-event engine over integer picoseconds.
+///
+/// Events are ordered by (time, priority, insertion sequence), so runs are deterministic. Idle time
+/// is skipped: the clock jumps from one event to the next. Surface: `now`, `schedule(at:)`, `next()`.
+/// Complexity: O(log n) per event.
+public struct EventEngine<Payload: Sendable>: Sendable {
+    struct Entry: Comparable, Sendable {
+        var time: Picoseconds
+        var priority: Int
+        var sequence: UInt64
+        var payload: Payload
+        static func < (a: Entry, b: Entry) -> Bool {
+            (a.time, a.priority, a.sequence) < (b.time, b.priority, b.sequence)
+        }
+        static func == (a: Entry, b: Entry) -> Bool {
+            (a.time, a.priority, a.sequence) == (b.time, b.priority, b.sequence)
+        }
+    }
+
+    private var heap = Heap<Entry>()
+    private var sequence: UInt64 = 0
+    public private(set) var now: Picoseconds = 0
+    /// Events delivered so far.
+    public private(set) var eventCount: UInt64 = 0
+
+    public init() {}
+
+    public var isEmpty: Bool { heap.isEmpty }
+
+    /// Schedules `payload` at absolute time `time` (never before `now`).
+    public mutating func schedule(at time: Picoseconds, priority: Int = 0, _ payload: Payload) throws(SimError) {
+        guard time >= now else { throw .timeWentBackwards(now: now, requested: time) }
+        heap.insert(Entry(time: time, priority: priority, sequence: sequence, payload: payload))
+        sequence &+= 1
+    }
+
+    /// Removes the earliest event, advances `now` to its time and returns it.
+    public mutating func next() -> (time: Picoseconds, payload: Payload)? {
+        guard let e = heap.popMin() else { return nil }
+        now = e.time
+        eventCount += 1
+        return (e.time, e.payload)
+    }
+}

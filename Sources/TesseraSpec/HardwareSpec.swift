@@ -1,0 +1,151 @@
+import TesseraCore
+
+/// A validated hardware description: a named accelerator of one `kind` with its components.
+public struct HardwareSpec: Sendable, Hashable {
+    public var name: String
+    public var kind: String
+    public var clock: Frequency
+    public var compute: [ComponentSpec]
+    public var memory: [ComponentSpec]
+    public var file: String
+
+    public init(name: String, kind: String, clock: Frequency, compute: [ComponentSpec], memory: [ComponentSpec], file: String) {
+        self.name = name
+        self.kind = kind
+        self.clock = clock
+        self.compute = compute
+        self.memory = memory
+        self.file = file
+    }
+
+    public var components: [ComponentSpec] { compute + memory }
+}
+
+/// Reads a spec file and resolves its `extends:` chain, without validating it against a schema.
+public enum SpecFile {
+    public static func load(path: String) throws(InputError) -> SpecNode {
+        try Extends.resolve(try YAMLReader.load(path: path), file: path)
+    }
+    /// True when the file describes hardware (it has a top-level `kind`), false for a workload.
+    public static func isHardware(_ node: SpecNode) -> Bool { node["kind"] != nil }
+}
+
+/// Hardware kinds this version accepts, with what each means.
+public enum HardwareKind {
+    public static let supported: [String: String] = [
+        "array": "a dense accelerator: systolic arrays, SRAM buffers and DRAM",
+    ]
+    /// Kinds named by the design that a later version will accept.
+    public static let planned = ["sparse-training-array", "gpu-cluster", "edge-soc"]
+}
+
+/// Parses, validates and builds a `HardwareSpec` from YAML. The component kinds it accepts are
+/// given by the caller (TesseraModel's kind table), so each kind is declared in one place.
+public struct HardwareLoader: Sendable {
+    public var schemas: [ComponentSchema]
+
+    public init(schemas: [ComponentSchema]) { self.schemas = schemas }
+
+    public func load(path: String) throws(InputError) -> HardwareSpec {
+        let raw = try YAMLReader.load(path: path)
+        let node = try Extends.resolve(raw, file: path)
+        return try build(node, file: path)
+    }
+
+    public func parse(_ text: String, file: String) throws(InputError) -> HardwareSpec {
+        let raw = try YAMLReader.parse(text, file: file)
+        let node = try Extends.resolve(raw, file: file)
+        return try build(node, file: file)
+    }
+
+    func build(_ node: SpecNode, file: String) throws(InputError) -> HardwareSpec {
+        var bag = DiagnosticBag()
+        guard var r = MappingReader(node, what: "a hardware file", bag: &bag) else { throw InputError(bag.diagnostics) }
+        Header.check(&r, bag: &bag)
+        _ = r.optional("description")
+        let name = r.required("name", expected: "a name", bag: &bag).flatMap { Scalar.string($0, what: "'name'", bag: &bag) }
+        var kind = "array"
+        if let k = r.required("kind", expected: "'array'", bag: &bag) {
+            let s = k.scalar ?? ""
+            if HardwareKind.supported[s] != nil {
+                kind = s
+            } else if HardwareKind.planned.contains(s) {
+                bag.error(k.location, "hardware kind '\(s)' is not supported by this version", expected: "'array'", found: "'\(s)'")
+            } else {
+                bag.error(
+                    k.location, "unknown hardware kind", expected: "'array'", found: k.kindDescription,
+                    hint: closestMatch(to: s, in: Array(HardwareKind.supported.keys) + HardwareKind.planned).map { "did you mean '\($0)'?" })
+            }
+        }
+        var clock = Frequency(hertz: 1e9)
+        if let c = r.required("clock", expected: Dimension.frequency.example, bag: &bag),
+            case .number(let hz)? = Scalar.quantity(c, .frequency, what: "'clock'", bag: &bag)
+        {
+            clock = Frequency(hertz: hz)
+        }
+        let compute = components(r.required("compute", expected: "a list of compute units", bag: &bag), role: .compute, bag: &bag)
+        let memory = components(r.optional("memory"), role: .memory, bag: &bag)
+        r.finish(bag: &bag)
+
+        var names: [String: SourceLocation] = [:]
+        for c in compute + memory {
+            if let first = names[c.name] {
+                bag.error(c.location, "duplicate component name '\(c.name)'", expected: "unique names", hint: "first used at \(first)")
+            }
+            names[c.name] = c.location
+        }
+        if !compute.isEmpty, !compute.contains(where: { $0.kind == "systolic-array" }), kind == "array" {
+            bag.error(node.location, "an 'array' hardware needs a 'systolic-array' compute unit", expected: "a compute entry with kind: systolic-array")
+        }
+        try bag.throwIfErrors()
+        return HardwareSpec(name: name ?? "", kind: kind, clock: clock, compute: compute, memory: memory, file: file)
+    }
+
+    private func components(_ node: SpecNode?, role: ComponentRole, bag: inout DiagnosticBag) -> [ComponentSpec] {
+        guard let node else { return [] }
+        guard let items = node.items else {
+            bag.error(node.location, "'\(role.rawValue)' must be a list of components", expected: "a list of '{name: …, kind: …}' entries", found: node.kindDescription)
+            return []
+        }
+        if items.isEmpty, role == .compute {
+            bag.error(node.location, "'compute' is empty", expected: "at least one compute unit")
+        }
+        return items.compactMap { component($0, role: role, bag: &bag) }
+    }
+
+    private func component(_ node: SpecNode, role: ComponentRole, bag: inout DiagnosticBag) -> ComponentSpec? {
+        guard var r = MappingReader(node, what: "a \(role.rawValue) component", bag: &bag) else { return nil }
+        let name = r.required("name", expected: "a name", bag: &bag).flatMap { Scalar.string($0, what: "'name'", bag: &bag) }
+        guard let kindNode = r.required("kind", expected: "a component kind", bag: &bag) else {
+            r.finish(allowed: (node.entries ?? []).map(\.key), bag: &bag)
+            return nil
+        }
+        let kinds = schemas.filter { $0.role == role }
+        guard let kindName = kindNode.scalar, let schema = kinds.first(where: { $0.kind == kindName }) else {
+            let s = kindNode.scalar ?? ""
+            let other = schemas.first { $0.kind == s }
+            bag.error(
+                kindNode.location,
+                other != nil ? "'\(s)' is a \(other?.role.rawValue ?? "") kind and cannot be listed under '\(role.rawValue)'" : "unknown \(role.rawValue) kind",
+                expected: "one of " + kinds.map { "'\($0.kind)'" }.joined(separator: ", "), found: kindNode.kindDescription,
+                hint: closestMatch(to: s, in: kinds.map(\.kind)).map { "did you mean '\($0)'?" })
+            return nil
+        }
+        let what = "\(schema.kind) '\(name ?? "?")'"
+        var params: [String: ParamValue] = [:]
+        var ok = true
+        for decl in schema.parameters {
+            if let v = r.optional(decl.name) {
+                if let value = Scalar.param(v, decl, what: what, bag: &bag) { params[decl.name] = value } else { ok = false }
+            } else if let d = decl.defaultValue {
+                params[decl.name] = d
+            } else {
+                bag.error(node.location, "\(what) is missing the key '\(decl.name)'", expected: "'\(decl.name)': \(decl.type.summary)")
+                ok = false
+            }
+        }
+        r.finish(bag: &bag)
+        guard ok, let name else { return nil }
+        return ComponentSpec(name: name, kind: schema.kind, role: role, params: params, location: node.location)
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import TesseraCore
+
+/// Reads the keys of one YAML mapping, recording every problem in a shared bag and remembering
+/// which keys were used so that the rest can be reported as unknown (with a "did you mean").
+struct MappingReader {
+    let node: SpecNode
+    let what: String
+    private(set) var used: Set<String> = []
+
+    /// `nil` (with a diagnostic) when `node` is not a mapping.
+    init?(_ node: SpecNode, what: String, bag: inout DiagnosticBag) {
+        guard node.entries != nil else {
+            bag.error(node.location, "\(what) must be a mapping", expected: "'key: value' lines", found: node.kindDescription)
+            return nil
+        }
+        self.node = node
+        self.what = what
+    }
+
+    var location: SourceLocation { node.location }
+
+    /// The value under `key`; records it as used.
+    mutating func optional(_ key: String) -> SpecNode? {
+        used.insert(key)
+        return node[key]
+    }
+
+    /// The value under `key`, or a "missing key" diagnostic.
+    mutating func required(_ key: String, expected: String, bag: inout DiagnosticBag) -> SpecNode? {
+        used.insert(key)
+        if let v = node[key] { return v }
+        bag.error(node.location, "\(what) is missing the key '\(key)'", expected: "'\(key)': \(expected)")
+        return nil
+    }
+
+    /// Reports every key that was not read, with the closest known key as a hint.
+    func finish(allowed extra: [String] = [], bag: inout DiagnosticBag) {
+        let known = Array(used) + extra
+        for e in node.entries ?? [] where !used.contains(e.key) && !extra.contains(e.key) {
+            let hint = closestMatch(to: e.key, in: known.sorted()).map { "did you mean '\($0)'?" }
+            bag.error(
+                e.keyLocation, "unknown key '\(e.key)' in \(what)",
+                expected: "one of " + known.sorted().map { "'\($0)'" }.joined(separator: ", "), hint: hint)
+        }
+    }
+}
+
+/// Scalar decoding with located diagnostics.
+enum Scalar {
+    static func int(_ n: SpecNode, min: Int, what: String, bag: inout DiagnosticBag) -> Int? {
+        guard case .scalar(let s, let quoted) = n.value, !quoted, let v = Int(s.replacingOccurrences(of: "_", with: "")) else {
+            bag.error(n.location, "\(what) must be an integer", expected: min > 0 ? "an integer ≥ \(min)" : "an integer", found: n.kindDescription)
+            return nil
+        }
+        guard v >= min else {
+            bag.error(n.location, "\(what) is out of range", expected: "an integer ≥ \(min)", found: "\(v)")
+            return nil
+        }
+        return v
+    }
+
+    static func string(_ n: SpecNode, what: String, bag: inout DiagnosticBag) -> String? {
+        guard case .scalar(let s, _) = n.value, !s.isEmpty else {
+            bag.error(n.location, "\(what) must be a name", expected: "a string", found: n.kindDescription)
+            return nil
+        }
+        return s
+    }
+
+    static func quantity(_ n: SpecNode, _ d: Dimension, what: String, allowUnlimited: Bool = false, allowZero: Bool = false, bag: inout DiagnosticBag) -> ParamValue? {
+        guard case .scalar(let s, _) = n.value else {
+            bag.error(n.location, "\(what) must be a quantity", expected: d.example, found: n.kindDescription)
+            return nil
+        }
+        if allowUnlimited, s == "unlimited" { return .unlimited }
+        let expected = allowUnlimited ? "\(d.example), or 'unlimited'" : d.example
+        switch QuantityParser.parse(s, as: d) {
+        case .success(let v):
+            guard v > 0 || (allowZero && v == 0) else {
+                bag.error(n.location, "\(what) must be positive", expected: expected, found: "'\(s)'")
+                return nil
+            }
+            return .number(v)
+        case .failure(.missingUnit):
+            bag.error(n.location, "\(what) has no unit", expected: expected, found: "'\(s)'")
+        case .failure(.notANumber):
+            bag.error(n.location, "\(what) is not a quantity", expected: expected, found: "'\(s)'")
+        case .failure(.unknownUnit(let u, let other)):
+            if let other {
+                bag.error(n.location, "\(what) has a unit of the wrong dimension: '\(u)' is a \(other.rawValue) unit", expected: expected, found: "'\(s)'")
+            } else {
+                bag.error(n.location, "\(what) has an unknown unit '\(u)'", expected: expected, found: "'\(s)'")
+            }
+        }
+        return nil
+    }
+
+    /// Decodes one parameter of a component per its declared type.
+    static func param(_ n: SpecNode, _ decl: ParameterDecl, what: String, bag: inout DiagnosticBag) -> ParamValue? {
+        let label = "\(what) '\(decl.name)'"
+        switch decl.type {
+        case .int(let min):
+            return int(n, min: min, what: label, bag: &bag).map(ParamValue.int)
+        case .number(let min):
+            guard case .scalar(let s, false) = n.value, let v = Double(s), v.isFinite else {
+                bag.error(n.location, "\(label) must be a number", expected: "a number ≥ \(formatDecimal(min))", found: n.kindDescription)
+                return nil
+            }
+            guard v >= min else {
+                bag.error(n.location, "\(label) is out of range", expected: "a number ≥ \(formatDecimal(min))", found: s)
+                return nil
+            }
+            return .number(v)
+        case .quantity(let d):
+            return quantity(n, d, what: label, bag: &bag)
+        case .quantityOrZero(let d):
+            return quantity(n, d, what: label, allowZero: true, bag: &bag)
+        case .quantityOrUnlimited(let d):
+            return quantity(n, d, what: label, allowUnlimited: true, bag: &bag)
+        case .choice(let words, let aliases):
+            guard case .scalar(let s, _) = n.value else {
+                bag.error(n.location, "\(label) must be a word", expected: decl.type.summary, found: n.kindDescription)
+                return nil
+            }
+            if words.contains(s) { return .string(s) }
+            if let canonical = aliases[s] { return .string(canonical) }
+            bag.error(
+                n.location, "\(label) has an unknown value '\(s)'", expected: decl.type.summary, found: "'\(s)'",
+                hint: closestMatch(to: s, in: words + aliases.keys.sorted()).map { "did you mean '\($0)'?" })
+            return nil
+        case .choiceList(let words):
+            guard let items = n.items else {
+                bag.error(n.location, "\(label) must be a list", expected: decl.type.summary, found: n.kindDescription)
+                return nil
+            }
+            var out: [String] = []
+            for item in items {
+                guard let s = item.scalar, words.contains(s) else {
+                    bag.error(item.location, "\(label) has an unknown entry", expected: "one of " + words.map { "'\($0)'" }.joined(separator: ", "), found: item.kindDescription)
+                    continue
+                }
+                out.append(s)
+            }
+            return .strings(out)
+        case .bool:
+            switch n.scalar {
+            case "true": return .bool(true)
+            case "false": return .bool(false)
+            default:
+                bag.error(n.location, "\(label) must be true or false", expected: "true or false", found: n.kindDescription)
+                return nil
+            }
+        }
+    }
+}

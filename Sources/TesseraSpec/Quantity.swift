@@ -1,0 +1,84 @@
+import Foundation
+import TesseraCore
+
+/// The physical dimension of a quantity written in a spec, with the units it accepts.
+public enum Dimension: String, Sendable, Hashable, CaseIterable {
+    case size, bandwidth, frequency, time, energy, power, bytesPerCycle
+
+    /// Units accepted for this dimension and their factor to the base unit (bytes, bytes/s, Hz,
+    /// seconds, joules, watts, bytes/cycle). Decimal prefixes are powers of 1000, binary ones
+    /// (`KiB`, `MiB`) powers of 1024; `B` is bytes and `b` is bits.
+    public var units: [(String, Double)] {
+        switch self {
+        case .size:
+            [("B", 1), ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12),
+             ("KiB", 1024), ("MiB", 1_048_576), ("GiB", 1_073_741_824), ("TiB", 1_099_511_627_776),
+             ("b", 0.125), ("Kb", 125), ("Mb", 125e3), ("Gb", 125e6)]
+        case .bandwidth:
+            [("B/s", 1), ("KB/s", 1e3), ("MB/s", 1e6), ("GB/s", 1e9), ("TB/s", 1e12),
+             ("KiB/s", 1024), ("MiB/s", 1_048_576), ("GiB/s", 1_073_741_824),
+             ("b/s", 0.125), ("Kb/s", 125), ("Mb/s", 125e3), ("Gb/s", 125e6), ("Tb/s", 125e9)]
+        case .frequency:
+            [("Hz", 1), ("kHz", 1e3), ("KHz", 1e3), ("MHz", 1e6), ("GHz", 1e9)]
+        case .time:
+            [("s", 1), ("ms", 1e-3), ("us", 1e-6), ("µs", 1e-6), ("ns", 1e-9), ("ps", 1e-12)]
+        case .energy:
+            [("J", 1), ("mJ", 1e-3), ("uJ", 1e-6), ("nJ", 1e-9), ("pJ", 1e-12), ("fJ", 1e-15)]
+        case .power:
+            [("W", 1), ("mW", 1e-3), ("uW", 1e-6), ("kW", 1e3)]
+        case .bytesPerCycle:
+            [("B/cycle", 1), ("b/cycle", 0.125), ("KiB/cycle", 1024)]
+        }
+    }
+
+    /// An example for error messages.
+    public var example: String {
+        switch self {
+        case .size: "a size such as '512 KiB'"
+        case .bandwidth: "a bandwidth such as '19.2 GB/s'"
+        case .frequency: "a frequency such as '200 MHz'"
+        case .time: "a time such as '100 ns'"
+        case .energy: "an energy such as '0.9 pJ'"
+        case .power: "a power such as '4.5 W'"
+        case .bytesPerCycle: "a rate such as '64 B/cycle'"
+        }
+    }
+}
+
+/// Parses `"<number> <unit>"` into the dimension's base unit.
+public enum QuantityParser {
+    public enum Failure: Error, Equatable {
+        case notANumber
+        case unknownUnit(String, otherDimension: Dimension?)
+        case missingUnit
+    }
+
+    public static func parse(_ text: String, as dimension: Dimension) -> Result<Double, Failure> {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        var numberEnd = t.startIndex
+        for i in t.indices {
+            let c = t[i]
+            if c.isNumber || c == "." || c == "e" || c == "E" || c == "_"
+                || ((c == "-" || c == "+") && (i == t.startIndex || "eE".contains(t[t.index(before: i)])))
+            {
+                // A trailing 'e'/'E' may be the start of a unit such as 'EB'; handled by Double parse below.
+                numberEnd = t.index(after: i)
+            } else {
+                break
+            }
+        }
+        var numberText = String(t[..<numberEnd]).replacingOccurrences(of: "_", with: "")
+        var unit = String(t[numberEnd...]).trimmingCharacters(in: .whitespaces)
+        // Give back a trailing exponent marker that had no digits after it.
+        while let last = numberText.last, last == "e" || last == "E" {
+            numberText.removeLast()
+            unit = String(last) + unit
+        }
+        guard let number = Double(numberText), number.isFinite else { return .failure(.notANumber) }
+        if unit.isEmpty { return .failure(.missingUnit) }
+        if let factor = dimension.units.first(where: { $0.0 == unit })?.1 { return .success(number * factor) }
+        let other = Dimension.allCases.first { d in d != dimension && d.units.contains { $0.0 == unit } }
+        return .failure(.unknownUnit(unit, otherDimension: other))
+    }
+}
+

@@ -1,0 +1,113 @@
+import TesseraCore
+
+/// Numeric precision of a workload's operands.
+public enum Precision: String, Sendable, Hashable, CaseIterable {
+    case int8, fp16, bf16, fp32
+    /// Bytes per element.
+    public var bytes: Int {
+        switch self {
+        case .int8: 1
+        case .fp16, .bf16: 2
+        case .fp32: 4
+        }
+    }
+}
+
+/// What the workload runs: inference (forward only) or training (a later version).
+public enum Phase: String, Sendable, Hashable { case inference }
+
+/// A validated workload: a batch of samples through a list of layers.
+public struct WorkloadSpec: Sendable, Hashable {
+    public var name: String
+    public var batch: Int
+    public var phase: Phase
+    public var precision: Precision
+    /// The zoo model it came from, if any.
+    public var model: String?
+    public var layers: [LayerSpec]
+    public var file: String
+
+    public init(name: String, batch: Int, phase: Phase, precision: Precision, model: String?, layers: [LayerSpec], file: String) {
+        self.name = name
+        self.batch = batch
+        self.phase = phase
+        self.precision = precision
+        self.model = model
+        self.layers = layers
+        self.file = file
+    }
+}
+
+/// Parses, validates and builds a `WorkloadSpec` from a trace file.
+public enum WorkloadLoader {
+    public static func load(path: String) throws(InputError) -> WorkloadSpec {
+        let raw = try YAMLReader.load(path: path)
+        return try build(try Extends.resolve(raw, file: path), file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(InputError) -> WorkloadSpec {
+        let raw = try YAMLReader.parse(text, file: file)
+        return try build(try Extends.resolve(raw, file: file), file: file)
+    }
+
+    static func build(_ node: SpecNode, file: String) throws(InputError) -> WorkloadSpec {
+        var bag = DiagnosticBag()
+        guard var r = MappingReader(node, what: "a workload file", bag: &bag) else { throw InputError(bag.diagnostics) }
+        Header.check(&r, bag: &bag)
+        _ = r.optional("description")
+        let name = r.required("name", expected: "a name", bag: &bag).flatMap { Scalar.string($0, what: "'name'", bag: &bag) }
+        let batch = r.optional("batch").flatMap { Scalar.int($0, min: 1, what: "'batch'", bag: &bag) } ?? 1
+        var phase = Phase.inference
+        if let p = r.optional("phase") {
+            switch p.scalar {
+            case "inference": phase = .inference
+            case "training":
+                bag.error(p.location, "phase 'training' is not supported by this version", expected: "'inference'", found: "'training'")
+            default:
+                bag.error(p.location, "unknown phase", expected: "'inference'", found: p.kindDescription)
+            }
+        }
+        var precision = Precision.int8
+        if let p = r.optional("precision") {
+            if let v = p.scalar.flatMap(Precision.init(rawValue:)) {
+                precision = v
+            } else {
+                bag.error(
+                    p.location, "unknown precision", expected: "one of " + Precision.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", "),
+                    found: p.kindDescription, hint: closestMatch(to: p.scalar ?? "", in: Precision.allCases.map(\.rawValue)).map { "did you mean '\($0)'?" })
+            }
+        }
+        let modelNode = r.optional("model")
+        let sequenceNode = r.optional("sequence")
+        let layersNode = r.optional("layers")
+        r.finish(bag: &bag)
+
+        var layers: [LayerSpec] = []
+        var model: String?
+        switch (modelNode, layersNode) {
+        case (nil, nil):
+            bag.error(node.location, "the workload names no layers", expected: "'model: <zoo name>' or 'layers: [...]'")
+        case (.some(let m), .some(let l)):
+            bag.error(l.location, "'model' and 'layers' cannot both be given", expected: "one of them", hint: "'model' is at \(m.location)")
+        case (.some(let m), nil):
+            let sequence = sequenceNode.flatMap { Scalar.int($0, min: 1, what: "'sequence'", bag: &bag) }
+            if let s = Scalar.string(m, what: "'model'", bag: &bag) {
+                if let zoo = ModelZoo.layers(model: s, sequence: sequence) {
+                    layers = zoo
+                    model = s
+                } else {
+                    bag.error(
+                        m.location, "unknown model '\(s)'", expected: "one of " + ModelZoo.names.map { "'\($0)'" }.joined(separator: ", "),
+                        found: "'\(s)'", hint: closestMatch(to: s, in: ModelZoo.names).map { "did you mean '\($0)'?" })
+                }
+            }
+        case (nil, .some(let l)):
+            if let s = sequenceNode {
+                bag.error(s.location, "'sequence' applies only to a zoo 'model'", expected: "no 'sequence' with 'layers'")
+            }
+            layers = LayerReader.layers(l, bag: &bag)
+        }
+        try bag.throwIfErrors()
+        return WorkloadSpec(name: name ?? "", batch: batch, phase: phase, precision: precision, model: model, layers: layers, file: file)
+    }
+}

@@ -1,0 +1,173 @@
+import ArgumentParser
+import Foundation
+import TesseraCore
+import TesseraModel
+import TesseraOutput
+import TesseraSim
+import TesseraSpec
+
+/// Exit statuses: 0 ok, 1 a comparison or regression failed, 2 bad input or usage, 70 internal error.
+enum ExitStatus {
+    static let badInput: Int32 = 2
+    static let internalError: Int32 = 70
+}
+
+@main
+struct Tessera: ParsableCommand {
+    static let version = "0.1.0"
+    static let configuration = CommandConfiguration(
+        commandName: "tessera",
+        abstract: "Cycle-level simulation of hardware accelerators described in YAML.",
+        discussion: """
+            Examples:
+              tessera simulate                                   # the bundled default
+              tessera simulate configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o out
+              tessera validate configs/array/*.yaml traces/*.yaml
+              tessera kinds
+            """,
+        version: version,
+        subcommands: [Simulate.self, Validate.self, Kinds.self]
+    )
+}
+
+/// Prints every diagnostic on standard error and exits with status 2.
+func fail(_ error: InputError) -> ExitCode {
+    FileHandle.standardError.write(Data((error.description + "\n").utf8))
+    return ExitCode(ExitStatus.badInput)
+}
+
+func failInternal(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data(("internal error: " + message + "\n").utf8))
+    return ExitCode(ExitStatus.internalError)
+}
+
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case json, csv, md, all
+}
+
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Simulate a workload on a hardware description and write reports.",
+        discussion: """
+            With no files, simulates the bundled default (\(Defaults.hardwarePath) with \(Defaults.workloadPath)).
+            Reports are named WORKLOAD--HARDWARE.{json,csv,md}; an existing file that is not a Tessera
+            report is never overwritten unless --force is given.
+
+            Examples:
+              tessera simulate
+              tessera simulate configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o out --format json
+            """)
+
+    @Argument(help: "Hardware YAML file.") var hardware: String?
+    @Argument(help: "Workload YAML file.") var workload: String?
+    @Option(name: .shortAndLong, help: "Directory to write reports into.") var output: String = "out"
+    @Option(help: "Report formats to write: json, csv, md or all.") var format: ReportFormat = .all
+    @Flag(help: "Overwrite existing files even if they are not Tessera reports.") var force = false
+    @Flag(help: "Print nothing but errors.") var quiet = false
+
+    func run() throws {
+        let hw: String, wl: String
+        switch (hardware, workload) {
+        case (nil, nil): (hw, wl) = (Defaults.hardwarePath, Defaults.workloadPath)
+        case (.some(let h), .some(let w)): (hw, wl) = (h, w)
+        default: throw ValidationError("give both a hardware file and a workload file, or neither for the bundled default")
+        }
+        let out: Pipeline.Output
+        do {
+            out = try Pipeline.load(hardwarePath: hw, workloadPath: wl).run()
+        } catch let e as InputError {
+            throw fail(e)
+        } catch {
+            throw failInternal("\(error)")
+        }
+        let report = out.report
+        let base = "\(safeName(report.workload))--\(safeName(report.hardware))"
+        var files: [(String, String)] = []
+        if format == .json || format == .all { files.append(("\(base).json", report.json())) }
+        if format == .csv || format == .all { files.append(("\(base).csv", report.csv())) }
+        if format == .md || format == .all { files.append(("\(base).md", report.markdown())) }
+        do {
+            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        } catch {
+            throw fail(InputError(Diagnostic(at: nil, "cannot create output directory '\(output)': \(error.localizedDescription)")))
+        }
+        for (name, text) in files {
+            let path = (output as NSString).appendingPathComponent(name)
+            if !force, let existing = try? String(contentsOfFile: path, encoding: .utf8), !OutputGuard.isTesseraReport(existing) {
+                throw fail(InputError(Diagnostic(at: nil, "refusing to overwrite '\(path)': it is not a Tessera report", hint: "pass --force to overwrite it")))
+            }
+            do {
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+            } catch {
+                throw fail(InputError(Diagnostic(at: nil, "cannot write '\(path)': \(error.localizedDescription)")))
+            }
+        }
+        if !quiet {
+            print(report.table(), terminator: "")
+            for (name, _) in files { print("wrote \((output as NSString).appendingPathComponent(name))") }
+        }
+    }
+
+    private func safeName(_ s: String) -> String {
+        String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+    }
+}
+
+/// Recognises files Tessera wrote itself, which may be replaced without asking.
+enum OutputGuard {
+    static func isTesseraReport(_ text: String) -> Bool {
+        text.hasPrefix("{\n  \"tessera\": ") || text.hasPrefix("layer,op,unit,dataflow,") || text.contains("\n## Model\n")
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check hardware and workload files and report every problem.",
+        discussion: """
+            A file is read as hardware when it has a top-level 'kind', otherwise as a workload.
+            Exits with status 2 if any file has a problem.
+
+            Examples:
+              tessera validate configs/array/scalesim-32x32-os.yaml
+              tessera validate configs/array/*.yaml traces/*.yaml
+            """)
+
+    @Argument(help: "Files to check.") var files: [String]
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one file to check") }
+    }
+
+    func run() throws {
+        var diagnostics: [Diagnostic] = []
+        for file in files {
+            do {
+                let node = try SpecFile.load(path: file)
+                if SpecFile.isHardware(node) {
+                    _ = try KindTable.hardwareLoader.load(path: file)
+                } else {
+                    _ = try WorkloadLoader.load(path: file)
+                }
+                print("\(file): ok")
+            } catch {
+                diagnostics += error.diagnostics
+            }
+        }
+        if !diagnostics.isEmpty { throw fail(InputError(diagnostics)) }
+    }
+}
+
+struct Kinds: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List every hardware and component kind with its parameters, units and defaults.",
+        discussion: "Example:\n  tessera kinds")
+
+    func run() throws {
+        print(KindsListing.text(), terminator: "")
+    }
+}
+
+enum Defaults {
+    static let hardwarePath = "configs/array/scalesim-32x32-os.yaml"
+    static let workloadPath = "traces/resnet50-b1.yaml"
+}
