@@ -48,7 +48,7 @@ let package = Package(
             path: "Benchmarks/tessera-bench"
         ),
         .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore"]),
-        .testTarget(name: "TesseraSpecTests", dependencies: ["TesseraCore", "TesseraSpec"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TesseraSpecTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "TesseraModelTests",
             dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel"],

@@ -42,8 +42,9 @@ public struct Frequency: Sendable, Hashable, Codable, CustomStringConvertible {
 public struct Duration: Sendable, Hashable, Codable {
     public var seconds: Double
     public init(seconds: Double) { self.seconds = seconds }
-    /// The span in picoseconds, rounded up.
-    public var picoseconds: Picoseconds { Picoseconds((seconds * 1e12).rounded(.up)) }
+    /// The span in picoseconds, rounded to the nearest picosecond (specs are decimal: 100 ns must be
+    /// exactly 100 000 ps, not one more from binary rounding).
+    public var picoseconds: Picoseconds { Picoseconds(max(0, (seconds * 1e12).rounded())) }
 }
 
 /// An amount of energy in joules.
@@ -56,6 +57,13 @@ public struct Energy: Sendable, Hashable, Codable {
 public struct Power: Sendable, Hashable, Codable {
     public var watts: Double
     public init(watts: Double) { self.watts = watts }
+}
+
+/// Rounds a non-negative picosecond amount up to a whole picosecond, ignoring binary-rounding
+/// noise below one part in 10¹² (so 128 B at 1 GB/s is exactly 128 000 ps).
+@inlinable public func picosecondsRoundedUp(_ x: Double) -> Picoseconds {
+    guard x > 0 else { return 0 }
+    return Picoseconds((x * (1 - 1e-12)).rounded(.up))
 }
 
 /// Integer ceiling division for non-negative operands; `b` must be positive.

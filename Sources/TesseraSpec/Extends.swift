@@ -19,7 +19,7 @@ enum Extends {
             throw InputError(
                 Diagnostic(
                     at: ext.value.location, "'extends' cycle: \((chain + [me, absolute(path)]).map { lastComponent($0) }.joined(separator: " → "))",
-                    expected: "a chain of files that ends"))
+                    expected: "a chain of files that ends", found: "'\(target)' again"))
         }
         let parentRaw = try YAMLReader.load(path: path, referencedFrom: ext.value.location)
         let parent = try resolve(parentRaw, file: path, chain: chain + [me])

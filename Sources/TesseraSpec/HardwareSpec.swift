@@ -78,7 +78,7 @@ public struct HardwareLoader: Sendable {
             }
         }
         var clock = Frequency(hertz: 1e9)
-        if let c = r.required("clock", expected: Dimension.frequency.example, bag: &bag),
+        if let c = r.required("clock", expected: QuantityDimension.frequency.example, bag: &bag),
             case .number(let hz)? = Scalar.quantity(c, .frequency, what: "'clock'", bag: &bag)
         {
             clock = Frequency(hertz: hz)
@@ -90,12 +90,15 @@ public struct HardwareLoader: Sendable {
         var names: [String: SourceLocation] = [:]
         for c in compute + memory {
             if let first = names[c.name] {
-                bag.error(c.location, "duplicate component name '\(c.name)'", expected: "unique names", hint: "first used at \(first)")
+                bag.error(
+                    c.location, "duplicate component name '\(c.name)'", expected: "unique names", found: "'\(c.name)' a second time",
+                    hint: "first used at \(first)")
             }
             names[c.name] = c.location
         }
         if !compute.isEmpty, !compute.contains(where: { $0.kind == "systolic-array" }), kind == "array" {
-            bag.error(node.location, "an 'array' hardware needs a 'systolic-array' compute unit", expected: "a compute entry with kind: systolic-array")
+            bag.error(node.location, "an 'array' hardware needs a 'systolic-array' compute unit", expected: "a compute entry with kind: systolic-array",
+                found: compute.map { "'\($0.kind)'" }.joined(separator: ", "))
         }
         try bag.throwIfErrors()
         return HardwareSpec(name: name ?? "", kind: kind, clock: clock, compute: compute, memory: memory, file: file)
@@ -108,7 +111,7 @@ public struct HardwareLoader: Sendable {
             return []
         }
         if items.isEmpty, role == .compute {
-            bag.error(node.location, "'compute' is empty", expected: "at least one compute unit")
+            bag.error(node.location, "'compute' is empty", expected: "at least one compute unit", found: "an empty list")
         }
         return items.compactMap { component($0, role: role, bag: &bag) }
     }
@@ -140,7 +143,7 @@ public struct HardwareLoader: Sendable {
             } else if let d = decl.defaultValue {
                 params[decl.name] = d
             } else {
-                bag.error(node.location, "\(what) is missing the key '\(decl.name)'", expected: "'\(decl.name)': \(decl.type.summary)")
+                bag.error(node.location, "\(what) is missing the key '\(decl.name)'", expected: "'\(decl.name)': \(decl.type.summary)", found: "no '\(decl.name)'")
                 ok = false
             }
         }

@@ -9,13 +9,15 @@ enum LayerReader {
             bag.error(node.location, "'layers' must be a list", expected: "a list of '{name: …, op: …}' entries", found: node.kindDescription)
             return []
         }
-        if items.isEmpty { bag.error(node.location, "'layers' is empty", expected: "at least one layer") }
+        if items.isEmpty { bag.error(node.location, "'layers' is empty", expected: "at least one layer", found: "an empty list") }
         var out: [LayerSpec] = []
         var names: [String: SourceLocation] = [:]
         for (i, item) in items.enumerated() {
             guard let layer = layer(item, index: i, bag: &bag) else { continue }
             if let first = names[layer.name] {
-                bag.error(item.location, "duplicate layer name '\(layer.name)'", expected: "unique layer names", hint: "first used at \(first)")
+                bag.error(
+                    item.location, "duplicate layer name '\(layer.name)'", expected: "unique layer names", found: "'\(layer.name)' a second time",
+                    hint: "first used at \(first)")
             }
             names[layer.name] = item.location
             out.append(layer)
@@ -41,7 +43,8 @@ enum LayerReader {
         func ints(_ key: String, count: Int) -> [Int]? {
             guard let n = r.required(key, expected: "a list of \(count) integers", bag: &bag) else { return nil }
             guard let items = n.items, items.count == count else {
-                bag.error(n.location, "\(what) '\(key)' must be a list of \(count) integers", expected: count == 3 ? "[H, W, C]" : "[R, S]", found: n.kindDescription)
+                bag.error(n.location, "\(what) '\(key)' must be a list of \(count) integers", expected: count == 3 ? "[H, W, C]" : "[R, S]",
+                    found: n.items.map { "a list of \($0.count) value\($0.count == 1 ? "" : "s")" } ?? n.kindDescription)
                 return nil
             }
             let vs = items.compactMap { Scalar.int($0, min: 1, what: "\(what) '\(key)'", bag: &bag) }

@@ -30,7 +30,7 @@ struct MappingReader {
     mutating func required(_ key: String, expected: String, bag: inout DiagnosticBag) -> SpecNode? {
         used.insert(key)
         if let v = node[key] { return v }
-        bag.error(node.location, "\(what) is missing the key '\(key)'", expected: "'\(key)': \(expected)")
+        bag.error(node.location, "\(what) is missing the key '\(key)'", expected: "'\(key)': \(expected)", found: "no '\(key)'")
         return nil
     }
 
@@ -41,7 +41,7 @@ struct MappingReader {
             let hint = closestMatch(to: e.key, in: known.sorted()).map { "did you mean '\($0)'?" }
             bag.error(
                 e.keyLocation, "unknown key '\(e.key)' in \(what)",
-                expected: "one of " + known.sorted().map { "'\($0)'" }.joined(separator: ", "), hint: hint)
+                expected: "one of " + known.sorted().map { "'\($0)'" }.joined(separator: ", "), found: "'\(e.key)'", hint: hint)
         }
     }
 }
@@ -68,17 +68,17 @@ enum Scalar {
         return s
     }
 
-    static func quantity(_ n: SpecNode, _ d: Dimension, what: String, allowUnlimited: Bool = false, allowZero: Bool = false, bag: inout DiagnosticBag) -> ParamValue? {
+    static func quantity(_ n: SpecNode, _ d: QuantityDimension, what: String, allowUnlimited: Bool = false, allowZero: Bool = false, bag: inout DiagnosticBag) -> ParamValue? {
         guard case .scalar(let s, _) = n.value else {
             bag.error(n.location, "\(what) must be a quantity", expected: d.example, found: n.kindDescription)
             return nil
         }
         if allowUnlimited, s == "unlimited" { return .unlimited }
-        let expected = allowUnlimited ? "\(d.example), or 'unlimited'" : d.example
+        let expected = allowUnlimited ? "\(d.example), or 'unlimited'" : allowZero ? "\(d.example), or zero" : d.example
         switch QuantityParser.parse(s, as: d) {
         case .success(let v):
             guard v > 0 || (allowZero && v == 0) else {
-                bag.error(n.location, "\(what) must be positive", expected: expected, found: "'\(s)'")
+                bag.error(n.location, "\(what) must be \(allowZero ? "zero or positive" : "positive")", expected: expected, found: "'\(s)'")
                 return nil
             }
             return .number(v)

@@ -2,7 +2,7 @@ import Foundation
 import TesseraCore
 
 /// The physical dimension of a quantity written in a spec, with the units it accepts.
-public enum Dimension: String, Sendable, Hashable, CaseIterable {
+public enum QuantityDimension: String, Sendable, Hashable, CaseIterable {
     case size, bandwidth, frequency, time, energy, power, bytesPerCycle
 
     /// Units accepted for this dimension and their factor to the base unit (bytes, bytes/s, Hz,
@@ -49,11 +49,11 @@ public enum Dimension: String, Sendable, Hashable, CaseIterable {
 public enum QuantityParser {
     public enum Failure: Error, Equatable {
         case notANumber
-        case unknownUnit(String, otherDimension: Dimension?)
+        case unknownUnit(String, otherDimension: QuantityDimension?)
         case missingUnit
     }
 
-    public static func parse(_ text: String, as dimension: Dimension) -> Result<Double, Failure> {
+    public static func parse(_ text: String, as dimension: QuantityDimension) -> Result<Double, Failure> {
         let t = text.trimmingCharacters(in: .whitespaces)
         var numberEnd = t.startIndex
         for i in t.indices {
@@ -77,7 +77,7 @@ public enum QuantityParser {
         guard let number = Double(numberText), number.isFinite else { return .failure(.notANumber) }
         if unit.isEmpty { return .failure(.missingUnit) }
         if let factor = dimension.units.first(where: { $0.0 == unit })?.1 { return .success(number * factor) }
-        let other = Dimension.allCases.first { d in d != dimension && d.units.contains { $0.0 == unit } }
+        let other = QuantityDimension.allCases.first { d in d != dimension && d.units.contains { $0.0 == unit } }
         return .failure(.unknownUnit(unit, otherDimension: other))
     }
 }

@@ -7,11 +7,11 @@ public enum ParamType: Sendable, Hashable {
     /// A number with no unit, no smaller than `min`.
     case number(min: Double)
     /// A quantity with a unit of `dimension`; must be positive.
-    case quantity(Dimension)
+    case quantity(QuantityDimension)
     /// A quantity with a unit of `dimension` that may be zero (a latency, say).
-    case quantityOrZero(Dimension)
+    case quantityOrZero(QuantityDimension)
     /// A quantity, or the word `unlimited` (an ideal resource).
-    case quantityOrUnlimited(Dimension)
+    case quantityOrUnlimited(QuantityDimension)
     /// One of a fixed set of words; `aliases` maps short forms to the canonical word.
     case choice([String], aliases: [String: String])
     /// A list of words from a fixed set.

@@ -62,8 +62,12 @@ public enum YAMLReader {
     /// `file:line:column`.
     public static func parse(_ text: String, file: String) throws(InputError) -> SpecNode {
         let node: Node?
+        // The parser is kept alive while the tree is converted: it owns the anchors the nodes
+        // refer to (weakly), which is how an alias is told apart from the value it repeats.
+        let parser: Parser
         do {
-            node = try Yams.compose(yaml: text)
+            parser = try Parser(yaml: text)
+            node = try parser.singleRoot()
         } catch let error as YamlError {
             throw InputError(diagnostic(for: error, file: file, text: text))
         } catch {
@@ -73,10 +77,11 @@ public enum YAMLReader {
             throw InputError(
                 Diagnostic(
                     at: SourceLocation(file: file, line: 1, column: 1), "the file is empty",
-                    expected: "a YAML mapping starting with 'tessera: 1'"))
+                    expected: "a YAML mapping starting with 'tessera: 1'", found: "no YAML content"))
         }
         var bag = DiagnosticBag()
-        let result = convert(node, file: file, bag: &bag)
+        var aliases = AliasTracker(text: text)
+        let result = withExtendedLifetime(parser) { convert(node, file: file, aliases: &aliases, bag: &bag) }
         try bag.throwIfErrors()
         return result
     }
@@ -101,14 +106,23 @@ public enum YAMLReader {
         SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
 
-    private static func convert(_ node: Node, file: String, bag: inout DiagnosticBag) -> SpecNode {
+    private static func convert(_ node: Node, file: String, aliases: inout AliasTracker, bag: inout DiagnosticBag) -> SpecNode {
         let loc = location(node.mark, file)
+        // Yams replaces an alias by the node it names, so an alias shows up as a second visit of an
+        // anchored node.
+        if let anchor = node.anchor?.rawValue, let use = aliases.visit(anchor: anchor, at: loc) {
+            bag.error(
+                use.file.isEmpty ? loc : SourceLocation(file: file, line: use.line, column: use.column),
+                "YAML aliases are not supported ('*\(anchor)')", expected: "a written-out value",
+                found: "an alias of the value anchored at \(loc)")
+            return SpecNode(.scalar("", quoted: false), at: loc)
+        }
         switch node {
         case .scalar(let s):
             let quoted = s.style == .singleQuoted || s.style == .doubleQuoted
             return SpecNode(.scalar(s.string, quoted: quoted), at: loc)
         case .sequence(let seq):
-            return SpecNode(.sequence(seq.map { convert($0, file: file, bag: &bag) }), at: loc)
+            return SpecNode(.sequence(seq.map { convert($0, file: file, aliases: &aliases, bag: &bag) }), at: loc)
         case .mapping(let map):
             var entries: [SpecNode.Entry] = []
             var seen: [String: SourceLocation] = [:]
@@ -119,11 +133,13 @@ public enum YAMLReader {
                     continue
                 }
                 if let first = seen[ks.string] {
-                    bag.error(kloc, "duplicate key '\(ks.string)'", hint: "first given at \(first)")
+                    bag.error(
+                        kloc, "duplicate key '\(ks.string)'", expected: "each key once per mapping",
+                        found: "'\(ks.string)' a second time", hint: "first given at \(first)")
                     continue
                 }
                 seen[ks.string] = kloc
-                entries.append(SpecNode.Entry(key: ks.string, keyLocation: kloc, value: convert(v, file: file, bag: &bag)))
+                entries.append(SpecNode.Entry(key: ks.string, keyLocation: kloc, value: convert(v, file: file, aliases: &aliases, bag: &bag)))
             }
             return SpecNode(.mapping(entries), at: loc)
         case .alias(let a):
@@ -134,21 +150,18 @@ public enum YAMLReader {
 
     static func diagnostic(for error: YamlError, file: String, text: String) -> Diagnostic {
         switch error {
-        case .scanner(let context, let problem, let mark, _):
-            return Diagnostic(
-                at: location(mark, file), "YAML syntax error: \(problem)" + (context.map { " \($0.text)" } ?? ""))
-        case .parser(let context, let problem, let mark, _):
-            return Diagnostic(
-                at: location(mark, file), "YAML syntax error: \(problem)" + (context.map { " \($0.text)" } ?? ""))
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
+            return syntaxDiagnostic("YAML syntax error", problem, context, mark, file: file, text: text)
         case .composer(let context, let problem, let mark, _):
-            return Diagnostic(
-                at: location(mark, file), "YAML error: \(problem)" + (context.map { " \($0.text)" } ?? ""))
+            return syntaxDiagnostic("YAML error", problem, context, mark, file: file, text: text)
         case .duplicatedKeysInMapping(let duplicates, let context):
+            // `context.text` is the whole document and `context.mark` the first occurrence.
+            let first = location(context.mark, file)
+            let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
             return Diagnostic(
-                at: duplicateKeyLocation(duplicates.first ?? "", after: context.mark, in: text, file: file)
-                    ?? location(context.mark, file),
-                "duplicate key\(duplicates.count > 1 ? "s" : "") \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) \(context.text)",
-                expected: "each key once per mapping")
+                at: duplicateKeyLocation(duplicates.first ?? "", after: context.mark, in: text, file: file) ?? first,
+                "duplicate key\(duplicates.count > 1 ? "s" : "") \(names)",
+                expected: "each key once per mapping", found: "\(names) a second time", hint: "first given at \(first)")
         case .reader(let problem, let offset, let value, _):
             return Diagnostic(
                 at: SourceLocation(file: file, line: 1, column: 1),
@@ -160,6 +173,61 @@ public enum YAMLReader {
 }
 
 extension YAMLReader {
+    /// A libyaml error with what was found at its place and, when libyaml names it, what was expected;
+    /// the construct being read when it failed (an unclosed quote or bracket) goes in the hint.
+    static func syntaxDiagnostic(
+        _ title: String, _ problem: String, _ context: YamlError.Context?, _ mark: Mark, file: String, text: String
+    ) -> Diagnostic {
+        let found = describeCharacter(at: mark, in: text)
+        let expected = syntaxExpectation(problem, context: context?.text ?? "", found: found)
+        var hints: [String] = []
+        if let context, !context.text.isEmpty { hints.append("\(context.text) that starts at \(location(context.mark, file))") }
+        if found == "a tab character" { hints.append("indent with spaces: YAML does not allow tabs") }
+        return Diagnostic(
+            at: location(mark, file), "\(title): \(problem)", expected: expected, found: found,
+            hint: hints.isEmpty ? nil : hints.joined(separator: "; "))
+    }
+
+    /// What libyaml wanted at the place of an error, from its problem text.
+    static func syntaxExpectation(_ problem: String, context: String, found: String) -> String? {
+        for lead in ["did not find expected ", "could not find expected "] {
+            if let r = problem.range(of: lead) { return String(problem[r.upperBound...]) }
+        }
+        if problem.hasPrefix("expected ") { return String(problem.dropFirst("expected ".count)) }
+        if problem.contains("end of stream") {
+            if context.contains("quoted scalar") { return "the closing quote" }
+            if context.contains("flow sequence") { return "the closing ']'" }
+            if context.contains("flow mapping") { return "the closing '}'" }
+            return "the rest of the value"
+        }
+        if problem.contains("mapping values are not allowed") {
+            return "each key at the indentation of the keys beside it (quote a value that holds ': ')"
+        }
+        if problem.contains("block sequence entries are not allowed") { return "'- ' items on their own lines under their key" }
+        if problem.contains("cannot start any token") {
+            return found == "a tab character" ? "spaces for indentation" : "a value (quote one that starts with '@' or '`')"
+        }
+        if problem.contains("undefined alias") { return "an alias to an anchor defined above it" }
+        return nil
+    }
+
+    /// What stands at a 1-based line and column (libyaml counts Unicode scalars), in words.
+    static func describeCharacter(at mark: Mark, in text: String) -> String {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        guard mark.line >= 1, mark.line <= lines.count else { return "the end of the file" }
+        let line = Array(lines[mark.line - 1].unicodeScalars)
+        guard mark.column >= 1, mark.column <= line.count else {
+            return mark.line == lines.count ? "the end of the file" : "the end of line \(mark.line)"
+        }
+        switch line[mark.column - 1] {
+        case "\t": return "a tab character"
+        case " ": return "a space"
+        case "\r": return "a carriage return"
+        case let c: return "'\(Character(c))'"
+        }
+    }
+
     /// Finds the second `key:` at the same indentation at or after `mark`: the duplicate's place.
     static func duplicateKeyLocation(_ key: String, after mark: Mark, in text: String, file: String) -> SourceLocation? {
         guard !key.isEmpty else { return nil }
@@ -182,3 +250,46 @@ extension YAMLReader {
 }
 
 func fileExists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+/// Counts the visits of anchored YAML nodes and finds where each repeat (an alias) was written.
+struct AliasTracker {
+    let text: String
+    private var seen: [String: SourceLocation] = [:]
+    private var uses: [String: Int] = [:]
+
+    init(text: String) { self.text = text }
+
+    /// `nil` the first time an anchored node is seen (its definition); afterwards, the place of the
+    /// alias that repeated it (the next `*anchor` in the text), or a place with an empty file when
+    /// none is found.
+    mutating func visit(anchor: String, at location: SourceLocation) -> SourceLocation? {
+        guard let first = seen[anchor], first == location else {
+            seen[anchor] = location
+            return nil
+        }
+        let n = uses[anchor, default: 0]
+        uses[anchor] = n + 1
+        let places = aliasPlaces(anchor)
+        return n < places.count ? places[n] : SourceLocation(file: "", line: 0, column: 0)
+    }
+
+    /// The line and column of every `*anchor` token in the text, in order.
+    private func aliasPlaces(_ anchor: String) -> [SourceLocation] {
+        var out: [SourceLocation] = []
+        let token = Array(("*" + anchor).unicodeScalars)
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = Array(raw.unicodeScalars)
+            var j = 0
+            while j + token.count <= line.count {
+                let end = j + token.count
+                if Array(line[j..<end]) == token, end == line.count || !Anchor.permittedCharacters.contains(line[end]) {
+                    out.append(SourceLocation(file: "*", line: i + 1, column: j + 1))
+                    j = end
+                } else {
+                    j += 1
+                }
+            }
+        }
+        return out
+    }
+}

@@ -86,9 +86,9 @@ public enum WorkloadLoader {
         var model: String?
         switch (modelNode, layersNode) {
         case (nil, nil):
-            bag.error(node.location, "the workload names no layers", expected: "'model: <zoo name>' or 'layers: [...]'")
+            bag.error(node.location, "the workload names no layers", expected: "'model: <zoo name>' or 'layers: [...]'", found: "neither")
         case (.some(let m), .some(let l)):
-            bag.error(l.location, "'model' and 'layers' cannot both be given", expected: "one of them", hint: "'model' is at \(m.location)")
+            bag.error(l.location, "'model' and 'layers' cannot both be given", expected: "one of them", found: "both", hint: "'model' is at \(m.location)")
         case (.some(let m), nil):
             let sequence = sequenceNode.flatMap { Scalar.int($0, min: 1, what: "'sequence'", bag: &bag) }
             if let s = Scalar.string(m, what: "'model'", bag: &bag) {
@@ -103,7 +103,7 @@ public enum WorkloadLoader {
             }
         case (nil, .some(let l)):
             if let s = sequenceNode {
-                bag.error(s.location, "'sequence' applies only to a zoo 'model'", expected: "no 'sequence' with 'layers'")
+                bag.error(s.location, "'sequence' applies only to a zoo 'model'", expected: "no 'sequence' with 'layers'", found: "'sequence: \(s.scalar ?? "…")' with 'layers'")
             }
             layers = LayerReader.layers(l, bag: &bag)
         }

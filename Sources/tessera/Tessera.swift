@@ -28,6 +28,19 @@ struct Tessera: ParsableCommand {
         version: version,
         subcommands: [Simulate.self, Validate.self, Kinds.self]
     )
+
+    /// Runs the command line, mapping argument-parser's usage errors (its status 64) to 2, the
+    /// status of bad input or usage; every other status (and help, `--version`) passes through.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            exit(withError: ExitCode(ExitStatus.badInput))
+        }
+    }
 }
 
 /// Prints every diagnostic on standard error and exits with status 2.

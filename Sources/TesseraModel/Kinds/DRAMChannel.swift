@@ -34,6 +34,6 @@ public struct DRAMChannel: ComponentModel {
     /// Time the channel is occupied by `bytes`, in picoseconds, rounded up: ⌈bytes·10¹²/bandwidth⌉.
     public func occupancy(bytes: UInt64) -> Picoseconds {
         guard let bw = bandwidth, bytes > 0 else { return 0 }
-        return Picoseconds((Double(bytes) * 1e12 / bw.bytesPerSecond).rounded(.up))
+        return picosecondsRoundedUp(Double(bytes) * 1e12 / bw.bytesPerSecond)
     }
 }
