@@ -43,7 +43,8 @@ enum LayerReader {
         func ints(_ key: String, count: Int) -> [Int]? {
             guard let n = r.required(key, expected: "a list of \(count) integers", bag: &bag) else { return nil }
             guard let items = n.items, items.count == count else {
-                bag.error(n.location, "\(what) '\(key)' must be a list of \(count) integers", expected: count == 3 ? "[H, W, C]" : "[R, S]",
+                bag.error(
+                    n.location, "\(what) '\(key)' must be a list of \(count) integers", expected: count == 3 ? "[H, W, C]" : "[R, S]",
                     found: n.items.map { "a list of \($0.count) value\($0.count == 1 ? "" : "s")" } ?? n.kindDescription)
                 return nil
             }

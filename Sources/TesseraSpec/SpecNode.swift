@@ -181,7 +181,9 @@ extension YAMLReader {
         let found = describeCharacter(at: mark, in: text)
         let expected = syntaxExpectation(problem, context: context?.text ?? "", found: found)
         var hints: [String] = []
-        if let context, !context.text.isEmpty { hints.append("\(context.text) that starts at \(location(context.mark, file))") }
+        if let context, !context.text.isEmpty, context.mark.line != mark.line || context.mark.column != mark.column {
+            hints.append("\(context.text) that starts at \(location(context.mark, file))")
+        }
         if found == "a tab character" { hints.append("indent with spaces: YAML does not allow tabs") }
         return Diagnostic(
             at: location(mark, file), "\(title): \(problem)", expected: expected, found: found,
@@ -201,7 +203,7 @@ extension YAMLReader {
             return "the rest of the value"
         }
         if problem.contains("mapping values are not allowed") {
-            return "each key at the indentation of the keys beside it (quote a value that holds ': ')"
+            return "each key at the indentation of the keys beside it, or quotes around a value that holds ': '"
         }
         if problem.contains("block sequence entries are not allowed") { return "'- ' items on their own lines under their key" }
         if problem.contains("cannot start any token") {
@@ -224,6 +226,10 @@ extension YAMLReader {
         case "\t": return "a tab character"
         case " ": return "a space"
         case "\r": return "a carriage return"
+        case let c where c.properties.isAlphabetic || c.properties.numericType != nil:
+            // A whole word reads better than its first letter.
+            let word = line[(mark.column - 1)...].prefix { $0.properties.isAlphabetic || $0.properties.numericType != nil || "-_.".unicodeScalars.contains($0) }
+            return "'" + String(String.UnicodeScalarView(word)) + "'"
         case let c: return "'\(Character(c))'"
         }
     }

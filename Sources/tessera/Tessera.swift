@@ -78,6 +78,12 @@ struct Simulate: ParsableCommand {
     @Flag(help: "Overwrite existing files even if they are not Tessera reports.") var force = false
     @Flag(help: "Print nothing but errors.") var quiet = false
 
+    func validate() throws {
+        if (hardware == nil) != (workload == nil) {
+            throw ValidationError("give both a hardware file and a workload file, or neither for the bundled default")
+        }
+    }
+
     func run() throws {
         let hw: String, wl: String
         switch (hardware, workload) {

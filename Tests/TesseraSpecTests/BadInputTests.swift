@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TesseraCore
 import TesseraModel
+
 @testable import TesseraSpec
 
 // Every malformed file under Fixtures/bad/ must fail to load with an `InputError` whose diagnostic
@@ -211,7 +212,10 @@ private func loadLikeValidate(_ path: String) throws(InputError) {
             Issue.record("a duplicate key parsed")
         } catch {
             #expect(error.diagnostics.count == 1)
-            #expect(error.description == "dup.yaml:3:1: error: duplicate key 'name' (expected each key once per mapping, found 'name' a second time); first given at dup.yaml:2:1")
+            #expect(
+                error.description
+                    == "dup.yaml:3:1: error: duplicate key 'name' (expected each key once per mapping, found 'name' a second time); "
+                    + "first given at dup.yaml:2:1")
         }
     }
 }
