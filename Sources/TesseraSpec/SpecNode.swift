@@ -97,7 +97,7 @@ public enum YAMLReader {
                 Diagnostic(
                     at: referencedFrom ?? SourceLocation(file: path, line: 1, column: 1),
                     "cannot read file '\(path)'", expected: "an existing, readable UTF-8 YAML file",
-                    found: fileExists(path) ? "a file that cannot be read as UTF-8 text" : "no such file"))
+                    found: isDirectory(path) ? "a directory" : fileExists(path) ? "a file that cannot be read as UTF-8 text" : "no such file"))
         }
         return try parse(text, file: path)
     }
@@ -256,6 +256,10 @@ extension YAMLReader {
 }
 
 func fileExists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+func isDirectory(_ path: String) -> Bool {
+    var directory: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+}
 
 /// Counts the visits of anchored YAML nodes and finds where each repeat (an alias) was written.
 struct AliasTracker {

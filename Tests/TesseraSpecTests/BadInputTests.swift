@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import TesseraCore
 import TesseraModel
+import Testing
 
 @testable import TesseraSpec
 
