@@ -42,12 +42,26 @@ public enum Mapper {
         let bpe = UInt64(graph.bytesPerElement)
         var ops: [OpPlan] = []
         var estimate: UInt64 = 0
+        var tileCount = 0
         let cycleSeconds = 1 / hardware.clock.hertz
         for op in graph.operations {
             let p: OpPlan
             switch op.kind {
             case .gemm(let g):
-                p = planGemm(op, g, array: array, bpe: bpe, hA: halves[.ifmap] ?? 1, hB: halves[.filter] ?? 1, hO: halves[.ofmap] ?? 1)
+                guard
+                    let planned = planGemm(
+                        op, g, array: array, bpe: bpe, hA: halves[.ifmap] ?? 1, hB: halves[.filter] ?? 1, hO: halves[.ofmap] ?? 1,
+                        tileBudget: maxTiles - tileCount)
+                else {
+                    let sram = hardware.spec.memory.first { $0.kind == SRAMBuffer.schema.kind }
+                    throw InputError(
+                        Diagnostic(
+                            at: sram?.location ?? hwLocation, "the SRAM buffers are too small for layer '\(op.name)': it would be cut into more than \(maxTiles) tiles",
+                            expected: "buffers whose halves hold at least one fold's operands",
+                            found: "ifmap/filter/ofmap halves of \(halves[.ifmap] ?? 0)/\(halves[.filter] ?? 0)/\(halves[.ofmap] ?? 0) B"))
+                }
+                p = planned
+                tileCount += p.tiles.count
             case .memory:
                 let inBytes = op.inputs.reduce(UInt64(0)) { $0 + graph.tensor($1).bytes }
                 let outBytes = op.outputs.reduce(UInt64(0)) { $0 + graph.tensor($1).bytes }
@@ -71,7 +85,12 @@ public enum Mapper {
         return Plan(hardware: hardware, workload: workload, layers: graph.layers, ops: ops, estimatedCycles: estimate)
     }
 
-    static func planGemm(_ op: Operation, _ g: GemmShape, array: SystolicArray, bpe: UInt64, hA: UInt64, hB: UInt64, hO: UInt64) -> OpPlan {
+    /// The most tiles a plan may hold; buffers so small that a workload needs more are an input error
+    /// (they would take unbounded time and memory to plan and simulate).
+    public static let maxTiles = 2_000_000
+
+    /// Plans one GEMM operation; `nil` when it would need more than `tileBudget` tiles.
+    static func planGemm(_ op: Operation, _ g: GemmShape, array: SystolicArray, bpe: UInt64, hA: UInt64, hB: UInt64, hO: UInt64, tileBudget: Int) -> OpPlan? {
         let (sr, sc, _) = array.extents(g)
         let (rf, cf) = array.folds(g)
         let perFold = UInt64(array.cyclesPerFold(t: array.extents(g).t))
@@ -127,6 +146,7 @@ public enum Mapper {
 
                     if curHasFolds, cur.readA + aBytes > hA || cur.readB + bBytes > hB || cur.write + outBytes > hO { flush() }
                     let pieces = max(ceilDiv(aBytes, hA), ceilDiv(bBytes, hB), ceilDiv(outBytes, hO), 1)
+                    if tiles.count + Int(min(pieces, UInt64(Int.max / 2))) > tileBudget { return nil }
                     if pieces > 1 {
                         flush()
                         for i in 0..<pieces {

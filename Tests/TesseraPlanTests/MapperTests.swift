@@ -101,3 +101,11 @@ struct SplitMix64 {
         _ = try Mapper.plan(graph: Elaborator.elaborate(gemmWorkload(4, 4, 4)), hardware: HardwareModel(spec), workload: "g")
     }
 }
+
+@Test func buffersTooSmallForAnyReasonableTilingAreAnInputError() throws {
+    // One fold needs 10⁸ bytes of A and the halves hold 32 B: more than Mapper.maxTiles pieces.
+    let hw = try hardware(rows: 1, cols: 1, dataflow: "os", ifmap: "64 B", filter: "64 B", ofmap: "64 B")
+    #expect(throws: InputError.self) {
+        _ = try Mapper.plan(graph: Elaborator.elaborate(gemmWorkload(1, 1, 100_000_000)), hardware: hw, workload: "g")
+    }
+}
