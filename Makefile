@@ -3,12 +3,15 @@ SWIFT ?= swift
 APT_PACKAGES := libgraphviz-dev graphviz libyaml-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench golden lint deps clean build
+.PHONY: run test bench golden regress lint deps clean build
 
 run: deps
 	$(SWIFT) build -c release --product tessera
 	.build/release/tessera simulate -o out
 	.build/release/tessera simulate configs/array/scalesim-32x32-ws.yaml traces/small-cnn.yaml -o out
+	.build/release/tessera render hardware configs/array/scalesim-32x32-os.yaml -o out/hardware.svg
+	.build/release/tessera render graph configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o out/graph.svg
+	.build/release/tessera render schedule configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o out/schedule.svg
 
 build: deps
 	$(SWIFT) build
@@ -16,14 +19,23 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	scripts/regress.sh
 
 bench: deps
 	$(SWIFT) build -c release --product tessera-bench
 	.build/release/tessera-bench
 
-# Re-record the golden end-to-end reports under Tests/TesseraOutputTests/Golden (deliberately).
+# Re-record the golden end-to-end reports under Tests/TesseraOutputTests/Golden and the baselines
+# under reports/ (deliberately).
 golden: deps
 	TESSERA_RECORD_GOLDEN=1 $(SWIFT) test --filter GoldenReportTests
+	$(SWIFT) build --product tessera
+	scripts/regress.sh --record
+
+# Simulates every configs/array × traces pair and compares it exactly with its baseline in reports/.
+regress: deps
+	$(SWIFT) build --product tessera
+	scripts/regress.sh
 
 lint:
 	@scripts/check-imports.sh

@@ -4,6 +4,8 @@ import CGraphviz
 public enum Graphviz {
     /// The version of the linked libgvc, e.g. "2.42.2"; proves the library loads.
     public static func version() -> String {
+        GraphvizLock.lock.lock()
+        defer { GraphvizLock.lock.unlock() }
         guard let gvc = gvContext() else { return "unavailable" }
         defer { gvFreeContext(gvc) }
         guard let v = gvcVersion(gvc) else { return "unknown" }

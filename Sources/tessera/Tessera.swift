@@ -26,7 +26,7 @@ struct Tessera: ParsableCommand {
               tessera kinds
             """,
         version: version,
-        subcommands: [Simulate.self, Validate.self, Kinds.self]
+        subcommands: [Simulate.self, Validate.self, Kinds.self, Compare.self, Render.self]
     )
 
     /// Runs the command line, mapping argument-parser's usage errors (its status 64) to 2, the
@@ -77,6 +77,7 @@ struct Simulate: ParsableCommand {
     @Option(help: "Report formats to write: json, csv, md or all.") var format: ReportFormat = .all
     @Flag(help: "Overwrite existing files even if they are not Tessera reports.") var force = false
     @Flag(help: "Print nothing but errors.") var quiet = false
+    @Option(help: ArgumentHelp("Also write the timeline as Chrome trace-event JSON (open it in Perfetto).", valueName: "file")) var trace: String?
 
     func validate() throws {
         if (hardware == nil) != (workload == nil) {
@@ -116,14 +117,23 @@ struct Simulate: ParsableCommand {
                 throw fail(InputError(Diagnostic(at: nil, "refusing to overwrite '\(path)': it is not a Tessera report", hint: "pass --force to overwrite it")))
             }
             do {
-                try text.write(toFile: path, atomically: true, encoding: .utf8)
+                try AtomicFile.write(text, to: path)
             } catch {
-                throw fail(InputError(Diagnostic(at: nil, "cannot write '\(path)': \(error.localizedDescription)")))
+                throw fail(InputError(Diagnostic(at: nil, error.description)))
             }
         }
         if !quiet {
             print(report.table(), terminator: "")
             for (name, _) in files { print("wrote \((output as NSString).appendingPathComponent(name))") }
+        }
+        if let trace {
+            let json = ChromeTrace(plan: out.plan, result: out.result, hardwareName: report.hardware, workloadName: report.workload).json()
+            do {
+                try AtomicFile.write(json, to: trace)
+            } catch {
+                throw fail(InputError(Diagnostic(at: nil, error.description)))
+            }
+            if !quiet { print("wrote \(trace)") }
         }
     }
 

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import TesseraCore
+import TesseraOutput
+
+/// `tessera compare BASELINE CURRENT`: the CI gate. Prints a Markdown table; exits 0 when every
+/// figure is within tolerance, 1 on a regression (or a changed layer set, or an improvement under
+/// --strict), 2 on bad input.
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare a JSON report against a baseline and fail when a figure regressed.",
+        discussion: """
+            Compares total_cycles, seconds, utilization, stall_cycles, compute_cycles, dram_read_bytes and \
+            dram_write_bytes, and each layer's total_cycles, compute_cycles and stall_cycles (layers matched \
+            by name). Cycles, seconds, stalls and bytes regress when they grow, utilization when it shrinks; \
+            a change counts when it is larger than the tolerance, relative to the baseline.
+
+            Exit status: 0 every figure within tolerance (improvements are reported); 1 a regression, layers \
+            added or removed (a different workload shape), or with --strict an improvement beyond tolerance; \
+            2 bad input (a file missing, not JSON or not a Tessera report; reports of different hardware, \
+            workload or schema version; a bad --tolerance).
+
+            Examples:
+              tessera compare reports/small-cnn--scalesim-32x32-os.json \\
+                              out/small-cnn--scalesim-32x32-os.json
+              tessera compare a.json b.json --tolerance 2% --tolerance total_cycles=0.5%
+              tessera compare a.json b.json --tolerance 0% --strict --junit compare.xml
+            """)
+
+    @Argument(help: "The baseline JSON report (e.g. one under reports/).") var baseline: String
+    @Argument(help: "The current JSON report to check against it.") var current: String
+    @Option(
+        help: ArgumentHelp(
+            "Allowed relative change: PERCENT for every metric (default 1%), or METRIC=PERCENT for one (repeatable).",
+            valueName: "tolerance")) var tolerance: [String] = []
+    @Flag(help: "Fail on improvements beyond tolerance too (the baseline should be re-recorded).") var strict = false
+    @Option(help: ArgumentHelp("Also write the result as JUnit XML to this file.", valueName: "file")) var junit: String?
+
+    func run() throws {
+        let result: CompareReport
+        do {
+            let tolerances = try CompareTolerance.parse(tolerance)
+            result = try ReportComparison.compare(baselinePath: baseline, currentPath: current, tolerance: tolerances, strict: strict)
+        } catch {
+            throw fail(error)
+        }
+        print(result.markdown(), terminator: "")
+        if let junit {
+            do {
+                try AtomicFile.write(result.junit(), to: junit)
+            } catch {
+                throw fail(InputError(Diagnostic(at: nil, error.description)))
+            }
+        }
+        if !result.passed { throw ExitCode(1) }
+    }
+}

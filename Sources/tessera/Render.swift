@@ -1,0 +1,187 @@
+import ArgumentParser
+import Foundation
+import TesseraCore
+import TesseraModel
+import TesseraOutput
+import TesseraSpec
+
+/// `tessera render`: the hardware, the dataflow graph and the simulated schedule as pictures,
+/// rendered in-process through libgvc.
+struct Render: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw the hardware, the dataflow graph or the schedule as SVG, PNG, PDF or DOT.",
+        discussion: """
+            The format follows the extension of -o (.svg .png .pdf .dot) unless --format is given. \
+            Pictures are laid out and rendered in-process by libgvc (no 'dot' program is run). DOT output \
+            is the graph as built, for your own Graphviz: the schedule's nodes carry pinned positions, so \
+            render it with 'neato -n2'.
+
+            Examples:
+              tessera render hardware configs/array/scalesim-32x32-os.yaml -o hw.svg
+              tessera render graph configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o graph.svg
+              tessera render graph configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o l1.pdf --layers conv1..layer1.2.add
+              tessera render schedule configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o schedule.png
+              tessera render schedule configs/array/scalesim-32x32-os.yaml traces/small-cnn.yaml -o s.svg --from 0 --to 20000
+            """,
+        subcommands: [RenderHardware.self, RenderGraph.self, RenderSchedule.self])
+}
+
+/// The output options every picture takes.
+struct PictureOutput: ParsableArguments {
+    @Option(name: .shortAndLong, help: ArgumentHelp("File to write: .svg, .png, .pdf or .dot.", valueName: "file")) var output: String
+    @Option(help: ArgumentHelp("Output format (svg, png, pdf, dot); default: from the file's extension.", valueName: "format")) var format: String?
+    @Flag(help: "Print nothing but errors.") var quiet = false
+
+    /// The format: `--format`, else the output file's extension.
+    func resolvedFormat() throws -> String {
+        let f = (format ?? (output as NSString).pathExtension).lowercased()
+        guard Graphviz.formats.contains(f) else {
+            let found = format.map { "--format \($0)" } ?? "'\(output)'"
+            throw fail(
+                InputError(
+                    Diagnostic(
+                        at: nil, "cannot tell which picture format to write", expected: "an output file ending in .svg, .png, .pdf or .dot, or --format",
+                        found: found)))
+        }
+        return f
+    }
+
+    /// Renders and writes the document atomically, then prints its notes and the file name.
+    func write(_ document: DOTDocument) throws {
+        let f = try resolvedFormat()
+        let bytes: [UInt8]
+        do {
+            bytes = try document.render(format: f)
+        } catch {
+            throw failInternal("\(error)")
+        }
+        let directory = (output as NSString).deletingLastPathComponent
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            throw fail(InputError(Diagnostic(at: nil, "cannot write '\(output)': directory '\(directory)' does not exist")))
+        }
+        do {
+            try AtomicFile.write(Data(bytes), to: output)
+        } catch {
+            throw fail(InputError(Diagnostic(at: nil, error.description)))
+        }
+        if !quiet {
+            for note in document.notes { print("note: \(note)") }
+            print("wrote \(output)")
+        }
+    }
+}
+
+/// Loads and runs the pipeline for a picture, mapping failures to exit statuses.
+private func runPipeline(hardware: String, workload: String) throws -> Pipeline.Output {
+    do {
+        return try Pipeline.load(hardwarePath: hardware, workloadPath: workload).run()
+    } catch let e as InputError {
+        throw fail(e)
+    } catch {
+        throw failInternal("\(error)")
+    }
+}
+
+struct RenderHardware: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hardware",
+        abstract: "Draw the hardware: compute arrays, SRAM buffers and DRAM with their parameters and bandwidths.",
+        discussion: """
+            Examples:
+              tessera render hardware configs/array/scalesim-32x32-os.yaml -o hw.svg
+              tessera render hardware configs/array/tpu-128x128-ws.yaml -o hw.dot
+            """)
+
+    @Argument(help: "Hardware YAML file.") var hardware: String
+    @OptionGroup var picture: PictureOutput
+
+    func run() throws {
+        _ = try picture.resolvedFormat()
+        let spec: HardwareSpec
+        do {
+            spec = try KindTable.hardwareLoader.load(path: hardware)
+        } catch {
+            throw fail(InputError(error.diagnostics))
+        }
+        try picture.write(HardwareDOT(HardwareModel(spec)).build())
+    }
+}
+
+struct RenderGraph: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "graph",
+        abstract: "Draw the dataflow graph: operations colored by kind, tensor edges with bytes, a cluster per layer block.",
+        discussion: """
+            A layer block is a layer's name up to its last '.' (layer1.2.conv1 is in layer1.2). A graph of \
+            more than 200 operations is drawn one node per block unless --collapse none is given.
+
+            Examples:
+              tessera render graph configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o graph.svg
+              tessera render graph configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o g.svg --layers 3..10
+              tessera render graph configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o g.svg --layers conv1..layer1.2.add
+              tessera render graph configs/array/tpu-128x128-is.yaml traces/bert-base-s128-b1.yaml -o g.pdf --collapse layer
+            """)
+
+    @Argument(help: "Hardware YAML file.") var hardware: String
+    @Argument(help: "Workload YAML file.") var workload: String
+    @OptionGroup var picture: PictureOutput
+    @Option(
+        help: ArgumentHelp(
+            "Layers to draw: A..B by index from 0 (both ends included) or by name, one layer, or an open end (..B, A..).",
+            valueName: "range")) var layers: String?
+    @Option(help: ArgumentHelp("'layer': one node per layer block; 'none': every operation; default: auto (collapse above 200 operations).", valueName: "mode"))
+    var collapse: String?
+
+    func run() throws {
+        _ = try picture.resolvedFormat()
+        let mode: GraphDOT.Options.Collapse
+        switch collapse {
+        case nil, "auto": mode = .auto
+        case "layer", "block": mode = .layer
+        case "none": mode = .none
+        case .some(let other):
+            throw fail(InputError(Diagnostic(at: nil, "unknown --collapse mode", expected: "layer, none or auto", found: "'\(other)'")))
+        }
+        let out = try runPipeline(hardware: hardware, workload: workload)
+        let document: DOTDocument
+        do {
+            document = try GraphDOT(out.graph, title: out.report.workload, options: .init(layers: layers, collapse: mode)).build()
+        } catch {
+            throw fail(error)
+        }
+        try picture.write(document)
+    }
+}
+
+struct RenderSchedule: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedule",
+        abstract: "Draw the simulated schedule: one lane per resource, time left to right, stalls in grey.",
+        discussion: """
+            Each box is a run of intervals of one layer and activity (compute, DRAM load, write-back, \
+            memory-only traffic); gaps on the array lane are stalls (waiting for DRAM) or idle time \
+            (a memory-only layer running). Hover a box in the SVG for its layer, cycles and bytes.
+
+            Examples:
+              tessera render schedule configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o schedule.svg
+              tessera render schedule configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o head.png --to 500000
+            """)
+
+    @Argument(help: "Hardware YAML file.") var hardware: String
+    @Argument(help: "Workload YAML file.") var workload: String
+    @OptionGroup var picture: PictureOutput
+    @Option(help: ArgumentHelp("First cycle of the window to draw (default 0).", valueName: "cycle")) var from: UInt64?
+    @Option(help: ArgumentHelp("Last cycle of the window to draw (default: the end of the run).", valueName: "cycle")) var to: UInt64?
+
+    func run() throws {
+        _ = try picture.resolvedFormat()
+        let out = try runPipeline(hardware: hardware, workload: workload)
+        let document: DOTDocument
+        do {
+            document = try ScheduleDOT(plan: out.plan, result: out.result, options: .init(from: from, to: to)).build()
+        } catch {
+            throw fail(error)
+        }
+        try picture.write(document)
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+// `tessera render` and `tessera simulate --trace` through the built binary: files written with the
+// format their extension names, bad input exits 2.
+
+private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+private func binary() throws -> URL {
+    var candidates: [URL] = []
+    if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent().appendingPathComponent("tessera")) }
+    candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("tessera"))
+    candidates.append(root.appendingPathComponent(".build/debug/tessera"))
+    let found = candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) && !$0.hasDirectoryPath }
+    return try #require(found, "no tessera binary; looked at \(candidates.map(\.path))")
+}
+
+/// Runs `tessera` in the package root; output goes through files so that a full pipe cannot block it.
+private func run(_ arguments: [String], scratch: URL) throws -> (status: Int32, stdout: String, stderr: String) {
+    let out = scratch.appendingPathComponent(".stdout")
+    let err = scratch.appendingPathComponent(".stderr")
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+    let o = try FileHandle(forWritingTo: out)
+    let e = try FileHandle(forWritingTo: err)
+    let p = Process()
+    p.executableURL = try binary()
+    p.arguments = arguments
+    p.currentDirectoryURL = root
+    p.standardOutput = o
+    p.standardError = e
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    try o.close()
+    try e.close()
+    #expect(p.terminationReason == .exit, "tessera \(arguments.joined(separator: " ")) was killed by a signal")
+    return (p.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
+}
+
+private let hw = "configs/array/scalesim-32x32-os.yaml"
+private let wl = "traces/small-cnn.yaml"
+
+@Suite struct RenderCLITests {
+    let scratch: URL
+
+    init() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-render-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    private func file(_ name: String) -> String { scratch.appendingPathComponent(name).path }
+
+    private func bytes(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: scratch.appendingPathComponent(name))) }
+
+    @Test func picturesInEveryFormat() throws {
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var r = try run(["render", "hardware", hw, "-o", file("hw.svg")], scratch: scratch)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(String(decoding: try bytes("hw.svg"), as: UTF8.self).contains("<svg"))
+        r = try run(["render", "graph", hw, wl, "-o", file("graph.png")], scratch: scratch)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(Array(try bytes("graph.png").prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
+        r = try run(["render", "schedule", hw, wl, "-o", file("schedule.pdf"), "--to", "20000"], scratch: scratch)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(String(decoding: try bytes("schedule.pdf").prefix(4), as: UTF8.self) == "%PDF")
+        r = try run(["render", "schedule", hw, wl, "-o", file("schedule.dot")], scratch: scratch)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(String(decoding: try bytes("schedule.dot"), as: UTF8.self).contains("digraph schedule"))
+        r = try run(["render", "graph", hw, wl, "-o", file("graph.out"), "--format", "svg", "--layers", "conv1..pw2", "--collapse", "none"], scratch: scratch)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("wrote "))
+        // Nothing but the pictures and the runner's own files is left behind (no temporary files).
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { !$0.hasPrefix(".std") }.sorted()
+        #expect(left == ["graph.out", "graph.png", "hw.svg", "schedule.dot", "schedule.pdf"])
+    }
+
+    @Test func badInputExitsTwo() throws {
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        for arguments in [
+            ["render", "hardware", hw, "-o", file("hw.gif")],
+            ["render", "hardware", hw, "-o", file("hw"), "--format", "jpeg"],
+            ["render", "hardware", "configs/array/missing.yaml", "-o", file("hw.svg")],
+            ["render", "graph", hw, wl, "-o", file("g.svg"), "--layers", "conv1..nope"],
+            ["render", "graph", hw, wl, "-o", file("g.svg"), "--collapse", "everything"],
+            ["render", "schedule", hw, wl, "-o", file("s.svg"), "--from", "5", "--to", "5"],
+            ["render", "schedule", hw, wl, "-o", file("no/such/dir/s.svg")],
+            ["render", "schedule", hw, "-o", file("s.svg")],
+        ] {
+            let r = try run(arguments, scratch: scratch)
+            #expect(r.status == 2, "tessera \(arguments.joined(separator: " ")): status \(r.status), \(r.stderr)")
+            #expect(r.stderr.lowercased().contains("error"), "\(r.stderr)")
+        }
+    }
+
+    @Test func simulateWritesATrace() throws {
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let r = try run(["simulate", hw, wl, "-o", file("out"), "--format", "json", "--trace", file("trace.json")], scratch: scratch)
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(try bytes("trace.json"))) as? [String: Any]
+        let events = try #require(object?["traceEvents"] as? [[String: Any]])
+        #expect(events.contains { $0["ph"] as? String == "X" })
+        #expect(r.stdout.contains("trace.json"))
+    }
+
+    @Test func helpHasExamples() throws {
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        for sub in [["render"], ["render", "hardware"], ["render", "graph"], ["render", "schedule"]] {
+            let r = try run(sub + ["--help"], scratch: scratch)
+            #expect(r.status == 0)
+            #expect(r.stdout.contains("Examples:"))
+        }
+    }
+}
