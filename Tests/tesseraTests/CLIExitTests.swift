@@ -4,9 +4,7 @@ import Testing
 // Runs the built `tessera` binary and checks its exit statuses: 0 ok, 2 bad input or usage, and
 // never a crash (a signal) on any malformed fixture.
 
-/// The package root, three levels above this file (Tests/tesseraTests/CLIExitTests.swift).
-private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
+private let packageRoot = cliPackageRoot
 
 /// The malformed fixtures, relative to the package root.
 private let badDirectory = "Tests/TesseraSpecTests/Fixtures/bad"
@@ -17,59 +15,9 @@ private let pointsInto = [
     "hw-extends-cycle-b.yaml": "hw-extends-cycle-a.yaml",
 ]
 
-/// The `tessera` binary: beside the test executable (the build that ran these tests), else in the
-/// package's debug or release build folder.
-private func tesseraBinary() throws -> URL {
-    var candidates: [URL] = []
-    if let exe = Bundle.main.executableURL {
-        candidates.append(exe.deletingLastPathComponent().appendingPathComponent("tessera"))
-    }
-    candidates.append(Bundle.main.bundleURL.appendingPathComponent("tessera"))
-    candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("tessera"))
-    candidates.append(packageRoot.appendingPathComponent(".build/debug/tessera"))
-    candidates.append(packageRoot.appendingPathComponent(".build/release/tessera"))
-    let found = candidates.first { url in
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && !isDirectory.boolValue
-            && FileManager.default.isExecutableFile(atPath: url.path)
-    }
-    return try #require(found, "no tessera binary; looked at \(candidates.map(\.path))")
-}
+private typealias RunResult = TesseraRun
 
-private struct RunResult {
-    var status: Int32
-    var reason: Process.TerminationReason
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs `tessera` with `arguments` in the package root; output goes through temporary files so a
-/// long output cannot block the child on a full pipe.
-private func tessera(_ arguments: [String]) throws -> RunResult {
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: scratch) }
-    let outURL = scratch.appendingPathComponent("stdout")
-    let errURL = scratch.appendingPathComponent("stderr")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let out = try FileHandle(forWritingTo: outURL)
-    let err = try FileHandle(forWritingTo: errURL)
-    let process = Process()
-    process.executableURL = try tesseraBinary()
-    process.arguments = arguments
-    process.currentDirectoryURL = packageRoot
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try out.close()
-    try err.close()
-    return RunResult(
-        status: process.terminationStatus, reason: process.terminationReason,
-        stdout: try String(contentsOf: outURL, encoding: .utf8), stderr: try String(contentsOf: errURL, encoding: .utf8))
-}
+private func tessera(_ arguments: [String]) throws -> RunResult { try runTessera(arguments) }
 
 private func badFixtures() -> [String] {
     let dir = packageRoot.appendingPathComponent(badDirectory).path

@@ -4,42 +4,12 @@ import Testing
 // `tessera compare` through the built binary: exit 0 within tolerance, 1 on a regression, 2 on bad
 // input or a bad --tolerance, and --junit writes a file.
 
-private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+private let root = cliPackageRoot
 
-private func binary() throws -> URL {
-    var candidates: [URL] = []
-    if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent().appendingPathComponent("tessera")) }
-    candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("tessera"))
-    candidates.append(root.appendingPathComponent(".build/debug/tessera"))
-    let found = candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) && !$0.hasDirectoryPath }
-    return try #require(found, "no tessera binary; looked at \(candidates.map(\.path))")
-}
-
-/// Runs `tessera` in `directory`; output goes through files so that a full pipe cannot block it.
 private func run(_ arguments: [String], in directory: URL) throws -> (status: Int32, stdout: String, stderr: String) {
-    let out = directory.appendingPathComponent(".stdout")
-    let err = directory.appendingPathComponent(".stderr")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    FileManager.default.createFile(atPath: err.path, contents: nil)
-    let o = try FileHandle(forWritingTo: out)
-    let e = try FileHandle(forWritingTo: err)
-    let p = Process()
-    p.executableURL = try binary()
-    p.arguments = arguments
-    p.currentDirectoryURL = directory
-    p.standardOutput = o
-    p.standardError = e
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    p.waitUntilExit()
-    try o.close()
-    try e.close()
-    defer {
-        try? FileManager.default.removeItem(at: out)
-        try? FileManager.default.removeItem(at: err)
-    }
-    #expect(p.terminationReason == .exit)
-    return (p.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
+    let r = try runTessera(arguments, in: directory)
+    #expect(r.reason == .exit, "tessera \(arguments.joined(separator: " ")) was killed by a signal")
+    return (r.status, r.stdout, r.stderr)
 }
 
 @Suite struct CompareCLITests {

@@ -4,38 +4,12 @@ import Testing
 // `tessera render` and `tessera simulate --trace` through the built binary: files written with the
 // format their extension names, bad input exits 2.
 
-private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+private let root = cliPackageRoot
 
-private func binary() throws -> URL {
-    var candidates: [URL] = []
-    if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent().appendingPathComponent("tessera")) }
-    candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("tessera"))
-    candidates.append(root.appendingPathComponent(".build/debug/tessera"))
-    let found = candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) && !$0.hasDirectoryPath }
-    return try #require(found, "no tessera binary; looked at \(candidates.map(\.path))")
-}
-
-/// Runs `tessera` in the package root; output goes through files so that a full pipe cannot block it.
 private func run(_ arguments: [String], scratch: URL) throws -> (status: Int32, stdout: String, stderr: String) {
-    let out = scratch.appendingPathComponent(".stdout")
-    let err = scratch.appendingPathComponent(".stderr")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-    let o = try FileHandle(forWritingTo: out)
-    let e = try FileHandle(forWritingTo: err)
-    let p = Process()
-    p.executableURL = try binary()
-    p.arguments = arguments
-    p.currentDirectoryURL = root
-    p.standardOutput = o
-    p.standardError = e
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    p.waitUntilExit()
-    try o.close()
-    try e.close()
-    #expect(p.terminationReason == .exit, "tessera \(arguments.joined(separator: " ")) was killed by a signal")
-    return (p.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
+    let r = try runTessera(arguments)
+    #expect(r.reason == .exit, "tessera \(arguments.joined(separator: " ")) was killed by a signal")
+    return (r.status, r.stdout, r.stderr)
 }
 
 private let hw = "configs/array/scalesim-32x32-os.yaml"
