@@ -4,9 +4,11 @@ import TesseraSpec
 
 /// Turns a workload into a `DataflowGraph`.
 ///
-/// Each layer becomes one operation. Its input activation is the previous layer's output (layers
-/// run as a chain in workload order: residual branches are sequenced, not run in parallel), and
-/// GEMM-like layers also read a weight tensor. Ids are assigned in workload order, so the same
+/// Each layer becomes one operation. Layers run as a chain in workload order (residual branches are
+/// sequenced, not run in parallel): each depends on the one before. A layer reads the previous
+/// layer's output tensor when its input has that tensor's size; otherwise (a residual add's second
+/// operand, a shortcut's input) it reads a tensor of its own with no producer, since a layer list
+/// names no edges. GEMM-like layers also read a weight tensor. Ids are assigned in workload order, so the same
 /// workload always gives the same graph.
 public enum Elaborator {
     public static func elaborate(_ w: WorkloadSpec) -> DataflowGraph {

@@ -35,9 +35,4 @@ public struct HardwareModel: Sendable {
         if let s = buffers.first(where: { $0.role == .shared }) { return s.sizeBytes / 6 }
         return nil
     }
-
-    /// The buffer that holds an operand (dedicated first, else shared).
-    public func buffer(for role: SRAMBuffer.Role) -> SRAMBuffer? {
-        buffers.first { $0.role == role } ?? buffers.first { $0.role == .shared }
-    }
 }

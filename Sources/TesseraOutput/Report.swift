@@ -50,6 +50,8 @@ public struct Report: Sendable {
     public var layers: [Layer]
     public var units: [Unit]
     public var events: UInt64
+    /// The offline schedule's estimate of total cycles (see `Plan.estimatedCycles`).
+    public var planEstimateCycles: UInt64
     /// Plain statements of what the model approximates, with formulas.
     public var modelNotes: [String]
 
@@ -66,6 +68,8 @@ public struct Report: Sendable {
         "weight/input-stationary partial sums stay in the ofmap buffer; DRAM sees each output once",
         "DRAM serves transfers in issue order: a transfer of b bytes occupies it b/bandwidth and completes latency later",
         "SRAM port bandwidth is accounted as busy cycles (bytes / bytes-per-cycle) but does not slow compute",
+        "engine time is whole picoseconds: the clock period is 10^12/f rounded to the nearest picosecond",
+        "plan_estimate_cycles is the offline schedule's estimate: sum over tiles of max(compute, DRAM bytes / bandwidth), no latency or contention",
     ]
 
     public init(plan: Plan, result: SimResult, hardwareName: String, workloadName: String) {
@@ -78,6 +82,7 @@ public struct Report: Sendable {
         macs = plan.ops.reduce(0) { $0 + $1.macs }
         peCount = pes
         events = result.events
+        planEstimateCycles = plan.estimatedCycles
         modelNotes = Report.notes
         layers = zip(plan.ops, result.ops).map { p, s in
             Layer(

@@ -36,6 +36,7 @@ extension Report {
             ("utilization", .double(utilization)),
             ("compute_cycles", .uint(computeCycles)),
             ("stall_cycles", .uint(stallCycles)),
+            ("plan_estimate_cycles", .uint(planEstimateCycles)),
             ("dram_read_bytes", .uint(dramReadBytes)),
             ("dram_write_bytes", .uint(dramWriteBytes)),
             ("layers", .array(layerValues)),
@@ -76,6 +77,7 @@ extension Report {
         s += "| utilization | \(pct(utilization)) |\n"
         s += "| compute cycles | \(computeCycles) |\n"
         s += "| stall cycles | \(stallCycles) |\n"
+        s += "| offline schedule's estimate | \(planEstimateCycles) cycles |\n"
         s += "| DRAM read / write | \(formatBytes(dramReadBytes)) / \(formatBytes(dramWriteBytes)) |\n\n"
         let top = layers.enumerated().sorted { a, b in
             a.element.totalCycles != b.element.totalCycles ? a.element.totalCycles > b.element.totalCycles : a.offset < b.offset

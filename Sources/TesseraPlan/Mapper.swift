@@ -32,7 +32,11 @@ public enum Mapper {
             var bag = DiagnosticBag()
             for role in [SRAMBuffer.Role.ifmap, .filter, .ofmap] {
                 guard let h = hardware.halfBuffer(for: role), h > 0 else {
-                    bag.error(hwLocation, "no SRAM buffer holds the \(role.rawValue) operand", expected: "an 'sram' with role '\(role.rawValue)' or 'shared'")
+                    // Point at the array that needs the buffer: the hardware file has no SRAM to point at.
+                    let arrayLocation = hardware.spec.compute.first { $0.name == array.name }?.location ?? hwLocation
+                    bag.error(
+                        arrayLocation, "no SRAM buffer holds the \(role.rawValue) operand of '\(array.name)'",
+                        expected: "an 'sram' with role '\(role.rawValue)' or 'shared' under 'memory'", found: "none")
                     continue
                 }
                 halves[role] = h

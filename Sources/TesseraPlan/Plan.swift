@@ -54,7 +54,9 @@ public struct Plan: Sendable {
     public var layers: [String]
     /// Operations in their static execution order (the offline schedule).
     public var ops: [OpPlan]
-    /// The schedule's estimate of total cycles with no memory contention (sum of each tile's
-    /// max(compute, transfer) time): a lower-bound sanity figure, not a result.
+    /// The offline schedule's own estimate of total cycles, before simulation: the sum over tiles
+    /// of max(compute cycles, (DRAM bytes in + out) / bandwidth), ignoring DRAM latency, the
+    /// exposed first load and contention. The simulated total minus this shows what contention
+    /// and latency cost.
     public var estimatedCycles: UInt64
 }

@@ -31,8 +31,6 @@ public final class Simulator {
     let dram: DRAMChannel
     let latency: Picoseconds
     private var tiles: [FlatTile] = []
-    /// Index of each op's last tile.
-    private var lastTileOfOp: [Int] = []
     private var engine = EventEngine<Event>()
 
     // State
@@ -45,7 +43,6 @@ public final class Simulator {
     private var dramFreeAt: Picoseconds = 0
     /// Outstanding write-backs per op.
     private var pendingWrites: [Int] = []
-    private var computedTiles: [Int] = []
 
     // Statistics
     private var intervals: [Interval] = []
@@ -70,13 +67,11 @@ public final class Simulator {
                         op: i, computePs: t.computeCycles * period, computeCycles: t.computeCycles, read: t.dramRead,
                         readsActivations: j == 0 && (t.readA > 0 || op.unit == nil), write: t.write, isMemoryOnly: op.unit == nil))
             }
-            lastTileOfOp.append(tiles.count - 1)
         }
         loadDone = Array(repeating: false, count: tiles.count)
         computeDone = loadDone
         writeDone = loadDone
         pendingWrites = plan.ops.map { $0.tiles.count }
-        computedTiles = Array(repeating: 0, count: plan.ops.count)
         opEnd = Array(repeating: 0, count: plan.ops.count)
     }
 
@@ -92,7 +87,6 @@ public final class Simulator {
                 computeDone[i] = true
                 if !tiles[i].isMemoryOnly { arrayBusy = false }
                 let op = tiles[i].op
-                computedTiles[op] += 1
                 if tiles[i].write > 0 {
                     let done = dramTransfer(bytes: tiles[i].write, at: time, op: op, activity: tiles[i].isMemoryOnly ? .memory : .writeback)
                     bytesWritten += tiles[i].write

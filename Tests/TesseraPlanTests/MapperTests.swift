@@ -97,8 +97,14 @@ struct SplitMix64 {
         compute:
           - {name: pe, kind: systolic-array, rows: 4, cols: 4}
         """, file: "nobuf.yaml")
-    #expect(throws: InputError.self) {
+    do {
         _ = try Mapper.plan(graph: Elaborator.elaborate(gemmWorkload(4, 4, 4)), hardware: HardwareModel(spec), workload: "g")
+        Issue.record("planning without SRAM should fail")
+    } catch {
+        // Every missing operand buffer is reported at the array that needs it (line 6).
+        #expect(error.diagnostics.count == 3)
+        #expect(error.diagnostics.allSatisfy { $0.location?.line == 6 && $0.location?.file == "nobuf.yaml" })
+        #expect(error.diagnostics.first?.description.contains("nobuf.yaml:6:") == true)
     }
 }
 
