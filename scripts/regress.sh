@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regression check against the baselines in reports/: simulates every bundled hardware config
-# (configs/array/*.yaml) on every workload (traces/*.yaml) and compares each JSON report with
+# Regression check against the baselines in reports/: simulates every bundled dense array config
+# (configs/array/*.yaml) on every inference workload and every sparse training config
+# (configs/sat/*.yaml) on every training workload (traces/*.yaml), and compares each JSON report with
 # reports/<workload>--<hardware>.json using `tessera compare --tolerance 0% --strict` (the simulator
 # is deterministic, so any change at all, better or worse, fails).
 #
@@ -46,8 +47,20 @@ trap 'rm -rf "$tmp"' EXIT
 # Simulate every pair into its own folder, so that two pairs can never overwrite each other.
 names=()
 n=0
-for hw in configs/array/*.yaml; do
-  for wl in traces/*.yaml; do
+is_training() { grep -q '^phase: training' "$1"; }
+pairs=()
+for wl in traces/*.yaml; do
+  if is_training "$wl"; then
+    for hw in configs/sat/*.yaml; do pairs+=("$hw" "$wl"); done
+  else
+    for hw in configs/array/*.yaml; do pairs+=("$hw" "$wl"); done
+  fi
+done
+set -- "${pairs[@]}"
+while [ $# -gt 0 ]; do
+  hw=$1 wl=$2
+  shift 2
+  {
     n=$((n + 1))
     mkdir "$tmp/$n"
     if ! "$TESSERA" simulate "$hw" "$wl" -o "$tmp/$n" --format json --quiet; then
@@ -60,7 +73,7 @@ for hw in configs/array/*.yaml; do
     done
     names+=("$file")
     mv "$tmp/$n/$file" "$tmp/$file"
-  done
+  }
 done
 
 is_current() { local f; for f in "${names[@]}"; do [ "$f" = "$1" ] && return 0; done; return 1; }

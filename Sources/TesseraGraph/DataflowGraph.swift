@@ -1,5 +1,6 @@
 import TesseraCore
 import TesseraModel
+import TesseraSpec
 
 /// A stable id of an operation: its index in elaboration order.
 public struct OpID: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
@@ -19,7 +20,13 @@ public struct TensorID: Sendable, Hashable, Comparable, Codable, CustomStringCon
 
 /// A tensor of the dataflow graph with its size in bytes.
 public struct Tensor: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable { case activation, weight }
+    public enum Kind: String, Sendable, Hashable {
+        case activation, weight
+        /// A gradient (of an activation or of the weights).
+        case gradient
+        /// Optimizer state kept in FP32: master weights and momentum.
+        case state
+    }
     public var id: TensorID
     public var name: String
     public var kind: Kind
@@ -35,6 +42,26 @@ public enum OperationKind: Sendable, Hashable {
     /// Work with no MACs (pooling, elementwise) that, without a vector unit, is pure memory
     /// traffic: it reads its inputs from and writes its output to DRAM.
     case memory
+    /// Work for a vector unit: `operations` lane-operations over `elements` values.
+    case vector(elements: Int, operations: Int)
+    /// Pruning `weights` dense values to `pattern` on a mask generator.
+    case maskgen(weights: Int, pattern: NMPattern)
+}
+
+/// Which pass of a training step an operation belongs to.
+public enum Pass: String, Sendable, Hashable, CaseIterable {
+    /// Forward: Y = X·W (and the forward of every layer without weights).
+    case ff
+    /// Backward-data: dX = dY·Wᵀ (and the backward of every layer without weights).
+    case bp
+    /// Weight gradient: dW = Xᵀ·dY (always dense: it has no weight operand).
+    case wg
+    /// Weight update on the vector unit (mixed precision: FP32 masters, FP16 copy).
+    case update
+    /// N:M mask generation (pruning W for FF, and Wᵀ for BP under BDWP).
+    case maskgen
+    /// Softmax cross-entropy loss and its gradient (fused).
+    case loss
 }
 
 /// One operation of the graph: a layer's compute (or memory) work on its tensors.
@@ -50,7 +77,15 @@ public struct Operation: Sendable, Hashable {
     public var outputs: [TensorID]
     /// Operations that must finish before this one starts.
     public var dependencies: [OpID]
+    /// Executed multiply-accumulates: dense MACs · N/M for a sparse pass.
     public var macs: UInt64
+    public var pass: Pass = .ff
+    /// The N:M pattern of the weight operand B; `nil` is dense.
+    public var sparsity: NMPattern? = nil
+    /// Where that pattern was chosen (for diagnostics).
+    public var sparsityLocation: SourceLocation? = nil
+    /// Multiply-accumulates of the same operation run dense.
+    public var denseMacs: UInt64 = 0
 }
 
 /// The elaborated workload: operations, tensors and their dependencies, in a deterministic order.
@@ -60,14 +95,18 @@ public struct DataflowGraph: Sendable, Hashable {
     /// Layer names in workload order; `Operation.layer` indexes this.
     public var layers: [String]
     public var bytesPerElement: Int
+    /// True for a training step (FF, BP, WG and update operations), false for inference.
+    public var isTraining: Bool
 
-    public init(operations: [Operation], tensors: [Tensor], layers: [String], bytesPerElement: Int) {
+    public init(operations: [Operation], tensors: [Tensor], layers: [String], bytesPerElement: Int, isTraining: Bool = false) {
         self.operations = operations
         self.tensors = tensors
         self.layers = layers
         self.bytesPerElement = bytesPerElement
+        self.isTraining = isTraining
     }
 
     public func tensor(_ id: TensorID) -> Tensor { tensors[id.raw] }
     public var totalMACs: UInt64 { operations.reduce(0) { $0 + $1.macs } }
+    public var totalDenseMACs: UInt64 { operations.reduce(0) { $0 + $1.denseMacs } }
 }

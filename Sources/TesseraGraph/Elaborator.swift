@@ -79,7 +79,7 @@ public enum Elaborator {
             ops.append(
                 Operation(
                     id: id, name: layer.name, layer: index, op: layer.op.name, kind: kind, inputs: inputs, outputs: [out],
-                    dependencies: deps, macs: UInt64(b) * UInt64(layer.op.macs)))
+                    dependencies: deps, macs: UInt64(b) * UInt64(layer.op.macs), denseMacs: UInt64(b) * UInt64(layer.op.macs)))
             previousOutput = out
         }
         return DataflowGraph(operations: ops, tensors: tensors, layers: w.layers.map(\.name), bytesPerElement: bpe)

@@ -15,6 +15,9 @@ public protocol ComponentModel: Sendable {
 public enum KindTable {
     public static let kinds: [any ComponentModel.Type] = [
         SystolicArray.self,
+        NMSparseArray.self,
+        MaskGenerator.self,
+        VectorUnit.self,
         SRAMBuffer.self,
         DRAMChannel.self,
     ]

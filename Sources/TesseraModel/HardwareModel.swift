@@ -6,6 +6,9 @@ public struct HardwareModel: Sendable {
     public var spec: HardwareSpec
     public var arrays: [SystolicArray]
     public var buffers: [SRAMBuffer]
+    public var sparseArrays: [NMSparseArray]
+    public var maskGenerators: [MaskGenerator]
+    public var vectorUnits: [VectorUnit]
     /// The DRAM channel; an ideal (unlimited) one when the spec lists none.
     public var dram: DRAMChannel
     public var clock: Frequency { spec.clock }
@@ -15,8 +18,12 @@ public struct HardwareModel: Sendable {
         var arrays: [SystolicArray] = []
         var buffers: [SRAMBuffer] = []
         var dram: DRAMChannel?
+        var sparse: [NMSparseArray] = [], masks: [MaskGenerator] = [], vectors: [VectorUnit] = []
         for c in spec.components {
             switch c.kind {
+            case NMSparseArray.schema.kind: sparse.append(NMSparseArray(spec: c))
+            case MaskGenerator.schema.kind: masks.append(MaskGenerator(spec: c))
+            case VectorUnit.schema.kind: vectors.append(VectorUnit(spec: c))
             case SystolicArray.schema.kind: arrays.append(SystolicArray(spec: c))
             case SRAMBuffer.schema.kind: buffers.append(SRAMBuffer(spec: c))
             case DRAMChannel.schema.kind: dram = dram ?? DRAMChannel(spec: c)
@@ -25,6 +32,9 @@ public struct HardwareModel: Sendable {
         }
         self.arrays = arrays
         self.buffers = buffers
+        self.sparseArrays = sparse
+        self.maskGenerators = masks
+        self.vectorUnits = vectors
         self.dram = dram ?? DRAMChannel(name: "dram", bandwidth: nil)
     }
 

@@ -47,7 +47,10 @@ public struct ChromeTrace: Sendable {
                 ]))
         }
         func layerArgs(_ op: Int) -> [(String, JSONValue)] {
-            [("layer", .string(plan.ops[op].name)), ("op", .string(plan.ops[op].opName)), ("phase", .string(phase))]
+            [
+                ("layer", .string(plan.ops[op].name)), ("op", .string(plan.ops[op].opName)),
+                ("phase", .string(plan.schedule == nil ? phase : plan.ops[op].pass.rawValue.uppercased())),
+            ]
         }
 
         meta("process_name", tid: 0, [("name", .string("\(workloadName) on \(hardwareName)"))])
@@ -59,7 +62,8 @@ public struct ChromeTrace: Sendable {
             meta("thread_sort_index", tid: Int64(k + 2), [("sort_index", .int(Int64(k + 2)))])
         }
 
-        for (i, o) in result.ops.enumerated() {
+        // Multi-unit operations overlap; their slices are on the unit tracks only.
+        for (i, o) in result.ops.enumerated() where plan.schedule == nil {
             let p = plan.ops[i]
             complete(
                 p.name, cat: "layer", tid: 1, start: o.start, end: o.end,

@@ -36,10 +36,43 @@ public struct Pipeline: Sendable {
     /// Runs every stage after loading.
     public func run(recordTimeline: Bool = true) throws -> Output {
         let model = HardwareModel(hardware)
+        if hardware.kind == "sparse-training-array" { return try runMultiUnit(model, recordTimeline: recordTimeline) }
+        var bag = DiagnosticBag()
+        if workload.phase == .training {
+            bag.error(
+                workload.phaseLocation, "training runs on a 'sparse-training-array' (it needs a vector unit for the backward and update passes)",
+                expected: "phase: inference on kind '\(hardware.kind)' (\(hardware.file))", found: "phase: training")
+        }
+        if let s = workload.sparsity, s.scheme != .dense {
+            bag.error(
+                s.location, "N:M sparsity runs on a 'sparse-training-array'", expected: "no 'sparsity' on kind '\(hardware.kind)' (\(hardware.file))",
+                found: "sparsity \(s.pattern) \(s.scheme.rawValue)")
+        }
+        try bag.throwIfErrors()
         let graph = Elaborator.elaborate(workload)
         let plan = try Mapper.plan(graph: graph, hardware: model, workload: workload.name)
         let result = try Simulator(plan: plan, recordTimeline: recordTimeline).run()
         let report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
         return Output(graph: graph, plan: plan, result: result, report: report)
     }
+
+    /// A sparse training accelerator: training elaboration, mapping with an offline schedule, and
+    /// the multi-unit simulator.
+    func runMultiUnit(_ model: HardwareModel, recordTimeline: Bool) throws -> Output {
+        let graph = TrainingElaborator.elaborate(workload)
+        let plan = try TrainingMapper.plan(graph: graph, hardware: model, workload: workload.name, optimizations: hardware.optimizations)
+        guard let simulator = StreamSimulator(plan: plan, recordTimeline: recordTimeline) else {
+            throw SimError.deadlock(time: 0, pending: "the plan has no schedule")
+        }
+        let result = try simulator.run()
+        var report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
+        let sparse = workload.layerSparsity.contains { $0 != nil }
+        report.addTraining(
+            plan: plan, result: result, phase: workload.phase.rawValue, scheme: sparse ? (workload.sparsity?.scheme.rawValue ?? "dense") : "dense",
+            pattern: sparse ? workload.sparsity?.pattern.description : nil, leftDense: workload.sparsity?.leftDense ?? [])
+        return Output(graph: graph, plan: plan, result: result, report: report)
+    }
+
+    /// The same run with every layer dense (the baseline of a sparse run).
+    public var dense: Pipeline { Pipeline(hardware: hardware, workload: workload.densified) }
 }

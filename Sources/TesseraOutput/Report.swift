@@ -1,7 +1,9 @@
 import TesseraCore
+import TesseraGraph
 import TesseraModel
 import TesseraPlan
 import TesseraSim
+import TesseraSpec
 
 /// The figures of one simulation, per layer and per unit: what every output format renders.
 ///
@@ -31,6 +33,42 @@ public struct Report: Sendable {
         public var sramReadBytes: UInt64
         public var sramWriteBytes: UInt64
         public var tiles: Int
+        /// Training and sparse-array runs only: the pass, the N:M pattern (nil = dense), the dense
+        /// MACs, and when the operation ran (first compute to last write-back, in cycles).
+        public var pass: String? = nil
+        public var sparsity: String? = nil
+        public var denseMacs: UInt64 = 0
+        public var startCycle: UInt64 = 0
+        public var endCycle: UInt64 = 0
+    }
+
+    /// The figures of one pass of a training step.
+    public struct PassSummary: Sendable {
+        public var pass: String
+        public var operations: Int
+        public var denseMacs: UInt64
+        public var macs: UInt64
+        /// Σ compute cycles of the pass's operations on their units.
+        public var busyCycles: UInt64
+        public var dramReadBytes: UInt64
+        public var dramWriteBytes: UInt64
+        /// First start and last end of the pass's operations, in cycles.
+        public var firstCycle: UInt64
+        public var lastCycle: UInt64
+    }
+
+    /// What a run on a sparse training accelerator adds to the report.
+    public struct Training: Sendable {
+        public var phase: String
+        public var scheme: String
+        public var pattern: String?
+        public var optimizations: [(String, Bool)]
+        public var denseMacs: UInt64
+        public var passes: [PassSummary]
+        /// Layers the workload's pattern left dense because its groups do not divide them.
+        public var leftDense: [String]
+        /// Tiles a unit fetched from its second operation while its first could not start.
+        public var interleavedTiles: Int
     }
 
     public struct Unit: Sendable {
@@ -54,6 +92,14 @@ public struct Report: Sendable {
     public var planEstimateCycles: UInt64
     /// Plain statements of what the model approximates, with formulas.
     public var modelNotes: [String]
+    /// Set for runs on a sparse training accelerator.
+    public var training: Training?
+    /// Set by `--compare-dense`: the same run with every layer dense.
+    public var denseTotalCycles: UInt64?
+    public var speedupOverDense: Double? {
+        guard let d = denseTotalCycles, totalCycles > 0 else { return nil }
+        return Double(d) / Double(totalCycles)
+    }
 
     public var utilization: Double { totalCycles == 0 || peCount == 0 ? 0 : Double(macs) / (Double(totalCycles) * Double(peCount)) }
     public var stallCycles: UInt64 { layers.reduce(0) { $0 + $1.stallCycles } }
@@ -73,7 +119,7 @@ public struct Report: Sendable {
     ]
 
     public init(plan: Plan, result: SimResult, hardwareName: String, workloadName: String) {
-        let pes = plan.hardware.arrays.first?.peCount ?? 0
+        let pes = plan.hardware.arrays.first?.peCount ?? plan.hardware.sparseArrays.first?.peCount ?? 0
         hardware = hardwareName
         workload = workloadName
         clockHz = plan.hardware.clock.hertz
@@ -92,8 +138,57 @@ public struct Report: Sendable {
                 mappingEfficiency: p.mappingEfficiency, computeUtilization: p.computeUtilization, dramReadBytes: p.dramRead,
                 dramWriteBytes: p.dramWrite, sramReadBytes: p.sramRead, sramWriteBytes: p.sramWrite, tiles: p.tiles.count)
         }
+        if plan.schedule != nil {
+            let period = plan.hardware.clock.periodPicoseconds
+            for (i, s) in result.ops.enumerated() {
+                layers[i].pass = plan.ops[i].pass.rawValue
+                layers[i].sparsity = plan.ops[i].sparsity?.description
+                layers[i].denseMacs = plan.ops[i].denseMacs
+                layers[i].startCycle = s.start / period
+                layers[i].endCycle = ceilDiv(s.end, period)
+            }
+        }
         units = result.units.map { u in
             Unit(name: u.name, kind: u.kind, busyCycles: u.busyCycles, utilization: result.totalCycles == 0 ? 0 : Double(u.busyCycles) / Double(result.totalCycles))
         }
     }
+}
+
+extension Report {
+    /// Adds what a run on a sparse training accelerator reports: the passes, the scheme and the
+    /// optimizations.
+    public mutating func addTraining(plan: Plan, result: SimResult, phase: String, scheme: String, pattern: String?, leftDense: [String]) {
+        guard let schedule = plan.schedule else { return }
+        var passes: [PassSummary] = []
+        for pass in Pass.allCases {
+            let idx = layers.indices.filter { layers[$0].pass == pass.rawValue }
+            guard !idx.isEmpty else { continue }
+            passes.append(
+                PassSummary(
+                    pass: pass.rawValue, operations: idx.count, denseMacs: idx.reduce(0) { $0 + layers[$1].denseMacs },
+                    macs: idx.reduce(0) { $0 + layers[$1].macs }, busyCycles: idx.reduce(0) { $0 + layers[$1].computeCycles },
+                    dramReadBytes: idx.reduce(0) { $0 + layers[$1].dramReadBytes }, dramWriteBytes: idx.reduce(0) { $0 + layers[$1].dramWriteBytes },
+                    firstCycle: idx.map { layers[$0].startCycle }.min() ?? 0, lastCycle: idx.map { layers[$0].endCycle }.max() ?? 0))
+        }
+        training = Training(
+            phase: phase, scheme: scheme, pattern: pattern,
+            optimizations: Optimizations.keys.map { ($0.key, schedule.optimizations[keyPath: $0.path]) },
+            denseMacs: layers.reduce(0) { $0 + $1.denseMacs }, passes: passes, leftDense: leftDense, interleavedTiles: result.interleavedTiles)
+        modelNotes = Report.trainingNotes
+        if !leftDense.isEmpty {
+            modelNotes.append("left dense because the pattern's groups do not divide their reduction dimensions: " + leftDense.joined(separator: ", "))
+        }
+    }
+
+    public static let trainingNotes = [
+        "products run on the nm-sparse-array with SCALE-Sim's closed forms on the reduced shape (K' = K*N/M) plus sparse_pipeline_stages cycles per fold in sparse mode: cycles = count*folds*(L(K')+s) - 1; dataflow per op is the faster of the array's dataflows",
+        "sparse weights carry a ceil(log2 M)-bit index each; activations are read dense (every group of M feeds the M:1 multiplexers)",
+        "training step: ff Y=X*W, bp dX=dY*W^T (skipped at and before the first layer with weights), wg dW=X^T*dY (dense), SGD-momentum update in mixed precision on the vector unit (FP32 masters: 8 B per weight read and written besides the gradient and the FP16 copy)",
+        "bdwp prunes W along K for ff and W^T along N for bp, each mask generated from the dense weights every step: ceil((weights/M)/lanes)*M*cycles_per_element cycles per mask",
+        "vector unit: ceil(elements*ops_per_element/lanes) + pipeline_depth cycles per op; ops per element are assumptions listed in the vector-unit kind",
+        "every unit double-buffers its tiles; all units share one DRAM channel served in issue order (b bytes occupy it b/bandwidth and complete latency later)",
+        "layers run as a chain in the forward pass and in reverse in the backward pass; residual branches are sequenced",
+        "plan_estimate_cycles is the offline list schedule's makespan over estimated op durations (sum over tiles of max(compute, DRAM bytes / bandwidth)), without DRAM contention between units",
+        "engine time is whole picoseconds: the clock period is 10^12/f rounded to the nearest picosecond",
+    ]
 }

@@ -20,10 +20,36 @@ extension Report {
                 pairs.append(("folds", .object([("row", .int(Int64(l.rowFolds))), ("col", .int(Int64(l.colFolds)))])))
             }
             pairs.append(("tiles", .int(Int64(l.tiles))))
+            if let pass = l.pass {
+                pairs += [
+                    ("pass", .string(pass)), ("sparsity", l.sparsity.map(JSONValue.string) ?? .null), ("dense_macs", .uint(l.denseMacs)),
+                    ("start_cycle", .uint(l.startCycle)), ("end_cycle", .uint(l.endCycle)),
+                ]
+            }
             return .object(pairs)
         }
         let unitValues: [JSONValue] = units.map { u in
             .object([("name", .string(u.name)), ("kind", .string(u.kind)), ("busy_cycles", .uint(u.busyCycles)), ("utilization", .double(u.utilization))])
+        }
+        var trainingPairs: [(String, JSONValue)] = []
+        if let t = training {
+            trainingPairs = [
+                ("phase", .string(t.phase)), ("scheme", .string(t.scheme)), ("pattern", t.pattern.map(JSONValue.string) ?? .null),
+                ("dense_macs", .uint(t.denseMacs)),
+                ("optimizations", .object(t.optimizations.map { ($0.0, .bool($0.1)) })),
+                ("interleaved_tiles", .int(Int64(t.interleavedTiles))),
+                ("phases", .object(t.passes.map { p in
+                    (p.pass, .object([
+                        ("operations", .int(Int64(p.operations))), ("dense_macs", .uint(p.denseMacs)), ("macs", .uint(p.macs)),
+                        ("busy_cycles", .uint(p.busyCycles)), ("dram_read_bytes", .uint(p.dramReadBytes)), ("dram_write_bytes", .uint(p.dramWriteBytes)),
+                        ("first_cycle", .uint(p.firstCycle)), ("last_cycle", .uint(p.lastCycle)),
+                    ]))
+                })),
+                ("left_dense", .array(t.leftDense.map(JSONValue.string))),
+            ]
+            if let d = denseTotalCycles, let s = speedupOverDense {
+                trainingPairs += [("dense_total_cycles", .uint(d)), ("speedup_over_dense", .double(s))]
+            }
         }
         let top: JSONValue = .object([
             ("tessera", .int(Int64(Report.schemaVersion))),
@@ -39,6 +65,7 @@ extension Report {
             ("plan_estimate_cycles", .uint(planEstimateCycles)),
             ("dram_read_bytes", .uint(dramReadBytes)),
             ("dram_write_bytes", .uint(dramWriteBytes)),
+        ] + trainingPairs + [
             ("layers", .array(layerValues)),
             ("units", .array(unitValues)),
             ("model_notes", .array(modelNotes.map(JSONValue.string))),
@@ -48,16 +75,21 @@ extension Report {
 
     /// One CSV row per operation, with a header.
     public func csv() -> String {
-        var s = "layer,op,unit,dataflow,m,n,k,count,row_folds,col_folds,compute_cycles,stall_cycles,total_cycles,macs,utilization,mapping_efficiency,compute_utilization,dram_read_bytes,dram_write_bytes,sram_read_bytes,sram_write_bytes,tiles\n"
+        var s = "layer,op,unit,dataflow,m,n,k,count,row_folds,col_folds,compute_cycles,stall_cycles,total_cycles,macs,utilization,mapping_efficiency,compute_utilization,dram_read_bytes,dram_write_bytes,sram_read_bytes,sram_write_bytes,tiles"
+        s += training == nil ? "\n" : ",pass,sparsity,dense_macs,start_cycle,end_cycle\n"
         for l in layers {
             let g = l.gemm
-            let fields: [String] = [
+            var fields: [String] = [
                 csvField(l.name), l.op, l.unit ?? "", l.dataflow ?? "", g.map { "\($0.m)" } ?? "", g.map { "\($0.n)" } ?? "",
                 g.map { "\($0.k)" } ?? "", g.map { "\($0.count)" } ?? "", "\(l.rowFolds)", "\(l.colFolds)", "\(l.computeCycles)",
                 "\(l.stallCycles)", "\(l.totalCycles)", "\(l.macs)", JSONValue.number(l.utilization), JSONValue.number(l.mappingEfficiency),
                 JSONValue.number(l.computeUtilization), "\(l.dramReadBytes)", "\(l.dramWriteBytes)", "\(l.sramReadBytes)",
                 "\(l.sramWriteBytes)", "\(l.tiles)",
             ]
+            if training != nil {
+                let extra: [String] = [l.pass ?? "", l.sparsity ?? "dense", "\(l.denseMacs)", "\(l.startCycle)", "\(l.endCycle)"]
+                fields += extra
+            }
             s += fields.joined(separator: ",") + "\n"
         }
         return s
@@ -78,7 +110,20 @@ extension Report {
         s += "| compute cycles | \(computeCycles) |\n"
         s += "| stall cycles | \(stallCycles) |\n"
         s += "| offline schedule's estimate | \(planEstimateCycles) cycles |\n"
-        s += "| DRAM read / write | \(formatBytes(dramReadBytes)) / \(formatBytes(dramWriteBytes)) |\n\n"
+        s += "| DRAM read / write | \(formatBytes(dramReadBytes)) / \(formatBytes(dramWriteBytes)) |\n"
+        if let t = training {
+            s += "| phase | \(t.phase), scheme \(t.scheme)\(t.pattern.map { " \($0)" } ?? "") |\n"
+            s += "| dense-equivalent MACs | \(t.denseMacs) |\n"
+            s += "| optimizations | " + t.optimizations.map { "\($0.0) \($0.1 ? "on" : "off")" }.joined(separator: ", ") + " |\n"
+            if let d = denseTotalCycles, let sp = speedupOverDense {
+                s += "| dense run | \(d) cycles |\n| speedup over dense | \(formatDecimal(sp, maxDecimals: 3))× |\n"
+            }
+            s += "\n## Passes\n\n| pass | ops | dense MACs | executed MACs | busy cycles | DRAM read | DRAM write | first cycle | last cycle |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+            for p in t.passes {
+                s += "| \(p.pass) | \(p.operations) | \(p.denseMacs) | \(p.macs) | \(p.busyCycles) | \(formatBytes(p.dramReadBytes)) | \(formatBytes(p.dramWriteBytes)) | \(p.firstCycle) | \(p.lastCycle) |\n"
+            }
+        }
+        s += "\n"
         let top = layers.enumerated().sorted { a, b in
             a.element.totalCycles != b.element.totalCycles ? a.element.totalCycles > b.element.totalCycles : a.offset < b.offset
         }.prefix(topLayers)

@@ -13,6 +13,9 @@ struct TimelineLanes: Sendable {
         case stall
         /// A memory-only layer (pooling, elementwise) was running on DRAM, with nothing to compute.
         case idle
+        /// Multi-unit runs: the array had no tile it could compute (its next operation's inputs, mask
+        /// or operands were not ready).
+        case waiting
     }
 
     struct Gap: Sendable {
@@ -26,6 +29,8 @@ struct TimelineLanes: Sendable {
     struct Lane: Sendable {
         var resource: String
         var isArray: Bool
+        /// A unit that computes (an array, a vector unit or a mask generator), not a memory.
+        var isCompute: Bool = false
         /// Intervals sorted by start time.
         var intervals: [Interval]
     }
@@ -43,18 +48,22 @@ struct TimelineLanes: Sendable {
             if byResource[i.resource] == nil { order.append(i.resource) }
             byResource[i.resource, default: []].append(i)
         }
-        let arrays = plan.hardware.arrays.map(\.name)
+        let arrays = plan.hardware.arrays.map(\.name) + plan.hardware.sparseArrays.map(\.name)
+        let units = plan.hardware.vectorUnits.map(\.name) + plan.hardware.maskGenerators.map(\.name)
         let rank = { (r: String) -> Int in
             if let a = arrays.firstIndex(of: r) { return a }
-            if r == plan.hardware.dram.name { return arrays.count }
-            return arrays.count + 1 + (order.firstIndex(of: r) ?? 0)
+            if let u = units.firstIndex(of: r) { return arrays.count + u }
+            if r == plan.hardware.dram.name { return arrays.count + units.count }
+            return arrays.count + units.count + 1 + (order.firstIndex(of: r) ?? 0)
         }
         lanes = order.sorted { rank($0) < rank($1) }.map { r in
-            Lane(resource: r, isArray: arrays.contains(r), intervals: byResource[r, default: []].sorted { ($0.start, $0.end) < ($1.start, $1.end) })
+            Lane(
+                resource: r, isArray: arrays.contains(r), isCompute: arrays.contains(r) || units.contains(r),
+                intervals: byResource[r, default: []].sorted { ($0.start, $0.end) < ($1.start, $1.end) })
         }
         // A model with an array that never computed (no GEMMs) still shows an empty array lane.
         for a in arrays where byResource[a] == nil && a == arrays.first {
-            lanes.insert(Lane(resource: a, isArray: true, intervals: []), at: 0)
+            lanes.insert(Lane(resource: a, isArray: true, isCompute: true, intervals: []), at: 0)
         }
     }
 
@@ -67,6 +76,7 @@ struct TimelineLanes: Sendable {
     /// its layer: `idle` in a memory-only layer, `stall` otherwise.
     func gaps(_ lane: Lane, from: Picoseconds, to: Picoseconds) -> [Gap] {
         guard lane.isArray, to > from else { return [] }
+        if plan.schedule != nil { return waitingGaps(lane, from: from, to: to) }
         var out: [Gap] = []
         var cursor = from
         func add(_ s: Picoseconds, _ e: Picoseconds) {
@@ -88,6 +98,26 @@ struct TimelineLanes: Sendable {
             cursor = max(cursor, i.end)
         }
         if cursor < to { add(cursor, to) }
+        return out
+    }
+
+    /// Multi-unit runs, whose operations overlap: every gap between compute intervals is `waiting`,
+    /// attributed to the operation computed next.
+    func waitingGaps(_ lane: Lane, from: Picoseconds, to: Picoseconds) -> [Gap] {
+        var out: [Gap] = []
+        var cursor = from
+        var lastOp = 0
+        for i in lane.intervals {
+            if i.end <= from {
+                lastOp = i.op
+                continue
+            }
+            if i.start >= to { break }
+            if i.start > cursor { out.append(Gap(start: cursor, end: i.start, kind: .waiting, op: i.op)) }
+            cursor = max(cursor, i.end)
+            lastOp = i.op
+        }
+        if cursor < to { out.append(Gap(start: cursor, end: to, kind: .waiting, op: lastOp)) }
         return out
     }
 

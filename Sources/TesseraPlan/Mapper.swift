@@ -1,6 +1,7 @@
 import TesseraCore
 import TesseraGraph
 import TesseraModel
+import TesseraSpec
 
 /// Maps every operation of a graph onto the hardware and cuts it into double-buffered tiles.
 ///
@@ -54,8 +55,8 @@ public enum Mapper {
             case .gemm(let g):
                 guard
                     let planned = planGemm(
-                        op, g, array: array, bpe: bpe, hA: halves[.ifmap] ?? 1, hB: halves[.filter] ?? 1, hO: halves[.ofmap] ?? 1,
-                        tileBudget: maxTiles - tileCount)
+                        op, GemmOperands(shape: g, array: array, bpe: bpe), hA: halves[.ifmap] ?? 1, hB: halves[.filter] ?? 1,
+                        hO: halves[.ofmap] ?? 1, tileBudget: maxTiles - tileCount)
                 else {
                     let sram = hardware.spec.memory.first { $0.kind == SRAMBuffer.schema.kind }
                     throw InputError(
@@ -66,7 +67,7 @@ public enum Mapper {
                 }
                 p = planned
                 tileCount += p.tiles.count
-            case .memory:
+            case .memory, .vector, .maskgen:
                 let inBytes = op.inputs.reduce(UInt64(0)) { $0 + graph.tensor($1).bytes }
                 let outBytes = op.outputs.reduce(UInt64(0)) { $0 + graph.tensor($1).bytes }
                 p = OpPlan(
@@ -93,14 +94,40 @@ public enum Mapper {
     /// (they would take unbounded time and memory to plan and simulate).
     public static let maxTiles = 2_000_000
 
+    /// How one GEMM's operands map to bytes: the shape the array computes (K already reduced for an
+    /// N:M-sparse weight operand), extra cycles per fold, and the operands' storage. With a pattern,
+    /// each group of N kept reduction slots needs its whole group of M activations from A, and
+    /// each kept weight of B carries a ⌈log₂ M⌉-bit index.
+    struct GemmOperands {
+        var shape: GemmShape
+        var array: SystolicArray
+        var bpe: UInt64
+        var pattern: NMPattern? = nil
+        var perFoldExtra = 0
+
+        /// A elements needed for `slots` reduction slots: ⌈slots/N⌉·M (slots when dense).
+        func aElements(_ slots: UInt64) -> UInt64 {
+            guard let p = pattern, !p.isDense else { return slots }
+            return (slots + UInt64(p.n) - 1) / UInt64(p.n) * UInt64(p.m)
+        }
+        /// Bytes of `elements` A values.
+        func aBytes(_ elements: UInt64) -> UInt64 { elements * bpe }
+        /// Bytes of `elements` B values with their indices: ⌈elements·(8·bpe + index bits)/8⌉.
+        func bBytes(_ elements: UInt64) -> UInt64 {
+            let bits = 8 * bpe + UInt64(pattern?.indexBits ?? 0)
+            return (elements * bits + 7) / 8
+        }
+    }
+
     /// Plans one GEMM operation; `nil` when it would need more than `tileBudget` tiles.
-    static func planGemm(_ op: Operation, _ g: GemmShape, array: SystolicArray, bpe: UInt64, hA: UInt64, hB: UInt64, hO: UInt64, tileBudget: Int) -> OpPlan? {
+    static func planGemm(_ op: Operation, _ o: GemmOperands, hA: UInt64, hB: UInt64, hO: UInt64, tileBudget: Int) -> OpPlan? {
+        let g = o.shape, array = o.array, bpe = o.bpe
         let (sr, sc, _) = array.extents(g)
         let (rf, cf) = array.folds(g)
-        let perFold = UInt64(array.cyclesPerFold(t: array.extents(g).t))
+        let perFold = UInt64(array.cyclesPerFold(t: array.extents(g).t) + o.perFoldExtra)
         let R = array.rows, C = array.cols
         let m = UInt64(g.m), n = UInt64(g.n), k = UInt64(g.k), count = UInt64(g.count)
-        let wholeA = count * m * k * bpe, wholeB = count * k * n * bpe
+        let wholeA = count * m * o.aBytes(o.aElements(k)), wholeB = count * o.bBytes(k * n)
         let aOnce = wholeA <= hA, bOnce = wholeB <= hB
 
         var tiles: [Tile] = []
@@ -123,25 +150,22 @@ public enum Mapper {
                     case .outputStationary:
                         aID = rep * rf + fr
                         bID = rep * cf + fc
-                        aBytes = rowsUsed * k
-                        bBytes = k * colsUsed
-                        outBytes = rowsUsed * colsUsed
+                        aBytes = o.aBytes(rowsUsed * o.aElements(k))
+                        bBytes = o.bBytes(k * colsUsed)
+                        outBytes = rowsUsed * colsUsed * bpe
                     case .weightStationary:
                         aID = rep * rf + fr
                         bID = (rep * cf + fc) * rf + fr
-                        aBytes = m * rowsUsed
-                        bBytes = rowsUsed * colsUsed
-                        outBytes = fr == rf - 1 ? m * colsUsed : 0
+                        aBytes = o.aBytes(m * o.aElements(rowsUsed))
+                        bBytes = o.bBytes(rowsUsed * colsUsed)
+                        outBytes = fr == rf - 1 ? m * colsUsed * bpe : 0
                     case .inputStationary:
                         aID = (rep * cf + fc) * rf + fr
                         bID = rep * rf + fr
-                        aBytes = rowsUsed * colsUsed
-                        bBytes = rowsUsed * n
-                        outBytes = fr == rf - 1 ? colsUsed * n : 0
+                        aBytes = o.aBytes(o.aElements(rowsUsed) * colsUsed)
+                        bBytes = o.bBytes(rowsUsed * n)
+                        outBytes = fr == rf - 1 ? colsUsed * n * bpe : 0
                     }
-                    aBytes *= bpe
-                    bBytes *= bpe
-                    outBytes *= bpe
                     if aOnce { aBytes = first ? wholeA : 0 } else if aID == lastA { aBytes = 0 }
                     if bOnce { bBytes = first ? wholeB : 0 } else if bID == lastB { bBytes = 0 }
                     lastA = aID
@@ -175,17 +199,23 @@ public enum Mapper {
 
         // Operand elements the array reads per GEMM (every fold reads its blocks) and outputs
         // (partial sums for weight/input-stationary) it writes.
+        let kA = o.aElements(k)
         let (readA, readB, sramWrite): (UInt64, UInt64, UInt64)
         switch array.dataflow {
-        case .outputStationary: (readA, readB, sramWrite) = (UInt64(cf) * m * k, UInt64(rf) * k * n, m * n)
-        case .weightStationary: (readA, readB, sramWrite) = (UInt64(cf) * m * k, k * n, UInt64(rf) * m * n)
-        case .inputStationary: (readA, readB, sramWrite) = (m * k, UInt64(cf) * k * n, UInt64(rf) * m * n)
+        case .outputStationary: (readA, readB, sramWrite) = (o.aBytes(UInt64(cf) * m * kA), o.bBytes(UInt64(rf) * k * n), m * n * bpe)
+        case .weightStationary: (readA, readB, sramWrite) = (o.aBytes(UInt64(cf) * m * kA), o.bBytes(k * n), UInt64(rf) * m * n * bpe)
+        case .inputStationary: (readA, readB, sramWrite) = (o.aBytes(m * kA), o.bBytes(UInt64(cf) * k * n), UInt64(rf) * m * n * bpe)
         }
+        let computeCycles = max(0, g.count * rf * cf * Int(perFold) - 1)
+        let extents = array.extents(g)
+        // Compute utilization as SCALE-Sim counts it, over the (longer) sparse fold.
+        let lc = Int(perFold) + (array.dataflow == .outputStationary ? 0 : C - 1)
+        let computeUtilization = Double(extents.sr * extents.sc * extents.t) / Double(array.peCount * rf * cf * lc)
         return OpPlan(
             op: op.id, name: op.name, layer: op.layer, opName: op.op, unit: array.name, dataflow: array.dataflow, gemm: g,
-            rowFolds: rf, colFolds: cf, cyclesPerFold: Int(perFold), computeCycles: UInt64(array.computeCycles(g)),
-            mappingEfficiency: array.mappingEfficiency(g), computeUtilization: array.computeUtilization(g), macs: op.macs, tiles: tiles,
-            sramReadA: readA * count * bpe, sramReadB: readB * count * bpe, sramWrite: sramWrite * count * bpe, dependencies: op.dependencies)
+            rowFolds: rf, colFolds: cf, cyclesPerFold: Int(perFold), computeCycles: UInt64(computeCycles),
+            mappingEfficiency: array.mappingEfficiency(g), computeUtilization: computeUtilization, macs: op.macs, tiles: tiles,
+            sramReadA: readA * count, sramReadB: readB * count, sramWrite: sramWrite * count, dependencies: op.dependencies)
     }
 
     /// The i-th of `parts` near-equal integer shares of `total` (the first ones get the remainder).

@@ -1,6 +1,7 @@
 import TesseraCore
 import TesseraGraph
 import TesseraModel
+import TesseraSpec
 
 /// One step of an operation's execution: operands loaded into one half of the double buffers,
 /// then computed on, then outputs written back.
@@ -45,6 +46,25 @@ public struct OpPlan: Sendable, Hashable {
     public var dramWrite: UInt64 { tiles.reduce(0) { $0 + $1.write } }
     /// Operations that must complete first.
     public var dependencies: [OpID]
+    /// The kind of unit it runs on.
+    public var unitKind: UnitKind = .array
+    public var pass: Pass = .ff
+    /// The N:M pattern of its weight operand; `nil` is dense.
+    public var sparsity: NMPattern? = nil
+    /// Multiply-accumulates of the operation run dense (equal to `macs` when dense).
+    public var denseMacs: UInt64 = 0
+}
+
+/// The kinds of unit an operation can be mapped to.
+public enum UnitKind: String, Sendable, Hashable {
+    /// A systolic or N:M sparse array.
+    case array
+    /// A vector unit.
+    case vector
+    /// A mask generator.
+    case maskgen
+    /// No unit: DRAM traffic only (pooling and elementwise work on a plain `array` accelerator).
+    case memory
 }
 
 /// The mapped, tiled and statically ordered workload, ready for the simulator.
@@ -59,4 +79,7 @@ public struct Plan: Sendable {
     /// exposed first load and contention. The simulated total minus this shows what contention
     /// and latency cost.
     public var estimatedCycles: UInt64
+    /// Per-unit tile streams of a multi-unit plan (a sparse training accelerator); `nil` for a
+    /// plain array, whose single stream is `ops` in order.
+    public var schedule: Schedule? = nil
 }

@@ -170,6 +170,24 @@ public final class Simulator {
 
     private func cycles(_ ps: Picoseconds) -> UInt64 { ceilDiv(ps, period) }
 
+    /// Port-busy cycles of every SRAM buffer: bytes through its ports over their per-cycle
+    /// bandwidths, capped at the run's length. A shared buffer serves every operand that has no
+    /// dedicated buffer.
+    static func bufferStats(plan: Plan, totalCycles: UInt64) -> [UnitStats] {
+        let roles = Set(plan.hardware.buffers.map(\.role))
+        return plan.hardware.buffers.map { b in
+            let holds = { (r: SRAMBuffer.Role) in b.role == r || (b.role == .shared && !roles.contains(r)) }
+            var reads: UInt64 = 0, writes: UInt64 = 0
+            for op in plan.ops {
+                if holds(.ifmap) { reads += op.sramReadA; writes += op.dramReadA }
+                if holds(.filter) { reads += op.sramReadB; writes += op.dramReadB }
+                if holds(.ofmap) { writes += op.sramWrite; reads += op.dramWrite }
+            }
+            let busy = UInt64((Double(reads) / b.readBytesPerCycle).rounded(.up)) + UInt64((Double(writes) / b.writeBytesPerCycle).rounded(.up))
+            return UnitStats(name: b.name, kind: SRAMBuffer.schema.kind, busyCycles: min(busy, totalCycles))
+        }
+    }
+
     private func result() -> SimResult {
         let total = max(engine.now, opEnd.max() ?? 0)
         var ops: [OpStats] = []
@@ -187,20 +205,7 @@ public final class Simulator {
         for a in plan.hardware.arrays {
             units.append(UnitStats(name: a.name, kind: SystolicArray.schema.kind, busyCycles: a.name == plan.hardware.arrays.first?.name ? cycles(arrayBusyPs) : 0))
         }
-        let roles = Set(plan.hardware.buffers.map(\.role))
-        for b in plan.hardware.buffers {
-            // Port-busy cycles: bytes through the buffer's ports over their per-cycle bandwidths.
-            // A shared buffer serves every operand that has no dedicated buffer.
-            let holds = { (r: SRAMBuffer.Role) in b.role == r || (b.role == .shared && !roles.contains(r)) }
-            var reads: UInt64 = 0, writes: UInt64 = 0
-            for op in plan.ops {
-                if holds(.ifmap) { reads += op.sramReadA; writes += op.dramReadA }
-                if holds(.filter) { reads += op.sramReadB; writes += op.dramReadB }
-                if holds(.ofmap) { writes += op.sramWrite; reads += op.dramWrite }
-            }
-            let busy = UInt64((Double(reads) / b.readBytesPerCycle).rounded(.up)) + UInt64((Double(writes) / b.writeBytesPerCycle).rounded(.up))
-            units.append(UnitStats(name: b.name, kind: SRAMBuffer.schema.kind, busyCycles: min(busy, cycles(total))))
-        }
+        units += Simulator.bufferStats(plan: plan, totalCycles: cycles(total))
         units.append(UnitStats(name: dram.name, kind: DRAMChannel.schema.kind, busyCycles: cycles(dramBusyPs)))
         return SimResult(
             totalPicoseconds: total, totalCycles: cycles(total), ops: ops, units: units, intervals: intervals, dramBytesSent: bytesSent,

@@ -45,4 +45,6 @@ public struct SimResult: Sendable {
     public var bufferBytesReceived: UInt64
     public var dramBytesWritten: UInt64
     public var events: UInt64
+    /// Multi-unit runs: tiles a unit fetched from its second operation while its first could not start.
+    public var interleavedTiles: Int = 0
 }

@@ -8,14 +8,20 @@ public struct HardwareSpec: Sendable, Hashable {
     public var compute: [ComponentSpec]
     public var memory: [ComponentSpec]
     public var file: String
+    /// The dataflow optimizations of a `sparse-training-array` (all on by default).
+    public var optimizations: Optimizations
 
-    public init(name: String, kind: String, clock: Frequency, compute: [ComponentSpec], memory: [ComponentSpec], file: String) {
+    public init(
+        name: String, kind: String, clock: Frequency, compute: [ComponentSpec], memory: [ComponentSpec], file: String,
+        optimizations: Optimizations = Optimizations()
+    ) {
         self.name = name
         self.kind = kind
         self.clock = clock
         self.compute = compute
         self.memory = memory
         self.file = file
+        self.optimizations = optimizations
     }
 
     public var components: [ComponentSpec] { compute + memory }
@@ -34,9 +40,12 @@ public enum SpecFile {
 public enum HardwareKind {
     public static let supported: [String: String] = [
         "array": "a dense accelerator: systolic arrays, SRAM buffers and DRAM",
+        "sparse-training-array": "an N:M sparse training accelerator (SAT-style): an nm-sparse-array, a vector unit, a mask generator, SRAM and DRAM",
     ]
     /// Kinds named by the design that a later version will accept.
-    public static let planned = ["sparse-training-array", "gpu-cluster", "edge-soc"]
+    public static let planned = ["gpu-cluster", "edge-soc"]
+    /// The accepted kinds, sorted, for messages.
+    static var expected: String { supported.keys.sorted().map { "'\($0)'" }.joined(separator: " or ") }
 }
 
 /// Parses, validates and builds a `HardwareSpec` from YAML. The component kinds it accepts are
@@ -65,15 +74,15 @@ public struct HardwareLoader: Sendable {
         _ = r.optional("description")
         let name = r.required("name", expected: "a name", bag: &bag).flatMap { Scalar.string($0, what: "'name'", bag: &bag) }
         var kind = "array"
-        if let k = r.required("kind", expected: "'array'", bag: &bag) {
+        if let k = r.required("kind", expected: HardwareKind.expected, bag: &bag) {
             let s = k.scalar ?? ""
             if HardwareKind.supported[s] != nil {
                 kind = s
             } else if HardwareKind.planned.contains(s) {
-                bag.error(k.location, "hardware kind '\(s)' is not supported by this version", expected: "'array'", found: "'\(s)'")
+                bag.error(k.location, "hardware kind '\(s)' is not supported by this version", expected: HardwareKind.expected, found: "'\(s)'")
             } else {
                 bag.error(
-                    k.location, "unknown hardware kind", expected: "'array'", found: k.kindDescription,
+                    k.location, "unknown hardware kind", expected: HardwareKind.expected, found: k.kindDescription,
                     hint: closestMatch(to: s, in: Array(HardwareKind.supported.keys) + HardwareKind.planned).map { "did you mean '\($0)'?" })
             }
         }
@@ -85,6 +94,14 @@ public struct HardwareLoader: Sendable {
         }
         let compute = components(r.required("compute", expected: "a list of compute units", bag: &bag), role: .compute, bag: &bag)
         let memory = components(r.optional("memory"), role: .memory, bag: &bag)
+        var optimizations = Optimizations()
+        if let o = r.optional("optimizations") {
+            if kind == "sparse-training-array" {
+                optimizations = Optimizations.read(o, bag: &bag)
+            } else {
+                bag.error(o.location, "'optimizations' applies only to a 'sparse-training-array'", expected: "no 'optimizations' on kind '\(kind)'", found: "'optimizations'")
+            }
+        }
         r.finish(bag: &bag)
 
         var names: [String: SourceLocation] = [:]
@@ -100,8 +117,25 @@ public struct HardwareLoader: Sendable {
             bag.error(node.location, "an 'array' hardware needs a 'systolic-array' compute unit", expected: "a compute entry with kind: systolic-array",
                 found: compute.map { "'\($0.kind)'" }.joined(separator: ", "))
         }
+        // (A unit that failed to parse has its own error; do not also report it missing.)
+        if kind == "sparse-training-array", !compute.isEmpty, !bag.hasErrors {
+            for required in ["nm-sparse-array", "vector-unit"] where !compute.contains(where: { $0.kind == required }) {
+                bag.error(
+                    node.location, "a 'sparse-training-array' needs a '\(required)' compute unit", expected: "a compute entry with kind: \(required)",
+                    found: compute.map { "'\($0.kind)'" }.joined(separator: ", "))
+            }
+            for c in compute where c.kind == "systolic-array" {
+                bag.error(c.location, "a 'sparse-training-array' runs its products on an 'nm-sparse-array'", expected: "kind: nm-sparse-array", found: "'systolic-array'")
+            }
+        }
+        if kind == "array" {
+            for c in compute where c.kind != "systolic-array" {
+                bag.error(c.location, "an 'array' hardware has only systolic arrays", expected: "kind: systolic-array", found: "'\(c.kind)'",
+                    hint: "use kind: sparse-training-array for N:M sparse arrays, vector units and mask generators")
+            }
+        }
         try bag.throwIfErrors()
-        return HardwareSpec(name: name ?? "", kind: kind, clock: clock, compute: compute, memory: memory, file: file)
+        return HardwareSpec(name: name ?? "", kind: kind, clock: clock, compute: compute, memory: memory, file: file, optimizations: optimizations)
     }
 
     private func components(_ node: SpecNode?, role: ComponentRole, bag: inout DiagnosticBag) -> [ComponentSpec] {

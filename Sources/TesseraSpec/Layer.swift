@@ -116,7 +116,7 @@ public struct Pool: Sendable, Hashable {
 
 public struct Elementwise: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, CaseIterable {
-        case add, mul, relu, gelu, softmax, layernorm
+        case add, mul, relu, gelu, softmax, layernorm, batchnorm
         /// How many input tensors of `elements` values the op reads.
         public var inputs: Int {
             switch self {

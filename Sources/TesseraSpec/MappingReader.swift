@@ -143,6 +143,16 @@ enum Scalar {
                 out.append(s)
             }
             return .strings(out)
+        case .patternList:
+            guard let items = n.items, !items.isEmpty else {
+                bag.error(n.location, "\(label) must be a non-empty list", expected: decl.type.summary, found: n.kindDescription)
+                return nil
+            }
+            var out: [String] = []
+            for item in items {
+                if let p = NMPattern.read(item, what: "an entry of \(label)", bag: &bag) { out.append(p.description) }
+            }
+            return out.count == items.count ? .strings(out) : nil
         case .bool:
             switch n.scalar {
             case "true": return .bool(true)

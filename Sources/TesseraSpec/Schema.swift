@@ -16,6 +16,8 @@ public enum ParamType: Sendable, Hashable {
     case choice([String], aliases: [String: String])
     /// A list of words from a fixed set.
     case choiceList([String])
+    /// A non-empty list of N:M sparsity patterns (`"2:8"`), each with 1 ≤ N ≤ M.
+    case patternList
     case bool
 
     /// How the type reads in `tessera kinds` and in "expected …" messages.
@@ -30,6 +32,7 @@ public enum ParamType: Sendable, Hashable {
             "one of " + words.map { "'\($0)'" }.joined(separator: ", ")
                 + (aliases.isEmpty ? "" : " (or " + aliases.keys.sorted().map { "'\($0)'" }.joined(separator: ", ") + ")")
         case .choiceList(let words): "a list of " + words.map { "'\($0)'" }.joined(separator: ", ")
+        case .patternList: "a list of N:M patterns, such as [\"2:4\", \"2:8\"]"
         case .bool: "true or false"
         }
     }

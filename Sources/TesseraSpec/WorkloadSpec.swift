@@ -13,8 +13,9 @@ public enum Precision: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// What the workload runs: inference (forward only) or training (a later version).
-public enum Phase: String, Sendable, Hashable { case inference }
+/// What the workload runs: inference (the forward pass) or one training step (forward,
+/// backward-data, weight-gradient and weight-update passes).
+public enum Phase: String, Sendable, Hashable, CaseIterable { case inference, training }
 
 /// A validated workload: a batch of samples through a list of layers.
 public struct WorkloadSpec: Sendable, Hashable {
@@ -26,8 +27,17 @@ public struct WorkloadSpec: Sendable, Hashable {
     public var model: String?
     public var layers: [LayerSpec]
     public var file: String
+    /// The `sparsity:` section, if any.
+    public var sparsity: SparsitySpec?
+    /// The N:M pattern of each layer (parallel to `layers`); `nil` is dense.
+    public var layerSparsity: [LayerSparsity?]
+    /// Where `phase:` was written (the file's start when it was not).
+    public var phaseLocation: SourceLocation
 
-    public init(name: String, batch: Int, phase: Phase, precision: Precision, model: String?, layers: [LayerSpec], file: String) {
+    public init(
+        name: String, batch: Int, phase: Phase, precision: Precision, model: String?, layers: [LayerSpec], file: String,
+        sparsity: SparsitySpec? = nil, layerSparsity: [LayerSparsity?]? = nil, phaseLocation: SourceLocation? = nil
+    ) {
         self.name = name
         self.batch = batch
         self.phase = phase
@@ -35,6 +45,17 @@ public struct WorkloadSpec: Sendable, Hashable {
         self.model = model
         self.layers = layers
         self.file = file
+        self.sparsity = sparsity
+        self.layerSparsity = layerSparsity ?? layers.map { _ in nil }
+        self.phaseLocation = phaseLocation ?? SourceLocation(file: file, line: 1, column: 1)
+    }
+
+    /// The same workload with every layer dense (the baseline a sparse run is compared with).
+    public var densified: WorkloadSpec {
+        var w = self
+        w.sparsity?.scheme = .dense
+        w.layerSparsity = layers.map { _ in nil }
+        return w
     }
 }
 
@@ -58,13 +79,14 @@ public enum WorkloadLoader {
         let name = r.required("name", expected: "a name", bag: &bag).flatMap { Scalar.string($0, what: "'name'", bag: &bag) }
         let batch = r.optional("batch").flatMap { Scalar.int($0, min: 1, what: "'batch'", bag: &bag) } ?? 1
         var phase = Phase.inference
+        var phaseLocation = node.location
         if let p = r.optional("phase") {
-            switch p.scalar {
-            case "inference": phase = .inference
-            case "training":
-                bag.error(p.location, "phase 'training' is not supported by this version", expected: "'inference'", found: "'training'")
-            default:
-                bag.error(p.location, "unknown phase", expected: "'inference'", found: p.kindDescription)
+            phaseLocation = p.location
+            if let v = p.scalar.flatMap(Phase.init(rawValue:)) {
+                phase = v
+            } else {
+                bag.error(p.location, "unknown phase", expected: "'inference' or 'training'", found: p.kindDescription,
+                    hint: closestMatch(to: p.scalar ?? "", in: Phase.allCases.map(\.rawValue)).map { "did you mean '\($0)'?" })
             }
         }
         var precision = Precision.int8
@@ -80,6 +102,7 @@ public enum WorkloadLoader {
         let modelNode = r.optional("model")
         let sequenceNode = r.optional("sequence")
         let layersNode = r.optional("layers")
+        let sparsityNode = r.optional("sparsity")
         r.finish(bag: &bag)
 
         var layers: [LayerSpec] = []
@@ -92,7 +115,7 @@ public enum WorkloadLoader {
         case (.some(let m), nil):
             let sequence = sequenceNode.flatMap { Scalar.int($0, min: 1, what: "'sequence'", bag: &bag) }
             if let s = Scalar.string(m, what: "'model'", bag: &bag) {
-                if let zoo = ModelZoo.layers(model: s, sequence: sequence) {
+                if let zoo = ModelZoo.layers(model: s, sequence: sequence, training: phase == .training) {
                     layers = zoo
                     model = s
                 } else {
@@ -107,7 +130,15 @@ public enum WorkloadLoader {
             }
             layers = LayerReader.layers(l, bag: &bag)
         }
+        var sparsity: SparsitySpec?
+        var layerSparsity: [LayerSparsity?]?
+        if let sparsityNode, !layers.isEmpty, let (spec, perLayer) = SparsityReader.read(sparsityNode, layers: layers, bag: &bag) {
+            sparsity = spec
+            layerSparsity = perLayer
+        }
         try bag.throwIfErrors()
-        return WorkloadSpec(name: name ?? "", batch: batch, phase: phase, precision: precision, model: model, layers: layers, file: file)
+        return WorkloadSpec(
+            name: name ?? "", batch: batch, phase: phase, precision: precision, model: model, layers: layers, file: file, sparsity: sparsity,
+            layerSparsity: layerSparsity, phaseLocation: phaseLocation)
     }
 }

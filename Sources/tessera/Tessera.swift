@@ -26,7 +26,7 @@ struct Tessera: ParsableCommand {
               tessera kinds
             """,
         version: version,
-        subcommands: [Simulate.self, Validate.self, Kinds.self, Compare.self, Render.self]
+        subcommands: [Simulate.self, Ablate.self, Validate.self, Kinds.self, Compare.self, Render.self]
     )
 
     /// Runs the command line, mapping argument-parser's usage errors (its status 64) to 2, the
@@ -78,6 +78,8 @@ struct Simulate: ParsableCommand {
     @Flag(help: "Overwrite existing files even if they are not Tessera reports.") var force = false
     @Flag(help: "Print nothing but errors.") var quiet = false
     @Option(help: ArgumentHelp("Also write the timeline as Chrome trace-event JSON (open it in Perfetto).", valueName: "file")) var trace: String?
+    @Flag(help: "Also run every layer dense and report the speedup over it (sparse training accelerators).") var compareDense = false
+    @OptionGroup var optimizationFlags: OptimizationFlags
 
     func validate() throws {
         if (hardware == nil) != (workload == nil) {
@@ -93,14 +95,24 @@ struct Simulate: ParsableCommand {
         default: throw ValidationError("give both a hardware file and a workload file, or neither for the bundled default")
         }
         let out: Pipeline.Output
+        var dense: Report?
         do {
-            out = try Pipeline.load(hardwarePath: hw, workloadPath: wl).run()
+            var pipeline = try Pipeline.load(hardwarePath: hw, workloadPath: wl)
+            try optimizationFlags.apply(to: &pipeline)
+            out = try pipeline.run()
+            if compareDense { dense = try pipeline.dense.run(recordTimeline: false).report }
         } catch let e as InputError {
             throw fail(e)
         } catch {
             throw failInternal("\(error)")
         }
-        let report = out.report
+        var report = out.report
+        if compareDense {
+            guard report.training != nil else {
+                throw fail(InputError(Diagnostic(at: nil, "--compare-dense needs a 'sparse-training-array' hardware", found: "'\(out.plan.hardware.spec.kind)' in \(hw)")))
+            }
+            report.denseTotalCycles = dense?.totalCycles
+        }
         let base = "\(safeName(report.workload))--\(safeName(report.hardware))"
         var files: [(String, String)] = []
         if format == .json || format == .all { files.append(("\(base).json", report.json())) }
@@ -123,6 +135,7 @@ struct Simulate: ParsableCommand {
             }
         }
         if !quiet {
+            if let dense { print(SideBySide.text(sparse: report, dense: dense), terminator: "") }
             print(report.table(), terminator: "")
             for (name, _) in files { print("wrote \((output as NSString).appendingPathComponent(name))") }
         }

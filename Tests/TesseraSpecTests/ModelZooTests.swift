@@ -190,7 +190,7 @@ private func transformerLayerMACs(_ seq: Int) -> Int {
 }
 
 @Test func everyNameHasATableAndDescription() throws {
-    #expect(ModelZoo.names == ["resnet18", "resnet50", "vgg16", "mobilenetv2", "bert-base", "vit-b16", "gpt2-small"])
+    #expect(ModelZoo.names == ["resnet18", "resnet50", "vgg16", "mobilenetv2", "bert-base", "vit-b16", "deit-small", "gpt2-small"])
     for name in ModelZoo.names {
         #expect(try !table(name).isEmpty)
         #expect(ModelZoo.describe(name) != nil)

@@ -12,6 +12,7 @@ public struct DRAMChannel: ComponentModel {
         parameters: [
             ParameterDecl("bandwidth", .quantityOrUnlimited(.bandwidth), "sustained bandwidth, or 'unlimited' for an ideal memory"),
             ParameterDecl("latency", .quantityOrZero(.time), default: .number(0), defaultText: "0 ns", "access latency added to every transfer"),
+            ParameterDecl("channels", .int(min: 1), default: .int(1), "channels interleaved into one: 'bandwidth' is per channel and the total is bandwidth × channels"),
         ])
 
     public var name: String
@@ -21,7 +22,8 @@ public struct DRAMChannel: ComponentModel {
 
     public init(spec: ComponentSpec) {
         name = spec.name
-        bandwidth = spec.number("bandwidth").map { Bandwidth(bytesPerSecond: $0) }
+        let channels = Double(max(1, spec.int("channels")))
+        bandwidth = spec.number("bandwidth").map { Bandwidth(bytesPerSecond: $0 * channels) }
         latency = Duration(seconds: spec.number("latency") ?? 0)
     }
 

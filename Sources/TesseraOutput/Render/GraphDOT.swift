@@ -247,6 +247,14 @@ public struct GraphDOT: Sendable {
             lines.append("\(op.op) · memory only")
             lines.append("reads \(formatBytes(read)), writes \(formatBytes(written))")
             tip += ": no MACs, DRAM traffic"
+        case .vector(let elements, let operations):
+            lines.append("\(op.op) · vector unit")
+            lines.append("\(DOTText.si(UInt64(elements))) values · \(DOTText.si(UInt64(operations))) lane-ops")
+            tip += ": vector unit, \(DOTText.grouped(UInt64(operations))) lane-operations"
+        case .maskgen(let weights, let pattern):
+            lines.append("mask \(pattern) · mask generator")
+            lines.append("\(DOTText.si(UInt64(weights))) weights")
+            tip += ": N:M pruning of \(DOTText.grouped(UInt64(weights))) weights to \(pattern)"
         }
         return "\(opID(op.id)) \(DOTText.attributes([("fillcolor", c.fill), ("color", c.line), ("label", DOTText.titled(op.name, lines)), ("tooltip", tip)]))\n"
     }

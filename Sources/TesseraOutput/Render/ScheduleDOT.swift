@@ -45,6 +45,10 @@ public struct ScheduleDOT: Sendable {
     static let colors: [String: (fill: String, line: String)] = [
         "compute": ("#7cc47a", "#3d7f3a"), "load": ("#8fb5de", "#34679e"), "writeback": ("#f5b26b", "#b4661b"),
         "memory": ("#c6a0d6", "#7a4a91"), "stall": ("#bdbdbd", "#6e6e6e"), "idle": ("#ececec", "#a8a8a8"),
+        "waiting": ("#d9d9d9", "#8c8c8c"),
+        // Multi-unit runs colour compute by pass.
+        "ff": ("#7cc47a", "#3d7f3a"), "bp": ("#e57f7f", "#a33a3a"), "wg": ("#6fa8dc", "#2f5f8f"), "update": ("#f1c232", "#a07c12"),
+        "maskgen": ("#b48ad6", "#6b3f91"), "loss": ("#999999", "#555555"),
     ]
 
     /// One drawn box: a merged run of intervals on one row of one lane.
@@ -95,12 +99,15 @@ public struct ScheduleDOT: Sendable {
         var y = 0.0
         let bandHeight = 24.0
         // A band of layer blocks (layer1.2, …) over the band of layers, when blocks group layers.
+        let multiUnit = plan.schedule != nil
         let blockIndex = LayerBlocks.indices(plan.ops.map(\.name))
-        let hasBlocks = Set(blockIndex).count < plan.ops.count
+        // Operations of a multi-unit run overlap, so it has no band of layer spans: compute boxes
+        // are coloured by pass instead.
+        let hasBlocks = !multiUnit && Set(blockIndex).count < plan.ops.count
         let blockBandY = y
         if hasBlocks { y -= bandHeight + 4 }
         let bandY = y
-        y -= bandHeight + 10
+        if !multiUnit { y -= bandHeight + 10 }
         var rowOf: [String: [String: Int]] = [:]
         var laneSpans: [(lane: TimelineLanes.Lane, top: Double, bottom: Double)] = []
         for lane in lanes.lanes {
@@ -109,6 +116,10 @@ public struct ScheduleDOT: Sendable {
                 rowOf[lane.resource] = ["compute": rows.count]
                 rows.append(Row(lane: lane.resource, title: "", y: y - 24, height: 44))
                 y -= 48
+            } else if lane.isCompute {
+                rowOf[lane.resource] = ["compute": rows.count]
+                rows.append(Row(lane: lane.resource, title: "", y: y - 15, height: 26))
+                y -= 30
             } else {
                 let present = Set(lane.intervals.map(\.activity.rawValue))
                 var map: [String: Int] = [:]
@@ -212,6 +223,7 @@ public struct ScheduleDOT: Sendable {
             }
         }
         if spans.count > options.maxBoxes / 4 { spans = blockSpans }
+        if multiUnit { spans = [] }
         func band(_ title: String, _ spans: [Span], y top: Double, colors: (String, String)) {
             text(title + "\\l", x: 8 + 35, y: top - bandHeight / 2, w: 70, h: 16, size: 12)
             for (k, sp) in spans.enumerated() {
@@ -230,7 +242,7 @@ public struct ScheduleDOT: Sendable {
             }
         }
         if hasBlocks { band("blocks", blockSpans, y: blockBandY, colors: ("#dfe6f0", "#c9d4e3")) }
-        band("layers", spans, y: bandY, colors: ("#eef2f7", "#dfe6f0"))
+        if !multiUnit { band("layers", spans, y: bandY, colors: ("#eef2f7", "#dfe6f0")) }
 
         // Stall and idle gaps on array lanes (drawn first: compute boxes sit on top).
         var gapCount = 0
@@ -247,7 +259,12 @@ public struct ScheduleDOT: Sendable {
                 let c = Self.colors[g.kind.rawValue]!
                 let cycles = ceilDiv(g.end - g.start, period)
                 let label = fits(g.kind.rawValue, x1 - x0) ? g.kind.rawValue : ""
-                let why = g.kind == .stall ? "waiting for DRAM" : "memory-only layer running"
+                let why =
+                    switch g.kind {
+                    case .stall: "waiting for DRAM"
+                    case .idle: "memory-only layer running"
+                    case .waiting: "no tile ready: inputs, a mask or operands not in yet"
+                    }
                 let tip = "\(g.kind.rawValue) \(DOTText.grouped(cycles)) cycles in \(plan.ops[g.op].name) (\(why))"
                 node(
                     [("fillcolor", c.fill), ("color", c.line), ("style", "filled"), ("label", label), ("tooltip", tip), ("fontcolor", "#333333")],
@@ -259,7 +276,8 @@ public struct ScheduleDOT: Sendable {
         for b in boxes {
             let x0 = x(b.start)
             let x1 = x(b.end)
-            let c = Self.colors[b.activity] ?? ("#dddddd", "#888888")
+            let key = multiUnit && b.activity == "compute" ? plan.ops[b.op].pass.rawValue : b.activity
+            let c = Self.colors[key] ?? ("#dddddd", "#888888")
             let name = b.op == b.lastOp ? plan.ops[b.op].name : "\(plan.ops[b.op].name) … \(plan.ops[b.lastOp].name)"
             let cycles = ceilDiv(b.end - b.start, period)
             var tip = "\(name): \(b.activity), \(DOTText.grouped(cycles)) cycles from \(DOTText.grouped(b.start / period))"
@@ -295,10 +313,17 @@ public struct ScheduleDOT: Sendable {
         // Legend.
         let legendY = axisY - 52
         var lx = left
-        for (key, title) in [
-            ("compute", "compute"), ("stall", "stall (waiting for DRAM)"), ("idle", "array idle (memory-only layer)"), ("load", "DRAM load"),
-            ("writeback", "DRAM write-back"), ("memory", "pool / eltwise traffic"),
-        ] {
+        let legend: [(String, String)] =
+            multiUnit
+            ? [
+                ("ff", "FF"), ("bp", "BP"), ("wg", "WG"), ("update", "update"), ("maskgen", "mask generation"), ("loss", "loss"),
+                ("waiting", "array waiting"), ("load", "DRAM load"), ("writeback", "DRAM write-back"),
+            ]
+            : [
+                ("compute", "compute"), ("stall", "stall (waiting for DRAM)"), ("idle", "array idle (memory-only layer)"), ("load", "DRAM load"),
+                ("writeback", "DRAM write-back"), ("memory", "pool / eltwise traffic"),
+            ]
+        for (key, title) in legend {
             let c = Self.colors[key]!
             node([("fillcolor", c.fill), ("color", c.line), ("style", "filled")], x: lx + 9, y: legendY, w: 18, h: 12)
             let w = Double(title.count) * 5.6 + 10

@@ -20,8 +20,11 @@ enum MobileNetV2 {
         (6, 320, 1, 1),
     ]
 
-    static func layers() -> [LayerSpec] {
+    /// In training each conv is followed by `<name>.bn`, and by `<name>.relu` (ReLU6) except the
+    /// linear projection.
+    static func layers(training: Bool = false) -> [LayerSpec] {
         var b = CNNBuilder(input: (224, 224, 3))
+        b.training = training
         b.conv("stem", kernel: 3, filters: 32, stride: 2, padding: 1)  // 112×112×32
         var index = 0
         for setting in settings {
@@ -35,7 +38,7 @@ enum MobileNetV2 {
                     b.conv("\(name).expand", kernel: 1, filters: hidden)
                 }
                 b.conv("\(name).dw", kernel: 3, filters: hidden, stride: stride, padding: 1, groups: hidden)
-                b.conv("\(name).project", kernel: 1, filters: setting.c)
+                b.conv("\(name).project", kernel: 1, filters: setting.c, relu: false)
                 if stride == 1 && inputChannels == setting.c {
                     b.add("\(name).add")
                 }

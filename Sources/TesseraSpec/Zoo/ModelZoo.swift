@@ -12,7 +12,7 @@
 public enum ModelZoo {
     /// The canonical names of the built-in models.
     public static let names: [String] = [
-        "resnet18", "resnet50", "vgg16", "mobilenetv2", "bert-base", "vit-b16", "gpt2-small",
+        "resnet18", "resnet50", "vgg16", "mobilenetv2", "bert-base", "vit-b16", "deit-small", "gpt2-small",
     ]
 
     /// Other spellings accepted by `layers(model:sequence:)` and `describe(_:)`, mapped to the
@@ -24,6 +24,8 @@ public enum ModelZoo {
         "mobilenet-v2": "mobilenetv2",
         "bert": "bert-base",
         "vit-b/16": "vit-b16",
+        "deit-s": "deit-small",
+        "vit-s16": "deit-small",
         "gpt2": "gpt2-small",
     ]
 
@@ -56,13 +58,16 @@ public enum ModelZoo {
     ///   - model: a name from `names` or `aliases` (case-insensitive).
     ///   - sequence: tokens per sample for `bert-base` (default 128) and the prefill length for
     ///     `gpt2-small` (default 1024); ignored by the other models.
-    public static func layers(model: String, sequence: Int?) -> [LayerSpec]? {
+    ///   - training: keep batch norm and ReLU as layers (training runs them forward and backward);
+    ///     inference folds batch norm into the convolution and fuses ReLU into it.
+    public static func layers(model: String, sequence: Int?, training: Bool = false) -> [LayerSpec]? {
         guard let name = canonicalName(model) else { return nil }
         switch name {
-        case "resnet18": return ResNet.resnet18()
-        case "resnet50": return ResNet.resnet50()
-        case "vgg16": return VGG.vgg16()
-        case "mobilenetv2": return MobileNetV2.layers()
+        case "resnet18": return ResNet.resnet18(training: training)
+        case "resnet50": return ResNet.resnet50(training: training)
+        case "vgg16": return VGG.vgg16(training: training)
+        case "mobilenetv2": return MobileNetV2.layers(training: training)
+        case "deit-small": return Transformers.deitSmall()
         case "bert-base":
             let seq = sequence ?? defaultBERTSequence
             guard seq > 0 else { return nil }
@@ -91,6 +96,8 @@ public enum ModelZoo {
             "BERT-base encoder (12 layers, hidden 768, 12 heads, FFN 3072), sequence of tokens (default 128), ~11.2 GMACs at 128"
         case "vit-b16":
             "ViT-B/16 (Dosovitskiy et al. 2021, torchvision), 224×224×3 image as 196 patches + class token = 197 tokens, ~17.56 GMACs"
+        case "deit-small":
+            "DeiT-S / ViT-S/16 (Touvron et al. 2021: 12 layers, hidden 384, 6 heads, FFN 1536), 197 tokens, ~4.6 GMACs"
         case "gpt2-small":
             "GPT-2 small prefill (12 layers, hidden 768, 12 heads, vocabulary 50257) with LM head, prompt of tokens (default 1024)"
         default: nil
@@ -102,6 +109,10 @@ public enum ModelZoo {
 /// is the previous layer's output.
 struct CNNBuilder {
     var layers: [LayerSpec] = []
+    /// Training keeps batch norm and ReLU as layers of their own (they are folded and fused only
+    /// for inference); `batchNorm` is false for networks without it (VGG-16).
+    var training = false
+    var batchNorm = true
     /// The current activation shape (height, width, channels).
     var h: Int, w: Int, c: Int
 
@@ -116,7 +127,7 @@ struct CNNBuilder {
 
     /// Appends a convolution on the current activation and makes its output current.
     mutating func conv(
-        _ name: String, kernel: Int, filters: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1
+        _ name: String, kernel: Int, filters: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1, relu: Bool = true
     ) {
         let op = Conv2D(
             input: shape, kernel: (kernel, kernel), filters: filters, stride: stride, padding: padding, groups: groups)
@@ -124,6 +135,14 @@ struct CNNBuilder {
         h = op.outputH
         w = op.outputW
         c = filters
+        trainingLayers(after: name, elements: elements, batchNorm: batchNorm, relu: relu)
+    }
+
+    /// In training, the batch norm and ReLU that inference folds and fuses into a layer.
+    private mutating func trainingLayers(after name: String, elements: Int, batchNorm: Bool, relu: Bool) {
+        guard training else { return }
+        if batchNorm { layers.append(LayerSpec(name: "\(name).bn", op: .elementwise(Elementwise(kind: .batchnorm, elements: elements)))) }
+        if relu { layers.append(LayerSpec(name: "\(name).relu", op: .elementwise(Elementwise(kind: .relu, elements: elements)))) }
     }
 
     /// Appends a convolution on `input` (a side branch such as a downsample) without changing the
@@ -133,6 +152,7 @@ struct CNNBuilder {
     ) {
         let op = Conv2D(input: input, kernel: (kernel, kernel), filters: filters, stride: stride, padding: padding)
         layers.append(LayerSpec(name: name, op: .conv2d(op)))
+        trainingLayers(after: name, elements: op.outputH * op.outputW * filters, batchNorm: batchNorm, relu: false)
     }
 
     mutating func pool(_ name: String, kind: Pool.Kind, kernel: Int, stride: Int, padding: Int = 0) {
@@ -151,15 +171,17 @@ struct CNNBuilder {
     }
 
     /// A residual add of two tensors of the current shape.
-    mutating func add(_ name: String) {
+    mutating func add(_ name: String, relu: Bool = false) {
         layers.append(LayerSpec(name: name, op: .elementwise(Elementwise(kind: .add, elements: elements))))
+        trainingLayers(after: name, elements: elements, batchNorm: false, relu: relu)
     }
 
     /// A fully connected layer on the flattened current activation.
-    mutating func fc(_ name: String, outputs: Int) {
+    mutating func fc(_ name: String, outputs: Int, relu: Bool = false) {
         layers.append(LayerSpec(name: name, op: .gemm(GEMM(m: 1, n: outputs, k: elements))))
         h = 1
         w = 1
         c = outputs
+        trainingLayers(after: name, elements: outputs, batchNorm: false, relu: relu)
     }
 }

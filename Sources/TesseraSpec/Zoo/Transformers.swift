@@ -16,11 +16,16 @@
 /// Embedding lookups are gathers, not arithmetic, and are omitted; the adds that combine embeddings
 /// are kept.
 enum Transformers {
-    static let hidden = 768
-    static let heads = 12
-    static let headDim = 64
-    static let ffn = 3072
-    static let depth = 12
+    /// The widths of one transformer family member.
+    struct Config {
+        var hidden: Int, heads: Int, headDim: Int, ffn: Int, depth: Int
+    }
+    /// BERT-base, ViT-B and GPT-2 small.
+    static let base = Config(hidden: 768, heads: 12, headDim: 64, ffn: 3072, depth: 12)
+    /// DeiT-S (Touvron et al. 2021, Table 1) = ViT-S/16: hidden 384, 6 heads of 64, FFN 1536, 12 layers.
+    static let small = Config(hidden: 384, heads: 6, headDim: 64, ffn: 1536, depth: 12)
+    static let hidden = base.hidden
+    static let depth = base.depth
 
     /// BERT-base encoder (Devlin et al. 2019), post-norm. The embedding sums (word + position +
     /// token type, two adds) and the embedding layer norm lead; the pooler and any task head are
@@ -41,15 +46,21 @@ enum Transformers {
     /// gives 14×14×768 (196 patches); with the class token that is 197 tokens, to which the
     /// position embedding is added. Twelve pre-norm encoder layers, the final layer norm (over all
     /// tokens, as torchvision applies it) and the 768→1000 head on the class token.
-    static func vitB16() -> [LayerSpec] {
+    static func vitB16() -> [LayerSpec] { vit(base) }
+
+    /// DeiT-small: ViT-B/16's structure at DeiT-S widths (197 tokens, 1000-class head).
+    static func deitSmall() -> [LayerSpec] { vit(small) }
+
+    static func vit(_ config: Config) -> [LayerSpec] {
+        let hidden = config.hidden
         let patches = Conv2D(input: (224, 224, 3), kernel: (16, 16), filters: hidden, stride: 16)
         let seq = patches.outputH * patches.outputW + 1  // 197
         var layers: [LayerSpec] = [
             LayerSpec(name: "patch_embed", op: .conv2d(patches)),
             elementwise("embeddings.add", .add, seq * hidden),
         ]
-        for i in 0..<depth {
-            layers += layer(prefix: "encoder.\(i)", sequence: seq, preNorm: true)
+        for i in 0..<config.depth {
+            layers += layer(prefix: "encoder.\(i)", sequence: seq, preNorm: true, config: config)
         }
         layers.append(elementwise("encoder.layernorm", .layernorm, seq * hidden))
         layers.append(LayerSpec(name: "head", op: .gemm(GEMM(m: 1, n: 1000, k: hidden))))
@@ -74,7 +85,8 @@ enum Transformers {
     static let gpt2Vocabulary = 50257
 
     /// One transformer layer (attention then feed-forward network), post- or pre-norm.
-    static func layer(prefix p: String, sequence seq: Int, preNorm: Bool) -> [LayerSpec] {
+    static func layer(prefix p: String, sequence seq: Int, preNorm: Bool, config: Config = base) -> [LayerSpec] {
+        let hidden = config.hidden, heads = config.heads, headDim = config.headDim, ffn = config.ffn
         var l: [LayerSpec] = []
         if preNorm { l.append(elementwise("\(p).attn.layernorm", .layernorm, seq * hidden)) }
         l.append(gemm("\(p).attn.qkv", m: seq, n: 3 * hidden, k: hidden))

@@ -6,8 +6,11 @@
 /// `AdaptiveAvgPool2d((7, 7))` torchvision puts before the classifier is the identity on a 7×7 map
 /// and is omitted.
 enum VGG {
-    static func vgg16() -> [LayerSpec] {
+    /// In training each conv and the first two FC layers are followed by `<name>.relu` (no batch norm).
+    static func vgg16(training: Bool = false) -> [LayerSpec] {
         var b = CNNBuilder(input: (224, 224, 3))
+        b.training = training
+        b.batchNorm = false
         let stages: [(filters: Int, convs: Int)] = [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]
         for (index, stage) in stages.enumerated() {
             for conv in 0..<stage.convs {
@@ -15,8 +18,8 @@ enum VGG {
             }
             b.pool("pool\(index + 1)", kind: .maxpool, kernel: 2, stride: 2)
         }
-        b.fc("fc6", outputs: 4096)  // 7·7·512 = 25088 inputs
-        b.fc("fc7", outputs: 4096)
+        b.fc("fc6", outputs: 4096, relu: true)  // 7·7·512 = 25088 inputs
+        b.fc("fc7", outputs: 4096, relu: true)
         b.fc("fc8", outputs: 1000)
         return b.layers
     }

@@ -1,0 +1,38 @@
+import TesseraCore
+import TesseraSpec
+
+/// One tile of one operation: `Plan.ops[op].tiles[tile]`.
+public struct TileRef: Sendable, Hashable {
+    public var op: Int32
+    public var tile: Int32
+    public init(op: Int, tile: Int) {
+        self.op = Int32(op)
+        self.tile = Int32(tile)
+    }
+}
+
+/// The offline schedule of a multi-unit plan: the order in which every unit runs its tiles, and
+/// the dispatch rules the simulator applies while replaying it.
+public struct Schedule: Sendable {
+    /// One unit's operations in their scheduled order.
+    public struct Stream: Sendable {
+        public var unit: String
+        public var kind: UnitKind
+        public var ops: [Int]
+    }
+
+    public var streams: [Stream]
+    /// Online greedy in-order dispatch (offline scheduling off): an operation may start fetching
+    /// only once the operation before it in program order has started.
+    public var inOrderDispatch: Bool
+    /// Interleave mapping: how many of a unit's next operations it may take tiles from. With 2, a
+    /// unit whose next operation cannot start (its inputs, or its mask, are not ready) fetches and
+    /// computes tiles of the following independent operation meanwhile, and fetches the next
+    /// operation's tiles while the current one computes. With 1 (off), a unit runs one operation
+    /// at a time and an operation's first fetch waits until the previous one has finished computing.
+    public var window: Int
+    /// The optimizations this schedule was built with.
+    public var optimizations: Optimizations
+    /// The offline schedule's estimated start cycle of each operation (indexed like `Plan.ops`).
+    public var estimatedStart: [UInt64]
+}

@@ -1,0 +1,268 @@
+import TesseraCore
+import TesseraModel
+import TesseraPlan
+
+/// Replays a multi-unit plan (`Plan.schedule`): every unit runs its own stream of tiles, all of
+/// them share one DRAM channel, and operations wait for the operations they depend on.
+///
+/// Per unit, tiles are double-buffered as in `Simulator`: the i-th tile a unit fetches is fetched
+/// once its (i−2)-th has computed, and computes once its operands are in, the unit is free and the
+/// (i−2)-th has been written back. Tiles compute in the order they were fetched. A unit fetches
+/// from the first of its operations (in the schedule's order) with tiles left; with interleave
+/// mapping (`Schedule.window` 2), when that operation cannot start yet it fetches from the next
+/// one instead. An operation's first fetch waits for every operation it depends on to be written
+/// back; with in-order dispatch (no offline schedule) for the operation before it in program
+/// order to have started; and without interleave mapping for the unit's previous tile to have
+/// finished computing. DRAM
+/// serves fetches and write-backs of all units in issue order (b bytes occupy it b/bandwidth and
+/// complete latency later), so the units contend for it. Complexity: O(tiles · (units + log tiles)).
+public final class StreamSimulator {
+    enum Event: Sendable { case loaded(Int32, Int32), computed(Int32, Int32), written(Int32, Int32) }
+
+    struct Unit {
+        var name: String
+        var kind: UnitKind
+        /// Operations in the schedule's order.
+        var order: [Int]
+        /// Index in `order` of the first operation with tiles left to fetch.
+        var head = 0
+        /// Tiles in the order they were fetched.
+        var tiles: [TileRef] = []
+        var nextCompute = 0
+        var busy = false
+        var loadDone: [Bool]
+        var computeDone: [Bool]
+        var writeDone: [Bool]
+        var busyPs: Picoseconds = 0
+        /// The unit's latest compute interval in `intervals`.
+        var lastInterval: Int?
+    }
+
+    let plan: Plan
+    let schedule: Schedule
+    let period: Picoseconds
+    let dram: DRAMChannel
+    let latency: Picoseconds
+    private var units: [Unit]
+    private var engine = EventEngine<Event>()
+    private var pendingDeps: [Int]
+    private var successors: [[Int]]
+    private var pendingWrites: [Int]
+    /// Next tile of each operation to fetch.
+    private var nextTile: [Int]
+    /// Tiles fetched from a unit's second operation while its first could not start.
+    public private(set) var interleavedTiles = 0
+    private var started: [Bool]
+    private var opStart: [Picoseconds]
+    private var opEnd: [Picoseconds]
+    private var dramFreeAt: Picoseconds = 0
+    private var dramBusyPs: Picoseconds = 0
+    private var bytesSent: UInt64 = 0
+    private var bytesReceived: UInt64 = 0
+    private var bytesWritten: UInt64 = 0
+    private var intervals: [Interval] = []
+    private let recordTimeline: Bool
+
+    /// `nil` when the plan has no multi-unit schedule.
+    public init?(plan: Plan, recordTimeline: Bool = true) {
+        guard let schedule = plan.schedule else { return nil }
+        self.plan = plan
+        self.schedule = schedule
+        self.period = plan.hardware.clock.periodPicoseconds
+        self.dram = plan.hardware.dram
+        self.latency = plan.hardware.dram.latency.picoseconds
+        self.recordTimeline = recordTimeline
+        units = schedule.streams.map { s in
+            let count = s.ops.reduce(0) { $0 + plan.ops[$1].tiles.count }
+            var u = Unit(name: s.unit, kind: s.kind, order: s.ops, loadDone: [], computeDone: [], writeDone: [])
+            u.tiles.reserveCapacity(count)
+            u.loadDone.reserveCapacity(count)
+            u.computeDone.reserveCapacity(count)
+            u.writeDone.reserveCapacity(count)
+            return u
+        }
+        let n = plan.ops.count
+        nextTile = Array(repeating: 0, count: n)
+        pendingDeps = plan.ops.map { $0.dependencies.count }
+        successors = Array(repeating: [], count: n)
+        for (i, op) in plan.ops.enumerated() { for d in op.dependencies { successors[d.raw].append(i) } }
+        pendingWrites = plan.ops.map { $0.tiles.count }
+        started = Array(repeating: false, count: n)
+        opStart = Array(repeating: 0, count: n)
+        opEnd = Array(repeating: 0, count: n)
+    }
+
+    public func run() throws(SimError) -> SimResult {
+        // Operations with no tiles (none today) complete at once.
+        for i in plan.ops.indices where pendingWrites[i] == 0 { complete(i, at: 0) }
+        try pump()
+        while let (time, event) = engine.next() {
+            switch event {
+            case .loaded(let u, let i):
+                units[Int(u)].loadDone[Int(i)] = true
+                let t = units[Int(u)].tiles[Int(i)]
+                bytesReceived += plan.ops[Int(t.op)].tiles[Int(t.tile)].dramRead
+            case .computed(let u, let i):
+                let ui = Int(u), ii = Int(i)
+                units[ui].computeDone[ii] = true
+                units[ui].busy = false
+                let ref = units[ui].tiles[ii]
+                let tile = plan.ops[Int(ref.op)].tiles[Int(ref.tile)]
+                if tile.write > 0 {
+                    let done = dramTransfer(bytes: tile.write, at: time, op: Int(ref.op), activity: .writeback)
+                    bytesWritten += tile.write
+                    try engine.schedule(at: done, priority: 0, .written(u, i))
+                } else {
+                    try engine.schedule(at: time, priority: 0, .written(u, i))
+                }
+            case .written(let u, let i):
+                units[Int(u)].writeDone[Int(i)] = true
+                let op = Int(units[Int(u)].tiles[Int(i)].op)
+                pendingWrites[op] -= 1
+                if pendingWrites[op] == 0 { complete(op, at: time) }
+            }
+            try pump()
+        }
+        if let stuck = units.first(where: { $0.head < $0.order.count || $0.nextCompute < $0.tiles.count }) {
+            let op = stuck.head < stuck.order.count ? stuck.order[stuck.head] : Int(stuck.tiles[stuck.nextCompute].op)
+            throw .deadlock(time: engine.now, pending: "unit '\(stuck.name)' waits on '\(plan.ops[op].name)'")
+        }
+        return result()
+    }
+
+    private func complete(_ op: Int, at time: Picoseconds) {
+        opEnd[op] = max(opEnd[op], time)
+        for s in successors[op] { pendingDeps[s] -= 1 }
+    }
+
+    private func pump() throws(SimError) {
+        var progress = true
+        while progress {
+            progress = false
+            for u in units.indices {
+                while let (op, lookahead) = loadable(u) {
+                    try issueLoad(u, op: op, lookahead: lookahead)
+                    progress = true
+                }
+                if canCompute(u) {
+                    try startCompute(u)
+                    progress = true
+                }
+            }
+        }
+    }
+
+    /// The operation unit `u` fetches its next tile from, if any may be fetched now, and whether it
+    /// is not the unit's first operation with tiles left.
+    private func loadable(_ u: Int) -> (Int, Bool)? {
+        let unit = units[u]
+        let i = unit.tiles.count
+        if i >= 2, !unit.computeDone[i - 2] { return nil }
+        for w in 0..<schedule.window {
+            let position = unit.head + w
+            guard position < unit.order.count else { return nil }
+            let op = unit.order[position]
+            guard nextTile[op] < plan.ops[op].tiles.count else { continue }
+            if ready(op, unit: unit, position: i) { return (op, w > 0) }
+        }
+        return nil
+    }
+
+    private func ready(_ op: Int, unit: Unit, position i: Int) -> Bool {
+        if started[op] { return true }
+        if pendingDeps[op] > 0 { return false }
+        if schedule.inOrderDispatch, op > 0, !started[op - 1] { return false }
+        if schedule.window == 1, i > 0, !unit.computeDone[i - 1] { return false }
+        return true
+    }
+
+    private func issueLoad(_ u: Int, op: Int, lookahead: Bool) throws(SimError) {
+        let now = engine.now
+        let i = units[u].tiles.count
+        let tile = nextTile[op]
+        nextTile[op] += 1
+        started[op] = true
+        if lookahead { interleavedTiles += 1 }
+        units[u].tiles.append(TileRef(op: op, tile: tile))
+        units[u].loadDone.append(false)
+        units[u].computeDone.append(false)
+        units[u].writeDone.append(false)
+        while units[u].head < units[u].order.count, nextTile[units[u].order[units[u].head]] == plan.ops[units[u].order[units[u].head]].tiles.count {
+            units[u].head += 1
+        }
+        let bytes = plan.ops[op].tiles[tile].dramRead
+        let done = bytes > 0 ? dramTransfer(bytes: bytes, at: now, op: op, activity: .load) : now
+        bytesSent += bytes
+        try engine.schedule(at: done, priority: 0, .loaded(Int32(u), Int32(i)))
+    }
+
+    private func canCompute(_ u: Int) -> Bool {
+        let unit = units[u]
+        let i = unit.nextCompute
+        guard i < unit.tiles.count, !unit.busy, unit.loadDone[i] else { return false }
+        if i >= 2, !unit.writeDone[i - 2] { return false }
+        return true
+    }
+
+    private func startCompute(_ u: Int) throws(SimError) {
+        let now = engine.now
+        let i = units[u].nextCompute
+        let ref = units[u].tiles[i]
+        let op = Int(ref.op)
+        let cycles = plan.ops[op].tiles[Int(ref.tile)].computeCycles
+        let ps = cycles * period
+        units[u].busy = true
+        units[u].busyPs += ps
+        if ref.tile == 0 { opStart[op] = now }
+        if recordTimeline, ps > 0 {
+            // Consecutive tiles of one operation on one unit extend one interval.
+            if let last = units[u].lastInterval, intervals[last].op == op, intervals[last].end == now {
+                intervals[last].end = now + ps
+            } else {
+                units[u].lastInterval = intervals.count
+                intervals.append(Interval(resource: units[u].name, activity: .compute, op: op, start: now, end: now + ps, bytes: 0))
+            }
+        }
+        try engine.schedule(at: now + ps, priority: 1, .computed(Int32(u), Int32(i)))
+        units[u].nextCompute += 1
+    }
+
+    private func dramTransfer(bytes: UInt64, at now: Picoseconds, op: Int, activity: Activity) -> Picoseconds {
+        let occupancy = dram.occupancy(bytes: bytes)
+        let start = max(now, dramFreeAt)
+        dramFreeAt = start + occupancy
+        dramBusyPs += occupancy
+        let done = dramFreeAt + latency
+        if recordTimeline, done > start {
+            intervals.append(Interval(resource: dram.name, activity: activity, op: op, start: start, end: done, bytes: bytes))
+        }
+        return done
+    }
+
+    private func cycles(_ ps: Picoseconds) -> UInt64 { ceilDiv(ps, period) }
+
+    private func result() -> SimResult {
+        let total = max(engine.now, opEnd.max() ?? 0)
+        let ops = plan.ops.enumerated().map { i, p in
+            OpStats(
+                computeCycles: p.computeCycles, totalCycles: cycles(opEnd[i]) - min(cycles(opEnd[i]), cycles(opStart[i])), dramReadBytes: p.dramRead,
+                dramWriteBytes: p.dramWrite, start: opStart[i], end: opEnd[i])
+        }
+        var stats = units.map { u in
+            UnitStats(name: u.name, kind: unitKindName(u.kind), busyCycles: cycles(u.busyPs))
+        }
+        stats += Simulator.bufferStats(plan: plan, totalCycles: cycles(total))
+        stats.append(UnitStats(name: dram.name, kind: DRAMChannel.schema.kind, busyCycles: cycles(dramBusyPs)))
+        return SimResult(
+            totalPicoseconds: total, totalCycles: cycles(total), ops: ops, units: stats, intervals: intervals, dramBytesSent: bytesSent,
+            bufferBytesReceived: bytesReceived, dramBytesWritten: bytesWritten, events: engine.eventCount, interleavedTiles: interleavedTiles)
+    }
+
+    private func unitKindName(_ k: UnitKind) -> String {
+        switch k {
+        case .array: NMSparseArray.schema.kind
+        case .vector, .memory: VectorUnit.schema.kind
+        case .maskgen: MaskGenerator.schema.kind
+        }
+    }
+}
