@@ -14,6 +14,7 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
         ("configs/array/scalesim-32x32-ws.yaml", "traces/small-cnn.yaml"),
         ("configs/array/tpu-128x128-is.yaml", "traces/bert-base-s128-b1.yaml"),
         ("configs/array/scalesim-32x32-os.yaml", "traces/resnet50-b1.yaml"),
+        ("configs/sat/vcu1525.yaml", "traces/small-cnn-train.yaml"),
     ]
 
     @Test(arguments: 0..<cases.count)
