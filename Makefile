@@ -7,11 +7,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 run: deps
 	$(SWIFT) build -c release --product tessera
-	.build/release/tessera simulate -o out
-	.build/release/tessera simulate configs/array/scalesim-32x32-ws.yaml traces/small-cnn.yaml -o out
-	.build/release/tessera render hardware configs/array/scalesim-32x32-os.yaml -o out/hardware.svg
-	.build/release/tessera render graph configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o out/graph.svg
-	.build/release/tessera render schedule configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o out/schedule.svg
+	.build/release/tessera simulate configs/sat/vcu1525.yaml traces/resnet18-train-b16.yaml --compare-dense -o out
+	.build/release/tessera ablate configs/sat/vcu1525.yaml traces/resnet18-train-b16.yaml -o out/ablation.md
+	.build/release/tessera simulate configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o out --quiet
+	.build/release/tessera render hardware configs/sat/vcu1525.yaml -o out/hardware.svg
+	.build/release/tessera render graph configs/sat/vcu1525.yaml traces/small-cnn-train.yaml -o out/graph.svg
+	.build/release/tessera render schedule configs/sat/vcu1525.yaml traces/resnet18-train-b16.yaml -o out/schedule.svg
 
 build: deps
 	$(SWIFT) build

@@ -6,6 +6,8 @@ import TesseraOutput
 struct Case {
     var hardware: String
     var workload: String
+    /// The median must stay under this many milliseconds.
+    var budgetMs: Double = 50
 }
 
 let cases: [Case] = ["os", "ws", "is"].flatMap { df in
@@ -14,8 +16,10 @@ let cases: [Case] = ["os", "ws", "is"].flatMap { df in
         Case(hardware: "configs/array/tpu-128x128-\(df).yaml", workload: "traces/resnet50-b1.yaml"),
     ]
 } + [Case(hardware: "configs/array/ideal-32x32-os.yaml", workload: "traces/gemm-512.yaml")]
-
-let budgetMs = 50.0
+    // A full training step on the SAT preset, every optimization on: the issue's budget is 0.5 s.
+    + ["resnet18", "resnet50", "vgg16", "deit-small"].map {
+        Case(hardware: "configs/sat/vcu1525.yaml", workload: "traces/\($0)-train-b16.yaml", budgetMs: 500)
+    }
 let repetitions = Int(ProcessInfo.processInfo.environment["TESSERA_BENCH_REPS"] ?? "") ?? 21
 var failed = false
 
@@ -42,8 +46,8 @@ for c in cases {
     samples.sort()
     let median = samples[samples.count / 2]
     let name = "\(c.workload.split(separator: "/").last ?? "") on \(c.hardware.split(separator: "/").last ?? "")"
-    let status = median < budgetMs ? "" : "  OVER \(budgetMs) ms"
-    if median >= budgetMs { failed = true }
+    let status = median < c.budgetMs ? "" : "  OVER \(c.budgetMs) ms"
+    if median >= c.budgetMs { failed = true }
     print(
         name.padding(toLength: 60, withPad: " ", startingAt: 0) + String(format: "%9.2f %8.2f   %-10llu  %llu", median, samples[0], cycles, events) + status)
 }

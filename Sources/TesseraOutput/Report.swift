@@ -186,6 +186,7 @@ extension Report {
         "training step: ff Y=X*W, bp dX=dY*W^T (skipped at and before the first layer with weights), wg dW=X^T*dY (dense), SGD-momentum update in mixed precision on the vector unit (FP32 masters: 8 B per weight read and written besides the gradient and the FP16 copy)",
         "bdwp prunes W along K for ff and W^T along N for bp, each mask generated from the dense weights every step: ceil((weights/M)/lanes)*M*cycles_per_element cycles per mask",
         "vector unit: ceil(elements*ops_per_element/lanes) + pipeline_depth cycles per op; ops per element are assumptions listed in the vector-unit kind",
+        "SRAM port bandwidth is accounted as busy cycles (bytes / bytes-per-cycle) but does not slow compute",
         "every unit double-buffers its tiles; all units share one DRAM channel served in issue order (b bytes occupy it b/bandwidth and complete latency later)",
         "layers run as a chain in the forward pass and in reverse in the backward pass; residual branches are sequenced",
         "plan_estimate_cycles is the offline list schedule's makespan over estimated op durations (sum over tiles of max(compute, DRAM bytes / bandwidth)), without DRAM contention between units",

@@ -20,8 +20,9 @@ struct Tessera: ParsableCommand {
         abstract: "Cycle-level simulation of hardware accelerators described in YAML.",
         discussion: """
             Examples:
-              tessera simulate                                   # the bundled default
+              tessera simulate --compare-dense                   # the bundled demo: SAT, ResNet-18, BDWP 2:8
               tessera simulate configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o out
+              tessera ablate configs/sat/vcu1525.yaml traces/resnet50-train-b16.yaml
               tessera validate configs/array/*.yaml traces/*.yaml
               tessera kinds
             """,
@@ -67,8 +68,9 @@ struct Simulate: ParsableCommand {
             report is never overwritten unless --force is given.
 
             Examples:
-              tessera simulate
+              tessera simulate --compare-dense
               tessera simulate configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o out --format json
+              tessera simulate configs/sat/vcu1525.yaml traces/vgg16-train-b16.yaml --no-pregeneration
             """)
 
     @Argument(help: "Hardware YAML file.") var hardware: String?
@@ -209,7 +211,8 @@ struct Kinds: ParsableCommand {
     }
 }
 
+/// The bundled demo: the SAT preset training ResNet-18 (batch 16) with BDWP 2:8.
 enum Defaults {
-    static let hardwarePath = "configs/array/scalesim-32x32-os.yaml"
-    static let workloadPath = "traces/resnet50-b1.yaml"
+    static let hardwarePath = "configs/sat/vcu1525.yaml"
+    static let workloadPath = "traces/resnet18-train-b16.yaml"
 }

@@ -235,7 +235,8 @@ public struct GraphDOT: Sendable {
         switch op.kind {
         case .gemm(let g):
             let count = g.count > 1 ? " ×\(g.count)" : ""
-            lines.append("\(op.op) · \(g.m)×\(g.n)×\(g.k)\(count)")
+            let sparse = op.sparsity.map { " · \($0) sparse" } ?? ""
+            lines.append("\(op.op) · \(g.m)×\(g.n)×\(g.k)\(count)\(sparse)")
             var macs = "\(DOTText.si(op.macs)) MACs"
             let weights = op.inputs.map(graph.tensor).filter { $0.kind == .weight }.reduce(UInt64(0)) { $0 + $1.bytes }
             if weights > 0 { macs += " · weights \(formatBytes(weights))" }

@@ -44,6 +44,27 @@ public struct HardwareDOT: Sendable {
                 ])
             s += "  \(id("array", a.name)) \(DOTText.attributes([("shape", "box3d"), ("fillcolor", "#d8efd3"), ("color", "#3b8a2e"), ("label", label)]))\n"
         }
+        for a in hardware.sparseArrays {
+            let label = DOTText.titled(
+                a.name,
+                [
+                    "N:M sparse array \(a.rows)×\(a.cols) · \(DOTText.grouped(UInt64(a.peCount))) PEs · \(a.precision.rawValue)",
+                    "patterns " + a.patterns.map(\.description).joined(separator: ", ") + " · +\(a.sparseStages) stage\(a.sparseStages == 1 ? "" : "s") sparse",
+                    a.dataflows.map(\.short).joined(separator: "/") + " per op · peak \(DOTText.si(UInt64(Double(a.peCount) * clock)))MAC/s dense",
+                ])
+            s += "  \(id("array", a.name)) \(DOTText.attributes([("shape", "box3d"), ("fillcolor", "#d8efd3"), ("color", "#3b8a2e"), ("label", label)]))\n"
+        }
+        // Units beside the array: the mask generator prunes weights, the vector unit runs the rest.
+        for m in hardware.maskGenerators {
+            let label = DOTText.titled(m.name, ["mask generator · \(m.lanes) sorter lanes", "\(m.cyclesPerElement) cycle\(m.cyclesPerElement == 1 ? "" : "s") per weight"])
+            s += "  \(id("unit", m.name)) \(DOTText.attributes([("shape", "box"), ("style", "filled,rounded"), ("fillcolor", "#eadcf5"), ("color", "#6b3f91"), ("label", label)]))\n"
+        }
+        for v in hardware.vectorUnits {
+            let label = DOTText.titled(v.name, ["vector unit · \(v.lanes) lanes · \(v.precision.rawValue)", "pipeline depth \(v.pipelineDepth)"])
+            s += "  \(id("unit", v.name)) \(DOTText.attributes([("shape", "box"), ("style", "filled,rounded"), ("fillcolor", "#fff2c6"), ("color", "#a07c12"), ("label", label)]))\n"
+        }
+        let computeIDs = hardware.arrays.map { id("array", $0.name) } + hardware.sparseArrays.map { id("array", $0.name) }
+        let unitIDs = hardware.maskGenerators.map { id("unit", $0.name) } + hardware.vectorUnits.map { id("unit", $0.name) }
 
         let dramEdge = dram.bandwidth.map { "\($0)" } ?? "unlimited"
         let roles = Set(hardware.buffers.map(\.role))
@@ -68,14 +89,18 @@ public struct HardwareDOT: Sendable {
                 toArray = "read \(bytesPerCycle(b.readBytesPerCycle)), write \(bytesPerCycle(b.writeBytesPerCycle))"
             }
             s += "  \(id("dram", dram.name)) -> \(buffer) \(DOTText.attributes([("label", toDRAM), ("dir", direction), ("penwidth", "1.6")]))\n"
-            for a in hardware.arrays {
-                s += "  \(buffer) -> \(id("array", a.name)) \(DOTText.attributes([("label", toArray), ("dir", direction), ("penwidth", "1.6")]))\n"
+            for a in computeIDs {
+                s += "  \(buffer) -> \(a) \(DOTText.attributes([("label", toArray), ("dir", direction), ("penwidth", "1.6")]))\n"
             }
         }
         if hardware.buffers.isEmpty {
-            for a in hardware.arrays {
-                s += "  \(id("dram", dram.name)) -> \(id("array", a.name)) \(DOTText.attributes([("label", dramEdge), ("dir", "both")]))\n"
+            for a in computeIDs {
+                s += "  \(id("dram", dram.name)) -> \(a) \(DOTText.attributes([("label", dramEdge), ("dir", "both")]))\n"
             }
+        }
+        // The units stream their tiles through the buffers from DRAM; drawn from DRAM, dashed.
+        for u in unitIDs {
+            s += "  \(id("dram", dram.name)) -> \(u) \(DOTText.attributes([("label", dramEdge), ("dir", "both"), ("style", "dashed")]))\n"
         }
         s += "}\n"
         return DOTDocument(text: s, engine: "dot")
