@@ -72,9 +72,11 @@ struct PictureOutput: ParsableArguments {
 }
 
 /// Loads and runs the pipeline for a picture, mapping failures to exit statuses.
-private func runPipeline(hardware: String, workload: String) throws -> Pipeline.Output {
+private func runPipeline(hardware: String, workload: String, flags: OptimizationFlags? = nil) throws -> Pipeline.Output {
     do {
-        return try Pipeline.load(hardwarePath: hardware, workloadPath: workload).run()
+        var pipeline = try Pipeline.load(hardwarePath: hardware, workloadPath: workload)
+        try flags?.apply(to: &pipeline)
+        return try pipeline.run()
     } catch let e as InputError {
         throw fail(e)
     } catch {
@@ -172,10 +174,11 @@ struct RenderSchedule: ParsableCommand {
     @OptionGroup var picture: PictureOutput
     @Option(help: ArgumentHelp("First cycle of the window to draw (default 0).", valueName: "cycle")) var from: UInt64?
     @Option(help: ArgumentHelp("Last cycle of the window to draw (default: the end of the run).", valueName: "cycle")) var to: UInt64?
+    @OptionGroup var optimizationFlags: OptimizationFlags
 
     func run() throws {
         _ = try picture.resolvedFormat()
-        let out = try runPipeline(hardware: hardware, workload: workload)
+        let out = try runPipeline(hardware: hardware, workload: workload, flags: optimizationFlags)
         let document: DOTDocument
         do {
             document = try ScheduleDOT(plan: out.plan, result: out.result, options: .init(from: from, to: to)).build()
