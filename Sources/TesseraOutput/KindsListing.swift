@@ -19,7 +19,13 @@ public enum KindsListing {
         s += "\nWorkload layer ops:\n  conv2d: input [H, W, C], kernel [R, S], filters, stride (1), padding (0), groups (1)\n"
         s += "  gemm: m, n, k (the batch multiplies m)\n  matmul: count (1), m, n, k (the batch multiplies count)\n"
         s += "  maxpool, avgpool: input [H, W, C], kernel [R, S], stride (1), padding (0)\n"
-        s += "  add, mul, relu, gelu, softmax, layernorm: elements (per sample)\n"
+        s += "  " + Elementwise.Kind.allCases.map(\.rawValue).joined(separator: ", ") + ": elements (per sample)\n"
+        s += "\nVector-unit lane-operations per element (forward / backward):\n"
+        s += "  " + Elementwise.Kind.allCases.map { "\($0.rawValue) \(VectorCost.forward($0))/\(VectorCost.backward($0))" }.joined(separator: ", ") + "\n"
+        s += "  pooling R·S per output / 1 per input; softmax cross-entropy loss \(VectorCost.loss) per logit; SGD-momentum update \(VectorCost.update) per weight\n"
+        s += "\nWorkload sparsity (training on a sparse-training-array):\n"
+        s += "  sparsity: {pattern: \"N:M\", scheme: " + SparsityScheme.allCases.map(\.rawValue).joined(separator: " | ")
+        s += ", dense_first_last: true, layers: {NAME: \"N:M\" | dense}}\n"
         s += "\nModel zoo: " + ModelZoo.names.joined(separator: ", ") + "\n"
         return s
     }

@@ -113,6 +113,32 @@ private func expectNear(_ value: Int, _ published: Double, tolerance: Double, _ 
     #expect(macs == 196 * 768 * 768 + 12 * perLayer + 1000 * 768)
 }
 
+/// DeiT-S (Touvron et al. 2021, Table 1: 4.6 "FLOPs", counted as multiply-adds, for 22 M
+/// parameters at 224²): ViT-B/16's structure at hidden 384, 6 heads, FFN 1536.
+@Test func deitSmallMACsMatchThePaper() throws {
+    let macs = totalMACs(try table("deit-small"))
+    expectNear(macs, 4.6e9, tolerance: 0.05e9, "Touvron et al. Table 1: 4.6 G")
+    let t = 197
+    let perLayer = t * 384 * 1152 + 6 * t * t * 64 * 2 + t * 384 * 384 + 2 * t * 384 * 1536
+    #expect(macs == 196 * 384 * 768 + 12 * perLayer + 1000 * 384)
+    // Training keeps the same products (no batch norm in a transformer).
+    let training = try #require(ModelZoo.layers(model: "deit-small", sequence: nil, training: true))
+    #expect(totalMACs(training) == macs)
+}
+
+/// Training tables add batch norm and ReLU layers but no MACs.
+@Test func trainingTablesAddNormalisationButNoMACs() throws {
+    for name in ["resnet18", "resnet50", "vgg16", "mobilenetv2"] {
+        let inference = try table(name)
+        let training = try #require(ModelZoo.layers(model: name, sequence: nil, training: true))
+        #expect(totalMACs(training) == totalMACs(inference), "\(name)")
+        #expect(training.count > inference.count, "\(name)")
+        let kinds = Set(training.compactMap { l -> Elementwise.Kind? in if case .elementwise(let e) = l.op { return e.kind } else { return nil } })
+        #expect(kinds.contains(.relu), "\(name)")
+        #expect(kinds.contains(.batchnorm) == (name != "vgg16"), "\(name)")
+    }
+}
+
 /// MACs of one BERT-base / GPT-2 small layer at `seq` tokens: QKV projection, QKᵀ and AV over 12
 /// heads of 64, output projection and the two FFN gemms.
 private func transformerLayerMACs(_ seq: Int) -> Int {
