@@ -97,6 +97,7 @@ public struct DataflowGraph: Sendable, Hashable {
     public var bytesPerElement: Int
     /// True for a training step (FF, BP, WG and update operations), false for inference.
     public var isTraining: Bool
+    public var precision: Precision = .int8
 
     public init(operations: [Operation], tensors: [Tensor], layers: [String], bytesPerElement: Int, isTraining: Bool = false) {
         self.operations = operations

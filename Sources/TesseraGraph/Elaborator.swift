@@ -82,6 +82,8 @@ public enum Elaborator {
                     dependencies: deps, macs: UInt64(b) * UInt64(layer.op.macs), denseMacs: UInt64(b) * UInt64(layer.op.macs)))
             previousOutput = out
         }
-        return DataflowGraph(operations: ops, tensors: tensors, layers: w.layers.map(\.name), bytesPerElement: bpe)
+        var graph = DataflowGraph(operations: ops, tensors: tensors, layers: w.layers.map(\.name), bytesPerElement: bpe)
+        graph.precision = w.precision
+        return graph
     }
 }

@@ -100,7 +100,9 @@ public enum TrainingElaborator {
             previous = (ff, out)
         }
         guard training, let last = previous else {
-            return DataflowGraph(operations: e.ops, tensors: e.tensors, layers: w.layers.map(\.name), bytesPerElement: e.bpe, isTraining: false)
+            var graph = DataflowGraph(operations: e.ops, tensors: e.tensors, layers: w.layers.map(\.name), bytesPerElement: e.bpe, isTraining: false)
+            graph.precision = w.precision
+            return graph
         }
 
         // Loss: softmax cross-entropy over the last layer's outputs, with its gradient.
@@ -200,7 +202,9 @@ public enum TrainingElaborator {
                 gradientProducers = nextProducers
             }
         }
-        return DataflowGraph(operations: e.ops, tensors: e.tensors, layers: w.layers.map(\.name), bytesPerElement: e.bpe, isTraining: true)
+        var graph = DataflowGraph(operations: e.ops, tensors: e.tensors, layers: w.layers.map(\.name), bytesPerElement: e.bpe, isTraining: true)
+        graph.precision = w.precision
+        return graph
     }
 
     /// The per-pass sizes of one layer at a batch size.

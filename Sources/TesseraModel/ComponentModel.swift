@@ -22,9 +22,22 @@ public enum KindTable {
         DRAMChannel.self,
     ]
 
-    /// The schemas the spec loader validates against, in table order.
-    public static var schemas: [ComponentSchema] { kinds.map { $0.schema } }
+    /// Parameters every kind has, declared once.
+    public static let commonParameters = [
+        ParameterDecl("static_power", .quantityOrZero(.power), default: .number(0), defaultText: "0 W", "leakage (static) power, drawn for the whole run")
+    ]
 
-    /// The loader for hardware files, wired with this table.
-    public static var hardwareLoader: HardwareLoader { HardwareLoader(schemas: schemas) }
+    /// The schemas the spec loader validates against, in table order.
+    public static var schemas: [ComponentSchema] {
+        kinds.map {
+            var s = $0.schema
+            s.parameters += commonParameters
+            return s
+        }
+    }
+
+    /// The loader for hardware files, wired with this table and the energy actions.
+    public static var hardwareLoader: HardwareLoader {
+        HardwareLoader(schemas: schemas, energyActions: EnergyAction.allCases.map(\.rawValue))
+    }
 }

@@ -12,6 +12,13 @@ public struct HardwareModel: Sendable {
     /// The DRAM channel; an ideal (unlimited) one when the spec lists none.
     public var dram: DRAMChannel
     public var clock: Frequency { spec.clock }
+    /// The energy table with the file's overrides.
+    public var energy: EnergyTable { EnergyTable(overrides: spec.energy) }
+
+    /// Static (leakage) power of every component, in watts, in file order.
+    public var staticPower: [(name: String, watts: Double)] {
+        spec.components.map { ($0.name, $0.number("static_power") ?? 0) }
+    }
 
     public init(_ spec: HardwareSpec) {
         self.spec = spec

@@ -98,6 +98,23 @@ public struct ChromeTrace: Sendable {
             let sorted = items.enumerated().sorted { ($0.element.start, $0.offset) < ($1.element.start, $1.offset) }
             for (_, e) in sorted { complete(e.name, cat: e.cat, tid: tid, start: e.start, end: e.end, e.args) }
         }
+        // Power over time: a counter track, one sample per energy window (static included).
+        let energy = EnergyAccount(plan: plan, result: result)
+        let windowPs = Picoseconds((energy.windowSeconds * 1e12).rounded())
+        var previous: Double? = nil
+        for (w, watts) in energy.windowWatts.enumerated() where watts != previous {
+            events.append(
+                .object([
+                    ("name", .string("power")), ("ph", .string("C")), ("ts", us(Picoseconds(w) * windowPs)), ("pid", .int(Self.pid)), ("tid", .int(0)),
+                    ("args", .object([("watts", .double(watts))])),
+                ]))
+            previous = watts
+        }
+        events.append(
+            .object([
+                ("name", .string("power")), ("ph", .string("C")), ("ts", us(result.totalPicoseconds)), ("pid", .int(Self.pid)), ("tid", .int(0)),
+                ("args", .object([("watts", .double(0))])),
+            ]))
         return .object([
             ("traceEvents", .array(events)),
             ("displayTimeUnit", .string("ns")),

@@ -52,7 +52,8 @@ public struct Pipeline: Sendable {
         let graph = Elaborator.elaborate(workload)
         let plan = try Mapper.plan(graph: graph, hardware: model, workload: workload.name)
         let result = try Simulator(plan: plan, recordTimeline: recordTimeline).run()
-        let report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
+        var report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
+        report.batch = workload.batch
         return Output(graph: graph, plan: plan, result: result, report: report)
     }
 
@@ -66,6 +67,8 @@ public struct Pipeline: Sendable {
         }
         let result = try simulator.run()
         var report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
+        report.batch = workload.batch
+        report.isTrainingStep = workload.phase == .training
         let sparse = workload.layerSparsity.contains { $0 != nil }
         report.addTraining(
             plan: plan, result: result, phase: workload.phase.rawValue, scheme: sparse ? (workload.sparsity?.scheme.rawValue ?? "dense") : "dense",

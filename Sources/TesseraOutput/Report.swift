@@ -94,6 +94,11 @@ public struct Report: Sendable {
     public var modelNotes: [String]
     /// Set for runs on a sparse training accelerator.
     public var training: Training?
+    /// Energy and power of the run.
+    public var energy: EnergyAccount
+    /// Samples in the run (the batch) and whether it is a training step, for energy per sample.
+    public var batch: Int = 1
+    public var isTrainingStep = false
     /// Set by `--compare-dense`: the same run with every layer dense.
     public var denseTotalCycles: UInt64?
     public var speedupOverDense: Double? {
@@ -129,7 +134,8 @@ public struct Report: Sendable {
         peCount = pes
         events = result.events
         planEstimateCycles = plan.estimatedCycles
-        modelNotes = Report.notes
+        modelNotes = Report.notes + [Report.energyNote]
+        energy = EnergyAccount(plan: plan, result: result)
         layers = zip(plan.ops, result.ops).map { p, s in
             Layer(
                 name: p.name, op: p.opName, unit: p.unit, dataflow: p.dataflow?.rawValue, gemm: p.gemm, rowFolds: p.rowFolds, colFolds: p.colFolds,
@@ -174,11 +180,14 @@ extension Report {
             phase: phase, scheme: scheme, pattern: pattern,
             optimizations: Optimizations.keys.map { ($0.key, schedule.optimizations[keyPath: $0.path]) },
             denseMacs: layers.reduce(0) { $0 + $1.denseMacs }, passes: passes, leftDense: leftDense, interleavedTiles: result.interleavedTiles)
-        modelNotes = Report.trainingNotes
+        modelNotes = Report.trainingNotes + [Report.energyNote]
         if !leftDense.isEmpty {
             modelNotes.append("left dense because the pattern's groups do not divide their reduction dimensions: " + leftDense.joined(separator: ", "))
         }
     }
+
+    public static let energyNote =
+        "energy: actions (MACs, SRAM and DRAM bytes, vector lane-ops, mask compares) x energy per action (Horowitz, ISSCC 2014, 45 nm, unless the file's energy: overrides) + static power x time; peak power is the largest 1 us (or run/4096) window"
 
     public static let trainingNotes = [
         "products run on the nm-sparse-array with SCALE-Sim's closed forms on the reduced shape (K' = K*N/M) plus sparse_pipeline_stages cycles per fold in sparse mode: cycles = count*folds*(L(K')+s) - 1; dataflow per op is the faster of the array's dataflows",

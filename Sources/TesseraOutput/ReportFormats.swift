@@ -51,6 +51,21 @@ extension Report {
                 trainingPairs += [("dense_total_cycles", .uint(d)), ("speedup_over_dense", .double(s))]
             }
         }
+        let perSample: (String, JSONValue) =
+            isTrainingStep ? ("energy_per_step_j", .double(energy.totalJoules)) : ("energy_per_inference_j", .double(energy.totalJoules / Double(max(batch, 1))))
+        let energyPairs: [(String, JSONValue)] = [
+            ("energy_j", .double(energy.totalJoules)), ("average_power_w", .double(energy.averageWatts)), ("peak_power_w", .double(energy.peakWatts)),
+            perSample,
+            (
+                "energy",
+                .object([
+                    ("dynamic_j", .double(energy.dynamicJoules)), ("static_j", .double(energy.staticJoules)),
+                    ("by_component", .object(energy.byComponent.map { ($0.name, .double($0.joules)) })),
+                    ("by_action", .object(energy.byAction.map { ($0.action, .double($0.joules)) })),
+                    ("power_window_s", .double(energy.windowSeconds)),
+                ])
+            ),
+        ]
         let top: JSONValue = .object([
             ("tessera", .int(Int64(Report.schemaVersion))),
             ("hardware", .string(hardware)),
@@ -65,7 +80,7 @@ extension Report {
             ("plan_estimate_cycles", .uint(planEstimateCycles)),
             ("dram_read_bytes", .uint(dramReadBytes)),
             ("dram_write_bytes", .uint(dramWriteBytes)),
-        ] + trainingPairs + [
+        ] + energyPairs + trainingPairs + [
             ("layers", .array(layerValues)),
             ("units", .array(unitValues)),
             ("model_notes", .array(modelNotes.map(JSONValue.string))),
@@ -111,6 +126,8 @@ extension Report {
         s += "| stall cycles | \(stallCycles) |\n"
         s += "| offline schedule's estimate | \(planEstimateCycles) cycles |\n"
         s += "| DRAM read / write | \(formatBytes(dramReadBytes)) / \(formatBytes(dramWriteBytes)) |\n"
+        s += "| energy | \(joules(energy.totalJoules)) (\(joules(energy.dynamicJoules)) dynamic, \(joules(energy.staticJoules)) static) |\n"
+        s += "| power average / peak | \(formatDecimal(energy.averageWatts, maxDecimals: 4)) W / \(formatDecimal(energy.peakWatts, maxDecimals: 4)) W |\n"
         if let t = training {
             s += "| phase | \(t.phase), scheme \(t.scheme)\(t.pattern.map { " \($0)" } ?? "") |\n"
             s += "| dense-equivalent MACs | \(t.denseMacs) |\n"
@@ -133,6 +150,10 @@ extension Report {
         }
         s += "\n## Units\n\n| unit | kind | busy cycles | utilization |\n| --- | --- | ---: | ---: |\n"
         for u in units { s += "| \(u.name) | \(u.kind) | \(u.busyCycles) | \(pct(u.utilization)) |\n" }
+        s += "\n## Energy\n\n| component | energy | share |\n| --- | ---: | ---: |\n"
+        for c in energy.byComponent { s += "| \(c.name) | \(joules(c.joules)) | \(pct(energy.totalJoules > 0 ? c.joules / energy.totalJoules : 0)) |\n" }
+        s += "\n| action | energy | share |\n| --- | ---: | ---: |\n"
+        for a in energy.byAction { s += "| \(a.action) | \(joules(a.joules)) | \(pct(energy.totalJoules > 0 ? a.joules / energy.totalJoules : 0)) |\n" }
         s += "\n## Model\n\n" + modelNotes.map { "- \($0)\n" }.joined()
         return s
     }
@@ -155,6 +176,14 @@ extension Report {
     }
 
     private func pct(_ x: Double) -> String { formatDecimal(x * 100, maxDecimals: 2) + "%" }
+
+    /// Joules with an SI prefix (J, mJ, µJ, nJ), four significant decimals.
+    private func joules(_ j: Double) -> String {
+        for (f, u) in [(1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ")] where abs(j) >= f || f == 1e-9 {
+            return formatDecimal(j / f, maxDecimals: 4) + " " + u
+        }
+        return formatDecimal(j, maxDecimals: 6) + " J"
+    }
 }
 
 extension String {

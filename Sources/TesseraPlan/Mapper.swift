@@ -87,7 +87,7 @@ public enum Mapper {
             }
             ops.append(p)
         }
-        return Plan(hardware: hardware, workload: workload, layers: graph.layers, ops: ops, estimatedCycles: estimate)
+        return Plan(hardware: hardware, workload: workload, layers: graph.layers, ops: ops, estimatedCycles: estimate, precision: graph.precision)
     }
 
     /// The most tiles a plan may hold; buffers so small that a workload needs more are an input error

@@ -53,6 +53,10 @@ public struct OpPlan: Sendable, Hashable {
     public var sparsity: NMPattern? = nil
     /// Multiply-accumulates of the operation run dense (equal to `macs` when dense).
     public var denseMacs: UInt64 = 0
+    /// Vector-unit lane-operations, mask-generator compares and CPU instructions (for energy).
+    public var laneOperations: UInt64 = 0
+    public var maskCompares: UInt64 = 0
+    public var cpuInstructions: UInt64 = 0
 }
 
 /// The kinds of unit an operation can be mapped to.
@@ -82,4 +86,6 @@ public struct Plan: Sendable {
     /// Per-unit tile streams of a multi-unit plan (a sparse training accelerator); `nil` for a
     /// plain array, whose single stream is `ops` in order.
     public var schedule: Schedule? = nil
+    /// The workload's arithmetic precision (selects the MAC energy).
+    public var precision: Precision = .int8
 }

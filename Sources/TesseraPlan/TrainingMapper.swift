@@ -75,9 +75,12 @@ public enum TrainingMapper {
             case .vector(_, let operations):
                 let total = UInt64(vector.cycles(operations: operations) + vector.pipelineDepth)
                 p = streamed(op, graph: graph, unit: vector.name, kind: .vector, cycles: total, inHalf: hA, outHalf: hO)
+                p.laneOperations = UInt64(operations)
             case .maskgen(let weights, let pattern):
                 let total = UInt64(maskgen?.cycles(weights: weights, pattern: pattern) ?? 0)
                 p = streamed(op, graph: graph, unit: maskgen?.name ?? "maskgen", kind: .maskgen, cycles: total, inHalf: hB, outHalf: hB)
+                // A streaming top-N sorter compares each weight with the N it keeps.
+                p.maskCompares = UInt64(weights) * UInt64(pattern.n)
             case .memory:
                 p = streamed(op, graph: graph, unit: vector.name, kind: .vector, cycles: 0, inHalf: hA, outHalf: hO)
             }
@@ -131,7 +134,9 @@ public enum TrainingMapper {
         let schedule = Schedule(
             streams: streams, inOrderDispatch: !optimizations.offlineSchedule, window: optimizations.interleave ? 2 : 1,
             optimizations: optimizations, estimatedStart: result.start)
-        return Plan(hardware: hardware, workload: workload, layers: graph.layers, ops: ops, estimatedCycles: result.makespan, schedule: schedule)
+        return Plan(
+            hardware: hardware, workload: workload, layers: graph.layers, ops: ops, estimatedCycles: result.makespan, schedule: schedule,
+            precision: graph.precision)
     }
 
     /// Vector or mask-generator work streamed through the buffers: inputs in tiles no larger than

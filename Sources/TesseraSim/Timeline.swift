@@ -47,4 +47,33 @@ public struct SimResult: Sendable {
     public var events: UInt64
     /// Multi-unit runs: tiles a unit fetched from its second operation while its first could not start.
     public var interleavedTiles: Int = 0
+    /// Operating-point changes: from `start` on, dynamic energy scales by `scale` = (V/V_ref)², and
+    /// the operating point in force is `point`. One entry at 0 with scale 1 when there is no DVFS.
+    public var operatingPoints: [OperatingPointChange] = [OperatingPointChange(start: 0, point: 0, scale: 1)]
+    /// Static power of the chip outside its listed components (an edge SoC's `power.static`), watts.
+    public var socStaticWatts: Double = 0
+
+    /// (V/V_ref)² in force at `t`.
+    public func voltageScale(at t: Picoseconds) -> Double {
+        var lo = 0, hi = operatingPoints.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if operatingPoints[mid].start <= t { lo = mid } else { hi = mid - 1 }
+        }
+        return operatingPoints.isEmpty ? 1 : operatingPoints[lo].scale
+    }
+}
+
+/// A change of operating point during a run.
+public struct OperatingPointChange: Sendable, Hashable {
+    public var start: Picoseconds
+    /// Index into the hardware's operating points (0 is the fastest).
+    public var point: Int
+    /// (V/V_ref)² of the new point.
+    public var scale: Double
+    public init(start: Picoseconds, point: Int, scale: Double) {
+        self.start = start
+        self.point = point
+        self.scale = scale
+    }
 }

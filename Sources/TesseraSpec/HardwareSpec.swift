@@ -10,6 +10,8 @@ public struct HardwareSpec: Sendable, Hashable {
     public var file: String
     /// The dataflow optimizations of a `sparse-training-array` (all on by default).
     public var optimizations: Optimizations
+    /// Overrides of the energy table: action name → joules per occurrence (per byte for memories).
+    public var energy: [String: Double] = [:]
 
     public init(
         name: String, kind: String, clock: Frequency, compute: [ComponentSpec], memory: [ComponentSpec], file: String,
@@ -52,8 +54,13 @@ public enum HardwareKind {
 /// given by the caller (TesseraModel's kind table), so each kind is declared in one place.
 public struct HardwareLoader: Sendable {
     public var schemas: [ComponentSchema]
+    /// The names an `energy:` section may set.
+    public var energyActions: [String]
 
-    public init(schemas: [ComponentSchema]) { self.schemas = schemas }
+    public init(schemas: [ComponentSchema], energyActions: [String] = []) {
+        self.schemas = schemas
+        self.energyActions = energyActions
+    }
 
     public func load(path: String) throws(InputError) -> HardwareSpec {
         let raw = try YAMLReader.load(path: path)
@@ -94,6 +101,8 @@ public struct HardwareLoader: Sendable {
         }
         let compute = components(r.required("compute", expected: "a list of compute units", bag: &bag), role: .compute, bag: &bag)
         let memory = components(r.optional("memory"), role: .memory, bag: &bag)
+        var energy: [String: Double] = [:]
+        if let e = r.optional("energy") { energy = readEnergy(e, bag: &bag) }
         var optimizations = Optimizations()
         if let o = r.optional("optimizations") {
             if kind == "sparse-training-array" {
@@ -135,7 +144,28 @@ public struct HardwareLoader: Sendable {
             }
         }
         try bag.throwIfErrors()
-        return HardwareSpec(name: name ?? "", kind: kind, clock: clock, compute: compute, memory: memory, file: file, optimizations: optimizations)
+        var spec = HardwareSpec(name: name ?? "", kind: kind, clock: clock, compute: compute, memory: memory, file: file, optimizations: optimizations)
+        spec.energy = energy
+        return spec
+    }
+
+    /// `energy: {mac.int8: 0.2 pJ, dram.read: 32 pJ, …}`: overrides of the energy table.
+    private func readEnergy(_ node: SpecNode, bag: inout DiagnosticBag) -> [String: Double] {
+        guard let entries = node.entries else {
+            bag.error(node.location, "'energy' must be a mapping", expected: "'action: energy' lines such as 'mac.int8: 0.2 pJ'", found: node.kindDescription)
+            return [:]
+        }
+        var out: [String: Double] = [:]
+        for e in entries {
+            guard energyActions.contains(e.key) else {
+                bag.error(
+                    e.keyLocation, "unknown energy action '\(e.key)'", expected: "one of " + energyActions.map { "'\($0)'" }.joined(separator: ", "),
+                    found: "'\(e.key)'", hint: closestMatch(to: e.key, in: energyActions).map { "did you mean '\($0)'?" })
+                continue
+            }
+            if case .number(let j)? = Scalar.quantity(e.value, .energy, what: "'energy.\(e.key)'", allowZero: true, bag: &bag) { out[e.key] = j }
+        }
+        return out
     }
 
     private func components(_ node: SpecNode?, role: ComponentRole, bag: inout DiagnosticBag) -> [ComponentSpec] {

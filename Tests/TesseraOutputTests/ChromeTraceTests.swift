@@ -24,6 +24,7 @@ import Testing
         var named: [Int: String] = [:]
         var used: Set<Int> = []
         var processNamed = false
+        var powerSamples = 0
         for e in events {
             let ph = try #require(e["ph"] as? String, "event without ph: \(e)")
             #expect(e["ts"] is NSNumber, "event without ts: \(e)")
@@ -44,10 +45,17 @@ import Testing
                 #expect(args["layer"] is String)
                 #expect(args["op"] is String)
                 used.insert(tid)
+            case "C":
+                // The power counter track: watts per energy window, never negative.
+                #expect(e["name"] as? String == "power")
+                let watts = try #require(((e["args"] as? [String: Any])?["watts"] as? NSNumber)?.doubleValue)
+                #expect(watts >= 0)
+                powerSamples += 1
             default:
                 Issue.record("unexpected phase \(ph)")
             }
         }
+        #expect(powerSamples >= 2)
         #expect(processNamed)
         // Slices on one track never overlap (trace viewers need them nested or apart).
         let byTrack = Dictionary(grouping: events.filter { $0["ph"] as? String == "X" }, by: { $0["tid"] as! Int })

@@ -99,6 +99,7 @@ enum BadInputTable {
         BadInput("hw-nm-pattern-n-greater-than-m.yaml", 7, 79, "keeps more weights than its group has (N > M)"),
         BadInput("hw-sat-without-vector-unit.yaml", 2, 1, "needs a 'vector-unit' compute unit"),
         BadInput("hw-optimizations-not-bool.yaml", 11, 29, "must be true or false"),
+        BadInput("hw-energy-unknown-action.yaml", 10, 10, "unknown energy action 'dram.reed'"),
         BadInput("wl-unknown-phase.yaml", 5, 8, "unknown phase"),
         BadInput("wl-unknown-precision.yaml", 5, 12, "unknown precision"),
         BadInput("wl-sequence-with-layers.yaml", 4, 11, "'sequence' applies only to a zoo 'model'"),

@@ -1,0 +1,170 @@
+import Foundation
+import TesseraCore
+import TesseraModel
+import TesseraPlan
+
+/// The energy of a simulated run, by component and by action, and its power over time.
+///
+/// Accounting (Accelergy-style: actions counted by the plan and the simulation, times an energy per
+/// action from `EnergyTable`, plus static power × time):
+///
+///     E = Σ_ops [ MACs·e_mac(precision) + lane-ops·e_vector + compares·e_compare + instructions·e_instr
+///                 + SRAM bytes read/written by the unit·e_sram(size) ]
+///       + Σ_transfers [ DRAM bytes·e_dram + the same bytes written to (loads) or read from
+///                       (write-backs) the SRAM buffer that holds them·e_sram(size) ]
+///       + Σ_components static power · run time
+///
+/// Dynamic energy is scaled by (V/V_ref)² for the operating point in force when it is spent
+/// (`SimResult.voltageScale`). Power over time: each operation's unit-side energy is spread evenly
+/// over its compute intervals and each transfer's energy over its DRAM interval, then summed in
+/// equal windows (1 µs, or run time / 4096 if that is longer); peak power is the largest window's
+/// average, static power included. Complexity O(intervals + windows).
+public struct EnergyAccount: Sendable {
+    public var totalJoules: Double
+    public var dynamicJoules: Double
+    public var staticJoules: Double
+    /// Per component (file order, then `static` lines), joules.
+    public var byComponent: [(name: String, joules: Double)]
+    /// Per action (table order), joules; static energy is the `static` action.
+    public var byAction: [(action: String, joules: Double)]
+    public var seconds: Double
+    public var averageWatts: Double { seconds > 0 ? totalJoules / seconds : 0 }
+    /// Window width in seconds and the average power of each window (static included), in watts.
+    public var windowSeconds: Double
+    public var windowWatts: [Double]
+    public var peakWatts: Double { windowWatts.max() ?? averageWatts }
+
+    public init(plan: Plan, result: SimResult) {
+        let hw = plan.hardware
+        let table = hw.energy
+        let seconds = Double(result.totalPicoseconds) / 1e12
+        self.seconds = seconds
+        var component: [String: Double] = [:]
+        var action: [String: Double] = [:]
+        func add(_ c: String, _ a: EnergyAction, _ j: Double) {
+            guard j != 0 else { return }
+            component[c, default: 0] += j
+            action[a.rawValue, default: 0] += j
+        }
+        let roles = Set(hw.buffers.map(\.role))
+        func buffer(_ role: SRAMBuffer.Role) -> SRAMBuffer? {
+            hw.buffers.first { $0.role == role } ?? (roles.contains(role) ? nil : hw.buffers.first { $0.role == .shared })
+        }
+        func sram(_ role: SRAMBuffer.Role, _ a: EnergyAction, bytes: UInt64) -> (String, Double)? {
+            guard bytes > 0, let b = buffer(role) else { return nil }
+            return (b.name, table.sramPerByte(a, size: b.sizeBytes) * Double(bytes) * 1e-12)
+        }
+        let vectorPrecision = Dictionary(hw.vectorUnits.map { ($0.name, $0.precision) }, uniquingKeysWith: { a, _ in a })
+        // Unit-side (compute) and transfer-side energy per op at the reference voltage.
+        var computeSide = Array(repeating: 0.0, count: plan.ops.count)
+        var transferSide = Array(repeating: 0.0, count: plan.ops.count)
+        var computeParts: [[(String, EnergyAction, Double)]] = Array(repeating: [], count: plan.ops.count)
+        var transferParts: [[(String, EnergyAction, Double)]] = Array(repeating: [], count: plan.ops.count)
+        for (i, op) in plan.ops.enumerated() {
+            var c: [(String, EnergyAction, Double)] = []
+            var t: [(String, EnergyAction, Double)] = []
+            let unit = op.unit ?? "array"
+            if op.macs > 0 { c.append((unit, .mac(plan.precision), table.joules(.mac(plan.precision), Double(op.macs)))) }
+            if op.laneOperations > 0 {
+                let a = EnergyAction.vectorOp(vectorPrecision[unit] ?? .fp32)
+                c.append((unit, a, table.joules(a, Double(op.laneOperations))))
+            }
+            if op.maskCompares > 0 { c.append((unit, .maskCompare, table.joules(.maskCompare, Double(op.maskCompares)))) }
+            if op.cpuInstructions > 0 { c.append((unit, .cpuInstruction, table.joules(.cpuInstruction, Double(op.cpuInstructions)))) }
+            if op.unit != nil {
+                for (role, a, bytes) in [(SRAMBuffer.Role.ifmap, EnergyAction.sramRead, op.sramReadA), (.filter, .sramRead, op.sramReadB), (.ofmap, .sramWrite, op.sramWrite)] {
+                    if let (name, j) = sram(role, a, bytes: bytes) { c.append((name, a, j)) }
+                }
+            }
+            t.append((hw.dram.name, .dramRead, table.joules(.dramRead, Double(op.dramRead))))
+            t.append((hw.dram.name, .dramWrite, table.joules(.dramWrite, Double(op.dramWrite))))
+            for (role, a, bytes) in [(SRAMBuffer.Role.ifmap, EnergyAction.sramWrite, op.dramReadA), (.filter, .sramWrite, op.dramReadB), (.ofmap, .sramRead, op.dramWrite)] {
+                if let (name, j) = sram(role, a, bytes: bytes) { t.append((name, a, j)) }
+            }
+            computeParts[i] = c
+            transferParts[i] = t
+            computeSide[i] = c.reduce(0) { $0 + $1.2 }
+            transferSide[i] = t.reduce(0) { $0 + $1.2 }
+        }
+
+        // Spread over intervals, scaled by the operating point's (V/V_ref)².
+        let total = max(result.totalPicoseconds, 1)
+        let windowPs = max(Picoseconds(1_000_000), total / 4096 + 1)
+        let windows = Int(ceilDiv(total, windowPs))
+        var energyIn = Array(repeating: 0.0, count: max(windows, 1))
+        var computeTime = Array(repeating: Picoseconds(0), count: plan.ops.count)
+        var transferBytes = Array(repeating: UInt64(0), count: plan.ops.count)
+        let dram = hw.dram.name
+        for iv in result.intervals {
+            if iv.resource == dram { transferBytes[iv.op] += iv.bytes } else if iv.activity == .compute { computeTime[iv.op] += iv.end - iv.start }
+        }
+        var scaledCompute = Array(repeating: 0.0, count: plan.ops.count)
+        var scaledTransfer = Array(repeating: 0.0, count: plan.ops.count)
+        func spread(_ j: Double, from s: Picoseconds, to e: Picoseconds) {
+            guard j > 0, windows > 0 else { return }
+            if e <= s {
+                energyIn[min(Int(s / windowPs), windows - 1)] += j
+                return
+            }
+            var t = s
+            while t < e {
+                let w = min(Int(t / windowPs), windows - 1)
+                let wEnd = min(e, Picoseconds(w + 1) * windowPs)
+                let end = wEnd > t ? wEnd : e
+                energyIn[w] += j * Double(end - t) / Double(e - s)
+                t = end
+            }
+        }
+        let hasTimeline = !result.intervals.isEmpty
+        for iv in result.intervals {
+            let v = result.voltageScale(at: iv.start)
+            if iv.resource == dram {
+                guard transferBytes[iv.op] > 0 else { continue }
+                let j = transferSide[iv.op] * Double(iv.bytes) / Double(transferBytes[iv.op]) * v
+                scaledTransfer[iv.op] += j
+                spread(j, from: iv.start, to: iv.end)
+            } else if iv.activity == .compute, computeTime[iv.op] > 0 {
+                let j = computeSide[iv.op] * Double(iv.end - iv.start) / Double(computeTime[iv.op]) * v
+                scaledCompute[iv.op] += j
+                spread(j, from: iv.start, to: iv.end)
+            }
+        }
+        for i in plan.ops.indices {
+            // Work with no interval (no timeline recorded, or zero-length compute) counts at its op's voltage.
+            let cScale = computeSide[i] > 0 ? (computeTime[i] > 0 && hasTimeline ? scaledCompute[i] / computeSide[i] : result.voltageScale(at: result.ops[i].start)) : 1
+            let tScale = transferSide[i] > 0 ? (transferBytes[i] > 0 && hasTimeline ? scaledTransfer[i] / transferSide[i] : result.voltageScale(at: result.ops[i].start)) : 1
+            if !(computeTime[i] > 0 && hasTimeline), computeSide[i] > 0 { spread(computeSide[i] * cScale, from: result.ops[i].start, to: result.ops[i].end) }
+            if !(transferBytes[i] > 0 && hasTimeline), transferSide[i] > 0 { spread(transferSide[i] * tScale, from: result.ops[i].start, to: result.ops[i].end) }
+            for (c, a, j) in computeParts[i] { add(c, a, j * cScale) }
+            for (c, a, j) in transferParts[i] { add(c, a, j * tScale) }
+        }
+        // Sums in a fixed order (dictionary order varies between runs, and float addition is not associative).
+        let dynamic = component.keys.sorted().reduce(0.0) { $0 + (component[$1] ?? 0) }
+        var staticWatts = hw.staticPower.filter { $0.watts > 0 }
+        if result.socStaticWatts > 0 { staticWatts.append(("soc", result.socStaticWatts)) }
+        let staticTotal = staticWatts.reduce(0) { $0 + $1.watts }
+        var byComponent: [(String, Double)] = []
+        let names = hw.spec.components.map(\.name) + [hw.dram.name]
+        var seen = Set<String>()
+        for n in names where seen.insert(n).inserted {
+            let s = staticWatts.first { $0.name == n }?.watts ?? 0
+            let j = (component[n] ?? 0) + s * seconds
+            if j > 0 { byComponent.append((n, j)) }
+        }
+        if result.socStaticWatts > 0 { byComponent.append(("soc", result.socStaticWatts * seconds)) }
+        var byAction = EnergyAction.allCases.compactMap { a in action[a.rawValue].map { (a.rawValue, $0) } }
+        if staticTotal > 0 { byAction.append(("static", staticTotal * seconds)) }
+        self.dynamicJoules = dynamic
+        self.staticJoules = staticTotal * seconds
+        self.totalJoules = dynamic + staticTotal * seconds
+        self.byComponent = byComponent
+        self.byAction = byAction
+        self.windowSeconds = Double(windowPs) / 1e12
+        // The last window may be partial.
+        self.windowWatts = energyIn.enumerated().map { w, j in
+            let start = Picoseconds(w) * windowPs
+            let width = Double(min(total, start + windowPs) - start) / 1e12
+            return width > 0 ? j / width + staticTotal : staticTotal
+        }
+    }
+}
