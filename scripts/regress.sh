@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regression check against the baselines in reports/: simulates every bundled dense array config
-# (configs/array/*.yaml) on every inference workload and every sparse training config
+# (configs/array/*.yaml) and edge SoC (configs/edge/*.yaml) on every inference workload and every sparse training config
 # (configs/sat/*.yaml) on every training workload (traces/*.yaml), and compares each JSON report with
 # reports/<workload>--<hardware>.json using `tessera compare --tolerance 0% --strict` (the simulator
 # is deterministic, so any change at all, better or worse, fails).
@@ -53,7 +53,7 @@ for wl in traces/*.yaml; do
   if is_training "$wl"; then
     for hw in configs/sat/*.yaml; do pairs+=("$hw" "$wl"); done
   else
-    for hw in configs/array/*.yaml; do pairs+=("$hw" "$wl"); done
+    for hw in configs/array/*.yaml configs/edge/*.yaml; do pairs+=("$hw" "$wl"); done
   fi
 done
 set -- "${pairs[@]}"

@@ -18,6 +18,7 @@ public enum KindTable {
         NMSparseArray.self,
         MaskGenerator.self,
         VectorUnit.self,
+        CPUCluster.self,
         SRAMBuffer.self,
         DRAMChannel.self,
     ]

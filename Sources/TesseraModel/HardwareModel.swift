@@ -9,6 +9,7 @@ public struct HardwareModel: Sendable {
     public var sparseArrays: [NMSparseArray]
     public var maskGenerators: [MaskGenerator]
     public var vectorUnits: [VectorUnit]
+    public var cpuClusters: [CPUCluster]
     /// The DRAM channel; an ideal (unlimited) one when the spec lists none.
     public var dram: DRAMChannel
     public var clock: Frequency { spec.clock }
@@ -25,12 +26,13 @@ public struct HardwareModel: Sendable {
         var arrays: [SystolicArray] = []
         var buffers: [SRAMBuffer] = []
         var dram: DRAMChannel?
-        var sparse: [NMSparseArray] = [], masks: [MaskGenerator] = [], vectors: [VectorUnit] = []
+        var sparse: [NMSparseArray] = [], masks: [MaskGenerator] = [], vectors: [VectorUnit] = [], cpus: [CPUCluster] = []
         for c in spec.components {
             switch c.kind {
             case NMSparseArray.schema.kind: sparse.append(NMSparseArray(spec: c))
             case MaskGenerator.schema.kind: masks.append(MaskGenerator(spec: c))
             case VectorUnit.schema.kind: vectors.append(VectorUnit(spec: c))
+            case CPUCluster.schema.kind: cpus.append(CPUCluster(spec: c))
             case SystolicArray.schema.kind: arrays.append(SystolicArray(spec: c))
             case SRAMBuffer.schema.kind: buffers.append(SRAMBuffer(spec: c))
             case DRAMChannel.schema.kind: dram = dram ?? DRAMChannel(spec: c)
@@ -42,6 +44,7 @@ public struct HardwareModel: Sendable {
         self.sparseArrays = sparse
         self.maskGenerators = masks
         self.vectorUnits = vectors
+        self.cpuClusters = cpus
         self.dram = dram ?? DRAMChannel(name: "dram", bandwidth: nil)
     }
 

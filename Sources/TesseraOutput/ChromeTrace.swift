@@ -98,6 +98,16 @@ public struct ChromeTrace: Sendable {
             let sorted = items.enumerated().sorted { ($0.element.start, $0.offset) < ($1.element.start, $1.offset) }
             for (_, e) in sorted { complete(e.name, cat: e.cat, tid: tid, start: e.start, end: e.end, e.args) }
         }
+        // An edge SoC's clock: a counter track of the operating point's frequency.
+        if let power = plan.schedule?.power {
+            for c in result.operatingPoints {
+                events.append(
+                    .object([
+                        ("name", .string("clock")), ("ph", .string("C")), ("ts", us(c.start)), ("pid", .int(Self.pid)), ("tid", .int(0)),
+                        ("args", .object([("MHz", .double(power.points[c.point].hertz / 1e6))])),
+                    ]))
+            }
+        }
         // Power over time: a counter track, one sample per energy window (static included).
         let energy = EnergyAccount(plan: plan, result: result)
         let windowPs = Picoseconds((energy.windowSeconds * 1e12).rounded())

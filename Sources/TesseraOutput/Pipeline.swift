@@ -37,6 +37,7 @@ public struct Pipeline: Sendable {
     public func run(recordTimeline: Bool = true) throws -> Output {
         let model = HardwareModel(hardware)
         if hardware.kind == "sparse-training-array" { return try runMultiUnit(model, recordTimeline: recordTimeline) }
+        if hardware.kind == "edge-soc" { return try runEdge(model, recordTimeline: recordTimeline) }
         var bag = DiagnosticBag()
         if workload.phase == .training {
             bag.error(
@@ -73,6 +74,32 @@ public struct Pipeline: Sendable {
         report.addTraining(
             plan: plan, result: result, phase: workload.phase.rawValue, scheme: sparse ? (workload.sparsity?.scheme.rawValue ?? "dense") : "dense",
             pattern: sparse ? workload.sparsity?.pattern.description : nil, leftDense: workload.sparsity?.leftDense ?? [])
+        return Output(graph: graph, plan: plan, result: result, report: report)
+    }
+
+    /// An edge SoC: placement on its units, a static schedule, DVFS and the power governor.
+    func runEdge(_ model: HardwareModel, recordTimeline: Bool) throws -> Output {
+        let graph = TrainingElaborator.elaborate(workload)
+        let plan = try EdgeMapper.plan(graph: graph, hardware: model, workload: workload)
+        guard let simulator = StreamSimulator(plan: plan, recordTimeline: recordTimeline) else {
+            throw SimError.deadlock(time: 0, pending: "the plan has no schedule")
+        }
+        let result = try simulator.run()
+        var report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
+        report.batch = workload.batch
+        report.isTrainingStep = workload.phase == .training
+        report.placement = plan.ops.map { ($0.name, $0.unit ?? "") }
+        if let power = plan.schedule?.power {
+            let period = model.clock.periodPicoseconds
+            report.operatingPoints = result.operatingPoints.map { c in (c.start / period, power.points[c.point].hertz, c.scale) }
+        }
+        if workload.phase == .training {
+            let sparse = workload.layerSparsity.contains { $0 != nil }
+            report.addTraining(
+                plan: plan, result: result, phase: "training", scheme: sparse ? (workload.sparsity?.scheme.rawValue ?? "dense") : "dense",
+                pattern: sparse ? workload.sparsity?.pattern.description : nil, leftDense: workload.sparsity?.leftDense ?? [])
+        }
+        report.modelNotes = Report.edgeNotes + [Report.energyNote]
         return Output(graph: graph, plan: plan, result: result, report: report)
     }
 

@@ -99,6 +99,10 @@ public struct Report: Sendable {
     /// Samples in the run (the batch) and whether it is a training step, for energy per sample.
     public var batch: Int = 1
     public var isTrainingStep = false
+    /// Edge SoCs: the unit each operation ran on, and the operating points in force over the run
+    /// (from cycle, frequency in Hz, dynamic-energy scale).
+    public var placement: [(op: String, unit: String)] = []
+    public var operatingPoints: [(cycle: UInt64, hertz: Double, scale: Double)] = []
     /// Set by `--compare-dense`: the same run with every layer dense.
     public var denseTotalCycles: UInt64?
     public var speedupOverDense: Double? {
@@ -188,6 +192,15 @@ extension Report {
 
     public static let energyNote =
         "energy: actions (MACs, SRAM and DRAM bytes, vector lane-ops, mask compares) x energy per action (Horowitz, ISSCC 2014, 45 nm, unless the file's energy: overrides) + static power x time; peak power is the largest 1 us (or run/4096) window"
+
+    public static let edgeNotes = [
+        "placement: products on the NPU (else the CPU), other work on the vector unit/DSP (else the CPU), unless placement: says otherwise",
+        "NPU products use SCALE-Sim's closed forms (depthwise convs channel-parallel when the array says so); vector work ceil(ops/lanes) + depth; CPU work ceil(ops/(cores*lanes*efficiency)) core cycles converted to the SoC clock",
+        "every unit double-buffers its tiles through the scratchpads; all units share the LPDDR channel, served in issue order",
+        "DVFS: a tile computes at the clock of the operating point in force when it starts; unit-side dynamic energy scales as (V/V0)^2 (V0: the first point), DRAM energy does not",
+        "governor: running average power over the window (energy of tiles started and transfers issued in it / window + static) above the budget steps down one point; below 80% of it, a window after the last change, steps back up",
+        "cycles are counted at the first operating point's clock; engine time is whole picoseconds",
+    ]
 
     public static let trainingNotes = [
         "products run on the nm-sparse-array with SCALE-Sim's closed forms on the reduced shape (K' = K*N/M) plus sparse_pipeline_stages cycles per fold in sparse mode: cycles = count*folds*(L(K')+s) - 1; dataflow per op is the faster of the array's dataflows",

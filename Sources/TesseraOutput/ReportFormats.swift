@@ -66,6 +66,14 @@ extension Report {
                 ])
             ),
         ]
+        var edgePairs: [(String, JSONValue)] = []
+        if !placement.isEmpty {
+            edgePairs.append(("placement", .object(placement.map { ($0.op, .string($0.unit)) })))
+            edgePairs.append((
+                "operating_points", .array(operatingPoints.map { p in .object([("start_cycle", .uint(p.cycle)), ("frequency_hz", .double(p.hertz)), ("energy_scale", .double(p.scale))]) })
+            ))
+            edgePairs.append(("throttled", .bool(operatingPoints.count > 1)))
+        }
         let top: JSONValue = .object([
             ("tessera", .int(Int64(Report.schemaVersion))),
             ("hardware", .string(hardware)),
@@ -80,7 +88,7 @@ extension Report {
             ("plan_estimate_cycles", .uint(planEstimateCycles)),
             ("dram_read_bytes", .uint(dramReadBytes)),
             ("dram_write_bytes", .uint(dramWriteBytes)),
-        ] + energyPairs + trainingPairs + [
+        ] + energyPairs + edgePairs + trainingPairs + [
             ("layers", .array(layerValues)),
             ("units", .array(unitValues)),
             ("model_notes", .array(modelNotes.map(JSONValue.string))),

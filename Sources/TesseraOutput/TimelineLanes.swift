@@ -49,7 +49,7 @@ struct TimelineLanes: Sendable {
             byResource[i.resource, default: []].append(i)
         }
         let arrays = plan.hardware.arrays.map(\.name) + plan.hardware.sparseArrays.map(\.name)
-        let units = plan.hardware.vectorUnits.map(\.name) + plan.hardware.maskGenerators.map(\.name)
+        let units = plan.hardware.vectorUnits.map(\.name) + plan.hardware.maskGenerators.map(\.name) + plan.hardware.cpuClusters.map(\.name)
         let rank = { (r: String) -> Int in
             if let a = arrays.firstIndex(of: r) { return a }
             if let u = units.firstIndex(of: r) { return arrays.count + u }

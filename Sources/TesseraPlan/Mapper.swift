@@ -53,9 +53,10 @@ public enum Mapper {
             let p: OpPlan
             switch op.kind {
             case .gemm(let g):
+                let (shape, perColumn) = array.mapped(g)
                 guard
                     let planned = planGemm(
-                        op, GemmOperands(shape: g, array: array, bpe: bpe), hA: halves[.ifmap] ?? 1, hB: halves[.filter] ?? 1,
+                        op, GemmOperands(shape: shape, array: array, bpe: bpe, aPerColumn: perColumn), hA: halves[.ifmap] ?? 1, hB: halves[.filter] ?? 1,
                         hO: halves[.ofmap] ?? 1, tileBudget: maxTiles - tileCount)
                 else {
                     let sram = hardware.spec.memory.first { $0.kind == SRAMBuffer.schema.kind }
@@ -104,6 +105,9 @@ public enum Mapper {
         var bpe: UInt64
         var pattern: NMPattern? = nil
         var perFoldExtra = 0
+        /// Channel-parallel depthwise mapping: each column has its own A (the activations of its
+        /// channel), so an A block is needed per column used.
+        var aPerColumn = false
 
         /// A elements needed for `slots` reduction slots: ⌈slots/N⌉·M (slots when dense).
         func aElements(_ slots: UInt64) -> UInt64 {
@@ -127,7 +131,7 @@ public enum Mapper {
         let perFold = UInt64(array.cyclesPerFold(t: array.extents(g).t) + o.perFoldExtra)
         let R = array.rows, C = array.cols
         let m = UInt64(g.m), n = UInt64(g.n), k = UInt64(g.k), count = UInt64(g.count)
-        let wholeA = count * m * o.aBytes(o.aElements(k)), wholeB = count * o.bBytes(k * n)
+        let wholeA = count * m * o.aBytes(o.aElements(k)) * (o.aPerColumn ? n : 1), wholeB = count * o.bBytes(k * n)
         let aOnce = wholeA <= hA, bOnce = wholeB <= hB
 
         var tiles: [Tile] = []
@@ -144,7 +148,8 @@ public enum Mapper {
             for fc in 0..<cf {
                 for fr in 0..<rf {
                     let rowsUsed = UInt64(min(R, sr - fr * R)), colsUsed = UInt64(min(C, sc - fc * C))
-                    let aID: Int, bID: Int
+                    var aID: Int
+                    let bID: Int
                     var aBytes: UInt64, bBytes: UInt64, outBytes: UInt64
                     switch array.dataflow {
                     case .outputStationary:
@@ -165,6 +170,11 @@ public enum Mapper {
                         aBytes = o.aBytes(o.aElements(rowsUsed) * colsUsed)
                         bBytes = o.bBytes(rowsUsed * n)
                         outBytes = fr == rf - 1 ? colsUsed * n * bpe : 0
+                    }
+                    if o.aPerColumn {
+                        // Each column reads its own channel's activations: A is per (row fold, column fold).
+                        aBytes *= colsUsed
+                        aID = (rep * cf + fc) * rf + fr
                     }
                     if aOnce { aBytes = first ? wholeA : 0 } else if aID == lastA { aBytes = 0 }
                     if bOnce { bBytes = first ? wholeB : 0 } else if bID == lastB { bBytes = 0 }
@@ -202,6 +212,8 @@ public enum Mapper {
         let kA = o.aElements(k)
         let (readA, readB, sramWrite): (UInt64, UInt64, UInt64)
         switch array.dataflow {
+        case .outputStationary where o.aPerColumn: (readA, readB, sramWrite) = (o.aBytes(m * kA * n), o.bBytes(UInt64(rf) * k * n), m * n * bpe)
+        case .weightStationary where o.aPerColumn: (readA, readB, sramWrite) = (o.aBytes(m * kA * n), o.bBytes(k * n), UInt64(rf) * m * n * bpe)
         case .outputStationary: (readA, readB, sramWrite) = (o.aBytes(UInt64(cf) * m * kA), o.bBytes(UInt64(rf) * k * n), m * n * bpe)
         case .weightStationary: (readA, readB, sramWrite) = (o.aBytes(UInt64(cf) * m * kA), o.bBytes(k * n), UInt64(rf) * m * n * bpe)
         case .inputStationary: (readA, readB, sramWrite) = (o.aBytes(m * kA), o.bBytes(UInt64(cf) * k * n), UInt64(rf) * m * n * bpe)

@@ -67,6 +67,8 @@ public enum UnitKind: String, Sendable, Hashable {
     case vector
     /// A mask generator.
     case maskgen
+    /// A CPU cluster.
+    case cpu
     /// No unit: DRAM traffic only (pooling and elementwise work on a plain `array` accelerator).
     case memory
 }

@@ -35,4 +35,25 @@ public struct Schedule: Sendable {
     public var optimizations: Optimizations
     /// The offline schedule's estimated start cycle of each operation (indexed like `Plan.ops`).
     public var estimatedStart: [UInt64]
+    /// DVFS operating points and the power budget (an edge SoC); `nil` runs at the hardware clock.
+    public var power: PowerPlan? = nil
+}
+
+/// The operating points a run may use and the governor's budget.
+///
+/// Governor policy (evaluated whenever a unit starts a tile): the running average power over the
+/// last `window` (dynamic energy of the tiles started and transfers issued in it, divided by the
+/// window, plus static power) is compared with the budget; above it, the SoC steps down one
+/// operating point (if it can); below 80% of it, and at least one window after the last change, it
+/// steps back up one (never above where it started).
+public struct PowerPlan: Sendable {
+    /// Per operating point: clock period in picoseconds, dynamic-energy scale (V/V₀)², frequency (Hz).
+    public var points: [(periodPicoseconds: Picoseconds, scale: Double, hertz: Double)]
+    public var initial: Int
+    public var budgetWatts: Double?
+    public var windowPicoseconds: Picoseconds
+    /// Static power of the components and the rest of the chip, watts.
+    public var staticWatts: Double
+    /// The chip's static power outside the listed components.
+    public var socStaticWatts: Double
 }

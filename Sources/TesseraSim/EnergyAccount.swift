@@ -14,8 +14,8 @@ import TesseraPlan
 ///                       (write-backs) the SRAM buffer that holds them·e_sram(size) ]
 ///       + Σ_components static power · run time
 ///
-/// Dynamic energy is scaled by (V/V_ref)² for the operating point in force when it is spent
-/// (`SimResult.voltageScale`). Power over time: each operation's unit-side energy is spread evenly
+/// The unit-side dynamic energy is scaled by (V/V_ref)² for the operating point in force when it
+/// is spent (`SimResult.voltageScale`); transfers are not (DRAM is outside the SoC's DVFS domain). Power over time: each operation's unit-side energy is spread evenly
 /// over its compute intervals and each transfer's energy over its DRAM interval, then summed in
 /// equal windows (1 µs, or run time / 4096 if that is longer); peak power is the largest window's
 /// average, static power included. Complexity O(intervals + windows).
@@ -46,46 +46,10 @@ public struct EnergyAccount: Sendable {
             component[c, default: 0] += j
             action[a.rawValue, default: 0] += j
         }
-        let roles = Set(hw.buffers.map(\.role))
-        func buffer(_ role: SRAMBuffer.Role) -> SRAMBuffer? {
-            hw.buffers.first { $0.role == role } ?? (roles.contains(role) ? nil : hw.buffers.first { $0.role == .shared })
-        }
-        func sram(_ role: SRAMBuffer.Role, _ a: EnergyAction, bytes: UInt64) -> (String, Double)? {
-            guard bytes > 0, let b = buffer(role) else { return nil }
-            return (b.name, table.sramPerByte(a, size: b.sizeBytes) * Double(bytes) * 1e-12)
-        }
-        let vectorPrecision = Dictionary(hw.vectorUnits.map { ($0.name, $0.precision) }, uniquingKeysWith: { a, _ in a })
-        // Unit-side (compute) and transfer-side energy per op at the reference voltage.
-        var computeSide = Array(repeating: 0.0, count: plan.ops.count)
-        var transferSide = Array(repeating: 0.0, count: plan.ops.count)
-        var computeParts: [[(String, EnergyAction, Double)]] = Array(repeating: [], count: plan.ops.count)
-        var transferParts: [[(String, EnergyAction, Double)]] = Array(repeating: [], count: plan.ops.count)
-        for (i, op) in plan.ops.enumerated() {
-            var c: [(String, EnergyAction, Double)] = []
-            var t: [(String, EnergyAction, Double)] = []
-            let unit = op.unit ?? "array"
-            if op.macs > 0 { c.append((unit, .mac(plan.precision), table.joules(.mac(plan.precision), Double(op.macs)))) }
-            if op.laneOperations > 0 {
-                let a = EnergyAction.vectorOp(vectorPrecision[unit] ?? .fp32)
-                c.append((unit, a, table.joules(a, Double(op.laneOperations))))
-            }
-            if op.maskCompares > 0 { c.append((unit, .maskCompare, table.joules(.maskCompare, Double(op.maskCompares)))) }
-            if op.cpuInstructions > 0 { c.append((unit, .cpuInstruction, table.joules(.cpuInstruction, Double(op.cpuInstructions)))) }
-            if op.unit != nil {
-                for (role, a, bytes) in [(SRAMBuffer.Role.ifmap, EnergyAction.sramRead, op.sramReadA), (.filter, .sramRead, op.sramReadB), (.ofmap, .sramWrite, op.sramWrite)] {
-                    if let (name, j) = sram(role, a, bytes: bytes) { c.append((name, a, j)) }
-                }
-            }
-            t.append((hw.dram.name, .dramRead, table.joules(.dramRead, Double(op.dramRead))))
-            t.append((hw.dram.name, .dramWrite, table.joules(.dramWrite, Double(op.dramWrite))))
-            for (role, a, bytes) in [(SRAMBuffer.Role.ifmap, EnergyAction.sramWrite, op.dramReadA), (.filter, .sramWrite, op.dramReadB), (.ofmap, .sramRead, op.dramWrite)] {
-                if let (name, j) = sram(role, a, bytes: bytes) { t.append((name, a, j)) }
-            }
-            computeParts[i] = c
-            transferParts[i] = t
-            computeSide[i] = c.reduce(0) { $0 + $1.2 }
-            transferSide[i] = t.reduce(0) { $0 + $1.2 }
-        }
+        let parts = EnergyAccount.parts(plan: plan)
+        let computeParts = parts.compute, transferParts = parts.transfer
+        let computeSide = computeParts.map { $0.reduce(0) { $0 + $1.2 } }
+        let transferSide = transferParts.map { $0.reduce(0) { $0 + $1.2 } }
 
         // Spread over intervals, scaled by the operating point's (V/V_ref)².
         let total = max(result.totalPicoseconds, 1)
@@ -120,7 +84,8 @@ public struct EnergyAccount: Sendable {
             let v = result.voltageScale(at: iv.start)
             if iv.resource == dram {
                 guard transferBytes[iv.op] > 0 else { continue }
-                let j = transferSide[iv.op] * Double(iv.bytes) / Double(transferBytes[iv.op]) * v
+                // Transfers are not scaled: DRAM is off the SoC's voltage domain.
+                let j = transferSide[iv.op] * Double(iv.bytes) / Double(transferBytes[iv.op])
                 scaledTransfer[iv.op] += j
                 spread(j, from: iv.start, to: iv.end)
             } else if iv.activity == .compute, computeTime[iv.op] > 0 {
@@ -132,7 +97,7 @@ public struct EnergyAccount: Sendable {
         for i in plan.ops.indices {
             // Work with no interval (no timeline recorded, or zero-length compute) counts at its op's voltage.
             let cScale = computeSide[i] > 0 ? (computeTime[i] > 0 && hasTimeline ? scaledCompute[i] / computeSide[i] : result.voltageScale(at: result.ops[i].start)) : 1
-            let tScale = transferSide[i] > 0 ? (transferBytes[i] > 0 && hasTimeline ? scaledTransfer[i] / transferSide[i] : result.voltageScale(at: result.ops[i].start)) : 1
+            let tScale = transferSide[i] > 0 && transferBytes[i] > 0 && hasTimeline ? scaledTransfer[i] / transferSide[i] : 1
             if !(computeTime[i] > 0 && hasTimeline), computeSide[i] > 0 { spread(computeSide[i] * cScale, from: result.ops[i].start, to: result.ops[i].end) }
             if !(transferBytes[i] > 0 && hasTimeline), transferSide[i] > 0 { spread(transferSide[i] * tScale, from: result.ops[i].start, to: result.ops[i].end) }
             for (c, a, j) in computeParts[i] { add(c, a, j * cScale) }
@@ -166,5 +131,50 @@ public struct EnergyAccount: Sendable {
             let width = Double(min(total, start + windowPs) - start) / 1e12
             return width > 0 ? j / width + staticTotal : staticTotal
         }
+    }
+
+    /// Each operation's dynamic energy at the reference voltage, split into the unit side (its
+    /// arithmetic and the unit's SRAM reads and writes) and the transfer side (DRAM bytes and the
+    /// SRAM fills and drains they cause), itemised by component and action.
+    public static func parts(plan: Plan) -> (compute: [[(String, EnergyAction, Double)]], transfer: [[(String, EnergyAction, Double)]]) {
+        let hw = plan.hardware
+        let table = hw.energy
+        let roles = Set(hw.buffers.map(\.role))
+        func buffer(_ role: SRAMBuffer.Role) -> SRAMBuffer? {
+            hw.buffers.first { $0.role == role } ?? (roles.contains(role) ? nil : hw.buffers.first { $0.role == .shared })
+        }
+        func sram(_ role: SRAMBuffer.Role, _ a: EnergyAction, bytes: UInt64) -> (String, Double)? {
+            guard bytes > 0, let b = buffer(role) else { return nil }
+            return (b.name, table.sramPerByte(a, size: b.sizeBytes) * Double(bytes) * 1e-12)
+        }
+        let vectorPrecision = Dictionary(hw.vectorUnits.map { ($0.name, $0.precision) }, uniquingKeysWith: { a, _ in a })
+        var computeParts: [[(String, EnergyAction, Double)]] = Array(repeating: [], count: plan.ops.count)
+        var transferParts: [[(String, EnergyAction, Double)]] = Array(repeating: [], count: plan.ops.count)
+        for (i, op) in plan.ops.enumerated() {
+            var c: [(String, EnergyAction, Double)] = []
+            var t: [(String, EnergyAction, Double)] = []
+            let unit = op.unit ?? "array"
+            if op.macs > 0 { c.append((unit, .mac(plan.precision), table.joules(.mac(plan.precision), Double(op.macs)))) }
+            if op.laneOperations > 0 {
+                let a = EnergyAction.vectorOp(vectorPrecision[unit] ?? .fp32)
+                c.append((unit, a, table.joules(a, Double(op.laneOperations))))
+            }
+            if op.maskCompares > 0 { c.append((unit, .maskCompare, table.joules(.maskCompare, Double(op.maskCompares)))) }
+            if op.cpuInstructions > 0 { c.append((unit, .cpuInstruction, table.joules(.cpuInstruction, Double(op.cpuInstructions)))) }
+            if op.unit != nil {
+                for (role, a, bytes) in [(SRAMBuffer.Role.ifmap, EnergyAction.sramRead, op.sramReadA), (.filter, .sramRead, op.sramReadB), (.ofmap, .sramWrite, op.sramWrite)] {
+                    if let (name, j) = sram(role, a, bytes: bytes) { c.append((name, a, j)) }
+                }
+            }
+            t.append((hw.dram.name, .dramRead, table.joules(.dramRead, Double(op.dramRead))))
+            t.append((hw.dram.name, .dramWrite, table.joules(.dramWrite, Double(op.dramWrite))))
+            for (role, a, bytes) in [(SRAMBuffer.Role.ifmap, EnergyAction.sramWrite, op.dramReadA), (.filter, .sramWrite, op.dramReadB), (.ofmap, .sramRead, op.dramWrite)] {
+                if let (name, j) = sram(role, a, bytes: bytes) { t.append((name, a, j)) }
+            }
+            computeParts[i] = c
+            transferParts[i] = t
+        }
+
+        return (computeParts, transferParts)
     }
 }

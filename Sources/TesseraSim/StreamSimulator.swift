@@ -62,6 +62,17 @@ public final class StreamSimulator {
     private var bytesWritten: UInt64 = 0
     private var intervals: [Interval] = []
     private let recordTimeline: Bool
+    // DVFS and the power governor (`Schedule.power`).
+    private var point = 0
+    private var lastChange: Picoseconds = 0
+    private var changes: [OperatingPointChange] = []
+    /// Dynamic energy at the reference voltage of each op: unit side and transfer side, joules.
+    private var computeJoules: [Double] = []
+    private var transferJoules: [Double] = []
+    /// Energy spent in the governor's window: (time, joules), oldest first, and their sum.
+    private var windowEvents: [(Picoseconds, Double)] = []
+    private var windowHead = 0
+    private var windowSum = 0.0
 
     /// `nil` when the plan has no multi-unit schedule.
     public init?(plan: Plan, recordTimeline: Bool = true) {
@@ -90,6 +101,48 @@ public final class StreamSimulator {
         started = Array(repeating: false, count: n)
         opStart = Array(repeating: 0, count: n)
         opEnd = Array(repeating: 0, count: n)
+        if let power = schedule.power {
+            point = power.initial
+            changes = [OperatingPointChange(start: 0, point: point, scale: power.points[point].scale)]
+            if power.budgetWatts != nil {
+                let parts = EnergyAccount.parts(plan: plan)
+                computeJoules = parts.compute.map { $0.reduce(0) { $0 + $1.2 } }
+                transferJoules = parts.transfer.map { $0.reduce(0) { $0 + $1.2 } }
+            }
+        }
+    }
+
+    /// The clock period in force.
+    private var currentPeriod: Picoseconds { schedule.power.map { $0.points[point].periodPicoseconds } ?? period }
+
+    /// Records energy for the governor's running average.
+    private func spend(_ joules: Double, at t: Picoseconds) {
+        guard joules > 0 else { return }
+        windowEvents.append((t, joules))
+        windowSum += joules
+    }
+
+    /// The governor: compares the running average power over the window with the budget and
+    /// steps the operating point down (over budget) or back up (under 80% of it, a window after the
+    /// last change). See `PowerPlan`.
+    private func govern(at now: Picoseconds) {
+        guard let power = schedule.power, let budget = power.budgetWatts else { return }
+        let from = now > power.windowPicoseconds ? now - power.windowPicoseconds : 0
+        while windowHead < windowEvents.count, windowEvents[windowHead].0 < from {
+            windowSum -= windowEvents[windowHead].1
+            windowHead += 1
+        }
+        let average = max(0, windowSum) / (Double(power.windowPicoseconds) / 1e12) + power.staticWatts
+        var next = point
+        if average > budget, point < power.points.count - 1 {
+            next = point + 1
+        } else if average < 0.8 * budget, point > power.initial, now - lastChange >= power.windowPicoseconds {
+            next = point - 1
+        }
+        guard next != point else { return }
+        point = next
+        lastChange = now
+        changes.append(OperatingPointChange(start: now, point: point, scale: power.points[point].scale))
     }
 
     public func run() throws(SimError) -> SimResult {
@@ -210,7 +263,11 @@ public final class StreamSimulator {
         let ref = units[u].tiles[i]
         let op = Int(ref.op)
         let cycles = plan.ops[op].tiles[Int(ref.tile)].computeCycles
-        let ps = cycles * period
+        govern(at: now)
+        let ps = cycles * currentPeriod
+        if !computeJoules.isEmpty, plan.ops[op].computeCycles > 0 {
+            spend(computeJoules[op] * Double(cycles) / Double(plan.ops[op].computeCycles) * (changes.last?.scale ?? 1), at: now)
+        }
         units[u].busy = true
         units[u].busyPs += ps
         if ref.tile == 0 { opStart[op] = now }
@@ -228,6 +285,10 @@ public final class StreamSimulator {
     }
 
     private func dramTransfer(bytes: UInt64, at now: Picoseconds, op: Int, activity: Activity) -> Picoseconds {
+        if !transferJoules.isEmpty {
+            let total = plan.ops[op].dramRead + plan.ops[op].dramWrite
+            if total > 0 { spend(transferJoules[op] * Double(bytes) / Double(total), at: now) }
+        }
         let occupancy = dram.occupancy(bytes: bytes)
         let start = max(now, dramFreeAt)
         dramFreeAt = start + occupancy
@@ -253,9 +314,14 @@ public final class StreamSimulator {
         }
         stats += Simulator.bufferStats(plan: plan, totalCycles: cycles(total))
         stats.append(UnitStats(name: dram.name, kind: DRAMChannel.schema.kind, busyCycles: cycles(dramBusyPs)))
-        return SimResult(
+        var r = SimResult(
             totalPicoseconds: total, totalCycles: cycles(total), ops: ops, units: stats, intervals: intervals, dramBytesSent: bytesSent,
             bufferBytesReceived: bytesReceived, dramBytesWritten: bytesWritten, events: engine.eventCount, interleavedTiles: interleavedTiles)
+        if let power = schedule.power {
+            r.operatingPoints = changes
+            r.socStaticWatts = power.socStaticWatts
+        }
+        return r
     }
 
     private func unitKindName(_ k: UnitKind) -> String {
@@ -263,6 +329,7 @@ public final class StreamSimulator {
         case .array: NMSparseArray.schema.kind
         case .vector, .memory: VectorUnit.schema.kind
         case .maskgen: MaskGenerator.schema.kind
+        case .cpu: CPUCluster.schema.kind
         }
     }
 }

@@ -12,6 +12,8 @@ public struct HardwareSpec: Sendable, Hashable {
     public var optimizations: Optimizations
     /// Overrides of the energy table: action name → joules per occurrence (per byte for memories).
     public var energy: [String: Double] = [:]
+    /// Operating points, power budget and placement of an `edge-soc`.
+    public var edge: EdgeSpec? = nil
 
     public init(
         name: String, kind: String, clock: Frequency, compute: [ComponentSpec], memory: [ComponentSpec], file: String,
@@ -43,9 +45,10 @@ public enum HardwareKind {
     public static let supported: [String: String] = [
         "array": "a dense accelerator: systolic arrays, SRAM buffers and DRAM",
         "sparse-training-array": "an N:M sparse training accelerator (SAT-style): an nm-sparse-array, a vector unit, a mask generator, SRAM and DRAM",
+        "edge-soc": "an edge SoC: an NPU (systolic or N:M sparse array), CPU cores, a vector unit/DSP, scratchpads and shared LPDDR, with DVFS and a power budget",
     ]
     /// Kinds named by the design that a later version will accept.
-    public static let planned = ["gpu-cluster", "edge-soc"]
+    public static let planned = ["gpu-cluster"]
     /// The accepted kinds, sorted, for messages.
     static var expected: String { supported.keys.sorted().map { "'\($0)'" }.joined(separator: " or ") }
 }
@@ -103,6 +106,18 @@ public struct HardwareLoader: Sendable {
         let memory = components(r.optional("memory"), role: .memory, bag: &bag)
         var energy: [String: Double] = [:]
         if let e = r.optional("energy") { energy = readEnergy(e, bag: &bag) }
+        let pointsNode = r.optional("operating_points"), startNode = r.optional("operating_point")
+        let powerNode = r.optional("power"), placementNode = r.optional("placement")
+        var edge: EdgeSpec?
+        if kind == "edge-soc" {
+            edge = EdgeSpec.read(
+                points: pointsNode, start: startNode, power: powerNode, placement: placementNode, clock: clock, at: node.location,
+                computeNames: compute.map(\.name), bag: &bag)
+        } else {
+            for n in [pointsNode, startNode, powerNode, placementNode].compactMap({ $0 }) {
+                bag.error(n.location, "operating points, 'power' and 'placement' apply only to an 'edge-soc'", expected: "no such section on kind '\(kind)'", found: n.kindDescription)
+            }
+        }
         var optimizations = Optimizations()
         if let o = r.optional("optimizations") {
             if kind == "sparse-training-array" {
@@ -137,6 +152,22 @@ public struct HardwareLoader: Sendable {
                 bag.error(c.location, "a 'sparse-training-array' runs its products on an 'nm-sparse-array'", expected: "kind: nm-sparse-array", found: "'systolic-array'")
             }
         }
+        if kind == "edge-soc", !bag.hasErrors {
+            let staticTotal = (edge?.staticPower ?? 0) + (compute + memory).reduce(0) { $0 + ($1.number("static_power") ?? 0) }
+            if let budget = edge?.budget, budget <= staticTotal {
+                bag.error(
+                    edge?.budgetLocation ?? node.location, "the power budget is not above the static power", expected: "a budget above \(formatDecimal(staticTotal)) W (static power of the chip and its components)",
+                    found: "\(formatDecimal(budget)) W")
+            }
+            for c in compute where c.kind == "mask-generator" {
+                bag.error(c.location, "an 'edge-soc' has no mask generator", expected: "an NPU, CPU cores or a vector unit", found: "'mask-generator'")
+            }
+        }
+        if kind == "sparse-training-array" {
+            for c in compute where c.kind == "cpu-cluster" {
+                bag.error(c.location, "a 'sparse-training-array' has no CPU cores", expected: "an nm-sparse-array, a vector unit and a mask generator", found: "'cpu-cluster'")
+            }
+        }
         if kind == "array" {
             for c in compute where c.kind != "systolic-array" {
                 bag.error(c.location, "an 'array' hardware has only systolic arrays", expected: "kind: systolic-array", found: "'\(c.kind)'",
@@ -146,6 +177,7 @@ public struct HardwareLoader: Sendable {
         try bag.throwIfErrors()
         var spec = HardwareSpec(name: name ?? "", kind: kind, clock: clock, compute: compute, memory: memory, file: file, optimizations: optimizations)
         spec.energy = energy
+        spec.edge = edge
         return spec
     }
 

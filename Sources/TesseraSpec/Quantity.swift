@@ -3,7 +3,7 @@ import TesseraCore
 
 /// The physical dimension of a quantity written in a spec, with the units it accepts.
 public enum QuantityDimension: String, Sendable, Hashable, CaseIterable {
-    case size, bandwidth, frequency, time, energy, power, bytesPerCycle
+    case size, bandwidth, frequency, time, energy, power, bytesPerCycle, voltage
 
     /// Units accepted for this dimension and their factor to the base unit (bytes, bytes/s, Hz,
     /// seconds, joules, watts, bytes/cycle). Decimal prefixes are powers of 1000, binary ones
@@ -28,6 +28,8 @@ public enum QuantityDimension: String, Sendable, Hashable, CaseIterable {
             [("W", 1), ("mW", 1e-3), ("uW", 1e-6), ("kW", 1e3)]
         case .bytesPerCycle:
             [("B/cycle", 1), ("b/cycle", 0.125), ("KiB/cycle", 1024)]
+        case .voltage:
+            [("V", 1), ("mV", 1e-3)]
         }
     }
 
@@ -41,6 +43,7 @@ public enum QuantityDimension: String, Sendable, Hashable, CaseIterable {
         case .energy: "an energy such as '0.9 pJ'"
         case .power: "a power such as '4.5 W'"
         case .bytesPerCycle: "a rate such as '64 B/cycle'"
+        case .voltage: "a voltage such as '0.8 V'"
         }
     }
 }

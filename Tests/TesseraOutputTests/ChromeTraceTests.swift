@@ -47,8 +47,9 @@ import Testing
                 used.insert(tid)
             case "C":
                 // The power counter track: watts per energy window, never negative.
-                #expect(e["name"] as? String == "power")
-                let watts = try #require(((e["args"] as? [String: Any])?["watts"] as? NSNumber)?.doubleValue)
+                #expect(e["name"] as? String == "power" || e["name"] as? String == "clock")
+                let key = e["name"] as? String == "clock" ? "MHz" : "watts"
+                let watts = try #require(((e["args"] as? [String: Any])?[key] as? NSNumber)?.doubleValue)
                 #expect(watts >= 0)
                 powerSamples += 1
             default:

@@ -100,6 +100,12 @@ enum BadInputTable {
         BadInput("hw-sat-without-vector-unit.yaml", 2, 1, "needs a 'vector-unit' compute unit"),
         BadInput("hw-optimizations-not-bool.yaml", 11, 29, "must be true or false"),
         BadInput("hw-energy-unknown-action.yaml", 10, 10, "unknown energy action 'dram.reed'"),
+        // Edge SoCs
+        BadInput("hw-edge-operating-point-not-in-table.yaml", 9, 18, "'operating_point' is not in the table"),
+        BadInput("hw-edge-budget-below-static.yaml", 6, 32, "the power budget is not above the static power"),
+        BadInput("hw-edge-points-out-of-order.yaml", 8, 5, "operating points must be listed fastest first"),
+        BadInput("hw-edge-voltage-without-unit.yaml", 7, 33, "'voltage' has no unit"),
+        BadInput("hw-edge-placement-unknown-unit.yaml", 6, 18, "names no compute unit of this hardware"),
         BadInput("wl-unknown-phase.yaml", 5, 8, "unknown phase"),
         BadInput("wl-unknown-precision.yaml", 5, 12, "unknown precision"),
         BadInput("wl-sequence-with-layers.yaml", 4, 11, "'sequence' applies only to a zoo 'model'"),

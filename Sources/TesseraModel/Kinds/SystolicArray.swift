@@ -33,18 +33,40 @@ public struct SystolicArray: ComponentModel {
             ParameterDecl(
                 "dataflow", .choice(Dataflow.allCases.map(\.rawValue), aliases: Dataflow.aliases),
                 default: .string(Dataflow.outputStationary.rawValue), "which operand stays in the PEs"),
+            ParameterDecl(
+                "depthwise", .choice(DepthwiseMapping.allCases.map(\.rawValue), aliases: [:]), default: .string(DepthwiseMapping.perGroup.rawValue),
+                "depthwise convs: one GEMM per channel (per-group, SCALE-Sim's), or channels across columns with a feed per column (channel-parallel)"),
         ])
+
+    /// How a depthwise convolution (one filter per channel) is mapped.
+    public enum DepthwiseMapping: String, Sendable, Hashable, CaseIterable {
+        /// `groups` GEMMs of n = 1, one after another (SCALE-Sim's mapping of grouped convolutions).
+        case perGroup = "per-group"
+        /// One GEMM of (m, channels, R·S): each column computes one channel, fed by its own
+        /// activation stream (NPUs with per-column input buffers). Same MACs; activations are read
+        /// once per channel.
+        case channelParallel = "channel-parallel"
+    }
 
     public var name: String
     public var rows: Int
     public var cols: Int
     public var dataflow: Dataflow
+    public var depthwise: DepthwiseMapping = .perGroup
 
     public init(spec: ComponentSpec) {
         name = spec.name
         rows = max(1, spec.int("rows"))
         cols = max(1, spec.int("cols"))
         dataflow = Dataflow(rawValue: spec.string("dataflow")) ?? .outputStationary
+        depthwise = DepthwiseMapping(rawValue: spec.string("depthwise")) ?? .perGroup
+    }
+
+    /// The shape the array computes for `g`: a depthwise GEMM (count > 1, n = 1) becomes one GEMM of
+    /// (m, count, k) under channel-parallel mapping; anything else is itself.
+    public func mapped(_ g: GemmShape) -> (shape: GemmShape, channelParallel: Bool) {
+        guard depthwise == .channelParallel, g.count > 1, g.n == 1 else { return (g, false) }
+        return (GemmShape(m: g.m, n: g.count, k: g.k), true)
     }
 
     public init(name: String = "array", rows: Int, cols: Int, dataflow: Dataflow) {

@@ -1,4 +1,5 @@
 import TesseraCore
+import TesseraGraph
 import TesseraPlan
 import TesseraSim
 
@@ -108,6 +109,10 @@ public struct ScheduleDOT: Sendable {
         if hasBlocks { y -= bandHeight + 4 }
         let bandY = y
         if !multiUnit { y -= bandHeight + 10 }
+        // An edge SoC's clock over the run: one segment per operating point in force.
+        let power = plan.schedule?.power
+        let clockBandY = y
+        if power != nil { y -= bandHeight + 10 }
         var rowOf: [String: [String: Int]] = [:]
         var laneSpans: [(lane: TimelineLanes.Lane, top: Double, bottom: Double)] = []
         for lane in lanes.lanes {
@@ -243,6 +248,23 @@ public struct ScheduleDOT: Sendable {
         }
         if hasBlocks { band("blocks", blockSpans, y: blockBandY, colors: ("#dfe6f0", "#c9d4e3")) }
         if !multiUnit { band("layers", spans, y: bandY, colors: ("#eef2f7", "#dfe6f0")) }
+        if let power {
+            text("clock\\l", x: 8 + 35, y: clockBandY - bandHeight / 2, w: 70, h: 16, size: 12)
+            let changes = result.operatingPoints
+            for (k, c) in changes.enumerated() {
+                let s0 = max(c.start, w0), s1 = min(k + 1 < changes.count ? changes[k + 1].start : w1, w1)
+                guard s1 > s0 else { continue }
+                let x0 = x(s0), x1 = x(s1)
+                let mhz = power.points[c.point].hertz / 1e6
+                let shade = ["#d9ead3", "#fce5cd", "#f4cccc", "#ea9999"][min(c.point, 3)]
+                let label = "\(DOTText.number(mhz)) MHz"
+                let tip = "operating point \(c.point): \(DOTText.number(mhz)) MHz, dynamic energy ×\(DOTText.number(c.scale)) from cycle \(DOTText.grouped(c.start / period))"
+                node(
+                    [("fillcolor", shade), ("color", "#9aa8bb"), ("label", fits(label, x1 - x0) ? label : ""), ("tooltip", tip)], x: (x0 + x1) / 2,
+                    y: clockBandY - bandHeight / 2, w: x1 - x0, h: bandHeight)
+            }
+            if changes.count > 1 { notes.append("the governor changed the operating point \(changes.count - 1) time\(changes.count == 2 ? "" : "s")") }
+        }
 
         // Stall and idle gaps on array lanes (drawn first: compute boxes sit on top).
         var gapCount = 0
@@ -318,12 +340,13 @@ public struct ScheduleDOT: Sendable {
             ? [
                 ("ff", "FF"), ("bp", "BP"), ("wg", "WG"), ("update", "update"), ("maskgen", "mask generation"), ("loss", "loss"),
                 ("waiting", "array waiting"), ("load", "DRAM load"), ("writeback", "DRAM write-back"),
-            ]
+            ] + (plan.schedule?.power != nil ? [("compute", "compute (vector, CPU)")] : [])
             : [
                 ("compute", "compute"), ("stall", "stall (waiting for DRAM)"), ("idle", "array idle (memory-only layer)"), ("load", "DRAM load"),
                 ("writeback", "DRAM write-back"), ("memory", "pool / eltwise traffic"),
             ]
-        for (key, title) in legend {
+        let passes = Set(plan.ops.map(\.pass.rawValue))
+        for (key, title) in legend where !multiUnit || !Pass.allCases.map(\.rawValue).contains(key) || passes.contains(key) {
             let c = Self.colors[key]!
             node([("fillcolor", c.fill), ("color", c.line), ("style", "filled")], x: lx + 9, y: legendY, w: 18, h: 12)
             let w = Double(title.count) * 5.6 + 10
