@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regression check against the baselines in reports/: simulates every bundled dense array config
-# (configs/array/*.yaml) and edge SoC (configs/edge/*.yaml) on every inference workload and every sparse training config
-# (configs/sat/*.yaml) on every training workload (traces/*.yaml), and compares each JSON report with
+# (configs/array/*.yaml) and edge SoC (configs/edge/*.yaml) on every inference workload, every edge
+# SoC on every continual-learning workload, and every sparse training config (configs/sat/*.yaml) on
+# every other training workload (traces/*.yaml), and compares each JSON report with
 # reports/<workload>--<hardware>.json using `tessera compare --tolerance 0% --strict` (the simulator
 # is deterministic, so any change at all, better or worse, fails).
 #
@@ -50,7 +51,10 @@ n=0
 is_training() { grep -q '^phase: training' "$1"; }
 pairs=()
 for wl in traces/*.yaml; do
-  if is_training "$wl"; then
+  if grep -q '^continual:' "$wl"; then
+    # On-device continual learning runs on the edge SoCs.
+    for hw in configs/edge/*.yaml; do pairs+=("$hw" "$wl"); done
+  elif is_training "$wl"; then
     for hw in configs/sat/*.yaml; do pairs+=("$hw" "$wl"); done
   else
     for hw in configs/array/*.yaml configs/edge/*.yaml; do pairs+=("$hw" "$wl"); done

@@ -86,6 +86,9 @@ public struct Operation: Sendable, Hashable {
     public var sparsityLocation: SourceLocation? = nil
     /// Multiply-accumulates of the same operation run dense.
     public var denseMacs: UInt64 = 0
+    /// Fraction of its (N:M-executed) work the operation does after continual learning's weight or
+    /// gradient sparsity (1 for none): exact FLOPs are `macs · density`, cycles are scaled by it.
+    public var density: Double = 1
 }
 
 /// The elaborated workload: operations, tensors and their dependencies, in a deterministic order.

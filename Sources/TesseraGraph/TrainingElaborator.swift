@@ -202,6 +202,19 @@ public enum TrainingElaborator {
                 gradientProducers = nextProducers
             }
         }
+        // Continual learning's knobs: weight sparsity thins ff and bp of the layers with weights,
+        // gradient sparsity their wg.
+        if let c = w.continual {
+            for i in e.ops.indices where e.ops[i].macs > 0 {
+                let layer = e.ops[i].layer
+                guard w.layers.indices.contains(layer), w.layers[layer].op.hasWeights else { continue }
+                switch e.ops[i].pass {
+                case .ff, .bp: e.ops[i].density = 1 - c.weightSparsity
+                case .wg: e.ops[i].density = 1 - c.gradientSparsity
+                default: break
+                }
+            }
+        }
         var graph = DataflowGraph(operations: e.ops, tensors: e.tensors, layers: w.layers.map(\.name), bytesPerElement: e.bpe, isTraining: true)
         graph.precision = w.precision
         return graph

@@ -34,14 +34,21 @@ public struct Pipeline: Sendable {
     }
 
     /// Runs every stage after loading.
-    public func run(recordTimeline: Bool = true) throws -> Output {
+    public func run(recordTimeline: Bool = true) throws -> Output { try run(recordTimeline: recordTimeline, composeContinual: true) }
+
+    /// `composeContinual: false` simulates one step of a continual-learning workload without
+    /// composing the schedule (what the composition itself runs).
+    func run(recordTimeline: Bool, composeContinual: Bool) throws -> Output {
         let model = HardwareModel(hardware)
-        if hardware.kind == "sparse-training-array" { return try runMultiUnit(model, recordTimeline: recordTimeline) }
-        if hardware.kind == "edge-soc" { return try runEdge(model, recordTimeline: recordTimeline) }
+        if hardware.kind == "sparse-training-array" { return try runMultiUnit(model, recordTimeline: recordTimeline, composeContinual: composeContinual) }
+        if hardware.kind == "edge-soc" { return try runEdge(model, recordTimeline: recordTimeline, composeContinual: composeContinual) }
         var bag = DiagnosticBag()
+        if let c = workload.continual {
+            bag.error(c.location, "continual learning runs on an 'edge-soc' or a 'sparse-training-array'", expected: "no 'continual' on kind '\(hardware.kind)'", found: "'continual'")
+        }
         if workload.phase == .training {
             bag.error(
-                workload.phaseLocation, "training runs on a 'sparse-training-array' (it needs a vector unit for the backward and update passes)",
+                workload.phaseLocation, "training runs on a 'sparse-training-array' or an 'edge-soc' (it needs a vector unit or CPU for the backward and update passes)",
                 expected: "phase: inference on kind '\(hardware.kind)' (\(hardware.file))", found: "phase: training")
         }
         if let s = workload.sparsity, s.scheme != .dense {
@@ -60,7 +67,7 @@ public struct Pipeline: Sendable {
 
     /// A sparse training accelerator: training elaboration, mapping with an offline schedule, and
     /// the multi-unit simulator.
-    func runMultiUnit(_ model: HardwareModel, recordTimeline: Bool) throws -> Output {
+    func runMultiUnit(_ model: HardwareModel, recordTimeline: Bool, composeContinual: Bool) throws -> Output {
         let graph = TrainingElaborator.elaborate(workload)
         let plan = try TrainingMapper.plan(graph: graph, hardware: model, workload: workload.name, optimizations: hardware.optimizations)
         guard let simulator = StreamSimulator(plan: plan, recordTimeline: recordTimeline) else {
@@ -74,11 +81,12 @@ public struct Pipeline: Sendable {
         report.addTraining(
             plan: plan, result: result, phase: workload.phase.rawValue, scheme: sparse ? (workload.sparsity?.scheme.rawValue ?? "dense") : "dense",
             pattern: sparse ? workload.sparsity?.pattern.description : nil, leftDense: workload.sparsity?.leftDense ?? [])
+        if workload.continual != nil, composeContinual { report.continual = try ContinualRun.run(self, step: report) }
         return Output(graph: graph, plan: plan, result: result, report: report)
     }
 
     /// An edge SoC: placement on its units, a static schedule, DVFS and the power governor.
-    func runEdge(_ model: HardwareModel, recordTimeline: Bool) throws -> Output {
+    func runEdge(_ model: HardwareModel, recordTimeline: Bool, composeContinual: Bool) throws -> Output {
         let graph = TrainingElaborator.elaborate(workload)
         let plan = try EdgeMapper.plan(graph: graph, hardware: model, workload: workload)
         guard let simulator = StreamSimulator(plan: plan, recordTimeline: recordTimeline) else {
@@ -100,6 +108,7 @@ public struct Pipeline: Sendable {
                 pattern: sparse ? workload.sparsity?.pattern.description : nil, leftDense: workload.sparsity?.leftDense ?? [])
         }
         report.modelNotes = Report.edgeNotes + [Report.energyNote]
+        if workload.continual != nil, composeContinual { report.continual = try ContinualRun.run(self, step: report) }
         return Output(graph: graph, plan: plan, result: result, report: report)
     }
 

@@ -103,6 +103,10 @@ public struct Report: Sendable {
     /// (from cycle, frequency in Hz, dynamic-energy scale).
     public var placement: [(op: String, unit: String)] = []
     public var operatingPoints: [(cycle: UInt64, hertz: Double, scale: Double)] = []
+    /// Exact MACs executed (after continual learning's sparsity), for FLOPs.
+    public var exactMacs: Double = 0
+    /// A continual-learning schedule composed from this step, when the workload has one.
+    public var continual: ContinualRun? = nil
     /// Set by `--compare-dense`: the same run with every layer dense.
     public var denseTotalCycles: UInt64?
     public var speedupOverDense: Double? {
@@ -140,6 +144,7 @@ public struct Report: Sendable {
         planEstimateCycles = plan.estimatedCycles
         modelNotes = Report.notes + [Report.energyNote]
         energy = EnergyAccount(plan: plan, result: result)
+        exactMacs = plan.ops.reduce(0) { $0 + $1.exactMacs }
         layers = zip(plan.ops, result.ops).map { p, s in
             Layer(
                 name: p.name, op: p.opName, unit: p.unit, dataflow: p.dataflow?.rawValue, gemm: p.gemm, rowFolds: p.rowFolds, colFolds: p.colFolds,

@@ -74,6 +74,24 @@ extension Report {
             ))
             edgePairs.append(("throttled", .bool(operatingPoints.count > 1)))
         }
+        var continualPairs: [(String, JSONValue)] = []
+        if let c = continual {
+            func figures(_ f: ContinualRun.Figures) -> JSONValue {
+                .object([
+                    ("samples_per_epoch", .int(Int64(f.samplesPerEpoch))), ("steps", .int(Int64(f.steps))), ("training_flops", .double(f.flops)),
+                    ("seconds", .double(f.seconds)), ("energy_j", .double(f.joules)),
+                ])
+            }
+            continualPairs = [(
+                "continual",
+                .object([
+                    ("tasks", .int(Int64(c.spec.tasks))), ("epochs", .int(Int64(c.spec.epochs))), ("samples", .int(Int64(c.spec.samples))),
+                    ("weight_sparsity", .double(c.spec.weightSparsity)), ("data_removal", .double(c.spec.dataRemoval)),
+                    ("gradient_sparsity", .double(c.spec.gradientSparsity)), ("sparse", figures(c.sparse)), ("dense", figures(c.dense)),
+                    ("flops_reduction", .double(c.flopsReduction)), ("speedup", .double(c.speedup)), ("energy_saving", .double(c.energySaving)),
+                ])
+            )]
+        }
         let top: JSONValue = .object([
             ("tessera", .int(Int64(Report.schemaVersion))),
             ("hardware", .string(hardware)),
@@ -88,7 +106,7 @@ extension Report {
             ("plan_estimate_cycles", .uint(planEstimateCycles)),
             ("dram_read_bytes", .uint(dramReadBytes)),
             ("dram_write_bytes", .uint(dramWriteBytes)),
-        ] + energyPairs + edgePairs + trainingPairs + [
+        ] + energyPairs + edgePairs + trainingPairs + continualPairs + [
             ("layers", .array(layerValues)),
             ("units", .array(unitValues)),
             ("model_notes", .array(modelNotes.map(JSONValue.string))),
@@ -142,6 +160,11 @@ extension Report {
             s += "| optimizations | " + t.optimizations.map { "\($0.0) \($0.1 ? "on" : "off")" }.joined(separator: ", ") + " |\n"
             if let d = denseTotalCycles, let sp = speedupOverDense {
                 s += "| dense run | \(d) cycles |\n| speedup over dense | \(formatDecimal(sp, maxDecimals: 3))× |\n"
+            }
+            if let c = continual {
+                s += "| continual learning | \(c.spec.tasks) tasks × \(c.spec.epochs) epochs, \(c.sparse.samplesPerEpoch) of \(c.spec.samples) samples per epoch |\n"
+                s += "| training FLOPs | \(formatDecimal(c.sparse.flops, maxDecimals: 0)) (dense \(formatDecimal(c.dense.flops, maxDecimals: 0)), \(formatDecimal(c.flopsReduction, maxDecimals: 3))× fewer) |\n"
+                s += "| time, energy | \(formatDecimal(c.sparse.seconds, maxDecimals: 4)) s, \(formatDecimal(c.sparse.joules, maxDecimals: 4)) J (dense \(formatDecimal(c.dense.seconds, maxDecimals: 4)) s, \(formatDecimal(c.dense.joules, maxDecimals: 4)) J) |\n"
             }
             s += "\n## Passes\n\n| pass | ops | dense MACs | executed MACs | busy cycles | DRAM read | DRAM write | first cycle | last cycle |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
             for p in t.passes {

@@ -136,6 +136,7 @@ public enum EdgeMapper {
             p.pass = op.pass
             p.sparsity = op.sparsity
             p.denseMacs = op.denseMacs
+            p.thin(to: op.density)
             tileCount += p.tiles.count
             ops.append(p)
         }

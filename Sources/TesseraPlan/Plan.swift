@@ -57,6 +57,24 @@ public struct OpPlan: Sendable, Hashable {
     public var laneOperations: UInt64 = 0
     public var maskCompares: UInt64 = 0
     public var cpuInstructions: UInt64 = 0
+    /// Fraction of `macs` done after continual learning's sparsity (see `Operation.density`).
+    public var density: Double = 1
+    /// MACs done, exactly (`macs` before thinning × density); `macs` is this rounded.
+    public var exactMacs: Double { thinnedMacs ?? Double(macs) }
+    var thinnedMacs: Double? = nil
+
+    /// Thins the operation to `density` of its work: every tile's compute cycles (rounded up), its
+    /// MACs (rounded) and its arithmetic actions. Bytes are unchanged (the operands are still read).
+    mutating func thin(to density: Double) {
+        guard density < 1 else { return }
+        self.density = density
+        thinnedMacs = Double(macs) * density
+        for i in tiles.indices { tiles[i].computeCycles = UInt64((Double(tiles[i].computeCycles) * density).rounded(.up)) }
+        computeCycles = tiles.reduce(0) { $0 + $1.computeCycles }
+        macs = UInt64((Double(macs) * density).rounded())
+        laneOperations = UInt64((Double(laneOperations) * density).rounded())
+        cpuInstructions = UInt64((Double(cpuInstructions) * density).rounded())
+    }
 }
 
 /// The kinds of unit an operation can be mapped to.

@@ -87,6 +87,7 @@ public enum TrainingMapper {
             p.pass = op.pass
             p.sparsity = op.sparsity
             p.denseMacs = op.denseMacs
+            p.thin(to: op.density)
             tileCount += p.tiles.count
             ops.append(p)
         }

@@ -33,6 +33,8 @@ public struct WorkloadSpec: Sendable, Hashable {
     public var layerSparsity: [LayerSparsity?]
     /// Where `phase:` was written (the file's start when it was not).
     public var phaseLocation: SourceLocation
+    /// Sparse continual learning (a training schedule of tasks and epochs with SparCL's knobs).
+    public var continual: ContinualSpec? = nil
 
     public init(
         name: String, batch: Int, phase: Phase, precision: Precision, model: String?, layers: [LayerSpec], file: String,
@@ -103,7 +105,15 @@ public enum WorkloadLoader {
         let sequenceNode = r.optional("sequence")
         let layersNode = r.optional("layers")
         let sparsityNode = r.optional("sparsity")
+        let continualNode = r.optional("continual")
         r.finish(bag: &bag)
+        var continual: ContinualSpec?
+        if let continualNode {
+            continual = ContinualSpec.read(continualNode, bag: &bag)
+            if phase != .training {
+                bag.error(continualNode.location, "'continual' learning trains", expected: "phase: training", found: "phase: \(phase.rawValue)")
+            }
+        }
 
         var layers: [LayerSpec] = []
         var model: String?
@@ -137,8 +147,10 @@ public enum WorkloadLoader {
             layerSparsity = perLayer
         }
         try bag.throwIfErrors()
-        return WorkloadSpec(
+        var spec = WorkloadSpec(
             name: name ?? "", batch: batch, phase: phase, precision: precision, model: model, layers: layers, file: file, sparsity: sparsity,
             layerSparsity: layerSparsity, phaseLocation: phaseLocation)
+        spec.continual = continual
+        return spec
     }
 }

@@ -70,7 +70,7 @@ private func withSparsity(_ p: Pipeline, pattern: String, scheme: SparsityScheme
             _ = try p.run()
         } throws: { error in
             guard let e = error as? InputError else { return false }
-            let phase = e.diagnostics.first { $0.message.contains("training runs on a 'sparse-training-array'") }
+            let phase = e.diagnostics.first { $0.message.contains("training runs on a 'sparse-training-array' or an 'edge-soc'") }
             let sparsity = e.diagnostics.first { $0.message.contains("N:M sparsity runs on a 'sparse-training-array'") }
             return phase?.location?.line == 4 && phase?.location?.column == 8 && sparsity?.location?.line == 5
         }

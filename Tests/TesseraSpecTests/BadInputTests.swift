@@ -100,6 +100,8 @@ enum BadInputTable {
         BadInput("hw-sat-without-vector-unit.yaml", 2, 1, "needs a 'vector-unit' compute unit"),
         BadInput("hw-optimizations-not-bool.yaml", 11, 29, "must be true or false"),
         BadInput("hw-energy-unknown-action.yaml", 10, 10, "unknown energy action 'dram.reed'"),
+        BadInput("wl-continual-fraction-out-of-range.yaml", 6, 62, "'continual.data_removal' is out of range"),
+        BadInput("wl-continual-inference.yaml", 5, 12, "'continual' learning trains"),
         // Edge SoCs
         BadInput("hw-edge-operating-point-not-in-table.yaml", 9, 18, "'operating_point' is not in the table"),
         BadInput("hw-edge-budget-below-static.yaml", 6, 32, "the power budget is not above the static power"),

@@ -40,7 +40,7 @@ private func outDirectory() throws -> URL {
         #expect(dense.status == 2)
         let training = try runTessera(["simulate", "configs/array/scalesim-32x32-os.yaml", "traces/small-cnn-train.yaml", "-o", out.path])
         #expect(training.status == 2)
-        #expect(training.stderr.contains("traces/small-cnn-train.yaml:6:8: error: training runs on a 'sparse-training-array'"))
+        #expect(training.stderr.contains("traces/small-cnn-train.yaml:6:8: error: training runs on a 'sparse-training-array' or an 'edge-soc'"))
         let ablate = try runTessera(["ablate", "configs/array/scalesim-32x32-os.yaml", "traces/small-cnn.yaml"])
         #expect(ablate.status == 2)
     }
