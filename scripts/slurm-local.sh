@@ -13,7 +13,8 @@ set -euo pipefail
 
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
-NODE=$(hostname -s 2>/dev/null || hostname)
+NODE=$(hostname -s 2>/dev/null || hostname 2>/dev/null || cat /proc/sys/kernel/hostname)
+NODE=${NODE%%.*}
 CPUS=$(nproc)
 CONF_DIR=/etc/slurm
 LOG_DIR=/var/log/slurm
@@ -119,6 +120,9 @@ if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
 fi
 
 # 3. slurm.conf: one node on localhost, no cgroups (containers often lack them), no accounting.
+# Never more CPUs than slurmd itself detects (the node would be drained as "Low CPUs").
+DETECTED=$(slurmd -C 2>/dev/null | sed -n 's/.*CPUs=\([0-9][0-9]*\).*/\1/p' | head -n 1 || true)
+if [ -n "$DETECTED" ] && [ "$DETECTED" -lt "$CPUS" ]; then CPUS=$DETECTED; fi
 $SUDO mkdir -p "$CONF_DIR" "$LOG_DIR" /var/spool/slurmctld /var/spool/slurmd
 $SUDO tee "$CONF_DIR/slurm.conf" >/dev/null <<EOF
 # Written by scripts/slurm-local.sh: a one-node cluster on this machine.

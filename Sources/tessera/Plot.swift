@@ -41,7 +41,9 @@ struct Plot: ParsableCommand {
     func run() throws {
         let format = (output as NSString).pathExtension.lowercased()
         guard PlotRequest.formatsAllowed.contains(format) else {
-            throw fail(InputError(Diagnostic(at: nil, "cannot tell which picture format to write", expected: "an output file ending in .svg or .png", found: "'\(output)'")))
+            throw fail(
+                InputError(
+                    Diagnostic(at: nil, "cannot tell which picture format to write", expected: "an output file ending in .svg or .png", found: "'\(output)'")))
         }
         guard let chartKind = PlotRequest.Kind(rawValue: kind) else {
             throw fail(InputError(Diagnostic(at: nil, "unknown --kind", expected: "line, scatter or bar", found: "'\(kind)'")))

@@ -19,7 +19,7 @@ struct Sweep: ParsableCommand {
             point of the product of the axes (or of zipped axes) is validated, then simulated. Results \
             stream to OUTPUT/points and OUTPUT/reports, so an interrupted sweep resumes where it stopped; \
             OUTPUT/results.csv, results.json and pareto.csv are assembled in point order, and the plots \
-            the sweep file lists are drawn to OUTPUT/plots.
+            the sweep file lists are drawn to OUTPUT/plots. The sweep file's format is in README.md, Sweeps.
 
             Examples:
               tessera sweep sweeps/array-design-space.yaml
@@ -72,7 +72,13 @@ struct SweepRun: ParsableCommand {
         do {
             part = try shard.map { s throws(InputError) in try SweepShard(parsing: s) } ?? .whole
         } catch {
-            throw fail(InputError(error.diagnostics.map { d in var d = d; d.message = "--shard: " + d.message; return d }))
+            throw fail(
+                InputError(
+                    error.diagnostics.map { d in
+                        var d = d
+                        d.message = "--shard: " + d.message
+                        return d
+                    }))
         }
         if let jobs, jobs < 1 { throw fail(InputError(Diagnostic(at: nil, "--jobs must be at least 1", expected: "a count ≥ 1", found: "\(jobs)"))) }
         let out = output ?? "out/sweeps/" + safeFileName(sweep.name)
@@ -90,14 +96,14 @@ struct SweepRun: ParsableCommand {
         say(describe(sweep, part))
         if !invalid.isEmpty {
             if sweep.onInvalid == .fail {
-                report(invalid: invalid, to: .standardError, limit: 50)
+                report(invalid: invalid, axes: sweep.axes.map(\.path), to: .standardError, limit: 50)
                 throw fail(
                     InputError(
                         Diagnostic(
                             at: nil, "\(invalid.count) point\(invalid.count == 1 ? " is" : "s are") invalid; nothing was run",
                             hint: "fix the axis values, or write 'on_invalid: skip' in \(spec) to skip such points")))
             }
-            if !quiet { report(invalid: invalid, to: .standardError, limit: 10) }
+            if !quiet { report(invalid: invalid, axes: sweep.axes.map(\.path), to: .standardError, limit: 10) }
             do {
                 try runner.record(invalid: invalid)
             } catch {
@@ -124,7 +130,11 @@ struct SweepRun: ParsableCommand {
                 }
             }
             FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-            throw fail(InputError(Diagnostic(at: nil, "\(summary.invalid) points could not be mapped onto their hardware", hint: "write 'on_invalid: skip' in \(spec) to skip such points")))
+            throw fail(
+                InputError(
+                    Diagnostic(
+                        at: nil, "\(summary.invalid) points could not be mapped onto their hardware",
+                        hint: "write 'on_invalid: skip' in \(spec) to skip such points")))
         }
         let broken = summary.failed + summary.crashed
         if part.count > 1 {
@@ -136,7 +146,7 @@ struct SweepRun: ParsableCommand {
         }
         let results: SweepResults.Summary
         do {
-            results = try SweepResults.assemble(manifest: runner.manifest, in: runner.directory)
+            results = try SweepResults.assemble(manifest: runner.manifest, in: runner.directory, jobs: runner.jobs)
         } catch {
             throw fail(error)
         }
@@ -149,7 +159,8 @@ struct SweepRun: ParsableCommand {
             }
         }
         if broken > 0 {
-            FileHandle.standardError.write(Data("error: \(broken) point\(broken == 1 ? "" : "s") failed or crashed; see the 'error' column of \(runner.directory.resultsCSV)\n".utf8))
+            FileHandle.standardError.write(
+                Data("error: \(broken) point\(broken == 1 ? "" : "s") failed or crashed; see the 'error' column of \(runner.directory.resultsCSV)\n".utf8))
             throw ExitCode(ExitStatus.internalError)
         }
     }
@@ -208,12 +219,19 @@ struct SweepRun: ParsableCommand {
             throw fail(InputError(Diagnostic(at: nil, "unknown batch engine for --emit", expected: "'slurm' or 'k8s'", found: "'\(emit)'")))
         }
         if let shards, shards < 1 { throw fail(InputError(Diagnostic(at: nil, "--shards must be at least 1", expected: "a count ≥ 1", found: "\(shards)"))) }
-        if cpusPerTask < 1 { throw fail(InputError(Diagnostic(at: nil, "--cpus-per-task must be at least 1", expected: "a count ≥ 1", found: "\(cpusPerTask)"))) }
-        if shard != nil { throw fail(InputError(Diagnostic(at: nil, "--emit writes a job for every shard", expected: "--shards N, not --shard", found: "--shard \(shard ?? "")"))) }
+        if cpusPerTask < 1 {
+            throw fail(InputError(Diagnostic(at: nil, "--cpus-per-task must be at least 1", expected: "a count ≥ 1", found: "\(cpusPerTask)")))
+        }
+        if shard != nil {
+            throw fail(
+                InputError(Diagnostic(at: nil, "--emit writes a job for every shard", expected: "--shards N, not --shard", found: "--shard \(shard ?? "")")))
+        }
         let invalid = SweepRunner(spec: sweep, outputDirectory: runner.directory.path, jobs: 1).validate()
         if !invalid.isEmpty, sweep.onInvalid == .fail {
-            report(invalid: invalid, to: .standardError, limit: 50)
-            throw fail(InputError(Diagnostic(at: nil, "\(invalid.count) points are invalid; no job was written", hint: "write 'on_invalid: skip' in \(spec) to skip them")))
+            report(invalid: invalid, axes: sweep.axes.map(\.path), to: .standardError, limit: 50)
+            throw fail(
+                InputError(
+                    Diagnostic(at: nil, "\(invalid.count) points are invalid; no job was written", hint: "write 'on_invalid: skip' in \(spec) to skip them")))
         }
         let n = min(shards ?? 8, max(1, sweep.count))
         let cwd = FileManager.default.currentDirectoryPath
@@ -248,9 +266,8 @@ struct SweepRun: ParsableCommand {
         return text
     }
 
-    private func report(invalid: [SweepRunner.InvalidPoint], to handle: FileHandle, limit: Int) {
+    private func report(invalid: [SweepRunner.InvalidPoint], axes: [String], to handle: FileHandle, limit: Int) {
         var lines: [String] = []
-        let axes = (try? SweepObjective.loader.load(path: spec))?.axes.map(\.path) ?? []
         for p in invalid.prefix(limit) {
             lines.append("point \(p.point) (\(valuesText(axes, p.values))) is invalid:")
             lines += p.error.diagnostics.map { "  " + $0.description }
@@ -315,7 +332,9 @@ struct SweepMergeCommand: ParsableCommand {
             throw fail(error)
         }
         if !quiet {
-            print("merged \(directories.count) director\(directories.count == 1 ? "y" : "ies"): \(summary.points) points, \(summary.ok) ok, \(summary.front.count) on the Pareto front")
+            print(
+                "merged \(directories.count) director\(directories.count == 1 ? "y" : "ies"): \(summary.points) points, \(summary.ok) ok, \(summary.front.count) on the Pareto front"
+            )
             print("wrote \(output)/results.csv, \(output)/results.json, \(output)/pareto.csv")
         }
         if summary.failed + summary.crashed > 0 { throw ExitCode(ExitStatus.internalError) }
@@ -373,8 +392,11 @@ final class SweepProgress: @unchecked Sendable {
             } else {
                 let width = String(total).count
                 let d = String(done)
-                var line = "[\(String(repeating: " ", count: width - d.count))\(d)/\(total)] point \(r.point) \(r.status.rawValue): \(valuesText(axes, r.values))"
-                if r.status == .ok, let first = objectives.first, let v = r.objectives.first ?? nil { line += " → \(first) \(formatDecimal(v, maxDecimals: 6))" }
+                var line =
+                    "[\(String(repeating: " ", count: width - d.count))\(d)/\(total)] point \(r.point) \(r.status.rawValue): \(valuesText(axes, r.values))"
+                if r.status == .ok, let first = objectives.first, let v = r.objectives.first ?? nil {
+                    line += " → \(first) \(formatDecimal(v, maxDecimals: 6))"
+                }
                 if let e = r.errors.first { line += " — " + e }
                 emit(line + "\n")
             }

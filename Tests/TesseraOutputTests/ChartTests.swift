@@ -24,7 +24,8 @@ private final class ChartSVGSummary: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
         let within = stack.flatMap { elements[$0].classes }
-        elements.append(Element(name: name, classes: (attributes["class"] ?? "").split(separator: " ").map(String.init), attributes: attributes, within: within))
+        elements.append(
+            Element(name: name, classes: (attributes["class"] ?? "").split(separator: " ").map(String.init), attributes: attributes, within: within))
         stack.append(elements.count - 1)
     }
     func parser(_ parser: XMLParser, foundCharacters string: String) { if let i = stack.last { elements[i].text += string } }
@@ -100,13 +101,17 @@ private func table() throws -> ResultsTable { try ResultsTable.parse(results, pa
         #expect(s.texts(within: "legend").contains("Pareto front"))
         #expect(s.all("text", class: "label", within: "x").first?.text == "total_cycles (cycles)")
         // --maximize adds a goal.
-        let flipped = try Chart.build(table(), PlotRequest(name: "p", x: "total_cycles", y: "utilization", kind: .scatter, pareto: true, maximize: ["total_cycles"]))
+        let flipped = try Chart.build(
+            table(), PlotRequest(name: "p", x: "total_cycles", y: "utilization", kind: .scatter, pareto: true, maximize: ["total_cycles"]))
         #expect(flipped.front.map(\.x) == [3500, 4000])
     }
 
     @Test func aBarChartGroupsBarsByColourAndFilters() throws {
         let chart = try Chart.build(
-            table(), PlotRequest(name: "b", x: "rows", y: "utilization", color: "bandwidth", kind: .bar, filters: [.init(column: "rows", value: "8"), .init(column: "memory.dram.bandwidth", value: "12800 MB/s")]))
+            table(),
+            PlotRequest(
+                name: "b", x: "rows", y: "utilization", color: "bandwidth", kind: .bar,
+                filters: [.init(column: "rows", value: "8"), .init(column: "memory.dram.bandwidth", value: "12800 MB/s")]))
         #expect(chart.subtitle == "where compute.array.rows = 8, memory.dram.bandwidth = 12800 MB/s")
         let s = try ChartSVGSummary.parse(chart.svg())
         #expect(s.all("rect", class: "bar").count == 1)
@@ -133,7 +138,9 @@ private func table() throws -> ResultsTable { try ResultsTable.parse(results, pa
         #expect(ChartScale.logTicks(1, 1000) == [1, 10, 100, 1000])
         #expect(ChartScale.logTicks(3, 40) == [5, 10, 20])
         #expect(ChartScale.linearTicks(0, 1) == [0, 0.2, 0.4, 0.6000000000000001, 0.8, 1])
-        #expect(ChartScale.tickLabel(16384, step: 1) == "16384" && ChartScale.tickLabel(2_500_000, step: 1) == "2.5M" && ChartScale.tickLabel(0.125, step: 0.1) == "0.125")
+        #expect(
+            ChartScale.tickLabel(16384, step: 1) == "16384" && ChartScale.tickLabel(2_500_000, step: 1) == "2.5M"
+                && ChartScale.tickLabel(0.125, step: 0.1) == "0.125")
     }
 
     @Test func badRequestsSayWhatIsWrong() throws {
@@ -148,7 +155,9 @@ private func table() throws -> ResultsTable { try ResultsTable.parse(results, pa
         #expect(message(PlotRequest(name: "x", x: "rowz", y: "seconds")).contains("--x names no column 'rowz'"))
         #expect(message(PlotRequest(name: "x", x: "rowz", y: "seconds")).contains("did you mean 'rows'?"))
         #expect(message(PlotRequest(name: "x", x: "rows", y: "status")).contains("column 'status' is not numeric"))
-        #expect(message(PlotRequest(name: "x", x: "rows", y: "seconds", filters: [.init(column: "rows", value: "64")])).contains("no row has compute.array.rows = 64"))
+        #expect(
+            message(PlotRequest(name: "x", x: "rows", y: "seconds", filters: [.init(column: "rows", value: "64")])).contains(
+                "no row has compute.array.rows = 64"))
         #expect(message(PlotRequest(name: "x", x: "bandwidth", y: "seconds", kind: .bar, pareto: true)).contains("a Pareto front needs numbers on both axes"))
         let ambiguous = try ResultsTable.parse("a.rows,b.rows,y\n1,2,3\n", path: "t.csv")
         #expect(throws: InputError.self) { try ambiguous.column("rows", what: "--x") }

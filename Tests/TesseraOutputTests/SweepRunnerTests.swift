@@ -52,7 +52,8 @@ private let resultFiles = ["results.csv", "results.json", "pareto.csv"]
         defer { try? FileManager.default.removeItem(at: dir) }
         let spec = try smallSweep(in: dir)
         #expect(spec.count == 12)
-        let one = dir.appendingPathComponent("one").path, two = dir.appendingPathComponent("two").path
+        let one = dir.appendingPathComponent("one").path
+        let two = dir.appendingPathComponent("two").path
         let s1 = try runAll(spec, into: one, jobs: 1)
         #expect(s1.ok == 12 && s1.points == 12)
         _ = try runAll(spec, into: two, jobs: 4)
@@ -77,9 +78,11 @@ private let resultFiles = ["results.csv", "results.json", "pareto.csv"]
 
         // What the CSV holds.
         let table = try ResultsTable.load(path: "\(one)/results.csv")
-        #expect(table.columns == [
-            "point", "compute.array.rows", "memory.dram.bandwidth", "status", "total_cycles", "seconds", "utilization", "pe_count", "pareto", "report", "error",
-        ])
+        #expect(
+            table.columns == [
+                "point", "compute.array.rows", "memory.dram.bandwidth", "status", "total_cycles", "seconds", "utilization", "pe_count", "pareto", "report",
+                "error",
+            ])
         #expect(table.rows.count == 12)
         #expect(table.rows[5][1] == "16" && table.rows[5][2] == "12.8 GB/s" && table.rows[5][3] == "ok")
         #expect(table.rows.allSatisfy { $0[9].hasPrefix("reports/") })
@@ -121,7 +124,8 @@ private let resultFiles = ["results.csv", "results.json", "pareto.csv"]
         let dir = try sweepScratch("resume")
         defer { try? FileManager.default.removeItem(at: dir) }
         let spec = try smallSweep(in: dir)
-        let out = dir.appendingPathComponent("out").path, reference = dir.appendingPathComponent("ref").path
+        let out = dir.appendingPathComponent("out").path
+        let reference = dir.appendingPathComponent("ref").path
         _ = try runAll(spec, into: reference, jobs: 1)
         _ = try runAll(spec, into: out, jobs: 2)
         // As if the run had died: some records gone, one point left running.
@@ -132,11 +136,12 @@ private let resultFiles = ["results.csv", "results.json", "pareto.csv"]
         try runner.prepare(fresh: false)
         let ran = Counter()
         let isolated = Counter()
-        let summary = try runner.run(isolate: { k in
-            isolated.add(k)
-            _ = try? runner.runPoint(k)
-            return "unused"
-        }, willRun: { ran.add($0) })
+        let summary = try runner.run(
+            isolate: { k in
+                isolated.add(k)
+                _ = try? runner.runPoint(k)
+                return "unused"
+            }, willRun: { ran.add($0) })
         #expect(summary.resumed == 9)
         #expect(summary.ok == 3)
         #expect(isolated.values == [7])
@@ -165,7 +170,8 @@ private let resultFiles = ["results.csv", "results.json", "pareto.csv"]
         // rows 0 fails validation; a 2-byte ifmap buffer passes it, but the mapper cannot tile a
         // 512³ GEMM into it.
         let spec = try smallSweep(
-            in: dir, axes: "  compute.array.rows: [0, 8]\n  memory.ifmap_sram.size: [2 B, 1 MiB]\n", extra: "on_invalid: skip\n", workload: "traces/gemm-512.yaml")
+            in: dir, axes: "  compute.array.rows: [0, 8]\n  memory.ifmap_sram.size: [2 B, 1 MiB]\n", extra: "on_invalid: skip\n",
+            workload: "traces/gemm-512.yaml")
         let runner = SweepRunner(spec: spec, outputDirectory: dir.appendingPathComponent("out").path, jobs: 2)
         try runner.prepare(fresh: false)
         let invalid = runner.validate()
@@ -210,7 +216,9 @@ private let resultFiles = ["results.csv", "results.json", "pareto.csv"]
         defer { try? FileManager.default.removeItem(at: dir) }
         let a = try smallSweep(in: dir, axes: "  compute.array.rows: [8, 16, 32]\n", name: "a")
         let b = try smallSweep(in: dir, axes: "  compute.array.rows: [8, 16, 64]\n", name: "b")
-        let a1 = dir.appendingPathComponent("a1").path, a2 = dir.appendingPathComponent("a2").path, b2 = dir.appendingPathComponent("b2").path
+        let a1 = dir.appendingPathComponent("a1").path
+        let a2 = dir.appendingPathComponent("a2").path
+        let b2 = dir.appendingPathComponent("b2").path
         _ = try runAll(a, into: a1, jobs: 1, shard: try SweepShard(parsing: "1/2"))
         _ = try runAll(a, into: a2, jobs: 1, shard: try SweepShard(parsing: "2/2"))
         _ = try runAll(b, into: b2, jobs: 1, shard: try SweepShard(parsing: "2/2"))

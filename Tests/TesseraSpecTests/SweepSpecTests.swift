@@ -57,16 +57,18 @@ private func expectProblem(
         let s = try sweep("axes:\n  compute.array.rows: [8, 16]\n  memory.dram.bandwidth: [12.8 GB/s, 25.6 GB/s, 51.2 GB/s]\n")
         #expect(s.count == 6)
         #expect(s.axes.map(\.target) == [.hardware, .hardware])
-        #expect((0..<6).map { s.valueTexts(point: $0) } == [
-            ["8", "12.8 GB/s"], ["8", "25.6 GB/s"], ["8", "51.2 GB/s"], ["16", "12.8 GB/s"], ["16", "25.6 GB/s"], ["16", "51.2 GB/s"],
-        ])
+        #expect(
+            (0..<6).map { s.valueTexts(point: $0) } == [
+                ["8", "12.8 GB/s"], ["8", "25.6 GB/s"], ["8", "51.2 GB/s"], ["16", "12.8 GB/s"], ["16", "25.6 GB/s"], ["16", "51.2 GB/s"],
+            ])
         #expect(s.pareto.map(\.name) == ["total_cycles", "utilization"])
         #expect(s.onInvalid == .fail)
     }
 
     @Test func zippedAxesMoveTogether() throws {
         let s = try sweep(
-            "axes:\n  compute.array.rows: [8, 16, 32]\n  compute.array.dataflow: [os, ws]\n  compute.array.cols: [8, 16, 32]\nzip: [compute.array.rows, compute.array.cols]\n")
+            "axes:\n  compute.array.rows: [8, 16, 32]\n  compute.array.dataflow: [os, ws]\n  compute.array.cols: [8, 16, 32]\nzip: [compute.array.rows, compute.array.cols]\n"
+        )
         #expect(s.count == 6)
         #expect(s.dimensions == [[0, 2], [1]])
         #expect(s.valueTexts(point: 0) == ["8", "os", "8"])
@@ -213,7 +215,8 @@ private func expectProblem(
         expectProblem("axes:\n  compute.array.rows: [8, 16]\nzip: [compute.array.rows, compute.array.colz]\n", line: 8, column: 27, "'zip' names no axis")
         expectProblem("axes:\n  compute.array.rows: [8]\non_invalid: ignore\n", line: 8, column: 13, "unknown 'on_invalid' value")
         expectProblem("axes:\n  compute.array.rows: [8]\npareto: [seconds]\n", line: 8, column: 10, "unknown objective 'seconds' in 'pareto'")
-        let energy = "tessera: 1\nname: t\nhardware: \(baseHardware)\nworkload: \(baseWorkload)\nobjectives: [total_cycles, energy_j, cycles]\naxes:\n  compute.array.rows: [8]\n"
+        let energy =
+            "tessera: 1\nname: t\nhardware: \(baseHardware)\nworkload: \(baseWorkload)\nobjectives: [total_cycles, energy_j, cycles]\naxes:\n  compute.array.rows: [8]\n"
         do {
             _ = try loader.parse(energy, file: "/tmp/tessera-sweep-test/s.yaml")
             Issue.record("energy_j was accepted")

@@ -10,10 +10,12 @@ private func tessera(_ arguments: [String], in directory: URL, environment: [Str
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
-    let outURL = scratch.appendingPathComponent("stdout"), errURL = scratch.appendingPathComponent("stderr")
+    let outURL = scratch.appendingPathComponent("stdout")
+    let errURL = scratch.appendingPathComponent("stderr")
     FileManager.default.createFile(atPath: outURL.path, contents: nil)
     FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+    let out = try FileHandle(forWritingTo: outURL)
+    let err = try FileHandle(forWritingTo: errURL)
     let p = Process()
     p.executableURL = try tesseraBinary()
     p.arguments = arguments
@@ -67,7 +69,8 @@ private let slurmRequested = ProcessInfo.processInfo.environment["TESSERA_SLURM"
         defer { try? FileManager.default.removeItem(at: dir) }
         try writeSweep(
             in: dir,
-            extra: "plots:\n  - {name: cycles, x: rows, y: total_cycles, color: bandwidth, formats: [svg, png]}\n  - {name: front, kind: scatter, x: pe_count, y: total_cycles, pareto: true}\n"
+            extra:
+                "plots:\n  - {name: cycles, x: rows, y: total_cycles, color: bandwidth, formats: [svg, png]}\n  - {name: front, kind: scatter, x: pe_count, y: total_cycles, pareto: true}\n"
         )
         let r = try tessera(["sweep", "s.yaml", "-o", "out", "--jobs", "2"], in: dir)
         #expect(r.status == 0, "stderr:\n\(r.stderr)")
@@ -85,7 +88,8 @@ private let slurmRequested = ProcessInfo.processInfo.environment["TESSERA_SLURM"
         #expect(contents(dir, "out/results.csv") == csv)
 
         // tessera plot on the results.
-        let plot = try tessera(["plot", "out/results.csv", "--x", "rows", "--y", "utilization", "--color", "bandwidth", "--kind", "bar", "-o", "u.svg"], in: dir)
+        let plot = try tessera(
+            ["plot", "out/results.csv", "--x", "rows", "--y", "utilization", "--color", "bandwidth", "--kind", "bar", "-o", "u.svg"], in: dir)
         #expect(plot.status == 0, "stderr:\n\(plot.stderr)")
         #expect(String(decoding: contents(dir, "u.svg"), as: UTF8.self).contains("<g class=\"axis x\""))
         let png = try tessera(["plot", "out/results.csv", "--x", "pe_count", "--y", "seconds", "--pareto", "--log-x", "-o", "f.png"], in: dir)
@@ -178,7 +182,8 @@ private let slurmRequested = ProcessInfo.processInfo.environment["TESSERA_SLURM"
         #expect(slurm.status == 0, "\(slurm.stderr)")
         let script = String(decoding: contents(dir, "job/sweep.sbatch"), as: UTF8.self)
         #expect(script.contains("#SBATCH --array=1-3\n") && script.contains("--shard \"${shard}/3\"") && script.contains(" sweep s.yaml "), "\(script)")
-        #expect(script.contains("#SBATCH --chdir=\(dir.standardizedFileURL.resolvingSymlinksInPath().path)\n") || script.contains("#SBATCH --chdir=\(dir.path)\n"))
+        #expect(
+            script.contains("#SBATCH --chdir=\(dir.standardizedFileURL.resolvingSymlinksInPath().path)\n") || script.contains("#SBATCH --chdir=\(dir.path)\n"))
         #expect(FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("job/sweep.sbatch").path))
         let k8s = try tessera(["sweep", "s.yaml", "--emit", "k8s", "--shards", "4", "--image", "registry/tessera:1", "-o", "job"], in: dir)
         #expect(k8s.status == 0, "\(k8s.stderr)")
@@ -215,7 +220,9 @@ private let slurmRequested = ProcessInfo.processInfo.environment["TESSERA_SLURM"
         try handle.close()
         let logs = (1...3).map { i in String(decoding: contents(dir, "batch/logs/shard-\(i).log"), as: UTF8.self) }.joined(separator: "\n---\n")
         let sbatchLog = String(decoding: contents(dir, "sbatch.log"), as: UTF8.self)
-        try #require(!timedOut && sbatch.terminationStatus == 0, "sbatch --wait failed (status \(sbatch.terminationStatus), timed out: \(timedOut)):\n\(sbatchLog)\ntask logs:\n\(logs)")
+        try #require(
+            !timedOut && sbatch.terminationStatus == 0,
+            "sbatch --wait failed (status \(sbatch.terminationStatus), timed out: \(timedOut)):\n\(sbatchLog)\ntask logs:\n\(logs)")
         #expect(logs.contains("[4/4] point"), "task logs:\n\(logs)")
 
         let merge = try tessera(["sweep", "merge", "batch/shards/1", "batch/shards/2", "batch/shards/3", "-o", "batch"], in: dir)

@@ -9,7 +9,8 @@ extension Chart {
     /// plugin is missing Graphviz draws an empty node instead (a warning, not an error); that is
     /// caught by checking the PNG's size.
     public static func png(fromSVG svg: String, width: Double, height: Double, scale: Double = 2) throws(GraphvizError) -> [UInt8] {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-chart-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).svg")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tessera-chart-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).svg")
         guard FileManager.default.createFile(atPath: file.path, contents: Data(svg.utf8)) else {
             throw GraphvizError("cannot write a temporary file for the chart in '\(FileManager.default.temporaryDirectory.path)'")
         }
@@ -26,7 +27,9 @@ extension Chart {
         // The IHDR chunk holds the width at bytes 16–19 (big-endian).
         let pixels = bytes.count >= 24 ? bytes[16..<20].reduce(0) { $0 << 8 | Int($1) } : 0
         guard pixels >= Int(width * scale * 0.9) else {
-            throw GraphvizError("Graphviz could not draw the chart as PNG (\(pixels) pixels wide): its SVG image loader (the rsvg plugin in libgvc6-plugins-gtk) seems to be missing; write .svg instead")
+            throw GraphvizError(
+                "Graphviz could not draw the chart as PNG (\(pixels) pixels wide): its SVG image loader (the rsvg plugin in libgvc6-plugins-gtk) seems to be missing; write .svg instead"
+            )
         }
         return bytes
     }

@@ -79,7 +79,8 @@ extension Chart {
         let xc = try table.column(request.x, what: "--x")
         let yc = try table.column(request.y, what: "--y")
         let cc = try request.color.map { c throws(InputError) in try table.column(c, what: "--color") }
-        let xName = table.columns[xc], yName = table.columns[yc]
+        let xName = table.columns[xc]
+        let yName = table.columns[yc]
         var notes: [String] = []
 
         // Rows: ok ones, through the filters.
@@ -119,13 +120,20 @@ extension Chart {
         }
         let xNumeric = request.kind == .bar ? nil : NumericColumn(rows.map { $0[xc] }, name: xName)
         if request.pareto, xNumeric == nil {
-            throw InputError(Diagnostic(at: request.location, "a Pareto front needs numbers on both axes", expected: "a numeric x column and a line or scatter chart", found: "'\(xName)'"))
+            throw InputError(
+                Diagnostic(
+                    at: request.location, "a Pareto front needs numbers on both axes", expected: "a numeric x column and a line or scatter chart",
+                    found: "'\(xName)'"))
         }
         if request.logX, xNumeric == nil || (xNumeric?.values.contains { $0 <= 0 } ?? true) {
-            throw InputError(Diagnostic(at: request.location, "a log x axis needs numbers above zero", expected: "positive values in '\(xName)'", found: request.kind == .bar ? "a bar chart" : "other values"))
+            throw InputError(
+                Diagnostic(
+                    at: request.location, "a log x axis needs numbers above zero", expected: "positive values in '\(xName)'",
+                    found: request.kind == .bar ? "a bar chart" : "other values"))
         }
         if request.logY, yColumn.values.contains(where: { $0 <= 0 }) {
-            throw InputError(Diagnostic(at: request.location, "a log y axis needs numbers above zero", expected: "positive values in '\(yName)'", found: "zero or less"))
+            throw InputError(
+                Diagnostic(at: request.location, "a log y axis needs numbers above zero", expected: "positive values in '\(yName)'", found: "zero or less"))
         }
         let xCategories = xNumeric == nil ? orderedDistinct(rows.map { $0[xc] }, numericOrder: true) : nil
         let xs: [Double] = xNumeric?.values ?? rows.map { r in Double(xCategories?.firstIndex(of: r[xc]) ?? 0) }
@@ -157,7 +165,10 @@ extension Chart {
                     case .mean: y = vals.reduce(0, +) / Double(vals.count)
                     }
                     if idx.count > 1 { combined = max(combined, idx.count) }
-                    let tip = idx.count == 1 ? tooltip(rows[idx[0]], pointColumn, xName, yName, table) : "\(xName)=\(label(x, xNumeric, xCategories)): \(how.rawValue) \(yName) of \(idx.count) rows = \(formatDecimal(y, maxDecimals: 6))"
+                    let tip =
+                        idx.count == 1
+                        ? tooltip(rows[idx[0]], pointColumn, xName, yName, table)
+                        : "\(xName)=\(label(x, xNumeric, xCategories)): \(how.rawValue) \(yName) of \(idx.count) rows = \(formatDecimal(y, maxDecimals: 6))"
                     points.append(Point(x: x, y: y, tooltip: tip))
                 }
             }

@@ -39,7 +39,8 @@ extension Chart {
             for t in x.ticks { s += "<line x1=\"\(n(px(t.value, plot)))\" y1=\"\(n(plot.top))\" x2=\"\(n(px(t.value, plot)))\" y2=\"\(n(plot.bottom))\"/>\n" }
         }
         s += "</g>\n"
-        s += "<g class=\"axis x\" font-size=\"11\">\n<line class=\"domain\" x1=\"\(n(plot.left))\" y1=\"\(n(plot.bottom))\" x2=\"\(n(plot.right))\" y2=\"\(n(plot.bottom))\" stroke=\"#333333\"/>\n"
+        s +=
+            "<g class=\"axis x\" font-size=\"11\">\n<line class=\"domain\" x1=\"\(n(plot.left))\" y1=\"\(n(plot.bottom))\" x2=\"\(n(plot.right))\" y2=\"\(n(plot.bottom))\" stroke=\"#333333\"/>\n"
         for t in x.ticks {
             let xx = px(t.value, plot)
             let anchor = rotate ? "end" : "middle"
@@ -47,18 +48,21 @@ extension Chart {
             s += "<g class=\"tick\"><line x1=\"\(n(xx))\" y1=\"\(n(plot.bottom))\" x2=\"\(n(xx))\" y2=\"\(n(plot.bottom + 5))\" stroke=\"#333333\"/>"
             s += "<text x=\"\(n(xx))\" y=\"\(n(plot.bottom + 18))\" text-anchor=\"\(anchor)\"\(transform)>\(esc(t.label))</text></g>\n"
         }
-        s += "<text class=\"label\" x=\"\(n((plot.left + plot.right) / 2))\" y=\"\(n(height - 14))\" text-anchor=\"middle\" font-size=\"12\">\(esc(x.label))</text>\n</g>\n"
-        s += "<g class=\"axis y\" font-size=\"11\">\n<line class=\"domain\" x1=\"\(n(plot.left))\" y1=\"\(n(plot.top))\" x2=\"\(n(plot.left))\" y2=\"\(n(plot.bottom))\" stroke=\"#333333\"/>\n"
+        s +=
+            "<text class=\"label\" x=\"\(n((plot.left + plot.right) / 2))\" y=\"\(n(height - 14))\" text-anchor=\"middle\" font-size=\"12\">\(esc(x.label))</text>\n</g>\n"
+        s +=
+            "<g class=\"axis y\" font-size=\"11\">\n<line class=\"domain\" x1=\"\(n(plot.left))\" y1=\"\(n(plot.top))\" x2=\"\(n(plot.left))\" y2=\"\(n(plot.bottom))\" stroke=\"#333333\"/>\n"
         for t in y.ticks {
             let yy = py(t.value, plot)
             s += "<g class=\"tick\"><line x1=\"\(n(plot.left - 5))\" y1=\"\(n(yy))\" x2=\"\(n(plot.left))\" y2=\"\(n(yy))\" stroke=\"#333333\"/>"
             s += "<text x=\"\(n(plot.left - 8))\" y=\"\(n(yy + 4))\" text-anchor=\"end\">\(esc(t.label))</text></g>\n"
         }
         let ly = (plot.top + plot.bottom) / 2
-        s += "<text class=\"label\" x=\"18\" y=\"\(n(ly))\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 18 \(n(ly)))\">\(esc(y.label))</text>\n</g>\n"
+        s +=
+            "<text class=\"label\" x=\"18\" y=\"\(n(ly))\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 18 \(n(ly)))\">\(esc(y.label))</text>\n</g>\n"
 
         // Data.
-        s += "<g class=\"data\" clip-path=\"none\">\n"
+        s += "<g class=\"data\">\n"
         let barGroup = x.categories.map { plot.width / Double(max(1, $0.count)) * 0.8 } ?? 0
         for (i, serie) in series.enumerated() {
             s += "<g class=\"series\" data-series=\"\(esc(serie.name))\" fill=\"\(serie.color)\" stroke=\"\(serie.color)\">\n"
@@ -67,8 +71,10 @@ extension Chart {
                 let w = barGroup / Double(max(1, series.count))
                 for p in serie.points {
                     let cx = px(p.x, plot) - barGroup / 2 + w * Double(i)
-                    let y0 = py(max(y.lower, 0), plot), y1 = py(p.y, plot)
-                    s += "<rect class=\"bar\" x=\"\(n(cx))\" y=\"\(n(min(y0, y1)))\" width=\"\(n(max(1, w - 1)))\" height=\"\(n(abs(y0 - y1)))\" stroke=\"none\"><title>\(esc(p.tooltip))</title></rect>\n"
+                    let y0 = py(max(y.lower, 0), plot)
+                    let y1 = py(p.y, plot)
+                    s +=
+                        "<rect class=\"bar\" x=\"\(n(cx))\" y=\"\(n(min(y0, y1)))\" width=\"\(n(max(1, w - 1)))\" height=\"\(n(abs(y0 - y1)))\" stroke=\"none\"><title>\(esc(p.tooltip))</title></rect>\n"
                 }
             case .line, .scatter:
                 if kind == .line, serie.points.count > 1 {
@@ -77,7 +83,8 @@ extension Chart {
                 }
                 let r = kind == .line ? 3.5 : 4.5
                 for p in serie.points {
-                    s += "<circle class=\"point\" cx=\"\(n(px(p.x, plot)))\" cy=\"\(n(py(p.y, plot)))\" r=\"\(n(r))\" fill-opacity=\"0.85\" stroke=\"#ffffff\" stroke-width=\"0.8\"><title>\(esc(p.tooltip))</title></circle>\n"
+                    s +=
+                        "<circle class=\"point\" cx=\"\(n(px(p.x, plot)))\" cy=\"\(n(py(p.y, plot)))\" r=\"\(n(r))\" fill-opacity=\"0.85\" stroke=\"#ffffff\" stroke-width=\"0.8\"><title>\(esc(p.tooltip))</title></circle>\n"
                 }
             }
             s += "</g>\n"
@@ -97,7 +104,8 @@ extension Chart {
             }
             s += "<g class=\"pareto\">\n<path class=\"front\" d=\"\(d)\" fill=\"none\" stroke=\"#222222\" stroke-width=\"2.5\" stroke-linejoin=\"round\"/>\n"
             for p in front {
-                s += "<circle class=\"front-point\" cx=\"\(n(px(p.x, plot)))\" cy=\"\(n(py(p.y, plot)))\" r=\"7\" fill=\"none\" stroke=\"#222222\" stroke-width=\"1.8\"><title>Pareto front: \(esc(p.tooltip))</title></circle>\n"
+                s +=
+                    "<circle class=\"front-point\" cx=\"\(n(px(p.x, plot)))\" cy=\"\(n(py(p.y, plot)))\" r=\"7\" fill=\"none\" stroke=\"#222222\" stroke-width=\"1.8\"><title>Pareto front: \(esc(p.tooltip))</title></circle>\n"
             }
             s += "</g>\n"
         }
@@ -116,14 +124,17 @@ extension Chart {
                 if kind == .bar {
                     s += "<rect x=\"\(n(lx))\" y=\"\(n(yy - 5))\" width=\"12\" height=\"10\" fill=\"\(serie.color)\"/>"
                 } else {
-                    if kind == .line { s += "<line x1=\"\(n(lx - 2))\" y1=\"\(n(yy))\" x2=\"\(n(lx + 14))\" y2=\"\(n(yy))\" stroke=\"\(serie.color)\" stroke-width=\"2\"/>" }
+                    if kind == .line {
+                        s += "<line x1=\"\(n(lx - 2))\" y1=\"\(n(yy))\" x2=\"\(n(lx + 14))\" y2=\"\(n(yy))\" stroke=\"\(serie.color)\" stroke-width=\"2\"/>"
+                    }
                     s += "<circle cx=\"\(n(lx + 6))\" cy=\"\(n(yy))\" r=\"4\" fill=\"\(serie.color)\"/>"
                 }
                 s += "<text x=\"\(n(lx + 22))\" y=\"\(n(yy + 4))\">\(esc(serie.name))</text></g>\n"
                 yy += 18
             }
             if !front.isEmpty {
-                s += "<g class=\"entry\"><line x1=\"\(n(lx - 2))\" y1=\"\(n(yy))\" x2=\"\(n(lx + 14))\" y2=\"\(n(yy))\" stroke=\"#222222\" stroke-width=\"2.5\"/>"
+                s +=
+                    "<g class=\"entry\"><line x1=\"\(n(lx - 2))\" y1=\"\(n(yy))\" x2=\"\(n(lx + 14))\" y2=\"\(n(yy))\" stroke=\"#222222\" stroke-width=\"2.5\"/>"
                 s += "<circle cx=\"\(n(lx + 6))\" cy=\"\(n(yy))\" r=\"5\" fill=\"none\" stroke=\"#222222\" stroke-width=\"1.5\"/>"
                 s += "<text x=\"\(n(lx + 22))\" y=\"\(n(yy + 4))\">Pareto front</text></g>\n"
             }

@@ -11,7 +11,8 @@ enum ChartScale {
         var lo = values.min() ?? 0
         var hi = values.max() ?? 1
         if includeZero { lo = min(lo, 0) }
-        var lower: Double, upper: Double
+        var lower: Double
+        var upper: Double
         switch scale {
         case .linear:
             if lo == hi {
@@ -41,8 +42,13 @@ enum ChartScale {
         }
         ticks = ticks.filter { $0 >= lower - 1e-12 * abs(lower) && $0 <= upper + 1e-12 * abs(upper) }
         let step = ticks.count > 1 ? zip(ticks.dropFirst(), ticks).map { $0 - $1 }.min() ?? 0 : 0
-        if ticksAtValues, ticks.count > 1 { lower = min(lower, ticks[0]); upper = max(upper, ticks[ticks.count - 1]) }
-        return Chart.Axis(label: label, scale: scale, lower: lower, upper: upper, ticks: ticks.map { Chart.Tick(value: $0, label: tickLabel($0, step: step)) }, categories: nil)
+        if ticksAtValues, ticks.count > 1 {
+            lower = min(lower, ticks[0])
+            upper = max(upper, ticks[ticks.count - 1])
+        }
+        return Chart.Axis(
+            label: label, scale: scale, lower: lower, upper: upper, ticks: ticks.map { Chart.Tick(value: $0, label: tickLabel($0, step: step)) },
+            categories: nil)
     }
 
     static func linearTicks(_ lo: Double, _ hi: Double, target: Double = 6) -> [Double] {
@@ -64,7 +70,8 @@ enum ChartScale {
 
     static func logTicks(_ lo: Double, _ hi: Double) -> [Double] {
         guard lo > 0, hi > lo else { return [lo] }
-        let first = Int(floor(log10(lo))), last = Int(ceil(log10(hi)))
+        let first = Int(floor(log10(lo)))
+        let last = Int(ceil(log10(hi)))
         let decades = log10(hi / lo)
         let multiples: [Double] = decades < 2 ? [1, 2, 5] : [1]
         var out: [Double] = []

@@ -19,7 +19,8 @@ final class StreamedFile {
     init(path: String) throws(AtomicFile.WriteError) {
         self.path = path
         let url = URL(fileURLWithPath: path)
-        temporary = url.deletingLastPathComponent()
+        temporary =
+            url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max))").path
         guard FileManager.default.createFile(atPath: temporary, contents: nil), let h = FileHandle(forWritingAtPath: temporary) else {
             throw AtomicFile.WriteError(path: path, reason: "cannot create a temporary file in '\(url.deletingLastPathComponent().path)'")
@@ -90,7 +91,12 @@ public enum CSV {
             if quoted {
                 if c == "\"" {
                     if let n = nextChar() {
-                        if n == "\"" { field.append("\"") } else { quoted = false; pending = n }
+                        if n == "\"" {
+                            field.append("\"")
+                        } else {
+                            quoted = false
+                            pending = n
+                        }
                     } else {
                         quoted = false
                     }

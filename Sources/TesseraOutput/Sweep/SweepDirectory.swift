@@ -61,7 +61,10 @@ public struct SweepManifest: Sendable, Hashable, Codable {
             ("digest", .string(digest)),
             ("points", .int(Int64(points))),
             ("shard", .string(shard)),
-            ("axes", .array(axes.map { .object([("path", .string($0.path)), ("target", .string($0.target)), ("values", .array($0.values.map(JSONValue.string)))]) })),
+            (
+                "axes",
+                .array(axes.map { .object([("path", .string($0.path)), ("target", .string($0.target)), ("values", .array($0.values.map(JSONValue.string)))]) })
+            ),
             ("objectives", .array(objectives.map { .object([("name", .string($0.name)), ("goal", .string($0.goal)), ("unit", .string($0.unit))]) })),
             ("pareto", .array(pareto.map(JSONValue.string))),
         ])

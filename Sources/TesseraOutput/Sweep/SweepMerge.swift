@@ -38,7 +38,8 @@ public enum SweepMerge {
         if let existing = try SweepDirectory.readManifest(in: output), !existing.sameSweep(as: reference) {
             throw InputError(
                 Diagnostic(
-                    at: SweepDirectory.location(ofKey: "digest", inManifestAt: out.manifest), "'\(output)' holds the results of another sweep ('\(existing.sweep)')",
+                    at: SweepDirectory.location(ofKey: "digest", inManifestAt: out.manifest),
+                    "'\(output)' holds the results of another sweep ('\(existing.sweep)')",
                     expected: "a new or empty directory, or one holding digest \(reference.digest)", found: "digest \(existing.digest)"))
         }
         try out.create()
@@ -97,7 +98,7 @@ public enum SweepMerge {
         } catch {
             throw InputError(Diagnostic(at: nil, error.description))
         }
-        return try SweepResults.assemble(manifest: manifest, in: out)
+        return try SweepResults.assemble(manifest: manifest, in: out, jobs: ProcessInfo.processInfo.activeProcessorCount)
     }
 
     private static func canonical(_ path: String) -> String {

@@ -20,8 +20,16 @@ public enum SweepResults {
         public var front: [Int] = []
     }
 
+    /// Records are read this many at a time (on `jobs` threads), so memory stays bounded.
+    static let chunk = 2048
+
+    /// The records of points `range`, read on `jobs` threads.
+    private static func records(_ range: Range<Int>, in directory: SweepDirectory, jobs: Int) -> [SweepRecord?] {
+        ParallelMap.map(Array(range), jobs: jobs) { SweepRecord.read(directory.record($0)) }
+    }
+
     /// Writes the three files; every point must have a record.
-    public static func assemble(manifest: SweepManifest, in directory: SweepDirectory) throws(InputError) -> Summary {
+    public static func assemble(manifest: SweepManifest, in directory: SweepDirectory, jobs: Int = 1) throws(InputError) -> Summary {
         // Pass 1: which points are there, and the objective vectors of the ok ones.
         let paretoColumns = manifest.pareto.compactMap { p in manifest.objectives.firstIndex { $0.name == p } }
         var missing: [Int] = []
@@ -29,24 +37,27 @@ public enum SweepResults {
         var vectorPoints: [Int] = []
         var summary = Summary()
         summary.points = manifest.points
-        for k in 0..<manifest.points {
-            guard let r = SweepRecord.read(directory.record(k)), r.point == k, r.values.count == manifest.axes.count else {
-                missing.append(k)
-                continue
+        for start in stride(from: 0, to: manifest.points, by: chunk) {
+            let range = start..<min(manifest.points, start + chunk)
+            for (k, record) in zip(range, records(range, in: directory, jobs: jobs)) {
+                guard let r = record, r.point == k, r.values.count == manifest.axes.count else {
+                    missing.append(k)
+                    continue
+                }
+                switch r.status {
+                case .ok: summary.ok += 1
+                case .invalid: summary.invalid += 1
+                case .failed: summary.failed += 1
+                case .crashed: summary.crashed += 1
+                }
+                guard r.status == .ok, r.objectives.count == manifest.objectives.count else { continue }
+                let v = paretoColumns.map { c -> Double in
+                    guard let x = r.objectives[c] else { return .nan }
+                    return manifest.objectives[c].goal == "max" ? -x : x
+                }
+                vectors.append(v)
+                vectorPoints.append(k)
             }
-            switch r.status {
-            case .ok: summary.ok += 1
-            case .invalid: summary.invalid += 1
-            case .failed: summary.failed += 1
-            case .crashed: summary.crashed += 1
-            }
-            guard r.status == .ok, r.objectives.count == manifest.objectives.count else { continue }
-            let v = paretoColumns.map { c -> Double in
-                guard let x = r.objectives[c] else { return .nan }
-                return manifest.objectives[c].goal == "max" ? -x : x
-            }
-            vectors.append(v)
-            vectorPoints.append(k)
         }
         if !missing.isEmpty {
             throw InputError(
@@ -68,16 +79,20 @@ public enum SweepResults {
             try csv.write(header)
             try pareto.write(header)
             try json.write(jsonHead(manifest, summary))
-            for k in 0..<manifest.points {
-                guard let r = SweepRecord.read(directory.record(k)) else { continue }
-                let onFront = front.contains(k)
-                let row = CSV.row(
-                    [String(k)] + r.values + [r.status.rawValue] + manifest.objectives.indices.map { i in
-                        i < r.objectives.count ? r.objectives[i].map(JSONValue.number) ?? "" : ""
-                    } + [r.status == .ok ? String(onFront) : "", r.report ?? "", r.errors.joined(separator: "; ")])
-                try csv.write(row)
-                if onFront { try pareto.write(row) }
-                try json.write((k == 0 ? "" : ",\n") + "    " + pointJSON(r, manifest: manifest, onFront: onFront).render(indent: 2))
+            for start in stride(from: 0, to: manifest.points, by: chunk) {
+                let range = start..<min(manifest.points, start + chunk)
+                for (k, record) in zip(range, records(range, in: directory, jobs: jobs)) {
+                    guard let r = record else { continue }
+                    let onFront = front.contains(k)
+                    let row = CSV.row(
+                        [String(k)] + r.values + [r.status.rawValue]
+                            + manifest.objectives.indices.map { i in
+                                i < r.objectives.count ? r.objectives[i].map(JSONValue.number) ?? "" : ""
+                            } + [r.status == .ok ? String(onFront) : "", r.report ?? "", r.errors.joined(separator: "; ")])
+                    try csv.write(row)
+                    if onFront { try pareto.write(row) }
+                    try json.write((k == 0 ? "" : ",\n") + "    " + pointJSON(r, manifest: manifest, onFront: onFront).render(indent: 2))
+                }
             }
             try json.write("\n  ]\n}\n")
             try csv.commit()
@@ -122,7 +137,13 @@ public enum SweepResults {
             ("status", .string(r.status.rawValue)),
         ]
         if r.status == .ok {
-            pairs.append(("objectives", .object(m.objectives.indices.map { i in (m.objectives[i].name, i < r.objectives.count ? r.objectives[i].map(JSONValue.double) ?? .null : .null) })))
+            pairs.append(
+                (
+                    "objectives",
+                    .object(
+                        m.objectives.indices.map { i in (m.objectives[i].name, i < r.objectives.count ? r.objectives[i].map(JSONValue.double) ?? .null : .null)
+                        })
+                ))
             pairs.append(("pareto", .bool(onFront)))
         }
         if let report = r.report { pairs.append(("report", .string(report))) }

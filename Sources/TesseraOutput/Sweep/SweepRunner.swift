@@ -102,13 +102,18 @@ public struct SweepRunner: Sendable {
         return shard.points(of: spec.count).filter { !recorded.contains($0) || !isDone($0) }
     }
 
-    /// Checks every point of the shard that is not done yet, before anything runs.
+    /// Checks every point of the shard that is not done yet, before anything runs (on `jobs`
+    /// threads, a chunk of points at a time).
     public func validate() -> [InvalidPoint] {
         var out: [InvalidPoint] = []
-        for k in pendingPoints() {
-            if case .failure(let e) = builder.specs(point: k) {
-                out.append(InvalidPoint(point: k, values: spec.valueTexts(point: k), error: e))
+        let pending = pendingPoints()
+        for start in stride(from: 0, to: pending.count, by: 4096) {
+            let chunk = Array(pending[start..<min(pending.count, start + 4096)])
+            let checked = ParallelMap.map(chunk, jobs: jobs) { k -> InvalidPoint? in
+                guard case .failure(let e) = builder.specs(point: k) else { return nil }
+                return InvalidPoint(point: k, values: spec.valueTexts(point: k), error: e)
             }
+            out += checked.compactMap { $0 }
         }
         return out
     }

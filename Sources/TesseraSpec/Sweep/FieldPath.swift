@@ -144,7 +144,8 @@ extension SpecNode {
     private func flowText(nested: Bool) -> String {
         switch value {
         case .scalar(let s, let quoted):
-            nested && (quoted || s.isEmpty || s.contains(where: { ",:{}[]\"'#".contains($0) })) ? "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\"" : s
+            nested && (quoted || s.isEmpty || s.contains(where: { ",:{}[]\"'#".contains($0) }))
+                ? "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\"" : s
         case .sequence(let items): "[" + items.map { $0.flowText(nested: true) }.joined(separator: ", ") + "]"
         case .mapping(let entries): "{" + entries.map { "\($0.key): \($0.value.flowText(nested: true))" }.joined(separator: ", ") + "}"
         }

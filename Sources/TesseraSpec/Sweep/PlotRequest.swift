@@ -89,7 +89,8 @@ public enum ColumnMatch {
                 found: "'\(name)'", hint: suggestion.map { "did you mean '\($0)'?" })
         case .ambiguous(let hits):
             return Diagnostic(
-                at: location, "\(what) '\(name)' matches several columns", expected: "one of them written out: " + hits.map { "'\($0)'" }.joined(separator: ", "),
+                at: location, "\(what) '\(name)' matches several columns",
+                expected: "one of them written out: " + hits.map { "'\($0)'" }.joined(separator: ", "),
                 found: "'\(name)'")
         }
     }

@@ -160,7 +160,7 @@ public struct SweepLoader: Sendable {
             guard let resolved = resolve(e.key, at: e.keyLocation, probe: values.first, bases: bases, bag: &bag) else { continue }
             let axis = SweepAxis(path: e.key, location: e.keyLocation, target: resolved.target, steps: resolved.steps, addedKey: resolved.added, values: values)
             let field = "\(resolved.target.rawValue):\(resolved.steps):\(resolved.added ?? "")"
-            if let other = fields[field] {
+            if !resolved.steps.isEmpty || resolved.added != nil, let other = fields[field] {
                 bag.error(
                     e.keyLocation, "axes '\(other.path)' and '\(e.key)' set the same field", expected: "one axis per field",
                     found: "'\(e.key)' a second time", hint: "'\(other.path)' is at \(other.location)")
@@ -195,7 +195,9 @@ public struct SweepLoader: Sendable {
         }
         let targets: [SweepTarget] = explicit.map { [$0] } ?? [.hardware, .workload]
         let candidates = targets.compactMap { t in bases[t].map { (t, $0.tree, path.resolve(in: $0.tree)) } }
-        guard !candidates.isEmpty else { return nil }  // the base files had errors, already reported
+        // When a base file could not be read (already reported), the axis stays, unresolved, so that
+        // 'zip' and 'plots' are still checked against it.
+        guard !candidates.isEmpty else { return (explicit ?? .hardware, [], nil) }
 
         let existing = candidates.compactMap { c -> (SweepTarget, [FieldPath.Step])? in
             if case .exists(let s) = c.2 { return (c.0, s) }
@@ -274,7 +276,8 @@ public struct SweepLoader: Sendable {
                 guard let s = n.scalar, let i = axes.firstIndex(where: { $0.path == s }) else {
                     let s = n.scalar ?? ""
                     bag.error(
-                        n.location, "'zip' names no axis '\(s)'", expected: "one of " + axes.map { "'\($0.path)'" }.joined(separator: ", "),
+                        n.location, "'zip' names no axis '\(s)'",
+                        expected: axes.isEmpty ? "an axis under 'axes'" : "one of " + axes.map { "'\($0.path)'" }.joined(separator: ", "),
                         found: n.kindDescription, hint: closestMatch(to: s, in: axes.map(\.path)).map { "did you mean '\($0)'?" })
                     continue
                 }
@@ -349,12 +352,14 @@ public struct SweepLoader: Sendable {
             let n = LocatedName(s, at: item.location)
             if unavailableObjectives[s] == nil, !allowed.contains(s) {
                 bag.error(
-                    item.location, "unknown objective '\(s)' in \(what)", expected: "one of " + allowed.filter { unavailableObjectives[$0] == nil }.map { "'\($0)'" }.joined(separator: ", "),
+                    item.location, "unknown objective '\(s)' in \(what)",
+                    expected: "one of " + allowed.filter { unavailableObjectives[$0] == nil }.map { "'\($0)'" }.joined(separator: ", "),
                     found: "'\(s)'", hint: closestMatch(to: s, in: allowed).map { "did you mean '\($0)'?" })
                 continue
             }
             if let first = out.first(where: { $0.name == s }) {
-                bag.error(item.location, "\(what) lists '\(s)' twice", expected: "each objective once", found: "'\(s)' again", hint: "first at \(first.location)")
+                bag.error(
+                    item.location, "\(what) lists '\(s)' twice", expected: "each objective once", found: "'\(s)' again", hint: "first at \(first.location)")
                 continue
             }
             out.append(n)
@@ -402,12 +407,16 @@ public struct SweepLoader: Sendable {
             if let nameNode {
                 if let s = nameNode.scalar, !s.isEmpty, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }), !s.hasPrefix(".") {
                     if let first = names[s] {
-                        bag.error(nameNode.location, "duplicate plot name '\(s)'", expected: "unique plot names", found: "'\(s)' again", hint: "first used at \(first)")
+                        bag.error(
+                            nameNode.location, "duplicate plot name '\(s)'", expected: "unique plot names", found: "'\(s)' again",
+                            hint: "first used at \(first)")
                     }
                     names[s] = nameNode.location
                     name = s
                 } else {
-                    bag.error(nameNode.location, "plot 'name' must be a plain file name", expected: "letters, digits, '-', '_' and '.'", found: nameNode.kindDescription)
+                    bag.error(
+                        nameNode.location, "plot 'name' must be a plain file name", expected: "letters, digits, '-', '_' and '.'",
+                        found: nameNode.kindDescription)
                 }
             }
             let x = column("x", required: true)
@@ -431,7 +440,8 @@ public struct SweepLoader: Sendable {
                     }
                     switch ColumnMatch.resolve(s, in: columns) {
                     case .success(let c): maximize.append(c)
-                    case .failure(let f): bag.append(contentsOf: [ColumnMatch.diagnostic(f, name: s, what: "plot 'maximize'", columns: columns, at: n.location)])
+                    case .failure(let f):
+                        bag.append(contentsOf: [ColumnMatch.diagnostic(f, name: s, what: "plot 'maximize'", columns: columns, at: n.location)])
                     }
                 }
             }
@@ -441,7 +451,8 @@ public struct SweepLoader: Sendable {
                     for e in entries {
                         switch ColumnMatch.resolve(e.key, in: columns) {
                         case .success(let c): filters.append(.init(column: c, value: e.value.flowText))
-                        case .failure(let f): bag.append(contentsOf: [ColumnMatch.diagnostic(f, name: e.key, what: "plot 'where'", columns: columns, at: e.keyLocation)])
+                        case .failure(let f):
+                            bag.append(contentsOf: [ColumnMatch.diagnostic(f, name: e.key, what: "plot 'where'", columns: columns, at: e.keyLocation)])
                         }
                     }
                 } else {
