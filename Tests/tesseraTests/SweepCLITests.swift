@@ -189,6 +189,9 @@ private let slurmRequested = ProcessInfo.processInfo.environment["TESSERA_SLURM"
         #expect(k8s.status == 0, "\(k8s.stderr)")
         let manifest = String(decoding: contents(dir, "job/sweep-job.yaml"), as: UTF8.self)
         #expect(manifest.contains("completionMode: Indexed\n") && manifest.contains("completions: 4\n") && manifest.contains("image: registry/tessera:1\n"))
+        // The directory a job was written into can take the results too.
+        let run = try tessera(["sweep", "s.yaml", "-o", "job", "--quiet"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
     }
 
     /// Submits the emitted array job to Slurm, waits, merges, and compares with a single run byte for byte.

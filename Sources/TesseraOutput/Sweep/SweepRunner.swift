@@ -66,11 +66,15 @@ public struct SweepRunner: Sendable {
             throw InputError(
                 Diagnostic(
                     at: SweepDirectory.location(ofKey: "digest", inManifestAt: directory.manifest),
-                    "'\(directory.path)' holds the results of another sweep ('\(existing.sweep)')",
+                    existing.sweep == spec.name
+                        ? "'\(directory.path)' holds results of '\(spec.name)' with other base files, axes or objectives"
+                        : "'\(directory.path)' holds the results of another sweep ('\(existing.sweep)')",
                     expected: "the results of '\(spec.name)' (digest \(spec.digest)), a new -o directory, or --fresh to start over",
                     found: "digest \(existing.digest)"))
         }
-        if existing == nil, let contents = try? fm.contentsOfDirectory(atPath: directory.path), !contents.isEmpty {
+        // What --emit writes may be there already.
+        let emitted: Set<String> = [SweepBatchJob.slurmFile, SweepBatchJob.kubernetesFile, "logs", "shards"]
+        if existing == nil, let contents = (try? fm.contentsOfDirectory(atPath: directory.path))?.filter({ !emitted.contains($0) }), !contents.isEmpty {
             throw InputError(
                 Diagnostic(
                     at: nil, "'\(directory.path)' is not empty and holds no sweep", expected: "a new or empty directory, or one a sweep wrote",
