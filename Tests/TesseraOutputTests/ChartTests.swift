@@ -164,6 +164,13 @@ private func table() throws -> ResultsTable { try ResultsTable.parse(results, pa
         #expect(throws: InputError.self) { try ResultsTable.parse("a,b\n1,2,3\n", path: "t.csv") }
     }
 
+    @Test func patternsAreNamesNotNumbers() throws {
+        let t = try ResultsTable.parse("pattern,seconds\n2:4,1\n2:8,2\n1:8,3\n", path: "t.csv")
+        let chart = try Chart.build(t, PlotRequest(name: "p", x: "pattern", y: "seconds", kind: .line))
+        #expect(chart.x.categories == ["2:4", "2:8", "1:8"])
+        #expect(QuantityText.split("2:4") == nil && QuantityText.split("25.6 GB/s")?.unit == "GB/s" && QuantityText.split("16")?.number == 16)
+    }
+
     @Test func csvRoundTripsQuotesCommasAndLineBreaks() {
         let fields = ["plain", "a,b", "say \"hi\"", "two\nlines", ""]
         let text = CSV.row(fields) + CSV.row(["x", "y", "z", "w", "v"])

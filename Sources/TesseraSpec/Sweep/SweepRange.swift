@@ -134,7 +134,8 @@ enum SweepRange {
         let numberText = String(chars[..<i])
         guard let number = Double(numberText.replacingOccurrences(of: "_", with: "")), number.isFinite else { return nil }
         let unit = String(chars[i...]).trimmingCharacters(in: .whitespaces)
-        if !unit.isEmpty, unit.contains(where: { $0 == " " }) { return nil }
+        // A unit is a word such as GB/s, KiB or B/cycle: "2:4" is not a number with a unit.
+        if let first = unit.first, !(first.isLetter || first == "%") || unit.contains(" ") { return nil }
         let isInteger = !numberText.contains(where: { ".eE".contains($0) })
         return End(text: text, number: number, numberText: numberText, unit: unit, isInteger: isInteger)
     }
