@@ -233,6 +233,17 @@ private func expectProblem(
     @Test func aBrokenBaseFileIsReportedWhereItIsBroken() {
         let ds = problems("axes:\n  compute.array.rows: [8]\n", hardware: "/no/such/hw.yaml")
         #expect(ds.contains { $0.location?.line == 3 && $0.description.contains("cannot read file '/no/such/hw.yaml'") }, "\(ds)")
+        // An axis that may belong to the file that could not be read is not a second error, and
+        // zip and plots still know it.
+        do {
+            _ = try sweep(
+                "axes:\n  batch: [1, 2]\n  compute.array.rows: [8, 16]\nzip: [batch, compute.array.rows]\nplots:\n  - {name: p, x: batch, y: total_cycles}\n",
+                workload: "/no/such/wl.yaml")
+            Issue.record("a missing workload was accepted")
+        } catch {
+            #expect(error.diagnostics.count == 1, "\(error)")
+            #expect(error.diagnostics.first?.location?.line == 4)
+        }
     }
 
     // MARK: Shards

@@ -195,9 +195,13 @@ public struct SweepLoader: Sendable {
         }
         let targets: [SweepTarget] = explicit.map { [$0] } ?? [.hardware, .workload]
         let candidates = targets.compactMap { t in bases[t].map { (t, $0.tree, path.resolve(in: $0.tree)) } }
+        // A path not found while a base file it may belong to could not be read (already reported)
+        // stays unresolved, without a second error.
+        let unread = targets.contains { bases[$0] == nil }
+        let placeholder: (target: SweepTarget, steps: [FieldPath.Step], added: String?) = (explicit ?? .hardware, [], nil)
         // When a base file could not be read (already reported), the axis stays, unresolved, so that
         // 'zip' and 'plots' are still checked against it.
-        guard !candidates.isEmpty else { return (explicit ?? .hardware, [], nil) }
+        guard !candidates.isEmpty else { return placeholder }
 
         let existing = candidates.compactMap { c -> (SweepTarget, [FieldPath.Step])? in
             if case .exists(let s) = c.2 { return (c.0, s) }
@@ -230,6 +234,7 @@ public struct SweepLoader: Sendable {
                 found: "'\(text)'")
             return nil
         }
+        if unread { return placeholder }
         if let refusal = refusals.first(where: { $0.hint != nil }) ?? refusals.first {
             bag.error(location, "unknown field path '\(text)': \(refusal.message)", expected: refusal.expected, found: refusal.found, hint: refusal.hint)
             return nil
