@@ -42,6 +42,20 @@ lint:
 	@scripts/check-imports.sh
 	@if $(SWIFT) format --version >/dev/null 2>&1; then $(SWIFT) format lint --recursive --configuration .swift-format Sources Tests Benchmarks; else echo "swift format not available; skipped"; fi
 
+# Runs the bundled design-space sweep on every core: out/sweeps/NAME/{results.csv,results.json,pareto.csv,plots/}.
+SWEEP ?= sweeps/sat-design-space.yaml
+.PHONY: sweep test-slurm
+sweep: deps
+	$(SWIFT) build -c release --product tessera
+	.build/release/tessera sweep $(SWEEP) --fresh
+
+# Starts a one-node Slurm cluster here (scripts/slurm-local.sh: root, Debian) and runs the test that
+# submits a sweep as a real array job; .ci/run does the same before make test.
+test-slurm: deps
+	scripts/slurm-local.sh
+	$(SWIFT) build --build-tests
+	TESSERA_SLURM=1 $(SWIFT) test --skip-build --filter aSlurmArrayJobMergesToTheSingleRunResults
+
 # Installs the system packages the build needs, when any is missing (apt-get update first).
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -51,4 +51,5 @@ for c in cases {
     print(
         name.padding(toLength: 60, withPad: " ", startingAt: 0) + String(format: "%9.2f %8.2f   %-10llu  %llu", median, samples[0], cycles, events) + status)
 }
+if !sweepBenchmark() { failed = true }
 exit(failed ? 1 : 0)
