@@ -16,6 +16,8 @@ let cases: [Case] = ["os", "ws", "is"].flatMap { df in
         Case(hardware: "configs/array/tpu-128x128-\(df).yaml", workload: "traces/resnet50-b1.yaml"),
     ]
 } + [Case(hardware: "configs/array/ideal-32x32-os.yaml", workload: "traces/gemm-512.yaml")]
+    // MobileNetV2 inference on the phone preset: the budget is 20 ms.
+    + [Case(hardware: "configs/edge/phone-soc.yaml", workload: "traces/mobilenetv2-b1.yaml", budgetMs: 20)]
     // A full training step on the SAT preset, every optimization on: the budget is 0.5 s.
     + ["resnet18", "resnet50", "vgg16", "deit-small"].map {
         Case(hardware: "configs/sat/vcu1525.yaml", workload: "traces/\($0)-train-b16.yaml", budgetMs: 500)

@@ -36,7 +36,6 @@ public struct EnergyAccount: Sendable {
 
     public init(plan: Plan, result: SimResult) {
         let hw = plan.hardware
-        let table = hw.energy
         let seconds = Double(result.totalPicoseconds) / 1e12
         self.seconds = seconds
         var component: [String: Double] = [:]

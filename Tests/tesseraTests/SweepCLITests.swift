@@ -12,8 +12,8 @@ private func tessera(_ arguments: [String], in directory: URL, environment: [Str
     defer { try? FileManager.default.removeItem(at: scratch) }
     let outURL = scratch.appendingPathComponent("stdout")
     let errURL = scratch.appendingPathComponent("stderr")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     let out = try FileHandle(forWritingTo: outURL)
     let err = try FileHandle(forWritingTo: errURL)
     let p = Process()
@@ -210,7 +210,7 @@ private let slurmRequested = ProcessInfo.processInfo.environment["TESSERA_SLURM"
         sbatch.arguments = ["sbatch", "--wait", "--parsable", "batch/sweep.sbatch"]
         sbatch.currentDirectoryURL = dir
         let log = dir.appendingPathComponent("sbatch.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         sbatch.standardOutput = handle
         sbatch.standardError = handle
