@@ -70,13 +70,8 @@ public struct Pipeline: Sendable {
     func runMultiUnit(_ model: HardwareModel, recordTimeline: Bool, composeContinual: Bool) throws -> Output {
         let graph = TrainingElaborator.elaborate(workload)
         let plan = try TrainingMapper.plan(graph: graph, hardware: model, workload: workload.name, optimizations: hardware.optimizations)
-        guard let simulator = StreamSimulator(plan: plan, recordTimeline: recordTimeline) else {
-            throw SimError.deadlock(time: 0, pending: "the plan has no schedule")
-        }
-        let result = try simulator.run()
-        var report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
-        report.batch = workload.batch
-        report.isTrainingStep = workload.phase == .training
+        let (result, step) = try simulateMultiUnit(plan, recordTimeline: recordTimeline)
+        var report = step
         let sparse = workload.layerSparsity.contains { $0 != nil }
         report.addTraining(
             plan: plan, result: result, phase: workload.phase.rawValue, scheme: sparse ? (workload.sparsity?.scheme.rawValue ?? "dense") : "dense",
@@ -89,13 +84,8 @@ public struct Pipeline: Sendable {
     func runEdge(_ model: HardwareModel, recordTimeline: Bool, composeContinual: Bool) throws -> Output {
         let graph = TrainingElaborator.elaborate(workload)
         let plan = try EdgeMapper.plan(graph: graph, hardware: model, workload: workload)
-        guard let simulator = StreamSimulator(plan: plan, recordTimeline: recordTimeline) else {
-            throw SimError.deadlock(time: 0, pending: "the plan has no schedule")
-        }
-        let result = try simulator.run()
-        var report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
-        report.batch = workload.batch
-        report.isTrainingStep = workload.phase == .training
+        let (result, step) = try simulateMultiUnit(plan, recordTimeline: recordTimeline)
+        var report = step
         report.placement = plan.ops.map { ($0.name, $0.unit ?? "") }
         if let power = plan.schedule?.power {
             let period = model.clock.periodPicoseconds
@@ -110,6 +100,18 @@ public struct Pipeline: Sendable {
         report.modelNotes = Report.edgeNotes + [Report.energyNote]
         if workload.continual != nil, composeContinual { report.continual = try ContinualRun.run(self, step: report) }
         return Output(graph: graph, plan: plan, result: result, report: report)
+    }
+
+    /// Runs a multi-unit plan and starts its report.
+    private func simulateMultiUnit(_ plan: Plan, recordTimeline: Bool) throws -> (SimResult, Report) {
+        guard let simulator = StreamSimulator(plan: plan, recordTimeline: recordTimeline) else {
+            throw SimError.deadlock(time: 0, pending: "the plan has no schedule")
+        }
+        let result = try simulator.run()
+        var report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
+        report.batch = workload.batch
+        report.isTrainingStep = workload.phase == .training
+        return (result, report)
     }
 
     /// The same run with every layer dense (the baseline of a sparse run).

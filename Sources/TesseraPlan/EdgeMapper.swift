@@ -150,13 +150,7 @@ public enum EdgeMapper {
         }
         let unitIndex = ops.map { p in unitNames.firstIndex(of: p.unit ?? "") ?? 0 }
         let deps = ops.map { $0.dependencies.map(\.raw) }
-        let cycleSeconds = 1 / spec.clock.hertz
-        let durations = ops.map { op in
-            op.tiles.reduce(UInt64(0)) { sum, t in
-                let transfer = hardware.dram.bandwidth.map { UInt64((Double(t.dramRead + t.write) / $0.bytesPerSecond / cycleSeconds).rounded(.up)) } ?? 0
-                return sum + max(t.computeCycles, transfer)
-            }
-        }
+        let durations = ops.map { $0.estimatedCycles(on: hardware) }
         let scheduler = ListScheduler(units: unitIndex, durations: durations, dependencies: deps, unitCount: unitNames.count)
         let result = scheduler.run(priority: scheduler.upwardRanks(), inOrder: false)
         let streams = unitNames.indices.map { Schedule.Stream(unit: unitNames[$0], kind: unitKinds[$0], ops: result.order[$0]) }

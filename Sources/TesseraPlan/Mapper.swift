@@ -48,7 +48,6 @@ public enum Mapper {
         var ops: [OpPlan] = []
         var estimate: UInt64 = 0
         var tileCount = 0
-        let cycleSeconds = 1 / hardware.clock.hertz
         for op in graph.operations {
             let p: OpPlan
             switch op.kind {
@@ -59,12 +58,7 @@ public enum Mapper {
                         op, GemmOperands(shape: shape, array: array, bpe: bpe, aPerColumn: perColumn), hA: halves[.ifmap] ?? 1, hB: halves[.filter] ?? 1,
                         hO: halves[.ofmap] ?? 1, tileBudget: maxTiles - tileCount)
                 else {
-                    let sram = hardware.spec.memory.first { $0.kind == SRAMBuffer.schema.kind }
-                    throw InputError(
-                        Diagnostic(
-                            at: sram?.location ?? hwLocation, "the SRAM buffers are too small for layer '\(op.name)': it would be cut into more than \(maxTiles) tiles",
-                            expected: "buffers whose halves hold at least one fold's operands",
-                            found: "ifmap/filter/ofmap halves of \(halves[.ifmap] ?? 0)/\(halves[.filter] ?? 0)/\(halves[.ofmap] ?? 0) B"))
+                    throw TrainingMapper.tooManyTiles(op, hardware: hardware, halves: (halves[.ifmap] ?? 0, halves[.filter] ?? 0, halves[.ofmap] ?? 0), at: hwLocation)
                 }
                 p = planned
                 tileCount += p.tiles.count
@@ -77,15 +71,7 @@ public enum Mapper {
                     tiles: [Tile(computeCycles: 0, readA: inBytes, readB: 0, write: outBytes)], sramReadA: 0, sramReadB: 0, sramWrite: 0,
                     dependencies: op.dependencies)
             }
-            for t in p.tiles {
-                let transferCycles: UInt64
-                if let bw = hardware.dram.bandwidth {
-                    transferCycles = UInt64((Double(t.dramRead + t.write) / bw.bytesPerSecond / cycleSeconds).rounded(.up))
-                } else {
-                    transferCycles = 0
-                }
-                estimate += max(t.computeCycles, transferCycles)
-            }
+            estimate += p.estimatedCycles(on: hardware)
             ops.append(p)
         }
         return Plan(hardware: hardware, workload: workload, layers: graph.layers, ops: ops, estimatedCycles: estimate, precision: graph.precision)

@@ -77,6 +77,19 @@ public struct OpPlan: Sendable, Hashable {
     }
 }
 
+extension OpPlan {
+    /// The offline schedule's estimate of the operation's cycles on `hardware`: the sum over its
+    /// tiles of max(compute cycles, (DRAM bytes in + out) / bandwidth), ignoring latency and
+    /// contention.
+    public func estimatedCycles(on hardware: HardwareModel) -> UInt64 {
+        let cycleSeconds = 1 / hardware.clock.hertz
+        return tiles.reduce(UInt64(0)) { sum, t in
+            let transfer = hardware.dram.bandwidth.map { UInt64((Double(t.dramRead + t.write) / $0.bytesPerSecond / cycleSeconds).rounded(.up)) } ?? 0
+            return sum + max(t.computeCycles, transfer)
+        }
+    }
+}
+
 /// The kinds of unit an operation can be mapped to.
 public enum UnitKind: String, Sendable, Hashable {
     /// A systolic or N:M sparse array.

@@ -111,18 +111,7 @@ public enum TrainingMapper {
             unitKinds.append(.maskgen)
         }
         let unitIndex = ops.map { op in unitKinds.firstIndex(of: op.unitKind == .memory ? .vector : op.unitKind) ?? 0 }
-        let cycleSeconds = 1 / hardware.clock.hertz
-        let durations = ops.map { op in
-            op.tiles.reduce(UInt64(0)) { sum, t in
-                let transfer: UInt64
-                if let bw = hardware.dram.bandwidth {
-                    transfer = UInt64((Double(t.dramRead + t.write) / bw.bytesPerSecond / cycleSeconds).rounded(.up))
-                } else {
-                    transfer = 0
-                }
-                return sum + max(t.computeCycles, transfer)
-            }
-        }
+        let durations = ops.map { $0.estimatedCycles(on: hardware) }
         let scheduler = ListScheduler(units: unitIndex, durations: durations, dependencies: deps, unitCount: unitNames.count)
         let result: ListScheduler.Result
         if optimizations.offlineSchedule {
@@ -161,7 +150,7 @@ public enum TrainingMapper {
         let sram = hardware.spec.memory.first { $0.kind == SRAMBuffer.schema.kind }
         return InputError(
             Diagnostic(
-                at: sram?.location ?? hwLocation, "the SRAM buffers are too small for '\(op.name)': it would be cut into more than \(Mapper.maxTiles) tiles",
+                at: sram?.location ?? hwLocation, "the SRAM buffers are too small for layer '\(op.name)': it would be cut into more than \(Mapper.maxTiles) tiles",
                 expected: "buffers whose halves hold at least one fold's operands",
                 found: "ifmap/filter/ofmap halves of \(halves.0)/\(halves.1)/\(halves.2) B"))
     }

@@ -29,7 +29,6 @@ public final class Simulator {
     let plan: Plan
     let period: Picoseconds
     let dram: DRAMChannel
-    let latency: Picoseconds
     private var tiles: [FlatTile] = []
     private var engine = EventEngine<Event>()
 
@@ -40,7 +39,7 @@ public final class Simulator {
     private var computeDone: [Bool] = []
     private var writeDone: [Bool] = []
     private var arrayBusy = false
-    private var dramFreeAt: Picoseconds = 0
+    private var dramQueue: DRAMQueue
     /// Outstanding write-backs per op.
     private var pendingWrites: [Int] = []
 
@@ -48,7 +47,6 @@ public final class Simulator {
     private var intervals: [Interval] = []
     private var opEnd: [Picoseconds] = []
     private var arrayBusyPs: Picoseconds = 0
-    private var dramBusyPs: Picoseconds = 0
     private var bytesSent: UInt64 = 0
     private var bytesReceived: UInt64 = 0
     private var bytesWritten: UInt64 = 0
@@ -58,7 +56,7 @@ public final class Simulator {
         self.plan = plan
         self.period = plan.hardware.clock.periodPicoseconds
         self.dram = plan.hardware.dram
-        self.latency = plan.hardware.dram.latency.picoseconds
+        self.dramQueue = DRAMQueue(plan.hardware.dram)
         self.recordTimeline = recordTimeline
         for (i, op) in plan.ops.enumerated() {
             for (j, t) in op.tiles.enumerated() {
@@ -157,11 +155,7 @@ public final class Simulator {
 
     /// One transfer on the DRAM channel, served in issue order; returns its completion time.
     private func dramTransfer(bytes: UInt64, at now: Picoseconds, op: Int, activity: Activity) -> Picoseconds {
-        let occupancy = dram.occupancy(bytes: bytes)
-        let start = max(now, dramFreeAt)
-        dramFreeAt = start + occupancy
-        dramBusyPs += occupancy
-        let done = dramFreeAt + latency
+        let (start, done) = dramQueue.transfer(bytes: bytes, at: now)
         if recordTimeline, done > start {
             intervals.append(Interval(resource: dram.name, activity: activity, op: op, start: start, end: done, bytes: bytes))
         }
@@ -206,7 +200,7 @@ public final class Simulator {
             units.append(UnitStats(name: a.name, kind: SystolicArray.schema.kind, busyCycles: a.name == plan.hardware.arrays.first?.name ? cycles(arrayBusyPs) : 0))
         }
         units += Simulator.bufferStats(plan: plan, totalCycles: cycles(total))
-        units.append(UnitStats(name: dram.name, kind: DRAMChannel.schema.kind, busyCycles: cycles(dramBusyPs)))
+        units.append(UnitStats(name: dram.name, kind: DRAMChannel.schema.kind, busyCycles: cycles(dramQueue.busy)))
         return SimResult(
             totalPicoseconds: total, totalCycles: cycles(total), ops: ops, units: units, intervals: intervals, dramBytesSent: bytesSent,
             bufferBytesReceived: bytesReceived, dramBytesWritten: bytesWritten, events: engine.eventCount)

@@ -42,7 +42,6 @@ public final class StreamSimulator {
     let schedule: Schedule
     let period: Picoseconds
     let dram: DRAMChannel
-    let latency: Picoseconds
     private var units: [Unit]
     private var engine = EventEngine<Event>()
     private var pendingDeps: [Int]
@@ -55,8 +54,7 @@ public final class StreamSimulator {
     private var started: [Bool]
     private var opStart: [Picoseconds]
     private var opEnd: [Picoseconds]
-    private var dramFreeAt: Picoseconds = 0
-    private var dramBusyPs: Picoseconds = 0
+    private var dramQueue: DRAMQueue
     private var bytesSent: UInt64 = 0
     private var bytesReceived: UInt64 = 0
     private var bytesWritten: UInt64 = 0
@@ -81,7 +79,7 @@ public final class StreamSimulator {
         self.schedule = schedule
         self.period = plan.hardware.clock.periodPicoseconds
         self.dram = plan.hardware.dram
-        self.latency = plan.hardware.dram.latency.picoseconds
+        self.dramQueue = DRAMQueue(plan.hardware.dram)
         self.recordTimeline = recordTimeline
         units = schedule.streams.map { s in
             let count = s.ops.reduce(0) { $0 + plan.ops[$1].tiles.count }
@@ -289,11 +287,7 @@ public final class StreamSimulator {
             let total = plan.ops[op].dramRead + plan.ops[op].dramWrite
             if total > 0 { spend(transferJoules[op] * Double(bytes) / Double(total), at: now) }
         }
-        let occupancy = dram.occupancy(bytes: bytes)
-        let start = max(now, dramFreeAt)
-        dramFreeAt = start + occupancy
-        dramBusyPs += occupancy
-        let done = dramFreeAt + latency
+        let (start, done) = dramQueue.transfer(bytes: bytes, at: now)
         if recordTimeline, done > start {
             intervals.append(Interval(resource: dram.name, activity: activity, op: op, start: start, end: done, bytes: bytes))
         }
@@ -313,7 +307,7 @@ public final class StreamSimulator {
             UnitStats(name: u.name, kind: unitKindName(u.kind), busyCycles: cycles(u.busyPs))
         }
         stats += Simulator.bufferStats(plan: plan, totalCycles: cycles(total))
-        stats.append(UnitStats(name: dram.name, kind: DRAMChannel.schema.kind, busyCycles: cycles(dramBusyPs)))
+        stats.append(UnitStats(name: dram.name, kind: DRAMChannel.schema.kind, busyCycles: cycles(dramQueue.busy)))
         var r = SimResult(
             totalPicoseconds: total, totalCycles: cycles(total), ops: ops, units: stats, intervals: intervals, dramBytesSent: bytesSent,
             bufferBytesReceived: bytesReceived, dramBytesWritten: bytesWritten, events: engine.eventCount, interleavedTiles: interleavedTiles)
