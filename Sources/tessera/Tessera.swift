@@ -168,7 +168,8 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check hardware and workload files and report every problem.",
         discussion: """
-            A file is read as hardware when it has a top-level 'kind', otherwise as a workload.
+            A file is read as hardware when it has a top-level 'kind', as a sweep when it has 'axes',
+            otherwise as a workload.
             Exits with status 2 if any file has a problem.
 
             Examples:
@@ -189,6 +190,8 @@ struct Validate: ParsableCommand {
                 let node = try SpecFile.load(path: file)
                 if SpecFile.isHardware(node) {
                     _ = try KindTable.hardwareLoader.load(path: file)
+                } else if node["axes"] != nil {
+                    _ = try SweepObjective.loader.load(path: file)
                 } else {
                     _ = try WorkloadLoader.load(path: file)
                 }
