@@ -1,3 +1,4 @@
+import TesseraCore
 import TesseraModel
 import TesseraSpec
 
@@ -15,6 +16,12 @@ public enum KindsListing {
                 let def = p.defaultText.map { "default \($0)" } ?? "required"
                 s += "    \(name)  \(p.description); \(p.type.summary); \(def)\n"
             }
+            let actions = EnergyAction.performed(byKind: schema.kind)
+            if !actions.isEmpty {
+                let table = EnergyTable.horowitz45nm
+                s += "    energy: " + actions.map { "\($0.rawValue) \(formatDecimal(table[$0] ?? 0)) pJ" }.joined(separator: ", ")
+                s += schema.kind == "sram" ? " per byte at 8 KiB (×2 at 32 KiB, ×10 at 1 MiB)\n" : schema.kind == "dram" ? " per byte\n" : "\n"
+            }
         }
         s += "\nWorkload layer ops:\n  conv2d: input [H, W, C], kernel [R, S], filters, stride (1), padding (0), groups (1)\n"
         s += "  gemm: m, n, k (the batch multiplies m)\n  matmul: count (1), m, n, k (the batch multiplies count)\n"
@@ -26,6 +33,7 @@ public enum KindsListing {
         s += "\nWorkload sparsity (training on a sparse-training-array):\n"
         s += "  sparsity: {pattern: \"N:M\", scheme: " + SparsityScheme.allCases.map(\.rawValue).joined(separator: " | ")
         s += ", dense_first_last: true, layers: {NAME: \"N:M\" | dense}}\n"
+        s += "\nEnergy: defaults from Horowitz, ISSCC 2014 (45 nm, not scaled); a hardware file's 'energy:' overrides any action, e.g. 'energy: {dram.read: 32 pJ}'\n"
         s += "\nModel zoo: " + ModelZoo.names.joined(separator: ", ") + "\n"
         return s
     }

@@ -139,3 +139,29 @@ private func pipeline(_ hw: String, _ wl: String) throws -> Pipeline {
         }
     }
 }
+
+/// An edge SoC whose NPU is an N:M sparse array runs pruned weights in sparse mode.
+@Test func edgeSoCWithASparseNPURunsNMInference() throws {
+    let hw = """
+        tessera: 1
+        name: soc
+        kind: edge-soc
+        clock: 500 MHz
+        compute:
+          - {name: npu, kind: nm-sparse-array, rows: 16, cols: 16, patterns: ["2:4"]}
+          - {name: vec, kind: vector-unit, lanes: 16}
+        memory:
+          - {name: s, kind: sram, size: 1 MiB, role: shared}
+          - {name: dram, kind: dram, bandwidth: unlimited}
+        """
+    let layers = "layers:\n  - {name: a, op: gemm, m: 64, n: 64, k: 64}\n  - {name: b, op: gemm, m: 64, n: 64, k: 64}\n  - {name: c, op: gemm, m: 64, n: 64, k: 64}\n"
+    let dense = try Pipeline(
+        hardware: try KindTable.hardwareLoader.parse(hw, file: "soc.yaml"), workload: try WorkloadLoader.parse("tessera: 1\nname: w\n" + layers, file: "w.yaml")
+    ).run().report
+    let sparse = try Pipeline(
+        hardware: try KindTable.hardwareLoader.parse(hw, file: "soc.yaml"),
+        workload: try WorkloadLoader.parse("tessera: 1\nname: w\n" + layers + "sparsity: {pattern: \"2:4\", dense_first_last: false}\n", file: "w.yaml")
+    ).run().report
+    #expect(sparse.macs * 2 == dense.macs)
+    #expect(sparse.totalCycles < dense.totalCycles)
+}

@@ -25,6 +25,19 @@ public enum EnergyAction: String, Sendable, Hashable, CaseIterable {
     /// One compare of a mask generator's top-N sorter.
     case maskCompare = "mask.compare"
 
+    /// The actions a component kind performs (what `tessera kinds` lists with their energies).
+    public static func performed(byKind kind: String) -> [EnergyAction] {
+        switch kind {
+        case "systolic-array", "nm-sparse-array": [.macInt8, .macFp16, .macBf16, .macFp32]
+        case "sram": [.sramRead, .sramWrite]
+        case "dram": [.dramRead, .dramWrite]
+        case "vector-unit": [.vectorOpInt8, .vectorOpFp16, .vectorOpFp32]
+        case "cpu-cluster": [.cpuInstruction, .macInt8, .macFp16, .macBf16, .macFp32, .vectorOpFp32]
+        case "mask-generator": [.maskCompare]
+        default: []
+        }
+    }
+
     public static func mac(_ p: Precision) -> EnergyAction {
         switch p {
         case .int8: .macInt8
