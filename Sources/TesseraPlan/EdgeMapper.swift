@@ -8,7 +8,8 @@ import TesseraSpec
 ///
 /// Placement: a product (conv2d, gemm, matmul) goes to the NPU (the SoC's systolic or N:M sparse
 /// array) if there is one, else to the CPU; other work (pooling, elementwise, normalisation, loss,
-/// weight update) to the vector unit/DSP if there is one, else to the CPU. The hardware's
+/// weight update, and N:M mask generation, costed as N compares per weight) to the vector unit/DSP
+/// if there is one, else to the CPU. The hardware's
 /// `placement:` overrides by layer name first, then by op name. An operation that no unit can run
 /// (a product with neither an NPU nor a CPU, say) is an input error.
 /// Cost: NPU products tile like `Mapper` (sparse ones like `TrainingMapper`); vector work costs
@@ -130,7 +131,20 @@ public enum EdgeMapper {
                 p = TrainingMapper.streamed(op, graph: graph, unit: unitName, kind: .cpu, cycles: cycles, inHalf: hA, outHalf: hO)
                 p.laneOperations = UInt64(operations)
                 p.cpuInstructions = cpu?.instructions(operations: UInt64(operations)) ?? 0
+            case (.maskgen(let weights, let pattern), .vector):
+                // No mask generator on an SoC: the vector unit sorts, N compares per weight.
+                let v = vector ?? VectorUnit(lanes: 1)
+                let operations = weights * pattern.n
+                p = TrainingMapper.streamed(op, graph: graph, unit: unitName, kind: .vector, cycles: UInt64(v.cycles(operations: operations) + v.pipelineDepth), inHalf: hB, outHalf: hB)
+                p.laneOperations = UInt64(operations)
+            case (.maskgen(let weights, let pattern), .cpu):
+                let operations = UInt64(weights * pattern.n)
+                p = TrainingMapper.streamed(op, graph: graph, unit: unitName, kind: .cpu, cycles: cpu?.cycles(operations: operations, socClock: spec.clock) ?? 0, inHalf: hB, outHalf: hB)
+                p.laneOperations = operations
+                p.cpuInstructions = cpu?.instructions(operations: operations) ?? 0
             default:
+                // Placement above sends products to the NPU or CPU and everything else to the vector
+                // unit or CPU, so no other pairing reaches here.
                 p = TrainingMapper.streamed(op, graph: graph, unit: unitName, kind: kind, cycles: 0, inHalf: hA, outHalf: hO)
             }
             p.pass = op.pass

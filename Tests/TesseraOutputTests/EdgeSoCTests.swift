@@ -165,3 +165,37 @@ private func pipeline(_ hw: String, _ wl: String) throws -> Pipeline {
     #expect(sparse.macs * 2 == dense.macs)
     #expect(sparse.totalCycles < dense.totalCycles)
 }
+
+/// N:M training on an SoC without a mask generator: the vector unit prunes, N compares per weight.
+@Test func edgeSoCGeneratesMasksOnTheVectorUnit() throws {
+    let hw = """
+        tessera: 1
+        name: soc
+        kind: edge-soc
+        clock: 500 MHz
+        compute:
+          - {name: npu, kind: nm-sparse-array, rows: 16, cols: 16, patterns: ["2:8"]}
+          - {name: vec, kind: vector-unit, lanes: 16, pipeline_depth: 0}
+        memory:
+          - {name: s, kind: sram, size: 1 MiB, role: shared}
+          - {name: dram, kind: dram, bandwidth: unlimited}
+        """
+    let wl = """
+        tessera: 1
+        name: w
+        phase: training
+        precision: fp16
+        layers:
+          - {name: a, op: gemm, m: 8, n: 64, k: 64}
+          - {name: b, op: gemm, m: 8, n: 64, k: 64}
+        sparsity: {pattern: "2:8", dense_first_last: false}
+        """
+    let out = try Pipeline(hardware: try KindTable.hardwareLoader.parse(hw, file: "soc.yaml"), workload: try WorkloadLoader.parse(wl, file: "w.yaml")).run()
+    let masks = out.plan.ops.filter { $0.pass == .maskgen }
+    #expect(!masks.isEmpty)
+    for m in masks {
+        #expect(m.unit == "vec")
+        // 64·64 weights × N = 2 compares, on 16 lanes.
+        #expect(m.computeCycles == UInt64(64 * 64 * 2 / 16))
+    }
+}
