@@ -1,0 +1,190 @@
+import Foundation
+import Testing
+import TesseraCore
+import TesseraModel
+import TesseraPlan
+import TesseraSpec
+
+@testable import TesseraSim
+
+/// A cluster from YAML text, built the way the pipeline builds it.
+func cluster(_ body: String) throws -> ClusterTopology {
+    let spec = try KindTable.hardwareLoader.parse("tessera: 1\nname: c\nkind: gpu-cluster\n" + body, file: "c.yaml")
+    return try #require(spec.cluster.flatMap(ClusterTopology.init))
+}
+
+/// `n` single-GPU nodes on a ring or a switch: β = 50 GB/s per link, α = 700 ns per message.
+func flat(_ kind: String, _ n: Int) throws -> ClusterTopology {
+    try cluster("nodes: \(n)\ninter_node: {kind: \(kind), bandwidth: 50 GB/s, latency: 700 ns}\n")
+}
+
+func simulate(_ op: CollectiveSpec.Op, _ algorithm: CollectiveSpec.Algorithm, bytes: UInt64, on t: ClusterTopology, chunk: UInt64 = 1 << 20) throws -> (ps: UInt64, steps: Int) {
+    let at = SourceLocation(file: "w.yaml", line: 1, column: 1)
+    let spec = CollectiveSpec(op: op, sizes: [bytes], algorithm: algorithm, chunk: chunk, location: at, algorithmLocation: at)
+    let plan = try CollectivePlanner.plan(spec, bytes: bytes, topology: t)
+    let r = try LinkSimulator(topology: t).run(plan)
+    return (r.picoseconds, plan.steps.reduce(0) { $0 + $1.repeats })
+}
+
+/// The α-β closed forms documented on `CollectivePlanner`, in picoseconds.
+func closedForm(_ op: CollectiveSpec.Op, _ algorithm: CollectiveSpec.Algorithm, n: Int, S: Double, alpha: Double, beta: Double, chunk: Double = 1_048_576) -> Double {
+    let N = Double(n), a = alpha * 1e12, b = beta / 1e12
+    let log2n = log2(N)
+    switch (op, algorithm) {
+    case (.allReduce, .ring): return 2 * (N - 1) * (a + S / (N * b))
+    case (.reduceScatter, .ring), (.allGather, .ring): return (N - 1) * (a + S / (N * b))
+    case (.broadcast, .ring), (.reduce, .ring):
+        let C = max(1, (S / chunk).rounded(.up))
+        return (N - 2 + C) * (a + S / (C * b))
+    case (.reduceScatter, .halvingDoubling), (.allGather, .halvingDoubling): return log2n * a + (N - 1) / N * S / b
+    case (.allReduce, .halvingDoubling):
+        let p = pow(2, log2n.rounded(.down))
+        let extra = p < N ? 2 * (a + S / b) : 0
+        return extra + 2 * log2(p) * a + 2 * (p - 1) / p * S / b
+    case (.broadcast, .halvingDoubling), (.reduce, .halvingDoubling): return log2n.rounded(.up) * (a + S / b)
+    case (.reduceScatter, .direct), (.allGather, .direct), (.allToAll, .direct): return a + (N - 1) * S / (N * b)
+    case (.allReduce, .direct): return 2 * (a + (N - 1) * S / (N * b))
+    case (.broadcast, .direct), (.reduce, .direct): return a + (N - 1) * S / b
+    case (.sendRecv, .direct): return a + S / b
+    default: return .nan
+    }
+}
+
+/// Simulated time equals the closed form up to rounding each step to whole picoseconds.
+func expectClosedForm(_ op: CollectiveSpec.Op, _ algorithm: CollectiveSpec.Algorithm, _ kind: String, n: Int, bytes: UInt64) throws {
+    let t = try flat(kind, n)
+    let (ps, steps) = try simulate(op, algorithm, bytes: bytes, on: t)
+    let expected = closedForm(op, algorithm, n: n, S: Double(bytes), alpha: 700e-9, beta: 50e9)
+    #expect(abs(Double(ps) - expected) <= Double(steps) + 1e-9 * expected, "\(op.rawValue) \(algorithm.rawValue) on \(kind), n=\(n), S=\(bytes): \(ps) ps, closed form \(expected) ps")
+}
+
+let sizes: [UInt64] = [1, 1000, 65_537, 1 << 20, 100_000_000, 1 << 30]
+let rankCounts = [2, 3, 5, 7, 8, 12, 16, 31]
+
+@Suite struct LinkSimulatorClosedFormTests {
+    @Test(arguments: ["ring", "switch"], rankCounts)
+    func ringAlgorithms(kind: String, n: Int) throws {
+        for s in sizes {
+            for op in [CollectiveSpec.Op.allReduce, .reduceScatter, .allGather] { try expectClosedForm(op, .ring, kind, n: n, bytes: s) }
+        }
+    }
+
+    @Test(arguments: rankCounts)
+    func pipelinedBroadcastAndReduceOnASwitch(n: Int) throws {
+        for s in sizes {
+            try expectClosedForm(.broadcast, .ring, "switch", n: n, bytes: s)
+            try expectClosedForm(.reduce, .ring, "switch", n: n, bytes: s)
+        }
+    }
+
+    @Test(arguments: rankCounts)
+    func halvingDoublingOnASwitch(n: Int) throws {
+        for s in sizes {
+            try expectClosedForm(.allReduce, .halvingDoubling, "switch", n: n, bytes: s)
+            try expectClosedForm(.broadcast, .halvingDoubling, "switch", n: n, bytes: s)
+            try expectClosedForm(.reduce, .halvingDoubling, "switch", n: n, bytes: s)
+            if n & (n - 1) == 0 {
+                try expectClosedForm(.reduceScatter, .halvingDoubling, "switch", n: n, bytes: s)
+                try expectClosedForm(.allGather, .halvingDoubling, "switch", n: n, bytes: s)
+            }
+        }
+    }
+
+    @Test(arguments: rankCounts)
+    func directOnASwitch(n: Int) throws {
+        for s in sizes {
+            for op in [CollectiveSpec.Op.allReduce, .reduceScatter, .allGather, .allToAll, .broadcast, .reduce, .sendRecv] {
+                try expectClosedForm(op, .direct, "switch", n: n, bytes: s)
+            }
+        }
+    }
+
+    @Test func sendRecvOnARing() throws {
+        for n in rankCounts { for s in sizes { try expectClosedForm(.sendRecv, .direct, "ring", n: n, bytes: s) } }
+    }
+
+    /// Hierarchical all-reduce on g GPUs per NVSwitch node and m nodes with one NIC per GPU:
+    /// 2(g−1)(α₁ + S/(gβ₁)) + 2(m−1)(α₂ + S/(gmβ₂)).
+    @Test(arguments: [(2, 2), (4, 3), (8, 2), (8, 5)])
+    func hierarchical(g: Int, m: Int) throws {
+        let t = try cluster("""
+            nodes: \(m)
+            gpus_per_node: \(g)
+            intra_node: {kind: nvswitch, bandwidth: 300 GB/s, latency: 1 us}
+            inter_node: {kind: switch, bandwidth: 25 GB/s, nics_per_node: \(g), latency: 5 us}
+
+            """)
+        for s in sizes {
+            let (ps, steps) = try simulate(.allReduce, .hierarchical, bytes: s, on: t)
+            let S = Double(s), G = Double(g), M = Double(m)
+            let expected = 2 * (G - 1) * (1e6 + S / (G * 0.3)) + 2 * (M - 1) * (5e6 + S / (G * M * 0.025))
+            #expect(abs(Double(ps) - expected) <= Double(steps) + 1e-9 * expected, "g=\(g) m=\(m) S=\(s): \(ps) vs \(expected)")
+        }
+    }
+}
+
+@Suite struct LinkSimulatorSharingTests {
+    /// Two messages on one link share it equally; when one finishes the other speeds up.
+    @Test func maxMinFairSharingAndRecompute() throws {
+        let t = try flat("switch", 3)
+        let flows = [CollectiveFlow(src: 0, dst: 2, bytes: 1e6), CollectiveFlow(src: 1, dst: 2, bytes: 3e6)]
+        let (ps, carried, _) = try LinkSimulator(topology: t).runStep(flows)
+        // Rank 2's down port: both at 25 GB/s until the first finishes (2e6 bytes moved in 40 µs),
+        // then the second alone at 50 GB/s for its last 2e6 bytes (40 µs): 80 µs + α.
+        #expect(ps == 80_000_000 + 700_000)
+        #expect(carried.reduce(0) { $0 + $1.1 } == 2 * 4e6)
+    }
+
+    /// Progressive filling: a message bottlenecked elsewhere leaves the rest of a link to the others.
+    @Test func bottleneckElsewhereFreesCapacity() throws {
+        let t = try cluster("""
+            nodes: 4
+            inter_node: {kind: fat-tree, bandwidth: 40 GB/s, latency: 0 ns, nodes_per_leaf: 2, oversubscription: 4}
+
+            """)
+        // Leaf 0's up link has 2 × 40 / 4 = 20 GB/s. 0→2 crosses it; 1→0 does not.
+        var r: [Int] = []
+        _ = t.route(0, 2, into: &r)
+        #expect(r.count == 4)
+        #expect(t.capacity(r[1]) == 20e9)
+        let flows = [CollectiveFlow(src: 0, dst: 2, bytes: 2e6), CollectiveFlow(src: 1, dst: 0, bytes: 4e6)]
+        let (ps, _, _) = try LinkSimulator(topology: t).runStep(flows)
+        #expect(ps == 100_000_000)  // both 100 µs: 2 MB at 20 GB/s, 4 MB at 40 GB/s
+    }
+
+    /// A fat-tree oversubscribed 2:1 slows a direct all-reduce across its leaves by 4/3.
+    ///
+    /// Four nodes, two per leaf, one 50 GB/s NIC each. Each phase sends S/4 from every node to
+    /// every other. Non-blocking (1:1) the NICs bind: each NIC carries 3 × S/4 at β, 3S/(4β).
+    /// At 2:1 the leaf up link has 2β/2 = β for the 2 × 2 messages of S/4 that leave the leaf, S
+    /// in all: S/β, which is 4/3 of 3S/(4β). Latency is the same in both.
+    @Test func fatTreeOversubscriptionSlowsAllReduce() throws {
+        func tree(_ o: String) throws -> ClusterTopology {
+            try cluster("nodes: 4\ninter_node: {kind: fat-tree, bandwidth: 50 GB/s, latency: 0 ns, nodes_per_leaf: 2, oversubscription: \"\(o)\"}\n")
+        }
+        let S: UInt64 = 1 << 30
+        let full = try simulate(.allReduce, .direct, bytes: S, on: try tree("1:1")).ps
+        let half = try simulate(.allReduce, .direct, bytes: S, on: try tree("2:1")).ps
+        let nicBound: Double = 2 * 3 * Double(S) / 4 / 50e9 * 1e12
+        let spineBound: Double = 2 * Double(S) / 50e9 * 1e12
+        let ratio: Double = Double(half) / Double(full)
+        #expect(abs(Double(full) - nicBound) <= 2)
+        #expect(abs(Double(half) - spineBound) <= 2)
+        #expect(abs(ratio - 4.0 / 3.0) < 1e-9)
+        // The ring all-reduce only crosses the spine between neighbouring nodes at a leaf edge, so
+        // the same oversubscription does not slow it.
+        let ringFull = try simulate(.allReduce, .ring, bytes: S, on: try tree("1:1")).ps
+        let ringHalf = try simulate(.allReduce, .ring, bytes: S, on: try tree("2:1")).ps
+        #expect(ringFull == ringHalf)
+    }
+
+    /// Identical steps are simulated once: a 4096-rank ring all-reduce is two distinct steps.
+    @Test func repeatedStepsAreSimulatedOnce() throws {
+        let t = try flat("ring", 4096)
+        let at = SourceLocation(file: "w.yaml", line: 1, column: 1)
+        let spec = CollectiveSpec(op: .allReduce, sizes: [1 << 30], algorithm: .ring, chunk: 1 << 20, location: at, algorithmLocation: at)
+        let plan = try CollectivePlanner.plan(spec, bytes: 1 << 30, topology: t)
+        #expect(plan.steps.count == 1)
+        #expect(plan.steps[0].repeats == 2 * 4095)
+    }
+}
