@@ -23,6 +23,11 @@ extension Pipeline {
             do { plans.append(try CollectivePlanner.plan(collective, bytes: size, topology: topology)) } catch { diagnostics += error.diagnostics }
         }
         if let first = diagnostics.first { throw InputError(first) }
+        for plan in plans where Self.upperBoundPicoseconds(plan, topology) > 1e18 {
+            throw InputError(Diagnostic(
+                at: collective.location, "the \(plan.op.rawValue) of \(plan.bytes) B would take longer than the simulator's clock holds (about 11 days)",
+                expected: "sizes and link bandwidths whose transfers take less than 10^6 s", found: "\(plan.bytes) B on \(hardware.file)"))
+        }
         let simulator = LinkSimulator(topology: topology)
         var total: UInt64 = 0, events: UInt64 = 0
         var linkBytes: [Int: Double] = [:]
@@ -51,6 +56,20 @@ extension Pipeline {
         report.modelNotes = Report.clusterNotes
         let graph = DataflowGraph(operations: [], tensors: [], layers: [], bytesPerElement: 1)
         return Output(graph: graph, plan: plan, result: result, report: report)
+    }
+}
+
+extension Pipeline {
+    /// A bound on a plan's simulated time: every step's bytes through the slowest link, plus the
+    /// largest latency a message can have, per step.
+    static func upperBoundPicoseconds(_ plan: CollectivePlan, _ t: ClusterTopology) -> Double {
+        let slowest = t.slowestCapacity
+        var total = 0.0
+        for step in plan.steps {
+            let bytes = step.flows.reduce(0.0) { $0 + $1.bytes }
+            total += Double(step.repeats) * (bytes / slowest * 1e12 + t.largestLatencySeconds * 1e12 + 1)
+        }
+        return total
     }
 }
 

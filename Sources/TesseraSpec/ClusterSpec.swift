@@ -48,6 +48,8 @@ public struct ClusterSpec: Sendable, Hashable {
     public static let plannedInterKinds = ["torus", "rail-optimized"]
     /// GPU fields a file may override, with their dimensions.
     public static let gpuFields: [(String, QuantityDimension?)] = [("hbm_bandwidth", .bandwidth), ("hbm_capacity", .size), ("sms", nil)]
+    /// The most GPUs a cluster may have.
+    public static let maxRanks = 65_536
     /// The GPU of a file that names none (collectives do not depend on it).
     public static let defaultPreset = "h100-sxm"
     /// Precisions a GPU preset lists throughput for.
@@ -69,6 +71,10 @@ enum ClusterReader {
         let intra = intraNode.flatMap { fabric($0, intra: true, bag: &bag) }
         let inter = interNode.flatMap { fabric($0, intra: false, bag: &bag) }
         guard let nodes else { return nil }
+        if nodes > ClusterSpec.maxRanks || gpn > ClusterSpec.maxRanks || nodes * gpn > ClusterSpec.maxRanks {
+            bag.error(gpnNode?.location ?? at, "the cluster has too many GPUs to simulate", expected: "nodes × gpus_per_node ≤ \(ClusterSpec.maxRanks)", found: "\(nodes) × \(gpn)")
+            return nil
+        }
         if gpn > 1, intraNode == nil {
             bag.error(gpnNode?.location ?? at, "a node of \(gpn) GPUs needs an intra-node fabric", expected: "'intra_node: {kind: nvswitch, bandwidth: …}'", found: "no 'intra_node'")
         }
@@ -176,7 +182,10 @@ enum ClusterReader {
         }
         func time(_ key: String) -> Double {
             guard let n = r.optional(key) else { return 0 }
-            if case .number(let x)? = Scalar.quantity(n, .time, what: "'\(section).\(key)'", allowZero: true, bag: &bag) { return x }
+            if case .number(let x)? = Scalar.quantity(n, .time, what: "'\(section).\(key)'", allowZero: true, bag: &bag) {
+                if x <= 1 { return x }
+                bag.error(n.location, "'\(section).\(key)' is out of range", expected: "a time of at most 1 s", found: n.kindDescription)
+            }
             return 0
         }
         let latency = time("latency"), hop = time("hop_latency")

@@ -75,6 +75,7 @@ struct PictureOutput: ParsableArguments {
 private func runPipeline(hardware: String, workload: String, flags: OptimizationFlags? = nil) throws -> Pipeline.Output {
     do {
         var pipeline = try Pipeline.load(hardwarePath: hardware, workloadPath: workload)
+        try refuseCluster(pipeline.hardware)
         try flags?.apply(to: &pipeline)
         return try pipeline.run()
     } catch let e as InputError {
@@ -82,6 +83,15 @@ private func runPipeline(hardware: String, workload: String, flags: Optimization
     } catch {
         throw failInternal("\(error)")
     }
+}
+
+/// Pictures of GPU clusters (the topology, per-link utilization) are not drawn by this version.
+private func refuseCluster(_ spec: HardwareSpec) throws(InputError) {
+    guard spec.kind == "gpu-cluster" else { return }
+    throw InputError(Diagnostic(
+        at: SourceLocation(file: spec.file, line: 1, column: 1), "pictures of a 'gpu-cluster' are not supported by this version",
+        expected: "an 'array', 'sparse-training-array' or 'edge-soc' hardware", found: "kind 'gpu-cluster'",
+        hint: "the report's 'units' give each link's utilization"))
 }
 
 struct RenderHardware: ParsableCommand {
@@ -105,6 +115,7 @@ struct RenderHardware: ParsableCommand {
         } catch {
             throw fail(InputError(error.diagnostics))
         }
+        do { try refuseCluster(spec) } catch { throw fail(error) }
         try picture.write(HardwareDOT(HardwareModel(spec)).build())
     }
 }

@@ -142,6 +142,11 @@ struct Simulate: ParsableCommand {
             for (name, _) in files { print("wrote \((output as NSString).appendingPathComponent(name))") }
         }
         if let trace {
+            if out.plan.hardware.spec.kind == "gpu-cluster" {
+                throw fail(InputError(Diagnostic(
+                    at: SourceLocation(file: hw, line: 1, column: 1), "--trace draws compute-unit timelines, which a 'gpu-cluster' run does not have",
+                    expected: "no --trace on kind 'gpu-cluster'", found: "--trace \(trace)")))
+            }
             let json = ChromeTrace(plan: out.plan, result: out.result, hardwareName: report.hardware, workloadName: report.workload).json()
             do {
                 try AtomicFile.write(json, to: trace)

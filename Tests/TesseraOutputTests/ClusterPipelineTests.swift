@@ -115,3 +115,36 @@ private func within(_ x: Double, _ published: Double, _ tolerance: Double = 0.15
         #expect(t.gpu.hbmCapacity == 80e9 && t.gpu.sms == 132)
     }
 }
+
+@Suite struct ClusterLimitTests {
+    private func run(_ hw: String, _ wl: String) throws -> Report {
+        let h = try KindTable.hardwareLoader.parse(hw, file: "hw.yaml")
+        let w = try WorkloadLoader.parse(wl, file: "w.yaml")
+        return try Pipeline(hardware: h, workload: w).run().report
+    }
+
+    /// A transfer longer than the picosecond clock holds is a located input error, not a crash.
+    @Test func transfersBeyondTheClockAreRefused() throws {
+        #expect(throws: InputError.self) {
+            try run(
+                "tessera: 1\nname: slow\nkind: gpu-cluster\nnodes: 2\ninter_node: {kind: ring, bandwidth: 1 B/s}\n",
+                "tessera: 1\nname: w\ncollective: {op: all-reduce, sizes: [1 GiB]}\n")
+        }
+    }
+
+    /// Steps of millions of messages are refused; a pipelined broadcast of a trillion chunks is not
+    /// simulated chunk by chunk (its steps are merged).
+    @Test func hugeStepsAreRefusedAndLongPipelinesMerged() throws {
+        #expect(throws: InputError.self) {
+            try run(
+                "tessera: 1\nname: big\nkind: gpu-cluster\nnodes: 4096\ninter_node: {kind: switch, bandwidth: 50 GB/s}\n",
+                "tessera: 1\nname: w\ncollective: {op: all-to-all, sizes: [1 GiB], algorithm: direct}\n")
+        }
+        let r = try run(
+            "tessera: 1\nname: r\nkind: gpu-cluster\nnodes: 8\ninter_node: {kind: ring, bandwidth: 50 GB/s, latency: 500 ns}\n",
+            "tessera: 1\nname: w\ncollective: {op: broadcast, sizes: [1 TB], algorithm: ring, chunk: 1 B}\n")
+        // (n−2+C)(α + S/(Cβ)) with C = 10^12 chunks of 1 B: (6 + 10^12)(500 ns + 20 ps).
+        let expected = (6 + 1e12) * (500e-9 + 20e-12)
+        #expect(abs((r.collectives.first?.seconds ?? 0) - expected) / expected < 1e-9)
+    }
+}

@@ -133,6 +133,25 @@ public struct ClusterTopology: Sendable {
         }
     }
 
+    /// The smallest effective bandwidth of any link, bytes per second.
+    public var slowestCapacity: Double {
+        var c = Double.infinity
+        if let f = spec.intraNode { c = min(c, f.bandwidth * f.efficiency) }
+        if let f = spec.interNode {
+            let beta = f.bandwidth * f.efficiency
+            c = min(c, beta)
+            if f.kind == "fat-tree" { c = min(c, Double(f.nodesPerLeaf * f.nicsPerNode) * beta / f.oversubscription) }
+        }
+        return c.isFinite ? c : 1
+    }
+
+    /// The largest latency a route can have, seconds (an upper bound).
+    public var largestLatencySeconds: Double {
+        let intra = spec.intraNode.map { $0.latency + $0.hopLatency * Double(gpusPerNode) } ?? 0
+        let inter = spec.interNode.map { $0.latency + $0.hopLatency * Double(nodes + 3) } ?? 0
+        return max(intra, inter)
+    }
+
     /// A readable name and a kind for link `id`.
     public func describe(_ id: Int) -> (name: String, kind: String) {
         let g = gpusPerNode

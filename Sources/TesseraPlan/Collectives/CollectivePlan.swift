@@ -69,6 +69,8 @@ public struct CollectivePlan: Sendable {
 /// applies, larger ones → ring; all-to-all and send-recv → direct.
 public enum CollectivePlanner {
     public static let smallMessage: UInt64 = 256 << 10
+    /// The most messages one step may send (memory and time of the simulation grow with them).
+    public static let maxMessagesPerStep = 1 << 22
 
     /// The algorithm `auto` picks for `op` of `bytes` on `topology`.
     public static func choose(_ op: CollectiveSpec.Op, bytes: UInt64, topology: ClusterTopology) -> CollectiveSpec.Algorithm {
@@ -93,6 +95,15 @@ public enum CollectivePlanner {
             InputError(Diagnostic(at: spec.algorithmLocation, why, expected: expected, found: "algorithm: \(algorithm.rawValue) for \(spec.op.rawValue) on \(n) ranks (\(topology.nodes) nodes × \(topology.gpusPerNode) GPUs)"))
         }
         guard n >= 2 else { throw InputError(Diagnostic(at: spec.location, "a collective needs at least two ranks", expected: "nodes × gpus_per_node ≥ 2", found: "1 rank")) }
+        let messages: Int
+        switch algorithm {
+        case .direct: messages = spec.op == .allToAll || spec.op == .allReduce || spec.op == .reduceScatter || spec.op == .allGather ? n * (n - 1) : n
+        case .ring: messages = n * topology.channels
+        default: messages = n
+        }
+        guard messages <= maxMessagesPerStep else {
+            throw refuse("one step of this collective sends \(messages) messages, more than the simulator takes", "at most \(maxMessagesPerStep) messages per step: fewer ranks, or another algorithm")
+        }
         let S = Double(bytes)
         var steps: [CollectiveStep] = []
         let isPow2 = n & (n - 1) == 0
@@ -205,12 +216,17 @@ public enum CollectivePlanner {
         let piece = S / Double(C)
         var steps: [CollectiveStep] = []
         var last: (Int, Int)?
-        for t in 0..<(n - 2 + C) {
+        var t = 0
+        while t < n - 2 + C {
             let lo = max(0, t - C + 1), hi = min(t, n - 2)
             if let l = last, l == (lo, hi), let i = steps.indices.last {
-                steps[i].repeats += 1
+                // Every hop is busy from t = n−2 until t = C−1: one jump over the whole run.
+                let same = hi == n - 2 && lo == 0 ? max(1, C - 1 - t) : 1
+                steps[i].repeats += same
+                t += same
                 continue
             }
+            t += 1
             last = (lo, hi)
             let flows = (lo...hi).map { h in
                 reverse ? CollectiveFlow(src: order[n - 1 - h], dst: order[n - 2 - h], bytes: piece) : CollectiveFlow(src: order[h], dst: order[h + 1], bytes: piece)
