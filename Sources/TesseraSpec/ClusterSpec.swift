@@ -29,6 +29,8 @@ public struct ClusterSpec: Sendable, Hashable {
         /// Fat-tree: leaf-to-spine oversubscription (down:up), nodes under one leaf switch.
         public var oversubscription: Double
         public var nodesPerLeaf: Int
+        /// Torus: the size of each dimension (2 or 3 of them; their product is the node count).
+        public var dims: [Int]
         public var location: SourceLocation
     }
 
@@ -43,9 +45,9 @@ public struct ClusterSpec: Sendable, Hashable {
     /// Intra-node fabric kinds.
     public static let intraKinds = ["nvswitch", "nvlink-ring", "nvlink-mesh"]
     /// Inter-node fabric kinds this version builds.
-    public static let interKinds = ["ring", "switch", "fully-connected", "fat-tree"]
+    public static let interKinds = ["ring", "switch", "fully-connected", "fat-tree", "torus", "rail-optimized"]
     /// Inter-node fabric kinds named by the design that a later version will build.
-    public static let plannedInterKinds = ["torus", "rail-optimized"]
+    public static let plannedInterKinds: [String] = []
     /// GPU fields a file may override, with their dimensions.
     public static let gpuFields: [(String, QuantityDimension?)] = [("hbm_bandwidth", .bandwidth), ("hbm_capacity", .size), ("sms", nil)]
     /// The most GPUs a cluster may have.
@@ -85,10 +87,15 @@ enum ClusterReader {
             if f.kind == "fat-tree", nodes % f.nodesPerLeaf != 0 {
                 bag.error(n["nodes_per_leaf"]?.location ?? n.location, "the fat-tree's leaves do not divide the nodes", expected: "nodes_per_leaf dividing nodes: \(nodes)", found: "nodes_per_leaf: \(f.nodesPerLeaf)")
             }
+            if f.kind == "torus", f.dims.count >= 2, f.dims.reduce(1, *) != nodes {
+                bag.error(
+                    n["dims"]?.location ?? n.location, "the torus cannot be built: its dimensions do not multiply to the node count",
+                    expected: "dims whose product is nodes: \(nodes)", found: "dims: [" + f.dims.map(String.init).joined(separator: ", ") + "] (\(f.dims.reduce(1, *)) nodes)")
+            }
             if f.kind == "ring", nodes < 2 {
                 bag.error(n.location, "a ring needs at least two nodes", expected: "nodes ≥ 2", found: "nodes: \(nodes)")
             }
-            if f.nicsPerNode > gpn, f.kind == "switch" || f.kind == "fat-tree" {
+            if f.nicsPerNode > gpn, f.kind == "switch" || f.kind == "fat-tree" || f.kind == "rail-optimized" {
                 bag.error(
                     n["nics_per_node"]?.location ?? n.location, "more NICs than GPUs in a node", expected: "nics_per_node ≤ gpus_per_node (\(gpn))",
                     found: "nics_per_node: \(f.nicsPerNode)")
@@ -204,14 +211,18 @@ enum ClusterReader {
         let overNode = intra ? nil : r.optional("oversubscription")
         let leafNode = intra ? nil : r.optional("nodes_per_leaf")
         let levelsNode = intra ? nil : r.optional("levels")
-        if kind == "fat-tree" {
-            if let o = overNode {
-                if case .scalar(let s, _) = o.value, let v = ratio(s), v >= 1 {
-                    over = v
-                } else {
-                    bag.error(o.location, "'\(section).oversubscription' is not a ratio ≥ 1", expected: "a ratio such as '2:1' or 2", found: o.kindDescription)
-                }
+        let dimsNode = intra ? nil : r.optional("dims")
+        var dims: [Int] = []
+        if let o = overNode, kind == "fat-tree" || kind == "rail-optimized" {
+            if case .scalar(let s, _) = o.value, let v = ratio(s), v >= 1 {
+                over = v
+            } else {
+                bag.error(o.location, "'\(section).oversubscription' is not a ratio ≥ 1", expected: "a ratio such as '2:1' or 2", found: o.kindDescription)
             }
+        } else if let o = overNode, kind != nil {
+            bag.error(o.location, "'oversubscription' applies only to a fat-tree or a rail-optimized network", expected: "no 'oversubscription' on a '\(kind ?? "")' fabric", found: o.kindDescription)
+        }
+        if kind == "fat-tree" {
             perLeaf = leafNode.flatMap { Scalar.int($0, min: 1, what: "'\(section).nodes_per_leaf'", bag: &bag) } ?? 1
             if leafNode == nil {
                 bag.error(node.location, "a fat-tree needs the nodes under each leaf switch", expected: "'nodes_per_leaf': an integer ≥ 1", found: "no 'nodes_per_leaf'")
@@ -220,15 +231,35 @@ enum ClusterReader {
                 bag.error(l.location, "fat-trees of \(v) levels are not supported by this version", expected: "levels: 2 (leaf and spine)", found: "levels: \(v)")
             }
         } else if kind != nil {
-            for n in [overNode, leafNode, levelsNode].compactMap({ $0 }) {
-                bag.error(n.location, "oversubscription, nodes_per_leaf and levels apply only to a fat-tree", expected: "no such key on a '\(kind ?? "")' fabric", found: n.kindDescription)
+            for n in [leafNode, levelsNode].compactMap({ $0 }) {
+                bag.error(n.location, "nodes_per_leaf and levels apply only to a fat-tree", expected: "no such key on a '\(kind ?? "")' fabric", found: n.kindDescription)
             }
+        }
+        if kind == "torus" {
+            if let d = dimsNode {
+                if let items = d.items, items.count == 2 || items.count == 3 {
+                    dims = items.compactMap { item in
+                        guard let v = Scalar.int(item, min: 2, what: "an entry of '\(section).dims'", bag: &bag) else { return nil }
+                        guard v <= ClusterSpec.maxRanks else {
+                            bag.error(item.location, "a torus dimension is too large", expected: "at most \(ClusterSpec.maxRanks)", found: "\(v)")
+                            return nil
+                        }
+                        return v
+                    }
+                } else {
+                    bag.error(d.location, "'\(section).dims' must list 2 or 3 sizes", expected: "a list such as [4, 4] or [4, 4, 2]", found: d.kindDescription)
+                }
+            } else {
+                bag.error(node.location, "a torus needs its dimensions", expected: "'dims': a list such as [4, 4] or [4, 4, 2]", found: "no 'dims'")
+            }
+        } else if let d = dimsNode, kind != nil {
+            bag.error(d.location, "'dims' applies only to a torus", expected: "no 'dims' on a '\(kind ?? "")' fabric", found: d.kindDescription)
         }
         r.finish(bag: &bag)
         guard let kind, let bandwidth else { return nil }
         return ClusterSpec.Fabric(
             kind: kind, bandwidth: bandwidth, efficiency: efficiency, latency: latency, hopLatency: hop, nicsPerNode: nics, oversubscription: over,
-            nodesPerLeaf: perLeaf, location: node.location)
+            nodesPerLeaf: perLeaf, dims: dims, location: node.location)
     }
 
     /// "2:1" → 2, "2" → 2.

@@ -188,3 +188,52 @@ let rankCounts = [2, 3, 5, 7, 8, 12, 16, 31]
         #expect(plan.steps[0].repeats == 2 * 4095)
     }
 }
+
+@Suite struct TorusAndRailTests {
+    /// A ring all-reduce over the nodes of a torus in rank order is uncongested: each step's
+    /// messages use distinct links (a row's last node wraps in x and steps in y), so with no hop
+    /// latency it takes the ring's closed form.
+    @Test(arguments: [[4, 3], [3, 3, 2], [5, 2], [2, 2, 2]])
+    func ringAllReduceOnATorus(dims: [Int]) throws {
+        let n = dims.reduce(1, *)
+        let t = try cluster("nodes: \(n)\ninter_node: {kind: torus, dims: \(dims), bandwidth: 50 GB/s, latency: 700 ns}\n")
+        for s in sizes {
+            let (ps, steps) = try simulate(.allReduce, .ring, bytes: s, on: t)
+            let expected = closedForm(.allReduce, .ring, n: n, S: Double(s), alpha: 700e-9, beta: 50e9)
+            #expect(abs(Double(ps) - expected) <= Double(steps) + 1e-9 * expected, "dims \(dims) S=\(s)")
+        }
+    }
+
+    /// Dimension-order routing, the shorter way round: (0,0) → (3,2) on 4 × 4 is one hop back in x
+    /// and two forward in y; hop latency counts each node passed.
+    @Test func torusRoutes() throws {
+        let t = try cluster("nodes: 16\ninter_node: {kind: torus, dims: [4, 4], bandwidth: 50 GB/s, latency: 1 us, hop_latency: 100 ns}\n")
+        var links: [Int] = []
+        let latency = t.route(0, 3 + 2 * 4, into: &links)
+        #expect(links.count == 3)
+        #expect(latency == 1_000_000 + 2 * 100_000)
+        #expect(t.describe(links[0]).name == "node0.dim0-")
+        #expect(t.describe(links[1]).name == "node3.dim1+")
+        #expect(t.describe(links[2]).name == "node7.dim1+")
+    }
+
+    /// A rail-optimized network: the same rail is one switch; across rails a message climbs to the
+    /// spine. Hierarchical all-reduce keeps every inter-node message on its rail, so it takes the
+    /// same time as on a single switch.
+    @Test func railOptimized() throws {
+        let body = { (kind: String) in
+            "nodes: 4\ngpus_per_node: 4\nintra_node: {kind: nvswitch, bandwidth: 300 GB/s, latency: 1 us}\ninter_node: {kind: \(kind), bandwidth: 25 GB/s, nics_per_node: 4, latency: 5 us}\n"
+        }
+        let rail = try cluster(body("rail-optimized")), flatSwitch = try cluster(body("switch"))
+        var links: [Int] = []
+        _ = rail.route(0, 4, into: &links)
+        #expect(links.count == 2)
+        _ = rail.route(0, 5, into: &links)
+        #expect(links.count == 4)
+        #expect(rail.describe(links[1]).name == "rail0.up")
+        #expect(rail.capacity(links[1]) == 4 * 25e9)
+        for s in sizes {
+            #expect(try simulate(.allReduce, .hierarchical, bytes: s, on: rail).ps == simulate(.allReduce, .hierarchical, bytes: s, on: flatSwitch).ps)
+        }
+    }
+}

@@ -53,7 +53,7 @@ enum BadInputTable {
         // hardware: top level
         BadInput("hw-unknown-kind.yaml", 4, 7, "did you mean 'array'?"),
         // GPU clusters
-        BadInput("hw-cluster-planned-fabric.yaml", 7, 20, "inter-node fabric 'torus' is not supported by this version"),
+        BadInput("hw-cluster-torus-cannot-be-built.yaml", 7, 33, "the torus cannot be built"),
         BadInput("hw-cluster-unknown-preset.yaml", 5, 15, "unknown GPU preset"),
         BadInput("hw-cluster-nics-not-dividing.yaml", 9, 64, "the NICs do not divide the GPUs of a node"),
         BadInput("wl-collective-planned-algorithm.yaml", 4, 57, "the 'double-binary-tree' algorithm is not supported by this version"),

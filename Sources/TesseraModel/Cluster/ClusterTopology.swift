@@ -18,6 +18,11 @@ import TesseraSpec
 ///   traffic evenly over the spine is assumed); three switch hops.
 /// - `ring`: node k links to k±1 with capacity nics_per_node × β; the shorter way.
 /// - `fully-connected`: one link of nics_per_node × β per ordered pair of nodes.
+/// - `torus` (2D or 3D, `dims`): node k links to its ± neighbour in each dimension with capacity
+///   nics_per_node × β; dimension-order routing, the shorter way round each dimension.
+/// - `rail-optimized`: NIC r of every node on rail switch r; a message between rails also crosses
+///   the source rail's up link and the destination rail's down link to the spine, each of capacity
+///   nodes × β / oversubscription; three switch hops (one on the same rail).
 /// The link between a GPU and its NIC (PCIe) is not modeled. Route latency = the fabric's
 /// latency + hop_latency × switches crossed (rings: intermediate GPUs or nodes; meshes: none).
 public struct ClusterTopology: Sendable {
@@ -103,6 +108,38 @@ public struct ClusterTopology: Sendable {
         case "fully-connected":
             links.append(base + na * m + nb)
             return Self.ps(f.latency)
+        case "torus":
+            // Dimension-order routing, the shorter way round each dimension (+ on a tie).
+            let D = f.dims.count
+            var cur = na, stride = 1, hops = 0
+            for d in 0..<D {
+                let size = f.dims[d]
+                let from = (cur / stride) % size, to = (nb / stride) % size
+                let forward = (to - from + size) % size
+                let plus = forward <= size - forward
+                for _ in 0..<(plus ? forward : size - forward) {
+                    links.append(base + (cur * D + d) * 2 + (plus ? 0 : 1))
+                    let c = (cur / stride) % size
+                    let next = plus ? (c + 1) % size : (c - 1 + size) % size
+                    cur += (next - c) * stride
+                    hops += 1
+                }
+                stride *= size
+            }
+            return Self.ps(f.latency + f.hopLatency * Double(max(hops - 1, 0)))
+        case "rail-optimized":
+            // [NIC up: m·nics][NIC down: m·nics][rail up: nics][rail down: nics]
+            let ra = ia % nics, rb = ib % nics
+            links.append(base + na * nics + ra)
+            let down = base + m * nics + nb * nics + rb
+            if ra != rb {
+                links.append(base + 2 * m * nics + ra)
+                links.append(base + 2 * m * nics + nics + rb)
+                links.append(down)
+                return Self.ps(f.latency + 3 * f.hopLatency)
+            }
+            links.append(down)
+            return Self.ps(f.latency + f.hopLatency)
         default:
             // switch and fat-tree: [NIC up: m·nics][NIC down: m·nics][leaf up: leaves][leaf down: leaves]
             links.append(base + na * nics + ia % nics)
@@ -125,10 +162,11 @@ public struct ClusterTopology: Sendable {
         guard let f = spec.interNode else { return 0 }
         let beta = f.bandwidth * f.efficiency
         switch f.kind {
-        case "ring", "fully-connected": return beta * Double(f.nicsPerNode)
+        case "ring", "fully-connected", "torus": return beta * Double(f.nicsPerNode)
         default:
             let nicLinks = 2 * nodes * f.nicsPerNode
             if id - intraCount < nicLinks { return beta }
+            if f.kind == "rail-optimized" { return Double(nodes) * beta / f.oversubscription }
             return Double(f.nodesPerLeaf * f.nicsPerNode) * beta / f.oversubscription
         }
     }
@@ -141,6 +179,7 @@ public struct ClusterTopology: Sendable {
             let beta = f.bandwidth * f.efficiency
             c = min(c, beta)
             if f.kind == "fat-tree" { c = min(c, Double(f.nodesPerLeaf * f.nicsPerNode) * beta / f.oversubscription) }
+            if f.kind == "rail-optimized" { c = min(c, Double(nodes) * beta / f.oversubscription) }
         }
         return c.isFinite ? c : 1
     }
@@ -168,11 +207,14 @@ public struct ClusterTopology: Sendable {
         switch f.kind {
         case "ring": return i < m ? ("node\(i)->node\((i + 1) % m)", "ring-link") : ("node\(i - m)->node\((i - m - 1 + m) % m)", "ring-link")
         case "fully-connected": return ("node\(i / m)->node\(i % m)", "link")
+        case "torus": return ("node\(i / (2 * f.dims.count)).dim\((i / 2) % f.dims.count)\(i % 2 == 0 ? "+" : "-")", "torus-link")
         default:
             let nics = f.nicsPerNode
             if i < m * nics { return ("node\(i / nics).nic\(i % nics).up", "nic") }
             if i < 2 * m * nics { let j = i - m * nics; return ("node\(j / nics).nic\(j % nics).down", "nic") }
-            let leaves = m / f.nodesPerLeaf, j = i - 2 * m * nics
+            let j = i - 2 * m * nics
+            if f.kind == "rail-optimized" { return j < nics ? ("rail\(j).up", "rail-uplink") : ("rail\(j - nics).down", "rail-uplink") }
+            let leaves = m / f.nodesPerLeaf
             return j < leaves ? ("leaf\(j).up", "leaf-uplink") : ("leaf\(j - leaves).down", "leaf-uplink")
         }
     }
