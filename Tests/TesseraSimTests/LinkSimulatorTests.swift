@@ -237,3 +237,59 @@ let rankCounts = [2, 3, 5, 7, 8, 12, 16, 31]
         }
     }
 }
+
+@Suite struct DoubleBinaryTreeTests {
+    /// Every rank has one parent per tree except the roots, and (n even) is inner in one tree only.
+    @Test(arguments: [2, 3, 4, 5, 6, 7, 8, 12, 16, 31, 64])
+    func treesAreTreesAndComplementary(n: Int) {
+        let trees = CollectivePlanner.binaryTrees(n)
+        for parent in trees {
+            #expect(parent.filter { $0 < 0 }.count == 1)
+            for r in 0..<n {  // following parents reaches the root within n steps
+                var x = r, hops = 0
+                while parent[x] >= 0, hops <= n { x = parent[x]; hops += 1 }
+                #expect(parent[x] < 0 && hops <= Int(log2(Double(n))) + 1, "n=\(n) rank \(r)")
+            }
+        }
+        if n % 2 == 0, n > 2 {
+            let inner = trees.map { p in Set(p.filter { $0 >= 0 }) }
+            #expect(inner[0].isDisjoint(with: inner[1]), "n=\(n): \(inner)")
+        }
+    }
+
+    /// On a switch a step lasts α + m·c/β, with m the most messages through one port (a rank's up or
+    /// down link) in that step and c = S/(2C): the total is that sum over the steps.
+    @Test(arguments: [2, 3, 5, 8, 12, 16])
+    func stepTimesOnASwitch(n: Int) throws {
+        let t = try flat("switch", n)
+        for s in sizes {
+            let at = SourceLocation(file: "w.yaml", line: 1, column: 1)
+            let spec = CollectiveSpec(op: .allReduce, sizes: [s], algorithm: .doubleBinaryTree, chunk: 1 << 20, location: at, algorithmLocation: at)
+            let plan = try CollectivePlanner.plan(spec, bytes: s, topology: t)
+            let ps = try LinkSimulator(topology: t).run(plan).picoseconds
+            var expected = 0.0
+            var steps = 0
+            for step in plan.steps {
+                var up = [Int: Int](), down = [Int: Int]()
+                for f in step.flows {
+                    up[f.src, default: 0] += 1
+                    down[f.dst, default: 0] += 1
+                }
+                let m = max(up.values.max() ?? 0, down.values.max() ?? 0)
+                let c = step.flows.first?.bytes ?? 0
+                expected += Double(step.repeats) * (700_000 + Double(m) * c / 0.05)
+                steps += step.repeats
+            }
+            #expect(abs(Double(ps) - expected) <= Double(steps) + 1e-9 * expected, "n=\(n) S=\(s): \(ps) vs \(expected)")
+        }
+    }
+
+    /// In the steady state a port carries four messages of S/(2C) per step: algbw → β/2, the
+    /// ring's busbw for large n.
+    @Test(arguments: [8, 16, 32])
+    func largeMessagesReachHalfTheLinkBandwidth(n: Int) throws {
+        let (ps, _) = try simulate(.allReduce, .doubleBinaryTree, bytes: 8 << 30, on: try flat("switch", n))
+        let algbw = Double(8 << 30) / (Double(ps) / 1e12)
+        #expect(abs(algbw - 25e9) / 25e9 < 0.02, "\(algbw)")
+    }
+}

@@ -56,7 +56,7 @@ enum BadInputTable {
         BadInput("hw-cluster-torus-cannot-be-built.yaml", 7, 33, "the torus cannot be built"),
         BadInput("hw-cluster-unknown-preset.yaml", 5, 15, "unknown GPU preset"),
         BadInput("hw-cluster-nics-not-dividing.yaml", 9, 64, "the NICs do not divide the GPUs of a node"),
-        BadInput("wl-collective-planned-algorithm.yaml", 4, 57, "the 'double-binary-tree' algorithm is not supported by this version"),
+        BadInput("wl-collective-unknown-algorithm.yaml", 4, 57, "did you mean 'ring'?"),
         BadInput("wl-collective-size-without-unit.yaml", 4, 45, "has no unit"),
         BadInput("hw-cluster-too-many-gpus.yaml", 6, 16, "the cluster has too many GPUs to simulate"),
         BadInput("hw-cluster-leaves-not-dividing.yaml", 7, 82, "the fat-tree's leaves do not divide the nodes"),

@@ -59,6 +59,13 @@ public struct CollectivePlan: Sendable {
 /// - direct reduce-scatter, all-gather, all-to-all: α + (n−1)S/(nβ) on a switch (each rank's
 ///   port carries n−1 messages of S/n); all-reduce: twice that; broadcast, reduce: α + (n−1)S/β
 ///   (the root's port); send-recv (each rank to the next): α + S/β.
+/// - double-binary-tree all-reduce (Sanders, Speck and Träff, Parallel Computing 2009; NCCL 2.4):
+///   two binary trees of height H = ⌊log₂n⌋ (`binaryTrees`), each rank inner in one and a leaf in
+///   the other (n even), each reducing S/2 up to its root and broadcasting it down, pipelined in
+///   C = ⌈S/(2·chunk)⌉ chunks of c = S/(2C): a node of height h sends chunk k to its parent at
+///   step k + h, a node of depth d sends it to its children at step k + H + d. C + 2H − 1 steps;
+///   on a switch step t lasts α + m_t·c/β, m_t the most messages on one port at step t (4 in
+///   the steady state: up and down in the tree where a rank is inner, up in the other).
 /// - hierarchical all-reduce (g GPUs per node, m nodes): intra-node ring reduce-scatter, inter-node
 ///   ring all-reduce of S/g among the GPUs of the same local index, intra-node ring all-gather:
 ///   2(g−1)(α₁ + S/(gβ₁)) + 2(m−1)(α₂ + S/(gmβ₂)).
@@ -143,6 +150,8 @@ public enum CollectivePlanner {
             steps = [CollectiveStep(flows: (1..<n).map { CollectiveFlow(src: $0, dst: 0, bytes: S) }, repeats: 1)]
         case (.sendRecv, .direct):
             steps = [CollectiveStep(flows: (0..<n).map { CollectiveFlow(src: $0, dst: ($0 + 1) % n, bytes: S) }, repeats: 1)]
+        case (.allReduce, .doubleBinaryTree):
+            steps = doubleBinaryTree(n: n, bytes: S, chunk: spec.chunk)
         case (.allReduce, .hierarchical):
             let g = topology.gpusPerNode, m = topology.nodes
             guard g > 1, m > 1 else { throw refuse("hierarchical all-reduce needs several nodes of several GPUs", "nodes > 1 and gpus_per_node > 1, or algorithm: ring") }
@@ -160,7 +169,7 @@ public enum CollectivePlanner {
 
     static func expectedAlgorithms(_ op: CollectiveSpec.Op) -> String {
         switch op {
-        case .allReduce: "ring, halving-doubling, direct, hierarchical or auto"
+        case .allReduce: "ring, double-binary-tree, halving-doubling, direct, hierarchical or auto"
         case .reduceScatter, .allGather, .broadcast, .reduce: "ring, halving-doubling, direct or auto"
         case .allToAll, .sendRecv: "direct or auto"
         }
@@ -196,6 +205,85 @@ public enum CollectivePlanner {
             steps.append(CollectiveStep(flows: ranks.indices.map { CollectiveFlow(src: ranks[$0], dst: ranks[$0 ^ d], bytes: share) }, repeats: 1))
             d /= 2
             share /= 2
+        }
+        return steps
+    }
+
+    /// The two trees of a double binary tree: the parent of each rank (−1 at the root).
+    ///
+    /// The first is the in-order binary tree over 1-based positions i = rank + 1 cut from the
+    /// perfect tree of 2^k − 1 ≥ n nodes (a missing child is replaced by its nearest present
+    /// descendant): odd positions are leaves, even ones inner. The second maps rank p to n−1−p (n
+    /// even: leaves and inner nodes swap, so each rank is inner in one tree only) or to p+1 mod n
+    /// (n odd), as NCCL builds its trees.
+    public static func binaryTrees(_ n: Int) -> [[Int]] {
+        func low(_ i: Int) -> Int { i & -i }
+        func children(_ i: Int) -> [Int] {
+            let b = low(i)
+            guard b > 1 else { return [] }
+            var out = [i - b / 2]
+            var c = i + b / 2
+            while c > n, low(c) > 1 { c -= low(c) / 2 }
+            if c <= n { out.append(c) }
+            return out
+        }
+        var root = 1
+        while root * 2 - 1 < n { root *= 2 }
+        while root > n { root -= low(root) / 2 }
+        var first = Array(repeating: -1, count: n)
+        var queue = [root]
+        var q = 0
+        while q < queue.count {
+            for c in children(queue[q]) {
+                first[c - 1] = queue[q] - 1
+                queue.append(c)
+            }
+            q += 1
+        }
+        let map: (Int) -> Int = n % 2 == 0 ? { n - 1 - $0 } : { ($0 + 1) % n }
+        var second = Array(repeating: -1, count: n)
+        for r in 0..<n where first[r] >= 0 { second[map(r)] = map(first[r]) }
+        return [first, second]
+    }
+
+    /// The pipelined double-binary-tree all-reduce as steps: between the times where some node's
+    /// sends start or stop, the set of messages is constant, so each such run is one step repeated.
+    static func doubleBinaryTree(n: Int, bytes S: Double, chunk: UInt64) -> [CollectiveStep] {
+        let C = max(1, Int((S / 2 / Double(chunk)).rounded(.up)))
+        let piece = S / 2 / Double(C)
+        // (offset, src, dst): the message is sent at steps offset ..< offset + C.
+        var sends: [(Int, Int, Int)] = []
+        var H = 0
+        for parent in binaryTrees(n) {
+            var children = Array(repeating: [Int](), count: n)
+            var root = 0
+            for r in 0..<n { if parent[r] >= 0 { children[parent[r]].append(r) } else { root = r } }
+            var height = Array(repeating: 0, count: n), depth = Array(repeating: 0, count: n)
+            var order: [Int] = [root]  // breadth-first: parents before children
+            var i = 0
+            while i < order.count {
+                for c in children[order[i]] {
+                    depth[c] = depth[order[i]] + 1
+                    order.append(c)
+                }
+                i += 1
+            }
+            for r in order.reversed() where parent[r] >= 0 { height[parent[r]] = max(height[parent[r]], height[r] + 1) }
+            let treeH = height[root]
+            H = max(H, treeH)
+            for r in order {
+                if parent[r] >= 0 { sends.append((height[r], r, parent[r])) }
+                for c in children[r] { sends.append((treeH + depth[r], r, c)) }
+            }
+        }
+        let total = sends.map { $0.0 }.max().map { $0 + C } ?? 0
+        var cuts = Set<Int>([0, total])
+        for s in sends { cuts.insert(s.0); cuts.insert(min(s.0 + C, total)) }
+        let times = cuts.sorted()
+        var steps: [CollectiveStep] = []
+        for (t0, t1) in zip(times, times.dropFirst()) where t1 > t0 {
+            let flows = sends.filter { $0.0 <= t0 && t0 < $0.0 + C }.map { CollectiveFlow(src: $0.1, dst: $0.2, bytes: piece) }
+            steps.append(CollectiveStep(flows: flows, repeats: t1 - t0))
         }
         return steps
     }
