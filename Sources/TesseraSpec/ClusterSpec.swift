@@ -50,6 +50,8 @@ public struct ClusterSpec: Sendable, Hashable {
     public static let plannedInterKinds: [String] = []
     /// GPU fields a file may override, with their dimensions.
     public static let gpuFields: [(String, QuantityDimension?)] = [("hbm_bandwidth", .bandwidth), ("hbm_capacity", .size), ("sms", nil)]
+    /// NIC ports under one fat-tree leaf when `nodes_per_leaf` is not given (half of a 64-port switch).
+    public static let leafDownPorts = 32
     /// The most GPUs a cluster may have.
     public static let maxRanks = 65_536
     /// The GPU of a file that names none (collectives do not depend on it).
@@ -84,7 +86,7 @@ enum ClusterReader {
             bag.error(at, "a cluster of \(nodes) nodes needs an inter-node fabric", expected: "'inter_node: {kind: switch, bandwidth: …}'", found: "no 'inter_node'")
         }
         if let f = inter, let n = interNode {
-            if f.kind == "fat-tree", nodes % f.nodesPerLeaf != 0 {
+            if f.kind == "fat-tree", nodes > f.nodesPerLeaf, nodes % f.nodesPerLeaf != 0 {
                 bag.error(n["nodes_per_leaf"]?.location ?? n.location, "the fat-tree's leaves do not divide the nodes", expected: "nodes_per_leaf dividing nodes: \(nodes)", found: "nodes_per_leaf: \(f.nodesPerLeaf)")
             }
             if f.kind == "torus", f.dims.count >= 2, f.dims.reduce(1, *) != nodes {
@@ -106,7 +108,9 @@ enum ClusterReader {
             }
         }
         guard let gpu else { return nil }
-        return ClusterSpec(gpu: gpu, nodes: nodes, gpusPerNode: gpn, intraNode: gpn > 1 ? intra : nil, interNode: nodes > 1 ? inter : nil, location: at)
+        var interFabric = inter
+        if let f = inter, f.kind == "fat-tree", f.nodesPerLeaf > nodes { interFabric?.nodesPerLeaf = nodes }  // one leaf holds them all
+        return ClusterSpec(gpu: gpu, nodes: nodes, gpusPerNode: gpn, intraNode: gpn > 1 ? intra : nil, interNode: nodes > 1 ? interFabric : nil, location: at)
     }
 
     private static func readGPU(_ node: SpecNode, presets: [String], bag: inout DiagnosticBag) -> ClusterSpec.GPU? {
@@ -223,10 +227,10 @@ enum ClusterReader {
             bag.error(o.location, "'oversubscription' applies only to a fat-tree or a rail-optimized network", expected: "no 'oversubscription' on a '\(kind ?? "")' fabric", found: o.kindDescription)
         }
         if kind == "fat-tree" {
-            perLeaf = leafNode.flatMap { Scalar.int($0, min: 1, what: "'\(section).nodes_per_leaf'", bag: &bag) } ?? 1
-            if leafNode == nil {
-                bag.error(node.location, "a fat-tree needs the nodes under each leaf switch", expected: "'nodes_per_leaf': an integer ≥ 1", found: "no 'nodes_per_leaf'")
-            }
+            // Default: a 64-port leaf (NVIDIA Quantum-2 QM9700, 64 × NDR 400 Gb/s) with half its ports
+            // down, so 32 NIC ports of nodes under each leaf.
+            perLeaf = leafNode.flatMap { Scalar.int($0, min: 1, what: "'\(section).nodes_per_leaf'", bag: &bag) }
+                ?? max(1, ClusterSpec.leafDownPorts / nics)
             if let l = levelsNode, let v = Scalar.int(l, min: 1, what: "'\(section).levels'", bag: &bag), v != 2 {
                 bag.error(l.location, "fat-trees of \(v) levels are not supported by this version", expected: "levels: 2 (leaf and spine)", found: "levels: \(v)")
             }

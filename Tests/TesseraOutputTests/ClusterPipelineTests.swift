@@ -62,7 +62,8 @@ private func within(_ x: Double, _ published: Double, _ tolerance: Double = 0.15
         }
         let json = report.json()
         for key in ["\"collectives\"", "\"algbw_gbps\"", "\"busbw_gbps\"", "\"op\": \"all-reduce\"", "\"algorithm\": \"ring\""] { #expect(json.contains(key)) }
-        #expect(report.json() == json, "the report is deterministic")
+        let again = try Pipeline(hardware: hw, workload: wl).run().report
+        #expect(again.json() == json, "two runs write byte-identical reports")
         #expect(report.csv().hasPrefix("op,algorithm,ranks,bytes,seconds,algbw_gbps,busbw_gbps\n"))
         #expect(report.markdown().contains("## Collectives"))
         // Per-link utilization: the 8 clockwise ring links carried traffic, each busy most of the run.
@@ -146,5 +147,26 @@ private func within(_ x: Double, _ published: Double, _ tolerance: Double = 0.15
         // (n−2+C)(α + S/(Cβ)) with C = 10^12 chunks of 1 B: (6 + 10^12)(500 ns + 20 ps).
         let expected = (6 + 1e12) * (500e-9 + 20e-12)
         #expect(abs((r.collectives.first?.seconds ?? 0) - expected) / expected < 1e-9)
+    }
+}
+
+@Suite struct ClusterSpecDefaultsTests {
+    /// The design's sketch (no nodes_per_leaf): four nodes of eight NICs under each 64-port leaf.
+    @Test func fatTreeLeavesDefaultToHalfA64PortSwitch() throws {
+        let hw = try KindTable.hardwareLoader.parse(
+            """
+            tessera: 1
+            name: dgx-h100-x16
+            kind: gpu-cluster
+            gpu: {preset: h100-sxm}
+            nodes: 16
+            gpus_per_node: 8
+            intra_node: {kind: nvswitch, bandwidth: 450 GB/s, latency: 1 us}
+            inter_node: {kind: fat-tree, nic: 400 Gb/s, nics_per_node: 8, latency: 5 us}
+            """, file: "sketch.yaml")
+        #expect(hw.cluster?.interNode?.nodesPerLeaf == 4)
+        let small = try KindTable.hardwareLoader.parse(
+            "tessera: 1\nname: s\nkind: gpu-cluster\nnodes: 2\ninter_node: {kind: fat-tree, bandwidth: 50 GB/s}\n", file: "s.yaml")
+        #expect(small.cluster?.interNode?.nodesPerLeaf == 2)
     }
 }
