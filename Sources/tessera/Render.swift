@@ -85,13 +85,13 @@ private func runPipeline(hardware: String, workload: String, flags: Optimization
     }
 }
 
-/// Pictures of GPU clusters (the topology, per-link utilization) are not drawn by this version.
+/// The dataflow graph and the schedule are pictures of accelerator runs; a GPU cluster has neither.
 private func refuseCluster(_ spec: HardwareSpec) throws(InputError) {
     guard spec.kind == "gpu-cluster" else { return }
     throw InputError(Diagnostic(
-        at: SourceLocation(file: spec.file, line: 1, column: 1), "pictures of a 'gpu-cluster' are not supported by this version",
+        at: SourceLocation(file: spec.file, line: 1, column: 1), "a 'gpu-cluster' run has no dataflow graph or schedule to draw",
         expected: "an 'array', 'sparse-training-array' or 'edge-soc' hardware", found: "kind 'gpu-cluster'",
-        hint: "the report's 'units' give each link's utilization"))
+        hint: "'tessera render hardware' draws the cluster's topology; the report's 'units' give each link's utilization"))
 }
 
 struct RenderHardware: ParsableCommand {
@@ -115,7 +115,10 @@ struct RenderHardware: ParsableCommand {
         } catch {
             throw fail(InputError(error.diagnostics))
         }
-        do { try refuseCluster(spec) } catch { throw fail(error) }
+        if let cluster = spec.cluster, let topology = ClusterTopology(cluster) {
+            try picture.write(ClusterDOT(topology).build())
+            return
+        }
         try picture.write(HardwareDOT(HardwareModel(spec)).build())
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 
-// The CLI on GPU clusters: a collective microbenchmark writes its reports; what this version does not
-// do for clusters (pictures, --trace) and what cannot run (ranks an algorithm cannot use) exit 2 with
-// a located error.
+// The CLI on GPU clusters: a collective microbenchmark writes its reports and the hardware picture
+// draws the topology; what a cluster run does not have (a dataflow graph, a schedule, a trace) and
+// workloads on the wrong hardware exit 2 with a located error.
 
 @Suite struct ClusterCLITests {
     private func outDir() throws -> URL {
@@ -23,8 +23,17 @@ import Testing
         #expect(csv.split(separator: "\n").count == 4)
     }
 
+    @Test func renderHardwareDrawsTheTopology() throws {
+        let dir = try outDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("hw.dot")
+        let r = try runTessera(["render", "hardware", "configs/gpu/dgx-h100-x16.yaml", "-o", out.path])
+        #expect(r.reason == .exit && r.status == 0, "stderr:\n\(r.stderr)")
+        let dot = try String(contentsOf: out, encoding: .utf8)
+        for piece in ["NVSwitch", "\"spine\"", "leaf 3", "NIC 7", "… 8 more nodes"] { #expect(dot.contains(piece), "\(piece)") }
+    }
+
     @Test(arguments: [
-        ["render", "hardware", "configs/gpu/dgx-h100-x1.yaml", "-o", "OUT/hw.svg"],
         ["render", "schedule", "configs/gpu/ring-8.yaml", "traces/ar-sweep.yaml", "-o", "OUT/s.svg"],
         ["simulate", "configs/gpu/ring-8.yaml", "traces/ar-sweep.yaml", "-o", "OUT", "--trace", "OUT/t.json", "--quiet"],
         ["simulate", "configs/gpu/ring-8.yaml", "traces/small-cnn.yaml", "-o", "OUT", "--quiet"],
