@@ -73,7 +73,11 @@ enum CollectiveReader {
         }
         var chunk: UInt64 = 1 << 20
         if let c = r.optional("chunk"), case .number(let b)? = Scalar.quantity(c, .size, what: "'collective.chunk'", bag: &bag) {
-            if b >= 1 { chunk = UInt64(b.rounded()) } else { bag.error(c.location, "'collective.chunk' is below one byte", expected: "a size ≥ 1 B", found: c.kindDescription) }
+            if b >= 1, b < 1e15 {
+                chunk = UInt64(b.rounded())
+            } else {
+                bag.error(c.location, "'collective.chunk' is out of range", expected: "between 1 B and 1 PB", found: c.kindDescription)
+            }
         }
         r.finish(bag: &bag)
         guard let op, !sizes.isEmpty else { return nil }

@@ -57,6 +57,7 @@ enum BadInputTable {
         BadInput("hw-cluster-unknown-preset.yaml", 5, 15, "unknown GPU preset"),
         BadInput("hw-cluster-nics-not-dividing.yaml", 9, 64, "the NICs do not divide the GPUs of a node"),
         BadInput("wl-collective-unknown-algorithm.yaml", 4, 57, "did you mean 'ring'?"),
+        BadInput("wl-collective-chunk-too-large.yaml", 4, 69, "'collective.chunk' is out of range"),
         BadInput("wl-collective-size-without-unit.yaml", 4, 45, "has no unit"),
         BadInput("hw-cluster-too-many-gpus.yaml", 6, 16, "the cluster has too many GPUs to simulate"),
         BadInput("hw-cluster-leaves-not-dividing.yaml", 7, 82, "the fat-tree's leaves do not divide the nodes"),
