@@ -39,6 +39,26 @@ private func within(_ x: Double, _ published: Double, _ tolerance: Double = 0.15
         #expect(within(c.busbwGBps, 380), "\(c.busbwGBps) GB/s")
     }
 
+    /// Two DGX A100 over eight HDR 200 Gb/s NICs each, ring all-reduce: "On an Nvidia DGX-A100
+    /// system we have 8x200Gbit/s IB cards and we measure 192GB/s AllReduce BusBW"
+    /// (github.com/NVIDIA/nccl/issues/1576, quoting issue 812). Same NIC efficiency as NDR.
+    @Test func twoDGXA100OverHDRNCCL1576() throws {
+        let hw = try KindTable.hardwareLoader.parse(
+            """
+            tessera: 1
+            name: dgx-a100-x2
+            kind: gpu-cluster
+            gpu: {preset: a100-sxm}
+            nodes: 2
+            gpus_per_node: 8
+            intra_node: {kind: nvswitch, bandwidth: 300 GB/s, efficiency: 0.8, latency: 1 us}
+            inter_node: {kind: switch, nic: 200 Gb/s, nics_per_node: 8, efficiency: 0.95, latency: 5 us}
+            """, file: "dgx-a100-x2.yaml")
+        let wl = try WorkloadLoader.parse("tessera: 1\nname: w\ncollective: {op: all-reduce, sizes: [8 GiB], algorithm: ring}\n", file: "w.yaml")
+        let c = try #require(try Pipeline(hardware: hw, workload: wl).run().report.collectives.first)
+        #expect(within(c.busbwGBps, 192), "\(c.busbwGBps) GB/s")
+    }
+
     /// One NDR NIC between two nodes: 46–48 GB/s (nccl-tests issue 290); the middle is 47 GB/s.
     @Test func oneNDRNICNCCLTests290() throws {
         let hw = try KindTable.hardwareLoader.parse(
