@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regression check against the baselines in reports/: simulates every bundled dense array config
-# (configs/array/*.yaml) and edge SoC (configs/edge/*.yaml) on every inference workload, every edge
+# (configs/array/*.yaml) and edge SoC (configs/edge/*.yaml) on every inference workload, every GPU
+# cluster (configs/gpu/*.yaml) on every collective microbenchmark (a trace with 'collective:'), every edge
 # SoC on every continual-learning workload, and every sparse training config (configs/sat/*.yaml) on
 # every other training workload (traces/*.yaml), and compares each JSON report with
 # reports/<workload>--<hardware>.json using `tessera compare --tolerance 0% --strict` (the simulator
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
     --junit-dir)
       shift; junit_dir=${1:?--junit-dir needs a directory}
       case "$junit_dir" in /*) ;; *) junit_dir="$caller/$junit_dir" ;; esac ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "regress.sh: unknown argument '$1' (expected --record or --junit-dir DIR)" >&2; exit 2 ;;
   esac
   shift
@@ -51,7 +52,10 @@ n=0
 is_training() { grep -q '^phase: training' "$1"; }
 pairs=()
 for wl in traces/*.yaml; do
-  if grep -q '^continual:' "$wl"; then
+  if grep -q '^collective:' "$wl"; then
+    # Collective microbenchmarks run on the GPU clusters, and only there.
+    for hw in configs/gpu/*.yaml; do pairs+=("$hw" "$wl"); done
+  elif grep -q '^continual:' "$wl"; then
     # On-device continual learning runs on the edge SoCs.
     for hw in configs/edge/*.yaml; do pairs+=("$hw" "$wl"); done
   elif is_training "$wl"; then

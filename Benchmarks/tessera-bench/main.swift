@@ -22,6 +22,8 @@ let cases: [Case] = ["os", "ws", "is"].flatMap { df in
     + ["resnet18", "resnet50", "vgg16", "deit-small"].map {
         Case(hardware: "configs/sat/vcu1525.yaml", workload: "traces/\($0)-train-b16.yaml", budgetMs: 500)
     }
+    // A 4096-rank ring all-reduce of 1 GiB on the link simulator: the budget is 2 s.
+    + [Case(hardware: "Benchmarks/cluster/ring-4096.yaml", workload: "Benchmarks/cluster/ar-1gib.yaml", budgetMs: 2000)]
 let repetitions = Int(ProcessInfo.processInfo.environment["TESSERA_BENCH_REPS"] ?? "") ?? 21
 var failed = false
 

@@ -39,6 +39,6 @@ public enum KindTable {
 
     /// The loader for hardware files, wired with this table and the energy actions.
     public static var hardwareLoader: HardwareLoader {
-        HardwareLoader(schemas: schemas, energyActions: EnergyAction.allCases.map(\.rawValue))
+        HardwareLoader(schemas: schemas, energyActions: EnergyAction.allCases.map(\.rawValue), gpuPresets: GPUPreset.all.map(\.name))
     }
 }

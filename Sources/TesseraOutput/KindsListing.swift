@@ -34,6 +34,20 @@ public enum KindsListing {
         s += "  sparsity: {pattern: \"N:M\", scheme: " + SparsityScheme.allCases.map(\.rawValue).joined(separator: " | ")
         s += ", dense_first_last: true, layers: {NAME: \"N:M\" | dense}}\n"
         s += "\nEnergy: defaults from Horowitz, ISSCC 2014 (45 nm, not scaled); a hardware file's 'energy:' overrides any action, e.g. 'energy: {dram.read: 32 pJ}'\n"
+        s += "\nGPU clusters (kind: gpu-cluster):\n"
+        s += "  gpu: {preset: " + GPUPreset.all.map(\.name).joined(separator: " | ") + "} (default \(ClusterSpec.defaultPreset)); overrides: "
+        s += ClusterSpec.gpuFields.map(\.0).joined(separator: ", ") + ", dense_tflops: {PRECISION: TFLOP/s}, sparse_tflops: {…}\n"
+        s += "  nodes (required), gpus_per_node (1); at most \(ClusterSpec.maxRanks) GPUs\n"
+        s += "  intra_node: {kind: " + ClusterSpec.intraKinds.joined(separator: " | ") + ", bandwidth, efficiency (1), latency (0), hop_latency (0)}\n"
+        s += "  inter_node: {kind: " + ClusterSpec.interKinds.joined(separator: " | ") + ", bandwidth (or nic), efficiency (1), latency (0), hop_latency (0),\n"
+        s += "              nics_per_node (1), oversubscription (fat-tree, rail-optimized; 1), nodes_per_leaf (fat-tree), levels (fat-tree; 2), dims (torus)}\n"
+        for p in GPUPreset.all {
+            let dense = ClusterSpec.precisions.compactMap { k in p.denseTFLOPS[k].map { "\(k) \(formatDecimal($0))" } }.joined(separator: ", ")
+            s += "  \(p.name): dense TFLOP/s \(dense) (2:4 sparse twice, fp64 excepted); HBM \(formatDecimal(p.hbmBandwidth / 1e12)) TB/s, \(formatDecimal(p.hbmCapacity / 1e9)) GB; \(p.sms) SMs\n"
+        }
+        s += "\nCollective workloads (on a gpu-cluster):\n"
+        s += "  collective: {op: " + CollectiveSpec.Op.allCases.map(\.rawValue).joined(separator: " | ") + ", sizes: [SIZE, …],\n"
+        s += "               algorithm: " + CollectiveSpec.Algorithm.allCases.map(\.rawValue).joined(separator: " | ") + " (auto), chunk (1 MiB)}\n"
         s += "\nModel zoo: " + ModelZoo.names.joined(separator: ", ") + "\n"
         return s
     }

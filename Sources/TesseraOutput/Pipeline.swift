@@ -39,6 +39,11 @@ public struct Pipeline: Sendable {
     /// `composeContinual: false` simulates one step of a continual-learning workload without
     /// composing the schedule (what the composition itself runs).
     func run(recordTimeline: Bool, composeContinual: Bool) throws -> Output {
+        if hardware.kind == "gpu-cluster" { return try runCluster() }
+        if let c = workload.collective {
+            throw InputError(Diagnostic(
+                at: c.location, "collective microbenchmarks run on a 'gpu-cluster'", expected: "a hardware file with kind: gpu-cluster", found: "kind '\(hardware.kind)' in \(hardware.file)"))
+        }
         let model = HardwareModel(hardware)
         if hardware.kind == "sparse-training-array" { return try runMultiUnit(model, recordTimeline: recordTimeline, composeContinual: composeContinual) }
         if hardware.kind == "edge-soc" { return try runEdge(model, recordTimeline: recordTimeline, composeContinual: composeContinual) }

@@ -107,6 +107,8 @@ public struct Report: Sendable {
     public var exactMacs: Double = 0
     /// A continual-learning schedule composed from this step, when the workload has one.
     public var continual: ContinualRun? = nil
+    /// GPU clusters: one entry per message size of a collective microbenchmark.
+    public var collectives: [Collective] = []
     /// Set by `--compare-dense`: the same run with every layer dense.
     public var denseTotalCycles: UInt64?
     public var speedupOverDense: Double? {

@@ -92,6 +92,7 @@ extension Report {
                 ])
             )]
         }
+        let collectivePairs: [(String, JSONValue)] = collectives.isEmpty ? [] : [("collectives", .array(collectives.map(\.json)))]
         let top: JSONValue = .object([
             ("tessera", .int(Int64(Report.schemaVersion))),
             ("hardware", .string(hardware)),
@@ -106,7 +107,7 @@ extension Report {
             ("plan_estimate_cycles", .uint(planEstimateCycles)),
             ("dram_read_bytes", .uint(dramReadBytes)),
             ("dram_write_bytes", .uint(dramWriteBytes)),
-        ] + energyPairs + edgePairs + trainingPairs + continualPairs + [
+        ] + energyPairs + edgePairs + trainingPairs + continualPairs + collectivePairs + [
             ("layers", .array(layerValues)),
             ("units", .array(unitValues)),
             ("model_notes", .array(modelNotes.map(JSONValue.string))),
@@ -116,6 +117,7 @@ extension Report {
 
     /// One CSV row per operation, with a header.
     public func csv() -> String {
+        if layers.isEmpty, !collectives.isEmpty { return collectivesCSV() }
         var s = "layer,op,unit,dataflow,m,n,k,count,row_folds,col_folds,compute_cycles,stall_cycles,total_cycles,macs,utilization,mapping_efficiency,compute_utilization,dram_read_bytes,dram_write_bytes,sram_read_bytes,sram_write_bytes,tiles"
         s += training == nil ? "\n" : ",pass,sparsity,dense_macs,start_cycle,end_cycle\n"
         for l in layers {
@@ -154,6 +156,7 @@ extension Report {
         s += "| DRAM read / write | \(formatBytes(dramReadBytes)) / \(formatBytes(dramWriteBytes)) |\n"
         s += "| energy | \(joules(energy.totalJoules)) (\(joules(energy.dynamicJoules)) dynamic, \(joules(energy.staticJoules)) static) |\n"
         s += "| power average / peak | \(formatDecimal(energy.averageWatts, maxDecimals: 4)) W / \(formatDecimal(energy.peakWatts, maxDecimals: 4)) W |\n"
+        s += collectivesMarkdown()
         if let t = training {
             s += "| phase | \(t.phase), scheme \(t.scheme)\(t.pattern.map { " \($0)" } ?? "") |\n"
             s += "| dense-equivalent MACs | \(t.denseMacs) |\n"
@@ -175,11 +178,14 @@ extension Report {
         let top = layers.enumerated().sorted { a, b in
             a.element.totalCycles != b.element.totalCycles ? a.element.totalCycles > b.element.totalCycles : a.offset < b.offset
         }.prefix(topLayers)
-        s += "## Layers that take longest\n\n| layer | op | total cycles | compute | stall | utilization | mapping efficiency |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n"
-        for (_, l) in top {
-            s += "| \(l.name) | \(l.op) | \(l.totalCycles) | \(l.computeCycles) | \(l.stallCycles) | \(pct(l.utilization)) | \(pct(l.mappingEfficiency)) |\n"
+        if !layers.isEmpty {
+            s += "## Layers that take longest\n\n| layer | op | total cycles | compute | stall | utilization | mapping efficiency |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n"
+            for (_, l) in top {
+                s += "| \(l.name) | \(l.op) | \(l.totalCycles) | \(l.computeCycles) | \(l.stallCycles) | \(pct(l.utilization)) | \(pct(l.mappingEfficiency)) |\n"
+            }
+            s += "\n"
         }
-        s += "\n## Units\n\n| unit | kind | busy cycles | utilization |\n| --- | --- | ---: | ---: |\n"
+        s += "## Units\n\n| unit | kind | busy cycles | utilization |\n| --- | --- | ---: | ---: |\n"
         for u in units { s += "| \(u.name) | \(u.kind) | \(u.busyCycles) | \(pct(u.utilization)) |\n" }
         s += "\n## Energy\n\n| component | energy | share |\n| --- | ---: | ---: |\n"
         for c in energy.byComponent { s += "| \(c.name) | \(joules(c.joules)) | \(pct(energy.totalJoules > 0 ? c.joules / energy.totalJoules : 0)) |\n" }
@@ -203,6 +209,9 @@ extension Report {
             }.joined(separator: "  ") + "\n"
         }
         if layers.count > maxLayers { s += "… \(layers.count - maxLayers) more layers in the report\n" }
+        for c in collectives {
+            s += "\(c.op) \(c.algorithm) \(c.ranks) ranks \(c.bytes) B: \(formatDecimal(c.seconds * 1e6, maxDecimals: 3)) us, algbw \(formatDecimal(c.algbwGBps, maxDecimals: 3)) GB/s, busbw \(formatDecimal(c.busbwGBps, maxDecimals: 3)) GB/s\n"
+        }
         return s
     }
 

@@ -14,6 +14,8 @@ public struct HardwareSpec: Sendable, Hashable {
     public var energy: [String: Double] = [:]
     /// Operating points, power budget and placement of an `edge-soc`.
     public var edge: EdgeSpec? = nil
+    /// The GPUs, nodes and fabrics of a `gpu-cluster`.
+    public var cluster: ClusterSpec? = nil
 
     public init(
         name: String, kind: String, clock: Frequency, compute: [ComponentSpec], memory: [ComponentSpec], file: String,
@@ -46,9 +48,10 @@ public enum HardwareKind {
         "array": "a dense accelerator: systolic arrays, SRAM buffers and DRAM",
         "sparse-training-array": "an N:M sparse training accelerator (SAT-style): an nm-sparse-array, a vector unit, a mask generator, SRAM and DRAM",
         "edge-soc": "an edge SoC: an NPU (systolic or N:M sparse array), CPU cores, a vector unit/DSP, scratchpads and shared LPDDR, with DVFS and a power budget",
+        "gpu-cluster": "GPUs (a preset such as h100-sxm) in nodes joined by an intra-node fabric (NVSwitch or NVLink) and an inter-node network; runs collective workloads",
     ]
     /// Kinds named by the design that a later version will accept.
-    public static let planned = ["gpu-cluster"]
+    public static let planned: [String] = []
     /// The accepted kinds, sorted, for messages.
     static var expected: String { supported.keys.sorted().map { "'\($0)'" }.joined(separator: " or ") }
 }
@@ -59,10 +62,13 @@ public struct HardwareLoader: Sendable {
     public var schemas: [ComponentSchema]
     /// The names an `energy:` section may set.
     public var energyActions: [String]
+    /// The GPU presets a `gpu-cluster` may name.
+    public var gpuPresets: [String]
 
-    public init(schemas: [ComponentSchema], energyActions: [String] = []) {
+    public init(schemas: [ComponentSchema], energyActions: [String] = [], gpuPresets: [String] = []) {
         self.schemas = schemas
         self.energyActions = energyActions
+        self.gpuPresets = gpuPresets
     }
 
     public func load(path: String) throws(InputError) -> HardwareSpec {
@@ -95,6 +101,14 @@ public struct HardwareLoader: Sendable {
                     k.location, "unknown hardware kind", expected: HardwareKind.expected, found: k.kindDescription,
                     hint: closestMatch(to: s, in: Array(HardwareKind.supported.keys) + HardwareKind.planned).map { "did you mean '\($0)'?" })
             }
+        }
+        if kind == "gpu-cluster" {
+            let cluster = ClusterReader.read(&r, gpuPresets: gpuPresets, bag: &bag)
+            r.finish(bag: &bag)
+            try bag.throwIfErrors()
+            var spec = HardwareSpec(name: name ?? "", kind: kind, clock: Frequency(hertz: 1e9), compute: [], memory: [], file: file)
+            spec.cluster = cluster
+            return spec
         }
         var clock = Frequency(hertz: 1e9)
         if let c = r.required("clock", expected: QuantityDimension.frequency.example, bag: &bag),

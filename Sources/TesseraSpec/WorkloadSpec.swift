@@ -35,6 +35,8 @@ public struct WorkloadSpec: Sendable, Hashable {
     public var phaseLocation: SourceLocation
     /// Sparse continual learning (a training schedule of tasks and epochs with SparCL's knobs).
     public var continual: ContinualSpec? = nil
+    /// A collective microbenchmark (runs on a `gpu-cluster`); such a workload has no layers.
+    public var collective: CollectiveSpec? = nil
 
     public init(
         name: String, batch: Int, phase: Phase, precision: Precision, model: String?, layers: [LayerSpec], file: String,
@@ -106,7 +108,19 @@ public enum WorkloadLoader {
         let layersNode = r.optional("layers")
         let sparsityNode = r.optional("sparsity")
         let continualNode = r.optional("continual")
+        let collectiveNode = r.optional("collective")
         r.finish(bag: &bag)
+        var collective: CollectiveSpec?
+        if let collectiveNode {
+            collective = CollectiveReader.read(collectiveNode, bag: &bag)
+            for n in [modelNode, layersNode, sparsityNode, continualNode].compactMap({ $0 }) {
+                bag.error(n.location, "a collective microbenchmark has no layers, sparsity or continual schedule", expected: "only 'collective' besides the header", found: n.kindDescription)
+            }
+            try bag.throwIfErrors()
+            var spec = WorkloadSpec(name: name ?? "", batch: batch, phase: phase, precision: precision, model: nil, layers: [], file: file)
+            spec.collective = collective
+            return spec
+        }
         var continual: ContinualSpec?
         if let continualNode {
             continual = ContinualSpec.read(continualNode, bag: &bag)

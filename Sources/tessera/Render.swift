@@ -75,6 +75,7 @@ struct PictureOutput: ParsableArguments {
 private func runPipeline(hardware: String, workload: String, flags: OptimizationFlags? = nil) throws -> Pipeline.Output {
     do {
         var pipeline = try Pipeline.load(hardwarePath: hardware, workloadPath: workload)
+        try refuseCluster(pipeline.hardware)
         try flags?.apply(to: &pipeline)
         return try pipeline.run()
     } catch let e as InputError {
@@ -82,6 +83,15 @@ private func runPipeline(hardware: String, workload: String, flags: Optimization
     } catch {
         throw failInternal("\(error)")
     }
+}
+
+/// The dataflow graph and the schedule are pictures of accelerator runs; a GPU cluster has neither.
+private func refuseCluster(_ spec: HardwareSpec) throws(InputError) {
+    guard spec.kind == "gpu-cluster" else { return }
+    throw InputError(Diagnostic(
+        at: SourceLocation(file: spec.file, line: 1, column: 1), "a 'gpu-cluster' run has no dataflow graph or schedule to draw",
+        expected: "an 'array', 'sparse-training-array' or 'edge-soc' hardware", found: "kind 'gpu-cluster'",
+        hint: "'tessera render hardware' draws the cluster's topology; the report's 'units' give each link's utilization"))
 }
 
 struct RenderHardware: ParsableCommand {
@@ -104,6 +114,10 @@ struct RenderHardware: ParsableCommand {
             spec = try KindTable.hardwareLoader.load(path: hardware)
         } catch {
             throw fail(InputError(error.diagnostics))
+        }
+        if let cluster = spec.cluster, let topology = ClusterTopology(cluster) {
+            try picture.write(ClusterDOT(topology).build())
+            return
         }
         try picture.write(HardwareDOT(HardwareModel(spec)).build())
     }

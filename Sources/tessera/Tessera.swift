@@ -142,6 +142,11 @@ struct Simulate: ParsableCommand {
             for (name, _) in files { print("wrote \((output as NSString).appendingPathComponent(name))") }
         }
         if let trace {
+            if out.plan.hardware.spec.kind == "gpu-cluster" {
+                throw fail(InputError(Diagnostic(
+                    at: SourceLocation(file: hw, line: 1, column: 1), "--trace draws compute-unit timelines, which a 'gpu-cluster' run does not have",
+                    expected: "no --trace on kind 'gpu-cluster'", found: "--trace \(trace)")))
+            }
             let json = ChromeTrace(plan: out.plan, result: out.result, hardwareName: report.hardware, workloadName: report.workload).json()
             do {
                 try AtomicFile.write(json, to: trace)
@@ -160,7 +165,7 @@ struct Simulate: ParsableCommand {
 /// Recognises files Tessera wrote itself, which may be replaced without asking.
 enum OutputGuard {
     static func isTesseraReport(_ text: String) -> Bool {
-        text.hasPrefix("{\n  \"tessera\": ") || text.hasPrefix("layer,op,unit,dataflow,") || text.contains("\n## Model\n")
+        text.hasPrefix("{\n  \"tessera\": ") || text.hasPrefix("layer,op,unit,dataflow,") || text.hasPrefix("op,algorithm,ranks,bytes,") || text.contains("\n## Model\n")
     }
 }
 

@@ -52,7 +52,15 @@ enum BadInputTable {
         BadInput("hw-name-not-string.yaml", 3, 7, "'name' must be a name"),
         // hardware: top level
         BadInput("hw-unknown-kind.yaml", 4, 7, "did you mean 'array'?"),
-        BadInput("hw-planned-kind.yaml", 4, 7, "'gpu-cluster' is not supported by this version"),
+        // GPU clusters
+        BadInput("hw-cluster-torus-cannot-be-built.yaml", 7, 33, "the torus cannot be built"),
+        BadInput("hw-cluster-unknown-preset.yaml", 5, 15, "unknown GPU preset"),
+        BadInput("hw-cluster-nics-not-dividing.yaml", 9, 64, "the NICs do not divide the GPUs of a node"),
+        BadInput("wl-collective-unknown-algorithm.yaml", 4, 57, "did you mean 'ring'?"),
+        BadInput("wl-collective-chunk-too-large.yaml", 4, 69, "'collective.chunk' is out of range"),
+        BadInput("wl-collective-size-without-unit.yaml", 4, 45, "has no unit"),
+        BadInput("hw-cluster-too-many-gpus.yaml", 6, 16, "the cluster has too many GPUs to simulate"),
+        BadInput("hw-cluster-leaves-not-dividing.yaml", 7, 82, "the fat-tree's leaves do not divide the nodes"),
         BadInput("hw-unknown-key.yaml", 6, 1, "unknown key 'voltage'"),
         BadInput("hw-clock-in-megabytes.yaml", 5, 8, "'MB' is a size unit"),
         BadInput("hw-missing-compute.yaml", 2, 1, "missing the key 'compute'"),

@@ -1,0 +1,221 @@
+import TesseraSpec
+
+/// The links of a `gpu-cluster` and the route of a message between any two GPUs.
+///
+/// Every link is one direction of a physical connection with an effective bandwidth β =
+/// bandwidth × efficiency. Links are numbered arithmetically (no table of routes), so clusters of
+/// thousands of GPUs cost nothing to build:
+/// - `nvswitch`: each GPU has an up and a down port to the node's switch; a message uses the
+///   sender's up and the receiver's down port.
+/// - `nvlink-ring`: GPU i has a link to i+1 and one to i−1; a message takes the shorter way
+///   (clockwise on a tie), crossing each GPU on the way.
+/// - `nvlink-mesh`: one link per ordered pair of GPUs.
+/// - inter-node `switch`: GPU i uses NIC (i mod nics_per_node) of its node; a message uses the
+///   sender's NIC up and the receiver's NIC down link; one switch hop.
+/// - `fat-tree` (two levels): nodes_per_leaf nodes under each leaf switch; between leaves a
+///   message also crosses the source leaf's up link and the destination leaf's down link, each
+///   of capacity nodes_per_leaf × nics_per_node × β / oversubscription (ECMP spreading the
+///   traffic evenly over the spine is assumed); three switch hops.
+/// - `ring`: node k links to k±1 with capacity nics_per_node × β; the shorter way.
+/// - `fully-connected`: one link of nics_per_node × β per ordered pair of nodes.
+/// - `torus` (2D or 3D, `dims`): node k links to its ± neighbour in each dimension with capacity
+///   nics_per_node × β; dimension-order routing, the shorter way round each dimension.
+/// - `rail-optimized`: NIC r of every node on rail switch r; a message between rails also crosses
+///   the source rail's up link and the destination rail's down link to the spine, each of capacity
+///   nodes × β / oversubscription; three switch hops (one on the same rail).
+/// The link between a GPU and its NIC (PCIe) is not modeled. Route latency = the fabric's
+/// latency + hop_latency × switches crossed (rings: intermediate GPUs or nodes; meshes: none).
+public struct ClusterTopology: Sendable {
+    public var spec: ClusterSpec
+    public var gpu: GPUPreset
+    public var ranks: Int { spec.ranks }
+    public var nodes: Int { spec.nodes }
+    public var gpusPerNode: Int { spec.gpusPerNode }
+
+    /// Link id layout: [intra links][inter links]; ids are computed, never stored.
+    let intraPerNode: Int
+    let intraCount: Int
+
+    public init?(_ spec: ClusterSpec) {
+        guard let gpu = GPUPreset.resolve(spec.gpu) else { return nil }
+        self.spec = spec
+        self.gpu = gpu
+        let g = spec.gpusPerNode
+        switch spec.intraNode?.kind {
+        case "nvswitch"?, "nvlink-ring"?: intraPerNode = 2 * g
+        case "nvlink-mesh"?: intraPerNode = g * g
+        default: intraPerNode = 0
+        }
+        intraCount = intraPerNode * spec.nodes
+    }
+
+    /// Parallel rings used by ring collectives that cross nodes: one per NIC, so that each ring
+    /// leaves a node through its own NIC (as NCCL's channels do); one inside a single node.
+    public var channels: Int { nodes > 1 && gpusPerNode > 1 ? min(spec.interNode?.nicsPerNode ?? 1, gpusPerNode) : 1 }
+
+    static func ps(_ seconds: Double) -> UInt64 { UInt64((seconds * 1e12).rounded()) }
+
+    /// The links a message from rank `a` to rank `b` crosses, and its latency in picoseconds.
+    public func route(_ a: Int, _ b: Int, into links: inout [Int]) -> UInt64 {
+        links.removeAll(keepingCapacity: true)
+        let g = gpusPerNode
+        let (na, ia) = (a / g, a % g), (nb, ib) = (b / g, b % g)
+        if na == nb {
+            guard let f = spec.intraNode else { return 0 }
+            let base = na * intraPerNode
+            switch f.kind {
+            case "nvlink-ring":
+                let cw = (ib - ia + g) % g
+                let hops = cw <= g - cw ? cw : g - cw
+                var i = ia
+                for _ in 0..<hops {
+                    if cw <= g - cw {
+                        links.append(base + i)
+                        i = (i + 1) % g
+                    } else {
+                        links.append(base + g + i)
+                        i = (i - 1 + g) % g
+                    }
+                }
+                return Self.ps(f.latency + f.hopLatency * Double(max(hops - 1, 0)))
+            case "nvlink-mesh":
+                links.append(base + ia * g + ib)
+                return Self.ps(f.latency)
+            default:
+                links.append(base + ia)
+                links.append(base + g + ib)
+                return Self.ps(f.latency + f.hopLatency)
+            }
+        }
+        guard let f = spec.interNode else { return 0 }
+        let m = nodes, nics = f.nicsPerNode
+        let base = intraCount
+        switch f.kind {
+        case "ring":
+            let cw = (nb - na + m) % m
+            let hops = cw <= m - cw ? cw : m - cw
+            var k = na
+            for _ in 0..<hops {
+                if cw <= m - cw {
+                    links.append(base + k)
+                    k = (k + 1) % m
+                } else {
+                    links.append(base + m + k)
+                    k = (k - 1 + m) % m
+                }
+            }
+            return Self.ps(f.latency + f.hopLatency * Double(max(hops - 1, 0)))
+        case "fully-connected":
+            links.append(base + na * m + nb)
+            return Self.ps(f.latency)
+        case "torus":
+            // Dimension-order routing, the shorter way round each dimension (+ on a tie).
+            let D = f.dims.count
+            var cur = na, stride = 1, hops = 0
+            for d in 0..<D {
+                let size = f.dims[d]
+                let from = (cur / stride) % size, to = (nb / stride) % size
+                let forward = (to - from + size) % size
+                let plus = forward <= size - forward
+                for _ in 0..<(plus ? forward : size - forward) {
+                    links.append(base + (cur * D + d) * 2 + (plus ? 0 : 1))
+                    let c = (cur / stride) % size
+                    let next = plus ? (c + 1) % size : (c - 1 + size) % size
+                    cur += (next - c) * stride
+                    hops += 1
+                }
+                stride *= size
+            }
+            return Self.ps(f.latency + f.hopLatency * Double(max(hops - 1, 0)))
+        case "rail-optimized":
+            // [NIC up: m·nics][NIC down: m·nics][rail up: nics][rail down: nics]
+            let ra = ia % nics, rb = ib % nics
+            links.append(base + na * nics + ra)
+            let down = base + m * nics + nb * nics + rb
+            if ra != rb {
+                links.append(base + 2 * m * nics + ra)
+                links.append(base + 2 * m * nics + nics + rb)
+                links.append(down)
+                return Self.ps(f.latency + 3 * f.hopLatency)
+            }
+            links.append(down)
+            return Self.ps(f.latency + f.hopLatency)
+        default:
+            // switch and fat-tree: [NIC up: m·nics][NIC down: m·nics][leaf up: leaves][leaf down: leaves]
+            links.append(base + na * nics + ia % nics)
+            let down = base + m * nics + nb * nics + ib % nics
+            if f.kind == "fat-tree", na / f.nodesPerLeaf != nb / f.nodesPerLeaf {
+                let leaves = m / f.nodesPerLeaf
+                links.append(base + 2 * m * nics + na / f.nodesPerLeaf)
+                links.append(base + 2 * m * nics + leaves + nb / f.nodesPerLeaf)
+                links.append(down)
+                return Self.ps(f.latency + 3 * f.hopLatency)
+            }
+            links.append(down)
+            return Self.ps(f.latency + f.hopLatency)
+        }
+    }
+
+    /// Effective bandwidth of link `id`, bytes per second.
+    public func capacity(_ id: Int) -> Double {
+        if id < intraCount, let f = spec.intraNode { return f.bandwidth * f.efficiency }
+        guard let f = spec.interNode else { return 0 }
+        let beta = f.bandwidth * f.efficiency
+        switch f.kind {
+        case "ring", "fully-connected", "torus": return beta * Double(f.nicsPerNode)
+        default:
+            let nicLinks = 2 * nodes * f.nicsPerNode
+            if id - intraCount < nicLinks { return beta }
+            if f.kind == "rail-optimized" { return Double(nodes) * beta / f.oversubscription }
+            return Double(f.nodesPerLeaf * f.nicsPerNode) * beta / f.oversubscription
+        }
+    }
+
+    /// The smallest effective bandwidth of any link, bytes per second.
+    public var slowestCapacity: Double {
+        var c = Double.infinity
+        if let f = spec.intraNode { c = min(c, f.bandwidth * f.efficiency) }
+        if let f = spec.interNode {
+            let beta = f.bandwidth * f.efficiency
+            c = min(c, beta)
+            if f.kind == "fat-tree" { c = min(c, Double(f.nodesPerLeaf * f.nicsPerNode) * beta / f.oversubscription) }
+            if f.kind == "rail-optimized" { c = min(c, Double(nodes) * beta / f.oversubscription) }
+        }
+        return c.isFinite ? c : 1
+    }
+
+    /// The largest latency a route can have, seconds (an upper bound).
+    public var largestLatencySeconds: Double {
+        let intra = spec.intraNode.map { $0.latency + $0.hopLatency * Double(gpusPerNode) } ?? 0
+        let inter = spec.interNode.map { $0.latency + $0.hopLatency * Double(nodes + 3) } ?? 0
+        return max(intra, inter)
+    }
+
+    /// A readable name and a kind for link `id`.
+    public func describe(_ id: Int) -> (name: String, kind: String) {
+        let g = gpusPerNode
+        if id < intraCount, let f = spec.intraNode {
+            let node = id / intraPerNode, r = id % intraPerNode
+            switch f.kind {
+            case "nvlink-mesh": return ("node\(node).gpu\(r / g)->gpu\(r % g)", "nvlink")
+            case "nvlink-ring": return r < g ? ("node\(node).gpu\(r)->gpu\((r + 1) % g)", "nvlink") : ("node\(node).gpu\(r - g)->gpu\((r - g - 1 + g) % g)", "nvlink")
+            default: return r < g ? ("node\(node).gpu\(r).up", "nvswitch-port") : ("node\(node).gpu\(r - g).down", "nvswitch-port")
+            }
+        }
+        let m = nodes, i = id - intraCount
+        guard let f = spec.interNode else { return ("link\(id)", "link") }
+        switch f.kind {
+        case "ring": return i < m ? ("node\(i)->node\((i + 1) % m)", "ring-link") : ("node\(i - m)->node\((i - m - 1 + m) % m)", "ring-link")
+        case "fully-connected": return ("node\(i / m)->node\(i % m)", "link")
+        case "torus": return ("node\(i / (2 * f.dims.count)).dim\((i / 2) % f.dims.count)\(i % 2 == 0 ? "+" : "-")", "torus-link")
+        default:
+            let nics = f.nicsPerNode
+            if i < m * nics { return ("node\(i / nics).nic\(i % nics).up", "nic") }
+            if i < 2 * m * nics { let j = i - m * nics; return ("node\(j / nics).nic\(j % nics).down", "nic") }
+            let j = i - 2 * m * nics
+            if f.kind == "rail-optimized" { return j < nics ? ("rail\(j).up", "rail-uplink") : ("rail\(j - nics).down", "rail-uplink") }
+            let leaves = m / f.nodesPerLeaf
+            return j < leaves ? ("leaf\(j).up", "leaf-uplink") : ("leaf\(j - leaves).down", "leaf-uplink")
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import TesseraSpec
+
+/// One GPU's peak figures: dense and 2:4-sparse tensor throughput per precision, HBM and SMs.
+///
+/// Figures are the vendor datasheets' peak numbers (SXM boards, boost clock):
+/// - `a100-sxm`: NVIDIA A100 Tensor Core GPU datasheet (A100 80GB SXM): FP64 tensor 19.5, TF32 156,
+///   BF16/FP16 312, INT8 624 TFLOP/s (TOPS) dense, twice that with 2:4 sparsity; HBM2e 2,039 GB/s,
+///   80 GB; 108 SMs (NVIDIA A100 Tensor Core GPU Architecture whitepaper).
+/// - `h100-sxm`: NVIDIA H100 Tensor Core GPU datasheet (H100 SXM): FP64 tensor 67, TF32 494.7,
+///   BF16/FP16 989.4, FP8 and INT8 1,978.9 dense (the datasheet's sparse figures halved); HBM3
+///   3.35 TB/s, 80 GB; 132 SMs (NVIDIA H100 Tensor Core GPU Architecture whitepaper).
+/// - `h200-sxm`: NVIDIA H200 Tensor Core GPU datasheet: the H100's compute, HBM3e 4.8 TB/s, 141 GB.
+/// - `b200`: NVIDIA HGX B200 datasheet (per GPU of eight): FP64 tensor 40, TF32 1,100, BF16/FP16
+///   2,250, FP8 and INT8 4,500 dense (sparse figures halved); HBM3e 8 TB/s, 180 GB; 148 SMs.
+///
+/// FP64 has no 2:4 sparse mode: its sparse figure is the dense one.
+public struct GPUPreset: Sendable, Hashable {
+    public var name: String
+    /// Precision → peak dense TFLOP/s (TOPS for int8).
+    public var denseTFLOPS: [String: Double]
+    /// Precision → peak 2:4-sparse TFLOP/s.
+    public var sparseTFLOPS: [String: Double]
+    public var hbmBandwidth: Double
+    public var hbmCapacity: Double
+    public var sms: Int
+
+    static func dense(_ fp64: Double, _ tf32: Double, _ half: Double, _ fp8: Double?, _ int8: Double) -> [String: Double] {
+        var d = ["fp64": fp64, "tf32": tf32, "bf16": half, "fp16": half, "int8": int8]
+        if let fp8 { d["fp8"] = fp8 }
+        return d
+    }
+
+    static func sparse(_ dense: [String: Double]) -> [String: Double] {
+        var s = dense.mapValues { $0 * 2 }
+        s["fp64"] = dense["fp64"]
+        return s
+    }
+
+    static func make(_ name: String, _ dense: [String: Double], hbm: Double, capacity: Double, sms: Int) -> GPUPreset {
+        GPUPreset(name: name, denseTFLOPS: dense, sparseTFLOPS: sparse(dense), hbmBandwidth: hbm, hbmCapacity: capacity, sms: sms)
+    }
+
+    /// Every bundled preset, by name.
+    public static let all: [GPUPreset] = [
+        make("a100-sxm", dense(19.5, 156, 312, nil, 624), hbm: 2.039e12, capacity: 80e9, sms: 108),
+        make("h100-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 3.35e12, capacity: 80e9, sms: 132),
+        make("h200-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 4.8e12, capacity: 141e9, sms: 132),
+        make("b200", dense(40, 1100, 2250, 4500, 4500), hbm: 8e12, capacity: 180e9, sms: 148),
+    ]
+
+    public static func named(_ name: String) -> GPUPreset? { all.first { $0.name == name } }
+
+    /// The preset named by `gpu`, with the file's overrides applied field by field.
+    public static func resolve(_ gpu: ClusterSpec.GPU) -> GPUPreset? {
+        guard var p = named(gpu.preset) else { return nil }
+        if let v = gpu.overrides["hbm_bandwidth"] { p.hbmBandwidth = v }
+        if let v = gpu.overrides["hbm_capacity"] { p.hbmCapacity = v }
+        if let v = gpu.overrides["sms"] { p.sms = Int(v) }
+        for (k, v) in gpu.denseTFLOPS { p.denseTFLOPS[k] = v }
+        for (k, v) in gpu.sparseTFLOPS { p.sparseTFLOPS[k] = v }
+        return p
+    }
+}

@@ -1,0 +1,85 @@
+import TesseraCore
+import TesseraGraph
+import TesseraModel
+import TesseraPlan
+import TesseraSim
+import TesseraSpec
+
+extension Pipeline {
+    /// A GPU cluster running a collective microbenchmark: each message size is planned into
+    /// point-to-point steps and executed on the links, one size after another.
+    func runCluster() throws -> Output {
+        guard let spec = hardware.cluster, let topology = ClusterTopology(spec) else {
+            throw InputError(Diagnostic(at: SourceLocation(file: hardware.file, line: 1, column: 1), "the cluster could not be built", expected: "a valid gpu-cluster", found: "none"))
+        }
+        guard let collective = workload.collective else {
+            throw InputError(Diagnostic(
+                at: workload.phaseLocation, "a 'gpu-cluster' runs collective microbenchmarks in this version",
+                expected: "a workload with 'collective: {op: all-reduce, sizes: [...]}' on \(hardware.file)", found: "a layer workload"))
+        }
+        var plans: [CollectivePlan] = []
+        var diagnostics: [Diagnostic] = []
+        for size in collective.sizes {
+            do { plans.append(try CollectivePlanner.plan(collective, bytes: size, topology: topology)) } catch { diagnostics += error.diagnostics }
+        }
+        if let first = diagnostics.first { throw InputError(first) }
+        for plan in plans where Self.upperBoundPicoseconds(plan, topology) > 1e18 {
+            throw InputError(Diagnostic(
+                at: collective.location, "the \(plan.op.rawValue) of \(plan.bytes) B would take longer than the simulator's clock holds (about 11 days)",
+                expected: "sizes and link bandwidths whose transfers take less than 10^6 s", found: "\(plan.bytes) B on \(hardware.file)"))
+        }
+        let simulator = LinkSimulator(topology: topology)
+        var total: UInt64 = 0, events: UInt64 = 0
+        var linkBytes: [Int: Double] = [:]
+        var rows: [Report.Collective] = []
+        for plan in plans {
+            let r = try simulator.run(plan)
+            total += r.picoseconds
+            events += r.events
+            for (id, b) in r.linkBytes { linkBytes[id, default: 0] += b }
+            let seconds = Double(r.picoseconds) / 1e12
+            let algbw = seconds > 0 ? Double(plan.bytes) / seconds / 1e9 : 0
+            rows.append(Report.Collective(
+                op: plan.op.rawValue, algorithm: plan.algorithm.rawValue, ranks: plan.ranks, bytes: plan.bytes, seconds: seconds, algbwGBps: algbw,
+                busbwGBps: algbw * plan.busFactor))
+        }
+        let model = HardwareModel(hardware)
+        let plan = Plan.empty(hardware: model, workload: workload.name)
+        let result = SimResult(picoseconds: total, events: events)
+        var report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
+        report.collectives = rows
+        report.units = linkBytes.keys.sorted().map { id in
+            let (name, kind) = topology.describe(id)
+            let busyPs = (linkBytes[id] ?? 0) / topology.capacity(id) * 1e12
+            return Report.Unit(name: name, kind: kind, busyCycles: UInt64((busyPs / 1000).rounded()), utilization: total == 0 ? 0 : busyPs / Double(total))
+        }
+        report.modelNotes = Report.clusterNotes
+        let graph = DataflowGraph(operations: [], tensors: [], layers: [], bytesPerElement: 1)
+        return Output(graph: graph, plan: plan, result: result, report: report)
+    }
+}
+
+extension Pipeline {
+    /// A bound on a plan's simulated time: every step's bytes through the slowest link, plus the
+    /// largest latency a message can have, per step.
+    static func upperBoundPicoseconds(_ plan: CollectivePlan, _ t: ClusterTopology) -> Double {
+        let slowest = t.slowestCapacity
+        var total = 0.0
+        for step in plan.steps {
+            let bytes = step.flows.reduce(0.0) { $0 + $1.bytes }
+            total += Double(step.repeats) * (bytes / slowest * 1e12 + t.largestLatencySeconds * 1e12 + 1)
+        }
+        return total
+    }
+}
+
+extension Report {
+    public static let clusterNotes = [
+        "collectives are decomposed into point-to-point steps (ring, halving-doubling, direct, hierarchical) and run step after step, each step starting when the last message of the previous one arrived",
+        "every link is one direction of a connection with bandwidth x efficiency; messages crossing a link share it max-min fairly (progressive filling, recomputed whenever a message finishes)",
+        "a message of b bytes takes its route's latency (latency + hop_latency x switches crossed) plus b / its fair rate",
+        "ring collectives across nodes use one ring per NIC (channels), each leaving every node through its own NIC; GPU-to-NIC (PCIe) links are not modeled",
+        "algbw = S / time and busbw = algbw x 2(n-1)/n (all-reduce), (n-1)/n (reduce-scatter, all-gather, all-to-all), 1 (broadcast, reduce, send-recv), as nccl-tests defines them; GB/s = 10^9 bytes/s",
+        "units are the links that carried traffic; busy cycles are bytes / bandwidth in ns (1 GHz count), utilization is busy time / run time",
+    ]
+}

@@ -1,0 +1,41 @@
+import TesseraCore
+
+extension Report {
+    /// One message size of a collective microbenchmark, with nccl-tests' figures: algbw = S/t and
+    /// busbw = algbw × the op's factor (nccl-tests doc/PERFORMANCE.md); GB/s are 10⁹ bytes per second.
+    public struct Collective: Sendable {
+        public var op: String
+        public var algorithm: String
+        public var ranks: Int
+        public var bytes: UInt64
+        public var seconds: Double
+        public var algbwGBps: Double
+        public var busbwGBps: Double
+
+        var json: JSONValue {
+            .object([
+                ("op", .string(op)), ("algorithm", .string(algorithm)), ("ranks", .int(Int64(ranks))), ("bytes", .uint(bytes)),
+                ("seconds", .double(seconds)), ("algbw_gbps", .double(algbwGBps)), ("busbw_gbps", .double(busbwGBps)),
+            ])
+        }
+    }
+
+    /// One CSV row per message size.
+    func collectivesCSV() -> String {
+        var s = "op,algorithm,ranks,bytes,seconds,algbw_gbps,busbw_gbps\n"
+        for c in collectives {
+            s += [c.op, c.algorithm, "\(c.ranks)", "\(c.bytes)", JSONValue.number(c.seconds), JSONValue.number(c.algbwGBps), JSONValue.number(c.busbwGBps)].joined(separator: ",") + "\n"
+        }
+        return s
+    }
+
+    /// The Markdown table of a collective microbenchmark (empty for other runs).
+    func collectivesMarkdown() -> String {
+        guard !collectives.isEmpty else { return "" }
+        var s = "\n## Collectives\n\n| op | algorithm | ranks | bytes | time | algbw | busbw |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n"
+        for c in collectives {
+            s += "| \(c.op) | \(c.algorithm) | \(c.ranks) | \(c.bytes) | \(formatDecimal(c.seconds * 1e6, maxDecimals: 3)) us | \(formatDecimal(c.algbwGBps, maxDecimals: 3)) GB/s | \(formatDecimal(c.busbwGBps, maxDecimals: 3)) GB/s |\n"
+        }
+        return s
+    }
+}

@@ -1,0 +1,145 @@
+import TesseraCore
+import TesseraModel
+import TesseraPlan
+
+/// Executes a collective plan on a cluster's links: every link a resource shared max-min fairly
+/// among the messages that cross it.
+///
+/// Within a step all messages start together; rates come from progressive filling (raise every
+/// unfrozen message's rate equally until some link is full, freeze the messages on full links,
+/// repeat: Bertsekas and Gallager, Data Networks, §6.5.2) and are recomputed whenever a message
+/// finishes transmitting (events on `EventEngine`, integer picoseconds). A message of b bytes sent
+/// at rate r arrives ⌈b/r⌉ ps after it starts plus its route's latency; the step ends when the
+/// last arrives. A step repeated k times lasts k times as long (the network is empty between
+/// steps, so each repetition is identical). Complexity per step: O(events × (flows + links)).
+public struct LinkSimulator {
+    public struct Result: Sendable {
+        public var picoseconds: UInt64
+        /// Link id → bytes carried, in link-id order.
+        public var linkBytes: [(id: Int, bytes: Double)]
+        public var events: UInt64
+    }
+
+    enum Event: Sendable {
+        case finish(flow: Int, generation: Int)
+        case recompute
+    }
+
+    public let topology: ClusterTopology
+
+    public init(topology: ClusterTopology) { self.topology = topology }
+
+    public func run(_ plan: CollectivePlan) throws(SimError) -> Result {
+        var total: UInt64 = 0
+        var bytesByLink: [Int: Double] = [:]
+        var events: UInt64 = 0
+        for step in plan.steps {
+            let (ps, carried, n) = try runStep(step.flows)
+            total += ps * UInt64(step.repeats)
+            events += n
+            for (id, b) in carried { bytesByLink[id, default: 0] += b * Double(step.repeats) }
+        }
+        return Result(picoseconds: total, linkBytes: bytesByLink.keys.sorted().map { ($0, bytesByLink[$0] ?? 0) }, events: events)
+    }
+
+    /// One step from an empty network: (duration, bytes per link id in first-use order, events).
+    func runStep(_ flows: [CollectiveFlow]) throws(SimError) -> (UInt64, [(Int, Double)], UInt64) {
+        guard !flows.isEmpty else { return (0, [], 0) }
+        // Compact the links this step uses.
+        var local: [Int: Int] = [:]
+        var ids: [Int] = []
+        var paths: [[Int]] = []
+        var latency: [UInt64] = []
+        paths.reserveCapacity(flows.count)
+        var scratch: [Int] = []
+        for f in flows {
+            latency.append(topology.route(f.src, f.dst, into: &scratch))
+            paths.append(scratch.map { id in
+                if let i = local[id] { return i }
+                local[id] = ids.count
+                ids.append(id)
+                return ids.count - 1
+            })
+        }
+        let capacity = ids.map { topology.capacity($0) / 1e12 }  // bytes per ps
+        var onLink = Array(repeating: [Int](), count: ids.count)
+        for (f, p) in paths.enumerated() { for l in p { onLink[l].append(f) } }
+
+        var remaining = flows.map(\.bytes)
+        var rate = Array(repeating: 0.0, count: flows.count)
+        var active = Array(repeating: true, count: flows.count)
+        var generation = Array(repeating: 0, count: flows.count)
+        var activeCount = flows.count
+        var engine = EventEngine<Event>()
+        var lastUpdate: UInt64 = 0
+        var end: UInt64 = 0
+        var recomputePending = true
+        try engine.schedule(at: 0, priority: 1, .recompute)
+        while let (now, event) = engine.next() {
+            switch event {
+            case .finish(let f, let gen):
+                guard active[f], generation[f] == gen else { continue }
+                active[f] = false
+                activeCount -= 1
+                remaining[f] = 0
+                end = max(end, now + latency[f])
+                if !recomputePending, activeCount > 0 {
+                    recomputePending = true
+                    try engine.schedule(at: now, priority: 1, .recompute)
+                }
+            case .recompute:
+                recomputePending = false
+                let dt = Double(now - lastUpdate)
+                for f in flows.indices where active[f] { remaining[f] = max(0, remaining[f] - rate[f] * dt) }
+                lastUpdate = now
+                fill(active: active, paths: paths, onLink: onLink, capacity: capacity, rate: &rate)
+                for f in flows.indices where active[f] {
+                    generation[f] += 1
+                    guard rate[f] > 0 else { throw .deadlock(time: now, pending: "a message from rank \(flows[f].src) to rank \(flows[f].dst) gets no bandwidth") }
+                    let t = remaining[f] <= 0 ? 0 : UInt64((remaining[f] / rate[f]).rounded(.up))
+                    try engine.schedule(at: now + t, .finish(flow: f, generation: generation[f]))
+                }
+            }
+        }
+        guard activeCount == 0 else { throw .deadlock(time: engine.now, pending: "\(activeCount) messages of a collective step") }
+        var carried = Array(repeating: 0.0, count: ids.count)
+        for (f, p) in paths.enumerated() { for l in p { carried[l] += flows[f].bytes } }
+        return (end, Array(zip(ids, carried)), engine.eventCount)
+    }
+
+    /// Max-min fair rates by progressive filling; links tied at the smallest share fill together.
+    func fill(active: [Bool], paths: [[Int]], onLink: [[Int]], capacity: [Double], rate: inout [Double]) {
+        var cap = capacity
+        var count = onLink.map { fs in fs.reduce(0) { $0 + (active[$1] ? 1 : 0) } }
+        var frozen = active.map { !$0 }
+        var left = frozen.reduce(0) { $0 + ($1 ? 0 : 1) }
+        while left > 0 {
+            var share = Double.infinity
+            for l in cap.indices where count[l] > 0 { share = min(share, cap[l] / Double(count[l])) }
+            guard share.isFinite else { break }
+            var tight: [Int] = []
+            for l in cap.indices where count[l] > 0 && cap[l] / Double(count[l]) <= share * (1 + 1e-12) { tight.append(l) }
+            for l in tight {
+                for f in onLink[l] where !frozen[f] {
+                    frozen[f] = true
+                    left -= 1
+                    rate[f] = share
+                    for k in paths[f] {
+                        cap[k] -= share
+                        count[k] -= 1
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension SimResult {
+    /// The result of a run that has no operations on compute units (a collective microbenchmark):
+    /// its length at a 1 GHz count and its events.
+    public init(picoseconds: Picoseconds, events: UInt64) {
+        self.init(
+            totalPicoseconds: picoseconds, totalCycles: ceilDiv(picoseconds, 1000), ops: [], units: [], intervals: [], dramBytesSent: 0, bufferBytesReceived: 0,
+            dramBytesWritten: 0, events: events)
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+// The CLI on GPU clusters: a collective microbenchmark writes its reports and the hardware picture
+// draws the topology; what a cluster run does not have (a dataflow graph, a schedule, a trace) and
+// workloads on the wrong hardware exit 2 with a located error.
+
+@Suite struct ClusterCLITests {
+    private func outDir() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-cluster-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func simulateWritesCollectiveReportsTwice() throws {
+        let dir = try outDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for _ in 0..<2 {  // the second run replaces its own CSV and Markdown
+            let r = try runTessera(["simulate", "configs/gpu/ring-8.yaml", "traces/ar-sweep.yaml", "-o", dir.path, "--quiet"])
+            #expect(r.reason == .exit && r.status == 0, "stderr:\n\(r.stderr)")
+        }
+        let csv = try String(contentsOf: dir.appendingPathComponent("ar-sweep--ring-8.csv"), encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 4)
+    }
+
+    @Test func renderHardwareDrawsTheTopology() throws {
+        let dir = try outDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("hw.dot")
+        let r = try runTessera(["render", "hardware", "configs/gpu/dgx-h100-x16.yaml", "-o", out.path])
+        #expect(r.reason == .exit && r.status == 0, "stderr:\n\(r.stderr)")
+        let dot = try String(contentsOf: out, encoding: .utf8)
+        for piece in ["NVSwitch", "\"spine\"", "leaf 3", "NIC 7", "… 8 more nodes"] { #expect(dot.contains(piece), "\(piece)") }
+    }
+
+    @Test(arguments: [
+        ["render", "schedule", "configs/gpu/ring-8.yaml", "traces/ar-sweep.yaml", "-o", "OUT/s.svg"],
+        ["simulate", "configs/gpu/ring-8.yaml", "traces/ar-sweep.yaml", "-o", "OUT", "--trace", "OUT/t.json", "--quiet"],
+        ["simulate", "configs/gpu/ring-8.yaml", "traces/small-cnn.yaml", "-o", "OUT", "--quiet"],
+        ["simulate", "configs/array/ideal-32x32-os.yaml", "traces/ar-sweep.yaml", "-o", "OUT", "--quiet"],
+    ])
+    func unsupportedUsesAreLocatedErrors(_ arguments: [String]) throws {
+        let dir = try outDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try runTessera(arguments.map { $0.replacingOccurrences(of: "OUT", with: dir.path) })
+        #expect(r.reason == .exit)
+        #expect(r.status == 2, "stderr:\n\(r.stderr)")
+        #expect(r.stderr.contains(try Regex(#"\.yaml:\d+:\d+: error: "#)), "stderr:\n\(r.stderr)")
+    }
+}
