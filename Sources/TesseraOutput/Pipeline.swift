@@ -81,7 +81,10 @@ public struct Pipeline: Sendable {
         report.addTraining(
             plan: plan, result: result, phase: workload.phase.rawValue, scheme: sparse ? (workload.sparsity?.scheme.rawValue ?? "dense") : "dense",
             pattern: sparse ? workload.sparsity?.pattern.description : nil, leftDense: workload.sparsity?.leftDense ?? [])
-        if workload.continual != nil, composeContinual { report.continual = try ContinualRun.run(self, step: report) }
+        if workload.continual != nil, composeContinual {
+            report.continual = try ContinualRun.run(self, step: report)
+            report.modelNotes.append(Report.continualNote)
+        }
         return Output(graph: graph, plan: plan, result: result, report: report)
     }
 
@@ -103,7 +106,10 @@ public struct Pipeline: Sendable {
                 pattern: sparse ? workload.sparsity?.pattern.description : nil, leftDense: workload.sparsity?.leftDense ?? [])
         }
         report.modelNotes = Report.edgeNotes + [Report.energyNote]
-        if workload.continual != nil, composeContinual { report.continual = try ContinualRun.run(self, step: report) }
+        if workload.continual != nil, composeContinual {
+            report.continual = try ContinualRun.run(self, step: report)
+            report.modelNotes.append(Report.continualNote)
+        }
         return Output(graph: graph, plan: plan, result: result, report: report)
     }
 

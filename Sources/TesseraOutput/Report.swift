@@ -209,6 +209,9 @@ extension Report {
         "cycles are counted at the first operating point's clock; engine time is whole picoseconds",
     ]
 
+    public static let continualNote =
+        "continual learning: every step of an epoch is taken as identical, so the schedule is one simulated full step times the full batches plus one partial step, per epoch; weight sparsity assumes kernels that skip pruned weights (cycles scaled by the kept fraction, rounded up per tile)"
+
     public static let trainingNotes = [
         "products run on the nm-sparse-array with SCALE-Sim's closed forms on the reduced shape (K' = K*N/M) plus sparse_pipeline_stages cycles per fold in sparse mode: cycles = count*folds*(L(K')+s) - 1; dataflow per op is the faster of the array's dataflows",
         "sparse weights carry a ceil(log2 M)-bit index each; activations are read dense (every group of M feeds the M:1 multiplexers)",

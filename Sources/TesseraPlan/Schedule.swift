@@ -45,7 +45,9 @@ public struct Schedule: Sendable {
 /// last `window` (dynamic energy of the tiles started and transfers issued in it, divided by the
 /// window, plus static power) is compared with the budget; above it, the SoC steps down one
 /// operating point (if it can); below 80% of it, and at least one window after the last change, it
-/// steps back up one (never above where it started).
+/// steps back up one (never above where it started). The 80% hysteresis and the one-window hold are
+/// this model's choices (no published governor is reproduced), there to keep the point from
+/// oscillating every tile.
 public struct PowerPlan: Sendable {
     /// Per operating point: clock period in picoseconds, dynamic-energy scale (V/V₀)², frequency (Hz).
     public var points: [(periodPicoseconds: Picoseconds, scale: Double, hertz: Double)]

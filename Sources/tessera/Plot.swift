@@ -77,15 +77,7 @@ struct Plot: ParsableCommand {
         } catch {
             throw failInternal("\(error)")
         }
-        let directory = (output as NSString).deletingLastPathComponent
-        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
-            throw fail(InputError(Diagnostic(at: nil, "cannot write '\(output)': directory '\(directory)' does not exist")))
-        }
-        do {
-            try AtomicFile.write(Data(bytes), to: output)
-        } catch {
-            throw fail(InputError(Diagnostic(at: nil, error.description)))
-        }
+        try writeOutputFile(bytes, to: output)
         if !quiet { print("wrote \(output)") }
     }
 }

@@ -55,19 +55,24 @@ struct PictureOutput: ParsableArguments {
         } catch {
             throw failInternal("\(error)")
         }
-        let directory = (output as NSString).deletingLastPathComponent
-        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
-            throw fail(InputError(Diagnostic(at: nil, "cannot write '\(output)': directory '\(directory)' does not exist")))
-        }
-        do {
-            try AtomicFile.write(Data(bytes), to: output)
-        } catch {
-            throw fail(InputError(Diagnostic(at: nil, error.description)))
-        }
+        try writeOutputFile(bytes, to: output)
         if !quiet {
             for note in document.notes { print("note: \(note)") }
             print("wrote \(output)")
         }
+    }
+}
+
+/// Writes a rendered file atomically; a missing folder or a failed write is bad input (exit 2).
+func writeOutputFile(_ bytes: [UInt8], to output: String) throws {
+    let directory = (output as NSString).deletingLastPathComponent
+    if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+        throw fail(InputError(Diagnostic(at: nil, "cannot write '\(output)': directory '\(directory)' does not exist")))
+    }
+    do {
+        try AtomicFile.write(Data(bytes), to: output)
+    } catch {
+        throw fail(InputError(Diagnostic(at: nil, error.description)))
     }
 }
 

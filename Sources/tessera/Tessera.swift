@@ -111,7 +111,11 @@ struct Simulate: ParsableCommand {
         var report = out.report
         if compareDense {
             guard report.training != nil else {
-                throw fail(InputError(Diagnostic(at: nil, "--compare-dense needs a 'sparse-training-array' hardware", found: "'\(out.plan.hardware.spec.kind)' in \(hw)")))
+                throw fail(
+                    InputError(
+                        Diagnostic(
+                            at: SourceLocation(file: hw, line: 1, column: 1), "--compare-dense needs hardware that trains with N:M weights",
+                            expected: "kind: sparse-training-array or edge-soc", found: "kind '\(out.plan.hardware.spec.kind)'")))
             }
             report.denseTotalCycles = dense?.totalCycles
         }

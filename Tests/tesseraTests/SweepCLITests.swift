@@ -5,32 +5,9 @@ import Testing
 // Slurm array job when TESSERA_SLURM=1 (set by .ci/run after scripts/slurm-local.sh starts a
 // one-node cluster).
 
-/// Runs `tessera` in `directory` with extra environment variables; output through files, like `runTessera`.
+/// Runs `tessera` in `directory` with extra environment variables.
 private func tessera(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> TesseraRun {
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: scratch) }
-    let outURL = scratch.appendingPathComponent("stdout")
-    let errURL = scratch.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let out = try FileHandle(forWritingTo: outURL)
-    let err = try FileHandle(forWritingTo: errURL)
-    let p = Process()
-    p.executableURL = try tesseraBinary()
-    p.arguments = arguments
-    p.currentDirectoryURL = directory
-    p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    p.waitUntilExit()
-    try out.close()
-    try err.close()
-    return TesseraRun(
-        status: p.terminationStatus, reason: p.terminationReason, stdout: try String(contentsOf: outURL, encoding: .utf8),
-        stderr: try String(contentsOf: errURL, encoding: .utf8))
+    try runTessera(arguments, in: directory, environment: environment)
 }
 
 private func scratchDirectory() throws -> URL {

@@ -33,7 +33,8 @@ func tesseraBinary() throws -> URL {
 
 /// Runs `tessera` with `arguments` in `directory`; output goes through temporary files so a long
 /// output cannot block the child on a full pipe.
-func runTessera(_ arguments: [String], in directory: URL = cliPackageRoot) throws -> TesseraRun {
+/// `environment` adds to (or overrides) this process's environment.
+func runTessera(_ arguments: [String], in directory: URL = cliPackageRoot, environment: [String: String] = [:]) throws -> TesseraRun {
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
@@ -47,6 +48,7 @@ func runTessera(_ arguments: [String], in directory: URL = cliPackageRoot) throw
     process.executableURL = try tesseraBinary()
     process.arguments = arguments
     process.currentDirectoryURL = directory
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     process.standardOutput = out
     process.standardError = err
     process.standardInput = FileHandle.nullDevice

@@ -168,17 +168,6 @@ extension Chart {
     /// A coordinate with two decimals and no trailing zeros.
     private func n(_ v: Double) -> String { formatDecimal(v.isFinite ? v : 0, maxDecimals: 2) }
 
-    private func esc(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    /// XML text escaping: the same four entities as a Graphviz HTML-like label.
+    private func esc(_ s: String) -> String { DOTText.escape(s) }
 }
