@@ -12,10 +12,11 @@ extension Pipeline {
         guard let spec = hardware.cluster, let topology = ClusterTopology(spec) else {
             throw InputError(Diagnostic(at: SourceLocation(file: hardware.file, line: 1, column: 1), "the cluster could not be built", expected: "a valid gpu-cluster", found: "none"))
         }
+        if let llm = workload.llm { return try runClusterTraining(llm, topology: topology) }
         guard let collective = workload.collective else {
             throw InputError(Diagnostic(
-                at: workload.phaseLocation, "a 'gpu-cluster' runs collective microbenchmarks in this version",
-                expected: "a workload with 'collective: {op: all-reduce, sizes: [...]}' on \(hardware.file)", found: "a layer workload"))
+                at: workload.phaseLocation, "a 'gpu-cluster' runs collective microbenchmarks and transformer training steps",
+                expected: "a workload with 'collective: {op: all-reduce, sizes: [...]}' or 'transformer: gpt3-175b' on \(hardware.file)", found: "a layer workload"))
         }
         var plans: [CollectivePlan] = []
         var diagnostics: [Diagnostic] = []

@@ -109,6 +109,8 @@ public struct Report: Sendable {
     public var continual: ContinualRun? = nil
     /// GPU clusters: one entry per message size of a collective microbenchmark.
     public var collectives: [Collective] = []
+    /// A transformer training step on a GPU cluster.
+    public var clusterStep: ClusterStep? = nil
     /// Set by `--compare-dense`: the same run with every layer dense.
     public var denseTotalCycles: UInt64?
     public var speedupOverDense: Double? {

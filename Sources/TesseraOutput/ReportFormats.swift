@@ -92,7 +92,8 @@ extension Report {
                 ])
             )]
         }
-        let collectivePairs: [(String, JSONValue)] = collectives.isEmpty ? [] : [("collectives", .array(collectives.map(\.json)))]
+        var collectivePairs: [(String, JSONValue)] = collectives.isEmpty ? [] : [("collectives", .array(collectives.map(\.json)))]
+        if let c = clusterStep { collectivePairs.append(("training_step", c.json)) }
         let top: JSONValue = .object([
             ("tessera", .int(Int64(Report.schemaVersion))),
             ("hardware", .string(hardware)),
@@ -157,6 +158,7 @@ extension Report {
         s += "| energy | \(joules(energy.totalJoules)) (\(joules(energy.dynamicJoules)) dynamic, \(joules(energy.staticJoules)) static) |\n"
         s += "| power average / peak | \(formatDecimal(energy.averageWatts, maxDecimals: 4)) W / \(formatDecimal(energy.peakWatts, maxDecimals: 4)) W |\n"
         s += collectivesMarkdown()
+        if let c = clusterStep { s += c.markdown() + "\n" }
         if let t = training {
             s += "| phase | \(t.phase), scheme \(t.scheme)\(t.pattern.map { " \($0)" } ?? "") |\n"
             s += "| dense-equivalent MACs | \(t.denseMacs) |\n"
@@ -209,6 +211,12 @@ extension Report {
             }.joined(separator: "  ") + "\n"
         }
         if layers.count > maxLayers { s += "… \(layers.count - maxLayers) more layers in the report\n" }
+        if let c = clusterStep {
+            s += "\(c.model) on \(c.gpus) GPUs (tp \(c.tp) × pp \(c.pp) × dp \(c.dp)): step \(formatDecimal(c.stepSeconds * 1e3, maxDecimals: 3)) ms, MFU \(pct(c.mfu)), per GPU compute \(formatDecimal(c.split.compute * 1e3, maxDecimals: 3)) ms, exposed communication \(formatDecimal(c.split.exposedComm * 1e3, maxDecimals: 3)) ms, overlapped \(formatDecimal(c.split.overlappedComm * 1e3, maxDecimals: 3)) ms, idle \(formatDecimal(c.split.idle * 1e3, maxDecimals: 3)) ms\n"
+            if let r = c.slowestRank { s += "slowest rank: gpu\(r.rank) (\(formatDecimal(r.seconds * 1e3, maxDecimals: 3)) ms of compute, median \(formatDecimal(r.medianSeconds * 1e3, maxDecimals: 3)) ms)\n" }
+            if let l = c.slowestLink { s += "slowest link: \(l.name) (\(l.slowed) of \(l.messages) messages late)\n" }
+            if let f = c.failure { s += "failure: \(f.component) cut at \(formatDecimal(f.at * 1e3, maxDecimals: 3)) ms; the step does not complete\n" }
+        }
         for c in collectives {
             s += "\(c.op) \(c.algorithm) \(c.ranks) ranks \(c.bytes) B: \(formatDecimal(c.seconds * 1e6, maxDecimals: 3)) us, algbw \(formatDecimal(c.algbwGBps, maxDecimals: 3)) GB/s, busbw \(formatDecimal(c.busbwGBps, maxDecimals: 3)) GB/s\n"
         }

@@ -18,6 +18,8 @@ public struct LinkSimulator {
         /// Link id → bytes carried, in link-id order.
         public var linkBytes: [(id: Int, bytes: Double)]
         public var events: UInt64
+        /// Per step, each message's arrival after the step's start, picoseconds (only when asked).
+        public var arrivals: [[UInt64]] = []
     }
 
     enum Event: Sendable {
@@ -29,22 +31,25 @@ public struct LinkSimulator {
 
     public init(topology: ClusterTopology) { self.topology = topology }
 
-    public func run(_ plan: CollectivePlan) throws(SimError) -> Result {
+    public func run(_ plan: CollectivePlan, arrivals wantArrivals: Bool = false) throws(SimError) -> Result {
         var total: UInt64 = 0
         var bytesByLink: [Int: Double] = [:]
         var events: UInt64 = 0
+        var arrivals: [[UInt64]] = []
         for step in plan.steps {
-            let (ps, carried, n) = try runStep(step.flows)
+            let (ps, carried, n, arrive) = try runStep(step.flows)
+            if wantArrivals { arrivals.append(arrive) }
             total += ps * UInt64(step.repeats)
             events += n
             for (id, b) in carried { bytesByLink[id, default: 0] += b * Double(step.repeats) }
         }
-        return Result(picoseconds: total, linkBytes: bytesByLink.keys.sorted().map { ($0, bytesByLink[$0] ?? 0) }, events: events)
+        return Result(picoseconds: total, linkBytes: bytesByLink.keys.sorted().map { ($0, bytesByLink[$0] ?? 0) }, events: events, arrivals: arrivals)
     }
 
-    /// One step from an empty network: (duration, bytes per link id in first-use order, events).
-    func runStep(_ flows: [CollectiveFlow]) throws(SimError) -> (UInt64, [(Int, Double)], UInt64) {
-        guard !flows.isEmpty else { return (0, [], 0) }
+    /// One step from an empty network: (duration, bytes per link id in first-use order, events,
+    /// each message's arrival).
+    func runStep(_ flows: [CollectiveFlow]) throws(SimError) -> (UInt64, [(Int, Double)], UInt64, [UInt64]) {
+        guard !flows.isEmpty else { return (0, [], 0, []) }
         // Compact the links this step uses.
         var local: [Int: Int] = [:]
         var ids: [Int] = []
@@ -74,6 +79,7 @@ public struct LinkSimulator {
         var lastUpdate: UInt64 = 0
         var end: UInt64 = 0
         var recomputePending = true
+        var arrive = Array(repeating: UInt64(0), count: flows.count)
         try engine.schedule(at: 0, priority: 1, .recompute)
         while let (now, event) = engine.next() {
             switch event {
@@ -83,6 +89,7 @@ public struct LinkSimulator {
                 activeCount -= 1
                 remaining[f] = 0
                 end = max(end, now + latency[f])
+                arrive[f] = now + latency[f]
                 if !recomputePending, activeCount > 0 {
                     recomputePending = true
                     try engine.schedule(at: now, priority: 1, .recompute)
@@ -104,7 +111,7 @@ public struct LinkSimulator {
         guard activeCount == 0 else { throw .deadlock(time: engine.now, pending: "\(activeCount) messages of a collective step") }
         var carried = Array(repeating: 0.0, count: ids.count)
         for (f, p) in paths.enumerated() { for l in p { carried[l] += flows[f].bytes } }
-        return (end, Array(zip(ids, carried)), engine.eventCount)
+        return (end, Array(zip(ids, carried)), engine.eventCount, arrive)
     }
 
     /// Max-min fair rates by progressive filling; links tied at the smallest share fill together.

@@ -37,6 +37,8 @@ public struct WorkloadSpec: Sendable, Hashable {
     public var continual: ContinualSpec? = nil
     /// A collective microbenchmark (runs on a `gpu-cluster`); such a workload has no layers.
     public var collective: CollectiveSpec? = nil
+    /// A large-model training step (runs on a `gpu-cluster`); such a workload has no layers.
+    public var llm: LLMTrainingSpec? = nil
 
     public init(
         name: String, batch: Int, phase: Phase, precision: Precision, model: String?, layers: [LayerSpec], file: String,
@@ -109,7 +111,32 @@ public enum WorkloadLoader {
         let sparsityNode = r.optional("sparsity")
         let continualNode = r.optional("continual")
         let collectiveNode = r.optional("collective")
+        let transformerNode = r.optional("transformer")
+        let parallelismNode = r.optional("parallelism")
+        let faultsNode = r.optional("faults")
         r.finish(bag: &bag)
+        if let transformerNode {
+            let t = LLMReader.transformer(transformerNode, bag: &bag)
+            let p = parallelismNode.map { LLMReader.parallelism($0, bag: &bag) } ?? ParallelismSpec(location: transformerNode.location)
+            let faults = faultsNode.map { LLMReader.faults($0, bag: &bag) } ?? []
+            for n in [modelNode, layersNode, sparsityNode, continualNode, collectiveNode, sequenceNode].compactMap({ $0 }) {
+                bag.error(n.location, "a transformer workload is described by its 'transformer' and 'parallelism'", expected: "no layers, model, sparsity, continual or collective beside 'transformer'", found: n.kindDescription)
+            }
+            if phase != .training {
+                bag.error(phaseLocation, "a 'transformer' workload is one training step", expected: "phase: training", found: "phase: \(phase.rawValue)")
+            }
+            if precision == .int8 || precision == .fp32, node["precision"] == nil {
+                precision = .bf16
+            }
+            try bag.throwIfErrors()
+            guard let t else { throw InputError(bag.diagnostics) }
+            var spec = WorkloadSpec(name: name ?? "", batch: batch, phase: phase, precision: precision, model: t.name, layers: [], file: file, phaseLocation: phaseLocation)
+            spec.llm = LLMTrainingSpec(transformer: t, parallelism: p, faults: faults, transformerLocation: transformerNode.location)
+            return spec
+        }
+        for n in [parallelismNode, faultsNode].compactMap({ $0 }) {
+            bag.error(n.location, "'parallelism' and 'faults' describe a transformer training step", expected: "a 'transformer' section", found: n.kindDescription)
+        }
         var collective: CollectiveSpec?
         if let collectiveNode {
             collective = CollectiveReader.read(collectiveNode, bag: &bag)

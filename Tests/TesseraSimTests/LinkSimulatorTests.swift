@@ -128,7 +128,7 @@ let rankCounts = [2, 3, 5, 7, 8, 12, 16, 31]
     @Test func maxMinFairSharingAndRecompute() throws {
         let t = try flat("switch", 3)
         let flows = [CollectiveFlow(src: 0, dst: 2, bytes: 1e6), CollectiveFlow(src: 1, dst: 2, bytes: 3e6)]
-        let (ps, carried, _) = try LinkSimulator(topology: t).runStep(flows)
+        let (ps, carried, _, _) = try LinkSimulator(topology: t).runStep(flows)
         // Rank 2's down port: both at 25 GB/s until the first finishes (2e6 bytes moved in 40 µs),
         // then the second alone at 50 GB/s for its last 2e6 bytes (40 µs): 80 µs + α.
         #expect(ps == 80_000_000 + 700_000)
@@ -148,7 +148,7 @@ let rankCounts = [2, 3, 5, 7, 8, 12, 16, 31]
         #expect(r.count == 4)
         #expect(t.capacity(r[1]) == 20e9)
         let flows = [CollectiveFlow(src: 0, dst: 2, bytes: 2e6), CollectiveFlow(src: 1, dst: 0, bytes: 4e6)]
-        let (ps, _, _) = try LinkSimulator(topology: t).runStep(flows)
+        let (ps, _, _, _) = try LinkSimulator(topology: t).runStep(flows)
         #expect(ps == 100_000_000)  // both 100 µs: 2 MB at 20 GB/s, 4 MB at 40 GB/s
     }
 

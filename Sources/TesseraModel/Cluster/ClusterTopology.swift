@@ -35,6 +35,10 @@ public struct ClusterTopology: Sendable {
     /// Link id layout: [intra links][inter links]; ids are computed, never stored.
     let intraPerNode: Int
     let intraCount: Int
+    /// Faults: link id → time multiplier (> 1: slower), and NICs (node · nics + index) that are down;
+    /// a GPU whose NIC is down sends and receives through the next working NIC of its node.
+    public var linkSlowdown: [Int: Double] = [:]
+    public var cutNICs: Set<Int> = []
 
     public init?(_ spec: ClusterSpec) {
         guard let gpu = GPUPreset.resolve(spec.gpu) else { return nil }
@@ -129,7 +133,7 @@ public struct ClusterTopology: Sendable {
             return Self.ps(f.latency + f.hopLatency * Double(max(hops - 1, 0)))
         case "rail-optimized":
             // [NIC up: m·nics][NIC down: m·nics][rail up: nics][rail down: nics]
-            let ra = ia % nics, rb = ib % nics
+            let ra = nic(na, ia % nics), rb = nic(nb, ib % nics)
             links.append(base + na * nics + ra)
             let down = base + m * nics + nb * nics + rb
             if ra != rb {
@@ -142,8 +146,8 @@ public struct ClusterTopology: Sendable {
             return Self.ps(f.latency + f.hopLatency)
         default:
             // switch and fat-tree: [NIC up: m·nics][NIC down: m·nics][leaf up: leaves][leaf down: leaves]
-            links.append(base + na * nics + ia % nics)
-            let down = base + m * nics + nb * nics + ib % nics
+            links.append(base + na * nics + nic(na, ia % nics))
+            let down = base + m * nics + nb * nics + nic(nb, ib % nics)
             if f.kind == "fat-tree", na / f.nodesPerLeaf != nb / f.nodesPerLeaf {
                 let leaves = m / f.nodesPerLeaf
                 links.append(base + 2 * m * nics + na / f.nodesPerLeaf)
@@ -156,8 +160,54 @@ public struct ClusterTopology: Sendable {
         }
     }
 
-    /// Effective bandwidth of link `id`, bytes per second.
+    /// The NIC a GPU of `node` whose own NIC is `r` uses: `r`, or the next one that is not down.
+    func nic(_ node: Int, _ r: Int) -> Int {
+        guard !cutNICs.isEmpty, let nics = spec.interNode?.nicsPerNode else { return r }
+        for k in 0..<nics where !cutNICs.contains(node * nics + (r + k) % nics) { return (r + k) % nics }
+        return r
+    }
+
+    /// Effective bandwidth of link `id`, bytes per second, with its fault's slowdown.
     public func capacity(_ id: Int) -> Double {
+        guard let slow = linkSlowdown[id] else { return nominalCapacity(id) }
+        return nominalCapacity(id) / slow
+    }
+
+    /// The number of links; ids run from 0 to `linkCount − 1`.
+    public var linkCount: Int {
+        guard let f = spec.interNode else { return intraCount }
+        let m = nodes, nics = f.nicsPerNode
+        switch f.kind {
+        case "ring": return intraCount + 2 * m
+        case "fully-connected": return intraCount + m * m
+        case "torus": return intraCount + m * f.dims.count * 2
+        case "rail-optimized": return intraCount + 2 * m * nics + 2 * nics
+        case "fat-tree": return intraCount + 2 * m * nics + 2 * (m / f.nodesPerLeaf)
+        default: return intraCount + 2 * m * nics
+        }
+    }
+
+    /// The id of the link `describe` names `name`.
+    public func link(named name: String) -> Int? { (0..<linkCount).first { describe($0).name == name } }
+
+    /// The NIC named `nodeN.nicK` as (node · nics + K), if the inter-node fabric has NICs.
+    public func nic(named name: String) -> Int? {
+        guard let f = spec.interNode, ["switch", "fat-tree", "rail-optimized"].contains(f.kind) else { return nil }
+        let parts = name.split(separator: ".")
+        guard parts.count == 2, parts[0].hasPrefix("node"), parts[1].hasPrefix("nic"), let node = Int(parts[0].dropFirst(4)), let k = Int(parts[1].dropFirst(3)),
+            node >= 0, node < nodes, k >= 0, k < f.nicsPerNode
+        else { return nil }
+        return node * f.nicsPerNode + k
+    }
+
+    /// The up and down links of NIC `index` (node · nics + k).
+    public func nicLinks(_ index: Int) -> [Int] {
+        guard let f = spec.interNode else { return [] }
+        return [intraCount + index, intraCount + nodes * f.nicsPerNode + index]
+    }
+
+    /// Bandwidth × efficiency of link `id`, bytes per second, without faults.
+    public func nominalCapacity(_ id: Int) -> Double {
         if id < intraCount, let f = spec.intraNode { return f.bandwidth * f.efficiency }
         guard let f = spec.interNode else { return 0 }
         let beta = f.bandwidth * f.efficiency
@@ -181,7 +231,7 @@ public struct ClusterTopology: Sendable {
             if f.kind == "fat-tree" { c = min(c, Double(f.nodesPerLeaf * f.nicsPerNode) * beta / f.oversubscription) }
             if f.kind == "rail-optimized" { c = min(c, Double(nodes) * beta / f.oversubscription) }
         }
-        return c.isFinite ? c : 1
+        return (c.isFinite ? c : 1) / max(1, linkSlowdown.values.max() ?? 1)
     }
 
     /// The largest latency a route can have, seconds (an upper bound).

@@ -24,6 +24,8 @@ public enum GEMMModel {
     public static let hbmEfficiency = 0.85
     public static let launchSeconds = 24e-6
     public static let prologueK = 200.0
+    /// Shortest kernel inside a stream of kernels (launch latency hidden by the queue): 3 µs, an assumption.
+    public static let kernelFloor = 3e-6
     public static let tiles: [(m: Int, n: Int, efficiency: Double)] = [(256, 128, 1), (128, 128, 0.95), (128, 64, 0.8), (64, 64, 0.6)]
 
     /// q_wave = T / (⌈T/SMs⌉ · SMs): the share of the SMs' tile slots that the last wave leaves unused.
@@ -34,7 +36,10 @@ public enum GEMMModel {
 
     /// Seconds for one GEMM at `precision` ("fp16", "bf16", "tf32", …), or nil when the preset has
     /// no figure for that precision.
-    public static func seconds(m: Int, n: Int, k: Int, precision: String, bytesPerElement: Int, gpu: GPUPreset) -> Double? {
+    ///
+    /// `floor` is t₀ for a timed call; a kernel inside a training step, launched asynchronously
+    /// behind others, costs `kernelFloor` at least instead.
+    public static func seconds(m: Int, n: Int, k: Int, precision: String, bytesPerElement: Int, gpu: GPUPreset, floor: Double = launchSeconds) -> Double? {
         guard let peak = gpu.denseTFLOPS[precision], m > 0, n > 0, k > 0 else { return nil }
         let flops = 2 * Double(m) * Double(n) * Double(k)
         let bytes = Double(bytesPerElement) * (Double(m) * Double(k) + Double(k) * Double(n) + Double(m) * Double(n))
@@ -50,6 +55,6 @@ public enum GEMMModel {
             let compute = flops / (peak * 1e12 * efficiency * tile.efficiency * qTile * qWave * kFactor)
             best = min(best, max(compute, memory))
         }
-        return max(launchSeconds, best)
+        return max(floor, best)
     }
 }

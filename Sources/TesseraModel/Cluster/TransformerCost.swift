@@ -1,0 +1,140 @@
+import TesseraSpec
+
+/// What one GPU spends on one transformer layer for one microbatch, and what it must hold.
+///
+/// Every matrix product is timed by `GEMMModel` (floor `kernelFloor`: kernels queue back to back).
+/// Per GPU with tensor parallelism t, microbatch b, sequence s, T = b·s tokens, hidden h, a heads
+/// of d, g key/value heads, FFN f (doubled up-projection when gated), e bytes per element:
+/// - attention block: QKV `T × (h + 2gd)/t × h`; scores `b·a/t·s × s/2 × d` and context
+///   `b·a/t·s × d × s/2` (causal, as FlashAttention skips the masked half; scores are never
+///   written to memory); output projection `T × h × h/t`; plus 6·T·h·e bytes of element-wise
+///   traffic (norm, residual add) at the HBM rate.
+/// - feed-forward block: `T × f/t × h` (×2 when gated) and `T × h × f/t`, plus 5·T·h·e + 3·T·f/t·e
+///   bytes (norm, residual, activation). A mixture of experts routes T·k tokens to E/ep local
+///   experts, T·k·ep/E rows each (perfect balance), plus a `T × E × h` router.
+/// - backward: each product `m × n × k` costs its data gradient `m × k × n` and its weight
+///   gradient `k × n × m`; element-wise traffic doubles. Recomputation adds the core attention
+///   (selective) or the whole forward (full) to the backward.
+/// - output layer (last stage): `T × V/t × h` forward, two products backward, 3·T·V/t·e bytes of
+///   cross-entropy traffic.
+/// - optimizer: mixed-precision Adam reads and writes 28 bytes per parameter it updates.
+/// Model FLOPs (for MFU) are the forward products' 2mnk, times three for a training step.
+public struct TransformerCost: Sendable {
+    public var model: TransformerSpec
+    public var gpu: GPUPreset
+    public var precision: String
+    public var bytesPerElement: Int
+    public var tp: Int
+    public var ep: Int
+    public var microbatch: Int
+    public var recompute: ParallelismSpec.Recompute
+
+    public init(model: TransformerSpec, gpu: GPUPreset, precision: String, bytesPerElement: Int, parallelism p: ParallelismSpec) {
+        self.model = model
+        self.gpu = gpu
+        self.precision = precision
+        self.bytesPerElement = bytesPerElement
+        self.tp = p.tp
+        self.ep = p.ep
+        self.microbatch = p.microbatch
+        self.recompute = p.recompute
+    }
+
+    /// One matrix product: m × n × k, repeated `count` times.
+    public struct Product: Sendable {
+        public var m: Int, n: Int, k: Int, count: Int = 1
+        public var flops: Double { 2 * Double(m) * Double(n) * Double(k) * Double(count) }
+    }
+
+    var tokens: Int { microbatch * model.seqLen }
+    var e: Double { Double(bytesPerElement) }
+
+    /// The forward products of the attention block; the core (scores and context) last two.
+    public var attentionProducts: [Product] {
+        let T = tokens, h = model.hidden, d = model.headDim, s = model.seqLen
+        let rows = microbatch * max(1, model.heads / tp) * s
+        return [
+            Product(m: T, n: max(1, (h + 2 * model.kvHeads * d) / tp), k: h),
+            Product(m: T, n: h, k: max(1, h / tp)),
+            Product(m: rows, n: max(1, s / 2), k: d),
+            Product(m: rows, n: d, k: max(1, s / 2)),
+        ]
+    }
+
+    public var ffnProducts: [Product] {
+        let T = tokens, h = model.hidden, f = max(1, model.ffn / tp)
+        let up = model.gatedFFN ? 2 * f : f
+        guard model.isMoE else { return [Product(m: T, n: up, k: h), Product(m: T, n: h, k: f)] }
+        let local = max(1, model.experts / ep)
+        let rows = max(1, T * model.topK * ep / model.experts)
+        return [Product(m: T, n: model.experts, k: h), Product(m: rows, n: up, k: h, count: local), Product(m: rows, n: h, k: f, count: local)]
+    }
+
+    public var headProduct: Product { Product(m: tokens, n: max(1, model.vocab / tp), k: model.hidden) }
+
+    func seconds(_ p: Product) -> Double {
+        let one = GEMMModel.seconds(m: p.m, n: p.n, k: p.k, precision: precision, bytesPerElement: bytesPerElement, gpu: gpu, floor: GEMMModel.kernelFloor) ?? 0
+        return one * Double(p.count)
+    }
+    func backwardSeconds(_ p: Product) -> Double {
+        seconds(Product(m: p.m, n: p.k, k: p.n, count: p.count)) + seconds(Product(m: p.k, n: p.n, k: p.m, count: p.count))
+    }
+    func memorySeconds(_ bytes: Double) -> Double { bytes / (gpu.hbmBandwidth * GEMMModel.hbmEfficiency) }
+
+    var attentionElementwise: Double { memorySeconds(6 * Double(tokens) * Double(model.hidden) * e) }
+    var ffnElementwise: Double { memorySeconds((5 * Double(model.hidden) + 3 * Double(model.ffn / tp) * Double(model.isMoE ? model.topK : 1)) * Double(tokens) * e) }
+
+    /// Forward seconds of the attention block and of the feed-forward block of one layer.
+    public var forward: (attention: Double, ffn: Double) {
+        (attentionProducts.map(seconds).reduce(0, +) + attentionElementwise, ffnProducts.map(seconds).reduce(0, +) + ffnElementwise)
+    }
+
+    /// Backward seconds of each block, with recomputation.
+    public var backward: (attention: Double, ffn: Double) {
+        var attention = attentionProducts.map(backwardSeconds).reduce(0, +) + 2 * attentionElementwise
+        var ffn = ffnProducts.map(backwardSeconds).reduce(0, +) + 2 * ffnElementwise
+        let f = forward
+        switch recompute {
+        case .none: break
+        case .selective: attention += attentionProducts.suffix(2).map(seconds).reduce(0, +)
+        case .full:
+            attention += f.attention
+            ffn += f.ffn
+        }
+        return (attention, ffn)
+    }
+
+    public var headForward: Double { seconds(headProduct) + memorySeconds(3 * Double(tokens) * Double(model.vocab / tp) * e) }
+    public var headBackward: Double { backwardSeconds(headProduct) + memorySeconds(3 * Double(tokens) * Double(model.vocab / tp) * e) }
+
+    /// Model FLOPs of one layer for one microbatch on one GPU (forward + backward = 3 × forward).
+    public var layerFlops: Double { 3 * (attentionProducts + ffnProducts).map(\.flops).reduce(0, +) }
+    public var headFlops: Double { 3 * headProduct.flops }
+
+    /// Adam's update of `parameters` on one GPU.
+    public func optimizerSeconds(parameters: Double) -> Double { memorySeconds(28 * parameters) }
+
+    /// Parameters of one layer held by one GPU (attention and dense FFN split t ways; E/ep experts).
+    public var layerParametersPerGPU: Double {
+        let experts = model.isMoE ? Double(model.experts / ep) : 1
+        return model.attentionParameters / Double(tp) + experts * model.expertParameters / Double(tp) + (model.isMoE ? Double(model.hidden * model.experts) : 0)
+    }
+
+    /// Expert parameters of one layer on one GPU (reduced over dp/ep ranks, not dp).
+    public var layerExpertParametersPerGPU: Double { model.isMoE ? Double(model.experts / ep) * model.expertParameters / Double(tp) : 0 }
+
+    /// Bytes of activations one layer keeps for one microbatch until its backward (Korthikanti et
+    /// al. 2022, "Reducing Activation Recomputation in Large Transformer Models", §4, without
+    /// sequence parallelism): s·b·h·(10 + 24/t + 5·a·s/(h·t)); selective recomputation drops the
+    /// 5as/(ht) term, full keeps only the layer's input (2sbh). Derived for 16-bit activations and
+    /// an FFN of 4h; the FFN's 16/t share is scaled by f/(4h) (×1.5 gated, ×k routed experts).
+    public var activationBytesPerLayer: Double {
+        let s = Double(model.seqLen), b = Double(microbatch), h = Double(model.hidden), a = Double(model.heads), t = Double(tp)
+        let ffnScale = Double(model.ffn) / (4 * h) * (model.gatedFFN ? 1.5 : 1) * Double(model.isMoE ? model.topK : 1)
+        switch recompute {
+        case .full: return 2 * s * b * h
+        case .selective: return s * b * h * (10 + (8 + 16 * ffnScale) / t)
+        case .none: return s * b * h * (10 + (8 + 16 * ffnScale) / t + 5 * a * s / (h * t))
+        }
+    }
+}

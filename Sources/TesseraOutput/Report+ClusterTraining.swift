@@ -1,0 +1,122 @@
+import TesseraCore
+
+extension Report {
+    /// One training step of a transformer on a GPU cluster.
+    public struct ClusterStep: Sendable {
+        /// Where one class of GPUs spends the step: compute, communication that compute hides
+        /// (overlapped), communication it waits for (exposed) and nothing (idle, the pipeline bubble).
+        public struct Split: Sendable {
+            public var compute = 0.0, exposedComm = 0.0, overlappedComm = 0.0, idle = 0.0
+            var json: JSONValue {
+                .object([("compute_s", .double(compute)), ("exposed_comm_s", .double(exposedComm)), ("overlapped_comm_s", .double(overlappedComm)), ("idle_s", .double(idle))])
+            }
+        }
+        public struct Stage: Sendable {
+            public var name: String
+            public var stage: Int
+            public var gpus: Int
+            public var split: Split
+            /// Seconds of each kind of communication on this GPU's streams (tp, pp, dp, ep).
+            public var comm: [(String, Double)]
+            public var memory: (weights: Double, gradients: Double, optimizer: Double, activations: Double)
+        }
+        public var model: String
+        public var parameters: Double
+        public var gpus: Int
+        public var tp: Int, pp: Int, dp: Int, ep: Int, zero: Int
+        public var microbatches: Int
+        public var microbatch: Int
+        public var recompute: String
+        public var overlap: Bool
+        public var stepSeconds: Double
+        public var tokensPerSecond: Double
+        public var modelFlops: Double
+        public var mfu: Double
+        public var split: Split
+        public var stages: [Stage]
+        public var memoryCapacity: Double
+        public var slowestRank: (rank: Int, seconds: Double, medianSeconds: Double)?
+        public var slowestLink: (name: String, slowed: Int, messages: Int)?
+        public var busiestLink: (name: String, utilization: Double)?
+        public var faults: [(component: String, effect: String, at: Double)]
+        public var failure: (component: String, at: Double)?
+        public var co2: (localSteps: Int, localStepSeconds: Double, outerSeconds: Double)?
+        public var tasks: Int
+        public var collectivesSimulated: Int
+
+        var json: JSONValue {
+            var pairs: [(String, JSONValue)] = [
+                ("model", .string(model)), ("parameters", .double(parameters)), ("gpus", .int(Int64(gpus))),
+                ("parallelism", .object([
+                    ("tp", .int(Int64(tp))), ("pp", .int(Int64(pp))), ("dp", .int(Int64(dp))), ("ep", .int(Int64(ep))), ("zero", .int(Int64(zero))),
+                    ("microbatch", .int(Int64(microbatch))), ("microbatches", .int(Int64(microbatches))), ("recompute", .string(recompute)), ("overlap", .bool(overlap)),
+                ])),
+                ("step_seconds", .double(stepSeconds)), ("tokens_per_second", .double(tokensPerSecond)), ("model_flops", .double(modelFlops)), ("mfu", .double(mfu)),
+                ("time_split", split.json),
+            ]
+            pairs.append(("stages", .array(stages.map { s in
+                .object([
+                    ("name", .string(s.name)), ("stage", .int(Int64(s.stage))), ("gpus", .int(Int64(s.gpus))), ("time_split", s.split.json),
+                    ("comm_s", .object(s.comm.map { ($0.0, JSONValue.double($0.1)) })),
+                    ("memory_bytes", .object([
+                        ("weights", .double(s.memory.weights)), ("gradients", .double(s.memory.gradients)), ("optimizer", .double(s.memory.optimizer)),
+                        ("activations", .double(s.memory.activations)),
+                        ("total", .double(s.memory.weights + s.memory.gradients + s.memory.optimizer + s.memory.activations)),
+                    ])),
+                ])
+            })))
+            pairs.append(("memory_capacity_bytes", .double(memoryCapacity)))
+            if let r = slowestRank {
+                pairs.append(("slowest_rank", .object([("rank", .int(Int64(r.rank))), ("name", .string("gpu\(r.rank)")), ("compute_s", .double(r.seconds)), ("median_compute_s", .double(r.medianSeconds))])))
+            }
+            if let l = slowestLink {
+                pairs.append(("slowest_link", .object([("name", .string(l.name)), ("slowed_messages", .int(Int64(l.slowed))), ("messages", .int(Int64(l.messages)))])))
+            }
+            if let l = busiestLink { pairs.append(("busiest_link", .object([("name", .string(l.name)), ("utilization", .double(l.utilization))]))) }
+            if !faults.isEmpty {
+                pairs.append(("faults", .array(faults.map { .object([("component", .string($0.component)), ("effect", .string($0.effect)), ("at_s", .double($0.at))]) })))
+            }
+            if let f = failure { pairs.append(("failure", .object([("component", .string(f.component)), ("at_s", .double(f.at))]))) }
+            if let c = co2 {
+                pairs.append(("co2", .object([
+                    ("local_steps", .int(Int64(c.localSteps))), ("local_step_s", .double(c.localStepSeconds)), ("outer_all_reduce_s", .double(c.outerSeconds)),
+                    ("exposed_per_step_s", .double(max(0, c.outerSeconds - Double(c.localSteps) * c.localStepSeconds) / Double(c.localSteps))),
+                ])))
+            }
+            pairs.append(("tasks", .int(Int64(tasks))))
+            pairs.append(("collectives_simulated", .int(Int64(collectivesSimulated))))
+            return .object(pairs)
+        }
+
+        func markdown() -> String {
+            func ms(_ s: Double) -> String { formatDecimal(s * 1e3, maxDecimals: 3) + " ms" }
+            func gb(_ b: Double) -> String { formatDecimal(b / 1e9, maxDecimals: 2) + " GB" }
+            func pct(_ x: Double) -> String { formatDecimal(x * 100, maxDecimals: 2) + "%" }
+            var s = "\n## Training step\n\n| figure | value |\n| --- | --- |\n"
+            s += "| model | \(model), \(formatDecimal(parameters / 1e9, maxDecimals: 2)) B parameters |\n"
+            s += "| layout | \(gpus) GPUs: tp \(tp) × pp \(pp) × dp \(dp)\(ep > 1 ? ", ep \(ep)" : ""), ZeRO \(zero), \(microbatches) microbatches of \(microbatch), recompute \(recompute) |\n"
+            s += "| step | \(ms(stepSeconds)), \(formatDecimal(tokensPerSecond, maxDecimals: 0)) tokens/s, MFU \(pct(mfu)) |\n"
+            s += "| per GPU | compute \(ms(split.compute)), exposed communication \(ms(split.exposedComm)), overlapped \(ms(split.overlappedComm)), idle \(ms(split.idle)) |\n"
+            if let r = slowestRank { s += "| slowest rank | gpu\(r.rank): \(ms(r.seconds)) of compute (median \(ms(r.medianSeconds))) |\n" }
+            if let l = slowestLink { s += "| slowest link | \(l.name): \(l.slowed) of \(l.messages) messages late |\n" }
+            if let l = busiestLink { s += "| busiest link | \(l.name), \(pct(l.utilization)) busy |\n" }
+            if let f = failure { s += "| failure | \(f.component) cut at \(ms(f.at)): the step does not complete |\n" }
+            if let c = co2 { s += "| CO2 | outer all-reduce \(ms(c.outerSeconds)) every \(c.localSteps) local steps of \(ms(c.localStepSeconds)) |\n" }
+            s += "\n| stage | GPUs | compute | exposed comm | overlapped comm | idle | memory (weights + grads + optimizer + activations) |\n| --- | ---: | ---: | ---: | ---: | ---: | --- |\n"
+            for st in stages {
+                let m = st.memory
+                s += "| \(st.name) | \(st.gpus) | \(ms(st.split.compute)) | \(ms(st.split.exposedComm)) | \(ms(st.split.overlappedComm)) | \(ms(st.split.idle)) | \(gb(m.weights + m.gradients + m.optimizer + m.activations)) = \(gb(m.weights)) + \(gb(m.gradients)) + \(gb(m.optimizer)) + \(gb(m.activations)) of \(gb(memoryCapacity)) |\n"
+            }
+            return s
+        }
+    }
+
+    public static let clusterTrainingNotes = [
+        "one training step: 1F1B pipeline schedule per stage; per layer and microbatch, attention and FFN kernels timed by the GEMM model (roofline with tile and wave quantization) plus element-wise traffic at the HBM rate",
+        "tensor-parallel all-reduces (2 per layer and pass) and expert all-to-alls sit on the compute stream (exposed); pipeline transfers and data-parallel gradient buckets run on streams of their own and overlap compute",
+        "each collective is simulated on the links with every group of its stage at once; collectives that overlap in time are simulated separately (they do not slow each other), and communication kernels do not slow the compute they overlap",
+        "GPUs of healthy replicas behave identically and are simulated once per stage; a replica holding a faulty GPU is simulated on its own",
+        "memory: weights 2, gradients 2, optimizer 12 bytes per parameter (mixed-precision Adam), sharded by ZeRO; activations per Korthikanti et al. 2022 with the 1F1B in-flight count",
+        "MFU = model FLOPs (3 × forward matrix products, causal attention) / (step time × GPUs × peak dense throughput)",
+    ]
+}

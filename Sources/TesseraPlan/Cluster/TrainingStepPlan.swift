@@ -1,0 +1,157 @@
+import TesseraCore
+import TesseraModel
+import TesseraSpec
+
+/// A collective of one kind run by every group of that kind in a pipeline stage at once (the
+/// groups of a stage work in lockstep, so their messages share the links together).
+public struct GroupCollective: Sendable, Hashable {
+    public enum Group: String, Sendable, Hashable {
+        /// Tensor-parallel ranks of one replica and stage.
+        case tp
+        /// Data-parallel ranks holding the same shard (all replicas).
+        case dp
+        /// Ranks holding the same expert shard (dp/ep of them).
+        case expertDP = "expert-dp"
+        /// Expert-parallel ranks (ep consecutive replicas).
+        case ep
+        /// Stage `stage` to stage `stage + 1` (forward) or `stage − 1` (backward), every rank to its peer.
+        case ppForward = "pp-forward", ppBackward = "pp-backward"
+    }
+    public var op: CollectiveSpec.Op
+    public var group: Group
+    public var stage: Int
+    /// The nccl-tests size S of each group's collective (per rank), bytes.
+    public var bytes: UInt64
+    public init(op: CollectiveSpec.Op, group: Group, stage: Int, bytes: UInt64) {
+        self.op = op
+        self.group = group
+        self.stage = stage
+        self.bytes = bytes
+    }
+}
+
+/// One piece of work of a training step: a compute kernel sequence on one GPU class or a
+/// collective, on an in-order stream, after its dependencies.
+public struct StepTask: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case forward, backward, head, optimizer
+        case tp, pp, dp, ep
+        public var isCompute: Bool { self == .forward || self == .backward || self == .head || self == .optimizer }
+    }
+    public enum Work: Sendable {
+        /// Seconds on a healthy GPU.
+        case compute(Double)
+        case collective(GroupCollective)
+    }
+    public var name: String
+    public var kind: Kind
+    public var stream: Int
+    /// The GPU class whose timeline this task is on (a collective shared by classes: the first).
+    public var entity: Int
+    public var work: Work
+    public var deps: [Int]
+}
+
+/// A set of GPUs that behave identically: one pipeline stage of one class of replicas (all
+/// healthy replicas form one class; a replica holding a faulty GPU is a class of its own).
+public struct StepEntity: Sendable {
+    public var stage: Int
+    public var replicas: [Int]
+    /// The GPUs (ranks) it stands for.
+    public var ranks: [Int]
+    public var name: String
+}
+
+public struct StepStream: Sendable {
+    public var name: String
+    /// The entity whose GPUs run it (nil: a data-parallel stream shared by a stage's classes).
+    public var entity: Int?
+    public var stage: Int
+}
+
+/// Per-GPU memory of one stage, bytes.
+public struct StageMemory: Sendable {
+    public var stage: Int
+    public var weights: Double
+    public var gradients: Double
+    public var optimizer: Double
+    public var activations: Double
+    public var total: Double { weights + gradients + optimizer + activations }
+}
+
+/// The elaborated, mapped and ordered training step of a transformer on a GPU cluster.
+public struct TrainingStepPlan: Sendable {
+    public var spec: LLMTrainingSpec
+    public var cost: TransformerCost
+    public var topology: ClusterTopology
+    public var tasks: [StepTask]
+    public var streams: [StepStream]
+    public var entities: [StepEntity]
+    public var microbatches: Int
+    public var layersPerStage: Int
+    public var memory: [StageMemory]
+    /// Model FLOPs of the whole step on all GPUs.
+    public var modelFlops: Double
+    /// Parameters one GPU of each stage holds (before ZeRO sharding).
+    public var stageParameters: [Double]
+
+    /// Rank of tensor index `t`, replica `d`, stage `p` (Megatron's order: tensor fastest, then data, then pipeline).
+    public func rank(tp t: Int, dp d: Int, pp p: Int) -> Int { t + spec.parallelism.tp * (d + spec.parallelism.dp * p) }
+
+    /// The point-to-point steps of a group collective, every group of the stage at once.
+    ///
+    /// Rings run over each group in rank order; a group with several GPUs in each of several nodes
+    /// uses one ring per NIC it can use (as `CollectivePlanner.ringOrder` does), each carrying S/c.
+    /// All-to-all is direct; pipeline transfers are one message per rank.
+    public func collectivePlan(_ c: GroupCollective) -> CollectivePlan {
+        let groups = self.groups(c)
+        let S = Double(c.bytes)
+        var steps: [CollectiveStep] = []
+        switch c.group {
+        case .ppForward, .ppBackward:
+            steps = [CollectiveStep(flows: groups.map { CollectiveFlow(src: $0[0], dst: $0[1], bytes: S) }, repeats: 1)]
+        case .ep:
+            var flows: [CollectiveFlow] = []
+            for g in groups { for a in g { for b in g where a != b { flows.append(CollectiveFlow(src: a, dst: b, bytes: S / Double(g.count))) } } }
+            steps = [CollectiveStep(flows: flows, repeats: 1)]
+        case .tp, .dp, .expertDP:
+            let n = groups.first?.count ?? 1
+            let repeats = c.op == .allReduce ? 2 * (n - 1) : n - 1
+            var flows: [CollectiveFlow] = []
+            for g in groups where g.count > 1 {
+                let orders = ringOrders(g)
+                for order in orders {
+                    for k in order.indices { flows.append(CollectiveFlow(src: order[k], dst: order[(k + 1) % order.count], bytes: S / Double(n * orders.count))) }
+                }
+            }
+            if repeats > 0, !flows.isEmpty { steps = [CollectiveStep(flows: flows, repeats: repeats)] }
+        }
+        return CollectivePlan(op: c.op, algorithm: c.group == .ep || c.group == .ppForward || c.group == .ppBackward ? .direct : .ring, ranks: groups.first?.count ?? 1, bytes: c.bytes, steps: steps)
+    }
+
+    /// The rings of one group: members by node; channel c rotates each node's members by c.
+    func ringOrders(_ group: [Int]) -> [[Int]] {
+        let g = topology.gpusPerNode
+        var byNode: [[Int]] = []
+        for r in group {
+            if let last = byNode.last?.last, last / g == r / g { byNode[byNode.count - 1].append(r) } else { byNode.append([r]) }
+        }
+        let perNode = byNode.map(\.count).min() ?? 1
+        let channels = byNode.count > 1 && perNode > 1 ? max(1, min(topology.spec.interNode?.nicsPerNode ?? 1, perNode)) : 1
+        return (0..<channels).map { c in byNode.flatMap { node in (0..<node.count).map { node[($0 + c) % node.count] } } }
+    }
+
+    /// The groups of a collective kind in a stage, each a list of ranks.
+    public func groups(_ c: GroupCollective) -> [[Int]] {
+        let p = spec.parallelism, s = c.stage
+        switch c.group {
+        case .tp: return (0..<p.dp).map { d in (0..<p.tp).map { rank(tp: $0, dp: d, pp: s) } }
+        case .dp: return (0..<p.tp).map { t in (0..<p.dp).map { rank(tp: t, dp: $0, pp: s) } }
+        case .expertDP:
+            return (0..<p.tp).flatMap { t in (0..<p.ep).map { j in stride(from: j, to: p.dp, by: p.ep).map { rank(tp: t, dp: $0, pp: s) } } }
+        case .ep: return (0..<p.tp).flatMap { t in stride(from: 0, to: p.dp, by: p.ep).map { b in (0..<p.ep).map { rank(tp: t, dp: b + $0, pp: s) } } }
+        case .ppForward: return (0..<p.dp).flatMap { d in (0..<p.tp).map { [rank(tp: $0, dp: d, pp: s), rank(tp: $0, dp: d, pp: s + 1)] } }
+        case .ppBackward: return (0..<p.dp).flatMap { d in (0..<p.tp).map { [rank(tp: $0, dp: d, pp: s), rank(tp: $0, dp: d, pp: s - 1)] } }
+        }
+    }
+}

@@ -1,0 +1,312 @@
+import TesseraCore
+import TesseraModel
+import TesseraSpec
+
+/// Elaborates one training step of a transformer over tensor, pipeline, data and expert
+/// parallelism into per-GPU-class tasks and group collectives, ordered on in-order streams.
+///
+/// - Layers split evenly over `pp` stages; the first stage also holds the embedding, the last the
+///   output layer. Microbatches M = batch / (dp · microbatch).
+/// - Each stage runs 1F1B (PipeDream-Flush, Narayanan et al. 2021): min(pp − p − 1, M) warm-up
+///   forwards, then one forward and one backward alternately, then the remaining backwards.
+/// - A layer's forward is attention, a tensor-parallel all-reduce of T·h·e bytes, the FFN (a
+///   mixture of experts: an expert all-to-all of T·k·h·e before and after it), another all-reduce
+///   (Megatron-LM's two per layer, Shoeybi et al. 2019); the backward mirrors it. Tensor and expert
+///   collectives sit on the compute stream: the GPU waits for them (exposed).
+/// - Activations (forward) and their gradients (backward) of T·h·e bytes go to the neighbouring
+///   stage on a stream of their own; the receiving microbatch waits for them.
+/// - Gradients are reduced over the data-parallel ranks in buckets of `bucket` bytes, filled in
+///   backward order during the last microbatch's backward and launched as each fills (`overlap`;
+///   otherwise all after the backward), on the stage's data-parallel stream: all-reduce (ZeRO 0),
+///   reduce-scatter (ZeRO 1 and 2; ZeRO 3 per layer and microbatch). Expert gradients reduce over
+///   the dp/ep ranks that hold the same experts. ZeRO 1 and 2 all-gather the updated parameters
+///   after the optimizer; ZeRO 3 all-gathers each layer's parameters before its forward and its
+///   backward, prefetched on the data-parallel stream.
+/// - CO2 (`co2.local_steps` τ): the step has no gradient reduction; the outer all-reduce of the
+///   parameters runs asynchronously every τ steps (the caller adds it).
+public enum TrainingStepPlanner {
+    public static func plan(_ spec: LLMTrainingSpec, precision: Precision, topology: ClusterTopology, batch: Int, batchLocation: SourceLocation) throws(InputError) -> TrainingStepPlan {
+        let p = spec.parallelism, m = spec.transformer
+        var bag = DiagnosticBag()
+        if p.gpus != topology.ranks {
+            bag.error(
+                p.location, "the parallel layout does not cover the cluster", expected: "tp × pp × dp = \(topology.ranks) GPUs (\(topology.nodes) nodes × \(topology.gpusPerNode))",
+                found: "tp \(p.tp) × pp \(p.pp) × dp \(p.dp) = \(p.gpus)")
+        }
+        if m.layers % p.pp != 0 {
+            bag.error(p.location, "the layers do not split evenly into pipeline stages", expected: "pp dividing the \(m.layers) layers of \(m.name)", found: "pp: \(p.pp)")
+        }
+        if m.heads % p.tp != 0 || m.ffn % p.tp != 0 {
+            bag.error(p.location, "tensor parallelism must split the heads and the FFN evenly", expected: "tp dividing heads (\(m.heads)) and ffn (\(m.ffn))", found: "tp: \(p.tp)")
+        }
+        if batch % (p.dp * p.microbatch) != 0 {
+            bag.error(batchLocation, "the global batch does not split into microbatches", expected: "batch a multiple of dp × microbatch = \(p.dp * p.microbatch)", found: "batch: \(batch)")
+        }
+        if p.ep > 1, !m.isMoE {
+            bag.error(p.location, "expert parallelism needs a mixture of experts", expected: "ep: 1 for \(m.name)", found: "ep: \(p.ep)")
+        } else if m.isMoE, m.experts % p.ep != 0 {
+            bag.error(p.location, "the experts do not split evenly over the expert-parallel ranks", expected: "ep dividing the \(m.experts) experts", found: "ep: \(p.ep)")
+        }
+        let precisionName = precision.rawValue
+        if topology.gpu.denseTFLOPS[precisionName] == nil {
+            bag.error(
+                batchLocation, "the GPU has no throughput figure for this precision", expected: "one of " + topology.gpu.denseTFLOPS.keys.sorted().joined(separator: ", "),
+                found: "precision: \(precisionName)")
+        }
+        try bag.throwIfErrors()
+
+        let cost = TransformerCost(model: m, gpu: topology.gpu, precision: precisionName, bytesPerElement: precision.bytes, parallelism: p)
+        let M = batch / (p.dp * p.microbatch)
+        let L = m.layers / p.pp
+        let e = Double(precision.bytes)
+        let T = Double(p.microbatch * m.seqLen)
+        let activationBytes = UInt64(T * Double(m.hidden) * e)
+
+        // Parameters per GPU of each stage, and memory.
+        let headParams = m.embeddingParameters / Double(p.tp)
+        var stageParameters: [Double] = []
+        var memory: [StageMemory] = []
+        for s in 0..<p.pp {
+            var params = Double(L) * cost.layerParametersPerGPU
+            if s == 0 { params += headParams }
+            if s == p.pp - 1 { params += headParams }  // the output layer (its own, or the tied copy)
+            stageParameters.append(params)
+            let shard = Double(p.dp)
+            let weights = 2 * params / (p.zero >= 3 ? shard : 1)
+            let grads = 2 * params / (p.zero >= 2 ? shard : 1)
+            let optimizer = 12 * params / (p.zero >= 1 ? shard : 1)
+            var activations = Double(L) * cost.activationBytesPerLayer * Double(min(p.pp - s, M))
+            if s == p.pp - 1 { activations += 4 * T * Double(m.vocab / p.tp) }  // fp32 logits
+            memory.append(StageMemory(stage: s, weights: weights, gradients: grads, optimizer: optimizer, activations: activations))
+        }
+        if let worst = memory.max(by: { $0.total < $1.total }), worst.total > topology.gpu.hbmCapacity {
+            func gb(_ x: Double) -> String { formatDecimal((x / 1e9 * 10).rounded() / 10) + " GB" }
+            throw InputError(Diagnostic(
+                at: spec.transformerLocation, "\(m.name) does not fit in GPU memory on stage \(worst.stage)",
+                expected: "at most \(gb(topology.gpu.hbmCapacity)) per GPU (\(topology.gpu.name))",
+                found: "\(gb(worst.total)) = weights \(gb(worst.weights)) + gradients \(gb(worst.gradients)) + optimizer \(gb(worst.optimizer)) + activations \(gb(worst.activations)) (\(min(p.pp - worst.stage, M)) microbatches in flight, recompute: \(p.recompute.rawValue), zero: \(p.zero))",
+                hint: "raise tp or pp, use zero: 1–3, or recompute: selective or full"))
+        }
+
+        // Classes of replicas: the healthy ones together, each replica with a faulty GPU alone.
+        var faulty = Set<Int>()
+        for f in spec.faults { if case .gpu(let r) = f.target, r < topology.ranks { faulty.insert((r / p.tp) % p.dp) } }
+        var classes: [[Int]] = []
+        let healthy = (0..<p.dp).filter { !faulty.contains($0) }
+        if !healthy.isEmpty { classes.append(healthy) }
+        for d in faulty.sorted() { classes.append([d]) }
+
+        var b = Builder()
+        b.layout = (p.tp, p.dp)
+        var entity = [[Int]](repeating: [], count: classes.count)  // class → stage → entity
+        for (c, replicas) in classes.enumerated() {
+            for s in 0..<p.pp {
+                let ranks = replicas.flatMap { d in (0..<p.tp).map { $0 + p.tp * (d + p.dp * s) } }
+                let label = classes.count == 1 ? "stage\(s)" : c == 0 && !healthy.isEmpty ? "stage\(s)" : "stage\(s).replica\(replicas[0])"
+                entity[c].append(b.entities.count)
+                b.entities.append(StepEntity(stage: s, replicas: replicas, ranks: ranks, name: label))
+            }
+        }
+        var computeStream = [Int](), sendForward = [Int](), sendBackward = [Int]()
+        for (i, en) in b.entities.enumerated() {
+            computeStream.append(b.stream("\(en.name).compute", entity: i, stage: en.stage))
+            sendForward.append(b.stream("\(en.name).send-forward", entity: i, stage: en.stage))
+            sendBackward.append(b.stream("\(en.name).send-backward", entity: i, stage: en.stage))
+        }
+        let dpStream = (0..<p.pp).map { b.stream("stage\($0).data-parallel", entity: nil, stage: $0) }
+
+        let fwd = cost.forward, bwd = cost.backward
+        let tpOn = p.tp > 1, epOn = m.isMoE && p.ep > 1
+        let a2aBytes = UInt64(T * Double(m.topK) * Double(m.hidden) * e)
+        let layerDense = cost.layerParametersPerGPU - cost.layerExpertParametersPerGPU
+        let layerExpert = cost.layerExpertParametersPerGPU
+        let layerParamBytes = UInt64(cost.layerParametersPerGPU * e)
+        let useDP = p.dp > 1 && p.co2LocalSteps == nil
+        let gradOp: CollectiveSpec.Op = p.zero >= 1 ? .reduceScatter : .allReduce
+
+        // Per stage: forward/backward task ids of each class, by microbatch, and per-stage DP bookkeeping.
+        var lastForward = [[Int]](repeating: [], count: b.entities.count)
+        var forwardSend = [[Int]](repeating: [], count: b.entities.count)
+        var backwardSend = [[Int]](repeating: [], count: b.entities.count)
+        for i in b.entities.indices {
+            lastForward[i] = Array(repeating: -1, count: M)
+            forwardSend[i] = Array(repeating: -1, count: M)
+            backwardSend[i] = Array(repeating: -1, count: M)
+        }
+        // ZeRO-3 gathers per (stage, microbatch, layer, pass), created lazily on the stage's DP stream.
+        var gathers: [Int: Int] = [:]
+        func gather(_ s: Int, _ mb: Int, _ l: Int, _ pass: Int) -> Int {
+            let key = ((s * M + mb) * L + l) * 2 + pass
+            if let id = gathers[key] { return id }
+            let id = b.add(
+                "stage\(s).mb\(mb).layer\(s * L + l).\(pass == 0 ? "forward" : "backward").param-all-gather", .dp, stream: dpStream[s], entity: entity[0][s],
+                .collective(GroupCollective(op: .allGather, group: .dp, stage: s, bytes: layerParamBytes)), deps: [])
+            gathers[key] = id
+            return id
+        }
+
+        // The 1F1B order of every stage, interleaved across stages in microbatch order so that
+        // task ids follow a valid topological order of the cross-stage dependencies.
+        var orders: [[(forward: Bool, mb: Int)]] = []
+        for s in 0..<p.pp {
+            let warm = min(p.pp - s - 1, M)
+            var o: [(Bool, Int)] = (0..<warm).map { (true, $0) }
+            for i in 0..<(M - warm) {
+                o.append((true, warm + i))
+                o.append((false, i))
+            }
+            for i in (M - warm)..<M where i >= 0 { o.append((false, i)) }
+            orders.append(o)
+        }
+        // Per-class gradient-ready tasks of the last microbatch (layer-granular), per stage.
+        var gradReady = [[[(task: Int, dense: Double, expert: Double)]]](repeating: [[(Int, Double, Double)]](repeating: [], count: p.pp), count: classes.count)
+        var lastBackward = [[Int]](repeating: [Int](repeating: -1, count: p.pp), count: classes.count)
+        // ZeRO 3: each layer's gradient of each microbatch, per class, and the order they appear.
+        var layerGrad = [[Int: Int]](repeating: [:], count: classes.count)
+        var layerGradOrder = [[(Int, Int)]](repeating: [], count: p.pp)
+        for c in classes.indices {
+            // Walk all stages' orders in "rounds" so that dependencies exist before use: a
+            // forward of stage s needs stage s−1's forward; a backward of s needs s+1's backward.
+            var cursor = [Int](repeating: 0, count: p.pp)
+            var progress = true
+            while progress {
+                progress = false
+                for s in 0..<p.pp {
+                    while cursor[s] < orders[s].count {
+                        let (isForward, mb) = orders[s][cursor[s]]
+                        let en = entity[c][s]
+                        if isForward {
+                            if s > 0, forwardSend[entity[c][s - 1]][mb] < 0 { break }
+                            var deps: [Int] = s > 0 ? [forwardSend[entity[c][s - 1]][mb]] : []
+                            var last = -1
+                            for l in 0..<L {
+                                let layer = s * L + l
+                                if p.zero >= 3, p.dp > 1 { deps.append(gather(s, mb, l, 0)) }
+                                last = b.add("stage\(s).mb\(mb).layer\(layer).attention.forward", .forward, stream: computeStream[en], entity: en, .compute(fwd.attention), deps: deps)
+                                deps = []
+                                if tpOn { last = b.add("stage\(s).mb\(mb).layer\(layer).attention.tp-all-reduce", .tp, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allReduce, group: .tp, stage: s, bytes: activationBytes)), deps: []) }
+                                if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).dispatch", .ep, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: []) }
+                                last = b.add("stage\(s).mb\(mb).layer\(layer).ffn.forward", .forward, stream: computeStream[en], entity: en, .compute(fwd.ffn), deps: [])
+                                if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).combine", .ep, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: []) }
+                                if tpOn { last = b.add("stage\(s).mb\(mb).layer\(layer).ffn.tp-all-reduce", .tp, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allReduce, group: .tp, stage: s, bytes: activationBytes)), deps: []) }
+                            }
+                            if s == p.pp - 1 { last = b.add("stage\(s).mb\(mb).output.forward", .head, stream: computeStream[en], entity: en, .compute(cost.headForward), deps: []) }
+                            lastForward[en][mb] = last
+                            if s < p.pp - 1 {
+                                forwardSend[en][mb] = b.add("stage\(s).mb\(mb).send-activations", .pp, stream: sendForward[en], entity: en, .collective(GroupCollective(op: .sendRecv, group: .ppForward, stage: s, bytes: activationBytes)), deps: [last])
+                            }
+                        } else {
+                            if s < p.pp - 1, backwardSend[entity[c][s + 1]][mb] < 0 { break }
+                            var deps: [Int] = s < p.pp - 1 ? [backwardSend[entity[c][s + 1]][mb]] : []
+                            var last = -1
+                            let lastMB = mb == M - 1
+                            if s == p.pp - 1 {
+                                last = b.add("stage\(s).mb\(mb).output.backward", .head, stream: computeStream[en], entity: en, .compute(cost.headBackward), deps: deps)
+                                deps = []
+                                if lastMB { gradReady[c][s].append((last, headParams, 0)) }
+                            }
+                            for l in (0..<L).reversed() {
+                                let layer = s * L + l
+                                if p.zero >= 3, p.dp > 1 { deps.append(gather(s, mb, l, 1)) }
+                                if tpOn { last = b.add("stage\(s).mb\(mb).layer\(layer).ffn.tp-all-reduce.backward", .tp, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allReduce, group: .tp, stage: s, bytes: activationBytes)), deps: deps); deps = [] }
+                                if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).combine.backward", .ep, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: deps); deps = [] }
+                                last = b.add("stage\(s).mb\(mb).layer\(layer).ffn.backward", .backward, stream: computeStream[en], entity: en, .compute(bwd.ffn), deps: deps)
+                                deps = []
+                                if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).dispatch.backward", .ep, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: []) }
+                                if tpOn { last = b.add("stage\(s).mb\(mb).layer\(layer).attention.tp-all-reduce.backward", .tp, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allReduce, group: .tp, stage: s, bytes: activationBytes)), deps: []) }
+                                last = b.add("stage\(s).mb\(mb).layer\(layer).attention.backward", .backward, stream: computeStream[en], entity: en, .compute(bwd.attention), deps: [])
+                                if p.zero >= 3, useDP {
+                                    if c == 0 { layerGradOrder[s].append((mb, layer)) }
+                                    layerGrad[c][(mb, layer).0 * m.layers + layer] = last
+                                }
+                                if lastMB { gradReady[c][s].append((last, layerDense, layerExpert)) }
+                            }
+                            if s == 0, lastMB { gradReady[c][s].append((last, headParams, 0)) }
+                            if lastMB { lastBackward[c][s] = last }
+                            if s > 0 {
+                                backwardSend[en][mb] = b.add("stage\(s).mb\(mb).send-gradients", .pp, stream: sendBackward[en], entity: en, .collective(GroupCollective(op: .sendRecv, group: .ppBackward, stage: s, bytes: activationBytes)), deps: [last])
+                            }
+                        }
+                        cursor[s] += 1
+                        progress = true
+                    }
+                }
+            }
+            if cursor.enumerated().contains(where: { $0.element < orders[$0.offset].count }) {
+                throw InputError(Diagnostic(at: p.location, "internal error: the pipeline schedule could not be ordered", expected: "a 1F1B schedule", found: "a cycle"))
+            }
+        }
+
+        // Gradient reduction in buckets, then the optimizer (and ZeRO's parameter all-gather).
+        for s in 0..<p.pp {
+            var reductions: [Int] = []
+            if useDP, p.zero < 3 {
+                let items = gradReady[0][s]
+                var dense = 0.0, expert = 0.0
+                func flush(_ k: Int) {
+                    let deps = (0..<classes.count).map { c in p.overlap ? gradReady[c][s][k].task : lastBackward[c][s] }
+                    if dense > 0 {
+                        reductions.append(b.add("stage\(s).bucket\(reductions.count).grad-\(gradOp.rawValue)", .dp, stream: dpStream[s], entity: entity[0][s],
+                            .collective(GroupCollective(op: gradOp, group: .dp, stage: s, bytes: UInt64(dense * e))), deps: deps))
+                    }
+                    if expert > 0, p.dp / p.ep > 1 {
+                        reductions.append(b.add("stage\(s).bucket\(reductions.count).expert-grad-\(gradOp.rawValue)", .dp, stream: dpStream[s], entity: entity[0][s],
+                            .collective(GroupCollective(op: gradOp, group: .expertDP, stage: s, bytes: UInt64(expert * e))), deps: deps))
+                    }
+                    dense = 0
+                    expert = 0
+                }
+                for (k, item) in items.enumerated() {
+                    dense += item.dense
+                    expert += item.expert
+                    if (dense + expert) * e >= Double(p.bucket) || k == items.count - 1 { flush(k) }
+                }
+            }
+            if p.zero >= 3, useDP {
+                // Each layer's gradient of each microbatch is reduce-scattered once every class has it.
+                let rs = b.stream("stage\(s).reduce-scatter", entity: nil, stage: s)
+                var lastRS = -1
+                for (mb, layer) in layerGradOrder[s] {
+                    let ready = classes.indices.compactMap { layerGrad[$0][mb * m.layers + layer] }
+                    lastRS = b.add("stage\(s).mb\(mb).layer\(layer).grad-reduce-scatter", .dp, stream: rs, entity: entity[0][s],
+                        .collective(GroupCollective(op: .reduceScatter, group: .dp, stage: s, bytes: layerParamBytes)), deps: ready)
+                }
+                reductions.append(lastRS)
+            }
+            let shard = p.zero >= 1 && useDP ? Double(p.dp) : 1
+            var optimizers: [Int] = []
+            for c in classes.indices {
+                let en = entity[c][s]
+                optimizers.append(b.add("stage\(s).optimizer", .optimizer, stream: computeStream[en], entity: en, .compute(cost.optimizerSeconds(parameters: stageParameters[s] / shard)), deps: reductions.filter { $0 >= 0 }))
+            }
+            if useDP, p.zero == 1 || p.zero == 2 {
+                _ = b.add("stage\(s).param-all-gather", .dp, stream: dpStream[s], entity: entity[0][s],
+                    .collective(GroupCollective(op: .allGather, group: .dp, stage: s, bytes: UInt64(stageParameters[s] * e))), deps: optimizers)
+            }
+        }
+
+        let flops = Double(m.layers) * cost.layerFlops * Double(M * p.dp * p.tp) + cost.headFlops * Double(M * p.dp * p.tp)
+        return TrainingStepPlan(
+            spec: spec, cost: cost, topology: topology, tasks: b.tasks, streams: b.streams, entities: b.entities, microbatches: M, layersPerStage: L,
+            memory: memory, modelFlops: flops, stageParameters: stageParameters)
+    }
+
+    struct Builder {
+        var tasks: [StepTask] = []
+        var streams: [StepStream] = []
+        var entities: [StepEntity] = []
+        var lastOnStream: [Int] = []
+        var layout = (1, 1)
+        mutating func stream(_ name: String, entity: Int?, stage: Int) -> Int {
+            streams.append(StepStream(name: name, entity: entity, stage: stage))
+            lastOnStream.append(-1)
+            return streams.count - 1
+        }
+        mutating func add(_ name: String, _ kind: StepTask.Kind, stream: Int, entity: Int, _ work: StepTask.Work, deps: [Int]) -> Int {
+            tasks.append(StepTask(name: name, kind: kind, stream: stream, entity: entity, work: work, deps: deps.filter { $0 >= 0 }))
+            lastOnStream[stream] = tasks.count - 1
+            return tasks.count - 1
+        }
+        func lastTask(on stream: Int) -> Int { lastOnStream[stream] }
+    }
+}

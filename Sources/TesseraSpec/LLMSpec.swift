@@ -1,0 +1,285 @@
+import TesseraCore
+
+/// A decoder-only transformer as large-model training describes it: its depth and widths, its
+/// sequence length and vocabulary, and (for a mixture of experts) its experts.
+public struct TransformerSpec: Sendable, Hashable {
+    public var name: String
+    public var layers: Int
+    public var hidden: Int
+    public var heads: Int
+    /// Key/value heads (grouped-query attention); `heads` for multi-head attention.
+    public var kvHeads: Int
+    public var ffn: Int
+    public var seqLen: Int
+    public var vocab: Int
+    /// Gated (SwiGLU) feed-forward: two up projections of `ffn` instead of one.
+    public var gatedFFN: Bool
+    /// Experts per feed-forward layer (1: a dense model) and how many each token is routed to.
+    public var experts: Int
+    public var topK: Int
+
+    public var headDim: Int { hidden / heads }
+    public var isMoE: Bool { experts > 1 }
+
+    /// Parameters of one transformer layer: attention (Q and output h×h, K and V h×kv·d each),
+    /// the feed-forward network (2 or 3 matrices of h×ffn, per expert) and, for a mixture of
+    /// experts, the router (h×experts). Biases and norms are left out (under 0.1%).
+    public var attentionParameters: Double { Double(hidden) * Double(2 * hidden + 2 * kvHeads * headDim) }
+    public var expertParameters: Double { Double(gatedFFN ? 3 : 2) * Double(hidden) * Double(ffn) }
+    public var layerParameters: Double { attentionParameters + Double(experts) * expertParameters + (isMoE ? Double(hidden * experts) : 0) }
+    /// Token embedding (and, untied, the output projection: `untiedHead`).
+    public var embeddingParameters: Double { Double(vocab) * Double(hidden) }
+    /// Whether the output projection has its own weights (Llama) or reuses the embedding (GPT-3).
+    public var untiedHead: Bool
+    public var parameters: Double { Double(layers) * layerParameters + embeddingParameters * (untiedHead ? 2 : 1) }
+
+    public init(
+        name: String, layers: Int, hidden: Int, heads: Int, kvHeads: Int? = nil, ffn: Int, seqLen: Int, vocab: Int, gatedFFN: Bool = false,
+        experts: Int = 1, topK: Int = 1, untiedHead: Bool = false
+    ) {
+        self.name = name
+        self.layers = layers
+        self.hidden = hidden
+        self.heads = heads
+        self.kvHeads = kvHeads ?? heads
+        self.ffn = ffn
+        self.seqLen = seqLen
+        self.vocab = vocab
+        self.gatedFFN = gatedFFN
+        self.experts = experts
+        self.topK = topK
+        self.untiedHead = untiedHead
+    }
+
+    /// The bundled models. Sources:
+    /// - `gpt3-175b`: Brown et al. 2020, "Language Models are Few-Shot Learners", Table 2.1 (96
+    ///   layers, d_model 12288, 96 heads, n_ctx 2048; FFN 4·d_model); vocabulary 50257 (GPT-2 BPE);
+    ///   the output layer shares the embedding.
+    /// - `llama3-8b`, `llama3-70b`: Llama Team 2024, "The Llama 3 Herd of Models", Table 3 (32/80
+    ///   layers, 4096/8192 wide, FFN 14336/28672, 32/64 heads, 8 KV heads, vocabulary 128000 —
+    ///   128256 in the released tokenizer, used here), SwiGLU, untied output; sequence 8192.
+    /// - `mixtral-8x7b`: Jiang et al. 2024, "Mixtral of Experts", Table 1 (32 layers, dim 4096,
+    ///   hidden_dim 14336, 32 heads, 8 KV heads, vocabulary 32000, 8 experts, top-2), SwiGLU,
+    ///   untied output; sequence 4096 (the paper's context is 32k; 4096 is a training default).
+    public static let zoo: [TransformerSpec] = [
+        TransformerSpec(name: "gpt3-175b", layers: 96, hidden: 12288, heads: 96, ffn: 49152, seqLen: 2048, vocab: 50257),
+        TransformerSpec(name: "llama3-8b", layers: 32, hidden: 4096, heads: 32, kvHeads: 8, ffn: 14336, seqLen: 8192, vocab: 128_256, gatedFFN: true, untiedHead: true),
+        TransformerSpec(name: "llama3-70b", layers: 80, hidden: 8192, heads: 64, kvHeads: 8, ffn: 28672, seqLen: 8192, vocab: 128_256, gatedFFN: true, untiedHead: true),
+        TransformerSpec(
+            name: "mixtral-8x7b", layers: 32, hidden: 4096, heads: 32, kvHeads: 8, ffn: 14336, seqLen: 4096, vocab: 32000, gatedFFN: true, experts: 8, topK: 2,
+            untiedHead: true),
+    ]
+    public static func named(_ name: String) -> TransformerSpec? { zoo.first { $0.name == name } }
+}
+
+/// How a training step is split over the GPUs: tensor (tp), pipeline (pp), data (dp) and expert
+/// (ep, within the data-parallel ranks) parallelism, microbatching, ZeRO, gradient buckets and
+/// activation recomputation.
+public struct ParallelismSpec: Sendable, Hashable {
+    public enum Recompute: String, Sendable, Hashable, CaseIterable { case none, selective, full }
+    public var tp = 1, pp = 1, dp = 1, ep = 1
+    /// Sequences per microbatch.
+    public var microbatch = 1
+    /// ZeRO stage 0 (plain data parallelism) to 3.
+    public var zero = 0
+    /// Gradient bucket size, bytes (PyTorch DDP's default bucket_cap_mb = 25).
+    public var bucket: UInt64 = 25 << 20
+    /// Gradient reduction overlapped with the backward pass (buckets launched as they fill).
+    public var overlap = true
+    public var recompute = Recompute.none
+    /// CO2 (local updating, asynchronous outer all-reduce every `localSteps` steps); nil: off.
+    public var co2LocalSteps: Int?
+    public var location: SourceLocation
+    public var gpus: Int { tp * pp * dp }
+    public init(location: SourceLocation) { self.location = location }
+}
+
+/// A component that is slowed down or cut from a given time.
+public struct FaultSpec: Sendable, Hashable {
+    public enum Target: Sendable, Hashable {
+        /// A GPU by rank.
+        case gpu(Int)
+        /// A link by the name reports give it (for example `node3.nic0.up`).
+        case link(String)
+        /// A NIC (`node3.nic0`): both its up and down links.
+        case nic(String)
+    }
+    public var target: Target
+    /// Time multiplier ≥ 1 (compute on a GPU, transfers on a link); infinity when cut.
+    public var slowdown: Double
+    /// Seconds from the start of the step.
+    public var at: Double
+    public var location: SourceLocation
+    public var isCut: Bool { slowdown.isInfinite }
+    public var name: String {
+        switch target {
+        case .gpu(let r): "gpu\(r)"
+        case .link(let s), .nic(let s): s
+        }
+    }
+}
+
+/// A large-model training step on a GPU cluster.
+public struct LLMTrainingSpec: Sendable, Hashable {
+    public var transformer: TransformerSpec
+    public var parallelism: ParallelismSpec
+    public var faults: [FaultSpec]
+    public var transformerLocation: SourceLocation
+}
+
+enum LLMReader {
+    static let transformerFields = ["preset", "layers", "hidden", "heads", "kv_heads", "ffn", "seq_len", "vocab", "gated_ffn", "experts", "top_k", "untied_head"]
+
+    static func transformer(_ node: SpecNode, bag: inout DiagnosticBag) -> TransformerSpec? {
+        let names = TransformerSpec.zoo.map(\.name)
+        let expectedNames = "one of " + names.map { "'\($0)'" }.joined(separator: ", ")
+        if let s = node.scalar {
+            if let t = TransformerSpec.named(s) { return t }
+            bag.error(node.location, "unknown transformer '\(s)'", expected: expectedNames + ", or a mapping of layers, hidden, heads, ffn, seq_len, vocab", found: "'\(s)'",
+                hint: closestMatch(to: s, in: names).map { "did you mean '\($0)'?" })
+            return nil
+        }
+        guard var r = MappingReader(node, what: "'transformer'", bag: &bag) else { return nil }
+        var base: TransformerSpec?
+        if let p = r.optional("preset") {
+            if let s = p.scalar, let t = TransformerSpec.named(s) {
+                base = t
+            } else {
+                bag.error(p.location, "unknown transformer preset", expected: expectedNames, found: p.kindDescription,
+                    hint: closestMatch(to: p.scalar ?? "", in: names).map { "did you mean '\($0)'?" })
+                r.finish(allowed: transformerFields, bag: &bag)
+                return nil
+            }
+        }
+        func int(_ key: String, min: Int = 1) -> Int? {
+            guard let n = r.optional(key) else {
+                if base == nil, ["layers", "hidden", "heads", "ffn", "seq_len", "vocab"].contains(key) {
+                    bag.error(node.location, "'transformer' is missing the key '\(key)'", expected: "'\(key)': an integer, or 'preset: <zoo name>'", found: "no '\(key)'")
+                }
+                return nil
+            }
+            return Scalar.int(n, min: min, what: "'transformer.\(key)'", bag: &bag)
+        }
+        func bool(_ key: String) -> Bool? {
+            guard let n = r.optional(key) else { return nil }
+            switch n.scalar {
+            case "true"?: return true
+            case "false"?: return false
+            default:
+                bag.error(n.location, "'transformer.\(key)' must be true or false", expected: "true or false", found: n.kindDescription)
+                return nil
+            }
+        }
+        let layers = int("layers"), hidden = int("hidden"), heads = int("heads"), kv = int("kv_heads"), ffn = int("ffn")
+        let seq = int("seq_len"), vocab = int("vocab"), experts = int("experts"), topK = int("top_k")
+        let gated = bool("gated_ffn"), untied = bool("untied_head")
+        r.finish(bag: &bag)
+        guard let h = hidden ?? base?.hidden, let a = heads ?? base?.heads, let l = layers ?? base?.layers, let f = ffn ?? base?.ffn,
+            let s = seq ?? base?.seqLen, let v = vocab ?? base?.vocab
+        else { return nil }
+        var t = TransformerSpec(
+            name: base?.name ?? "transformer", layers: l, hidden: h, heads: a, kvHeads: kv ?? base?.kvHeads ?? a, ffn: f, seqLen: s, vocab: v,
+            gatedFFN: gated ?? base?.gatedFFN ?? false, experts: experts ?? base?.experts ?? 1, topK: topK ?? base?.topK ?? 1, untiedHead: untied ?? base?.untiedHead ?? false)
+        if base != nil, [layers, hidden, heads, kv, ffn, seq, vocab, experts, topK].contains(where: { $0 != nil }) { t.name += "*" }
+        if h % a != 0 {
+            bag.error(node.location, "the heads do not divide the hidden size", expected: "heads dividing hidden (\(h))", found: "heads: \(a)")
+        } else if a % t.kvHeads != 0 {
+            bag.error(node.location, "the key/value heads do not divide the heads", expected: "kv_heads dividing heads (\(a))", found: "kv_heads: \(t.kvHeads)")
+        }
+        if t.topK > t.experts {
+            bag.error(node.location, "a token cannot be routed to more experts than there are", expected: "top_k ≤ experts (\(t.experts))", found: "top_k: \(t.topK)")
+        }
+        return t
+    }
+
+    static func parallelism(_ node: SpecNode, bag: inout DiagnosticBag) -> ParallelismSpec {
+        var p = ParallelismSpec(location: node.location)
+        guard var r = MappingReader(node, what: "'parallelism'", bag: &bag) else { return p }
+        func int(_ key: String, min: Int = 1) -> Int? { r.optional(key).flatMap { Scalar.int($0, min: min, what: "'parallelism.\(key)'", bag: &bag) } }
+        p.tp = int("tp") ?? 1
+        p.pp = int("pp") ?? 1
+        p.dp = int("dp") ?? 1
+        p.ep = int("ep") ?? 1
+        p.microbatch = int("microbatch") ?? 1
+        if let z = r.optional("zero"), let v = Scalar.int(z, min: 0, what: "'parallelism.zero'", bag: &bag) {
+            if v <= 3 { p.zero = v } else { bag.error(z.location, "unknown ZeRO stage", expected: "0, 1, 2 or 3", found: "\(v)") }
+        }
+        if let b = r.optional("bucket"), case .number(let x)? = Scalar.quantity(b, .size, what: "'parallelism.bucket'", bag: &bag) {
+            if x >= 1, x < 1e13 { p.bucket = UInt64(x.rounded()) } else { bag.error(b.location, "'parallelism.bucket' is out of range", expected: "between 1 B and 10 TB", found: b.kindDescription) }
+        }
+        if let o = r.optional("overlap") {
+            switch o.scalar {
+            case "true"?: p.overlap = true
+            case "false"?: p.overlap = false
+            default: bag.error(o.location, "'parallelism.overlap' must be true or false", expected: "true or false", found: o.kindDescription)
+            }
+        }
+        if let rc = r.optional("recompute") {
+            let names = ParallelismSpec.Recompute.allCases.map(\.rawValue)
+            if let v = rc.scalar.flatMap(ParallelismSpec.Recompute.init(rawValue:)) {
+                p.recompute = v
+            } else {
+                bag.error(rc.location, "unknown recomputation", expected: "one of " + names.map { "'\($0)'" }.joined(separator: ", "), found: rc.kindDescription,
+                    hint: closestMatch(to: rc.scalar ?? "", in: names).map { "did you mean '\($0)'?" })
+            }
+        }
+        if let c = r.optional("co2") {
+            if var cr = MappingReader(c, what: "'parallelism.co2'", bag: &bag) {
+                p.co2LocalSteps = cr.required("local_steps", expected: "an integer ≥ 1", bag: &bag).flatMap { Scalar.int($0, min: 1, what: "'co2.local_steps'", bag: &bag) }
+                cr.finish(bag: &bag)
+            }
+        }
+        r.finish(bag: &bag)
+        if p.ep > 1, p.dp % p.ep != 0 {
+            bag.error(node["ep"]?.location ?? node.location, "the expert-parallel groups do not divide the data-parallel ranks", expected: "ep dividing dp (\(p.dp))", found: "ep: \(p.ep)")
+        }
+        if p.co2LocalSteps != nil, p.zero > 0 {
+            bag.error(node["co2"]?.location ?? node.location, "CO2 local updating keeps a full optimizer on every rank", expected: "zero: 0 with 'co2'", found: "zero: \(p.zero)")
+        }
+        return p
+    }
+
+    static func faults(_ node: SpecNode, bag: inout DiagnosticBag) -> [FaultSpec] {
+        guard let items = node.items else {
+            bag.error(node.location, "'faults' must be a list", expected: "a list such as [{gpu: 17, slowdown: 2}, {link: node3.nic0.up, slowdown: 4, at: 1 ms}]", found: node.kindDescription)
+            return []
+        }
+        var out: [FaultSpec] = []
+        for item in items {
+            guard var r = MappingReader(item, what: "a fault", bag: &bag) else { continue }
+            let gpu = r.optional("gpu"), link = r.optional("link"), nic = r.optional("nic")
+            let present = [gpu, link, nic].compactMap { $0 }
+            var target: FaultSpec.Target?
+            if present.count != 1 {
+                bag.error(item.location, "a fault names one component", expected: "exactly one of 'gpu: <rank>', 'link: <name>', 'nic: <nodeN.nicK>'", found: present.isEmpty ? "none" : "\(present.count) of them")
+            } else if let g = gpu {
+                target = Scalar.int(g, min: 0, what: "'gpu'", bag: &bag).map { .gpu($0) }
+            } else if let l = link {
+                target = Scalar.string(l, what: "'link'", bag: &bag).map { .link($0) }
+            } else if let n = nic {
+                target = Scalar.string(n, what: "'nic'", bag: &bag).map { .nic($0) }
+            }
+            var slowdown: Double?
+            let slowNode = r.optional("slowdown"), cutNode = r.optional("cut")
+            switch (slowNode, cutNode) {
+            case (nil, nil):
+                bag.error(item.location, "a fault says what happens", expected: "'slowdown: <factor ≥ 1>' or 'cut: true'", found: "neither")
+            case (.some, .some(let c)):
+                bag.error(c.location, "'slowdown' and 'cut' cannot both be given", expected: "one of them", found: "both")
+            case (.some(let s), nil):
+                if case .scalar(let v, false) = s.value, let x = Double(v), x.isFinite, x >= 1 {
+                    slowdown = x
+                } else {
+                    bag.error(s.location, "'slowdown' must be a factor ≥ 1", expected: "a number such as 2 (twice as slow)", found: s.kindDescription)
+                }
+            case (nil, .some(let c)):
+                if c.scalar == "true" { slowdown = .infinity } else { bag.error(c.location, "'cut' must be true", expected: "cut: true", found: c.kindDescription) }
+            }
+            var at = 0.0
+            if let a = r.optional("at"), case .number(let x)? = Scalar.quantity(a, .time, what: "'at'", allowZero: true, bag: &bag) { at = x }
+            r.finish(bag: &bag)
+            if let target, let slowdown { out.append(FaultSpec(target: target, slowdown: slowdown, at: at, location: item.location)) }
+        }
+        return out
+    }
+}
