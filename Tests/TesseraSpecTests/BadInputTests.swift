@@ -53,6 +53,10 @@ enum BadInputTable {
         // hardware: top level
         BadInput("hw-unknown-kind.yaml", 4, 7, "did you mean 'array'?"),
         // GPU clusters
+        BadInput("wl-llm-unknown-transformer.yaml", 5, 14, "unknown transformer 'gpt4-1t'"),
+        BadInput("wl-llm-zero-stage.yaml", 6, 28, "unknown ZeRO stage"),
+        BadInput("wl-llm-fault-two-components.yaml", 8, 5, "a fault names one component"),
+        BadInput("wl-llm-heads-not-dividing.yaml", 5, 14, "the key/value heads do not divide the heads"),
         BadInput("hw-cluster-torus-cannot-be-built.yaml", 7, 33, "the torus cannot be built"),
         BadInput("hw-cluster-unknown-preset.yaml", 5, 15, "unknown GPU preset"),
         BadInput("hw-cluster-nics-not-dividing.yaml", 9, 64, "the NICs do not divide the GPUs of a node"),
