@@ -2,7 +2,8 @@
 # Regression check against the baselines in reports/: simulates every bundled dense array config
 # (configs/array/*.yaml) and edge SoC (configs/edge/*.yaml) on every inference workload, every GPU
 # cluster (configs/gpu/*.yaml) on every collective microbenchmark (a trace with 'collective:'), every edge
-# SoC on every continual-learning workload, and every sparse training config (configs/sat/*.yaml) on
+# SoC on every continual-learning workload, each transformer workload on the cluster its
+# '# hardware:' line names, and every sparse training config (configs/sat/*.yaml) on
 # every other training workload (traces/*.yaml), and compares each JSON report with
 # reports/<workload>--<hardware>.json using `tessera compare --tolerance 0% --strict` (the simulator
 # is deterministic, so any change at all, better or worse, fails).
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
     --junit-dir)
       shift; junit_dir=${1:?--junit-dir needs a directory}
       case "$junit_dir" in /*) ;; *) junit_dir="$caller/$junit_dir" ;; esac ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "regress.sh: unknown argument '$1' (expected --record or --junit-dir DIR)" >&2; exit 2 ;;
   esac
   shift
@@ -52,9 +53,15 @@ n=0
 is_training() { grep -q '^phase: training' "$1"; }
 pairs=()
 for wl in traces/*.yaml; do
-  if grep -q '^collective:' "$wl"; then
+  if grep -q '^transformer:' "$wl"; then
+    # A transformer workload is laid out for one cluster, named on its '# hardware:' line.
+    hw=$(sed -n 's/^# hardware: *//p' "$wl" | head -1)
+    if [ -z "$hw" ] || [ ! -f "$hw" ]; then echo "regress.sh: $wl names no existing '# hardware: configs/gpu/…' line" >&2; exit 2; fi
+    pairs+=("$hw" "$wl")
+  elif grep -q '^collective:' "$wl"; then
     # Collective microbenchmarks run on the GPU clusters, and only there.
-    for hw in configs/gpu/*.yaml; do pairs+=("$hw" "$wl"); done
+    # A config marked '# regress: named-only' (too large to sweep) runs only with the workloads naming it.
+    for hw in configs/gpu/*.yaml; do grep -q '^# regress: named-only' "$hw" || pairs+=("$hw" "$wl"); done
   elif grep -q '^continual:' "$wl"; then
     # On-device continual learning runs on the edge SoCs.
     for hw in configs/edge/*.yaml; do pairs+=("$hw" "$wl"); done

@@ -4,7 +4,8 @@ import TesseraCore
 ///
 /// Compared: the top-level `total_cycles`, `seconds`, `utilization`, `stall_cycles`,
 /// `compute_cycles`, `dram_read_bytes`, `dram_write_bytes`, and each layer's `total_cycles`,
-/// `compute_cycles` and `stall_cycles` (layers matched by name). A figure whose relative change
+/// `compute_cycles` and `stall_cycles` (layers matched by name); a cluster report's collective
+/// sizes and training-step stages are compared as layers (`ReportFigures.clusterEntries`). A figure whose relative change
 /// passes its tolerance in the worse direction is a regression (fails); in the better direction an
 /// improvement (fails only when strict). Layers present in one report only mean a different
 /// workload shape, and fail. Reports of different hardware, workload or schema version are refused

@@ -115,10 +115,35 @@ public struct ReportFigures: Sendable {
         } else {
             bag.error(at("layers"), "\(role) report '\(path)' has no 'layers' list", expected: "an array", found: top["layers"].map(jsonKind) ?? "nothing")
         }
+        layers += clusterEntries(top)
         try bag.throwIfErrors()
         return ReportFigures(
             path: path, schema: schema ?? 0, hardware: names["hardware"] ?? "", workload: names["workload"] ?? "", figures: figures, layers: layers,
             keyLocations: keyLocations)
+    }
+
+    /// A cluster report's figures that are compared like layers (in nanoseconds, as `total_cycles`
+    /// of a 1 GHz count): each collective size (`collective <op> <algorithm> <bytes> B`: its time)
+    /// and each stage of a training step (`stage …`: compute + exposed communication as
+    /// total, compute, and exposed communication as stall).
+    static func clusterEntries(_ top: [String: Any]) -> [Layer] {
+        var out: [Layer] = []
+        for item in top["collectives"] as? [Any] ?? [] {
+            guard let c = item as? [String: Any], let op = c["op"] as? String, let alg = c["algorithm"] as? String, let bytes = c["bytes"].flatMap(number),
+                let seconds = c["seconds"].flatMap(number)
+            else { continue }
+            let name = "collective \(op) \(alg) \(Int64(bytes)) B"
+            out.append(Layer(name: name, key: name, figures: [.totalCycles: seconds * 1e9, .computeCycles: 0, .stallCycles: seconds * 1e9]))
+        }
+        if let step = top["training_step"] as? [String: Any] {
+            for item in step["stages"] as? [Any] ?? [] {
+                guard let st = item as? [String: Any], let name = st["name"] as? String, let split = st["time_split"] as? [String: Any],
+                    let compute = split["compute_s"].flatMap(number), let exposed = split["exposed_comm_s"].flatMap(number)
+                else { continue }
+                out.append(Layer(name: name, key: name, figures: [.totalCycles: (compute + exposed) * 1e9, .computeCycles: compute * 1e9, .stallCycles: exposed * 1e9]))
+            }
+        }
+        return out
     }
 
     /// A JSON number as a Double; not a Boolean, which Foundation also hands back as an NSNumber

@@ -191,6 +191,20 @@ private func step(_ hw: String, _ wl: String) throws -> Report.ClusterStep { try
         #expect(out.report.json().contains("\"ep\": 8"))
     }
 
+    /// `tessera compare` gates a training step stage by stage: exposing the gradient reduction is
+    /// a regression of every stage's exposed communication.
+    @Test func compareGatesEachStage() throws {
+        let hw = cluster(nodes: 8, inter: "{kind: switch, bandwidth: 25 GB/s, latency: 5 us}")
+        let on = try run(hw, training("{dp: 8, bucket: 8 MiB, overlap: true}", batch: 8)).report.json()
+        let off = try run(hw, training("{dp: 8, bucket: 8 MiB, overlap: false}", batch: 8)).report.json()
+        let a = try ReportFigures.parse(Data(on.utf8), path: "a.json", role: "baseline")
+        let b = try ReportFigures.parse(Data(off.utf8), path: "b.json", role: "current")
+        let c = try ReportComparison.compare(baseline: a, current: b)
+        let stage = try #require(c.layers.first { $0.name == "stage0" })
+        #expect(stage.figures.contains { $0.metric == .stallCycles && $0.status == .regression })
+        #expect(!c.passed)
+    }
+
     /// Same inputs, byte-identical report.
     @Test func reportsAreDeterministic() throws {
         let hw = cluster(nodes: 2, gpusPerNode: 8, inter: "{kind: switch, nic: 400 Gb/s, nics_per_node: 8, latency: 5 us}")
