@@ -139,7 +139,9 @@ extension Pipeline {
         report.isTrainingStep = true
         report.modelNotes = Report.clusterTrainingNotes + Report.clusterNotes.filter { !$0.hasPrefix("algbw") }
         let graph = DataflowGraph(operations: [], tensors: [], layers: [], bytesPerElement: workload.precision.bytes)
-        return Output(graph: graph, plan: emptyPlan, result: result, report: report)
+        var output = Output(graph: graph, plan: emptyPlan, result: result, report: report)
+        output.clusterStep = (plan, sim)
+        return output
     }
 
     /// Sorted, merged intervals.

@@ -31,6 +31,8 @@ public struct Pipeline: Sendable {
         public var plan: Plan
         public var result: SimResult
         public var report: Report
+        /// A transformer training step on a GPU cluster: its tasks and their simulated times.
+        public var clusterStep: (plan: TrainingStepPlan, result: StepSimulator.Result)? = nil
     }
 
     /// Runs every stage after loading.

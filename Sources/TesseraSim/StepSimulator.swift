@@ -33,6 +33,10 @@ public struct StepSimulator {
         public var suspectLinks: [(link: Int, slowed: Int, messages: Int)]
         /// A cut GPU: (rank, time) where the step stopped.
         public var failure: (rank: Int, at: Double)?
+        /// For each task, the index in `collectiveLinks` of the links its collective used (−1: compute).
+        public var taskCollective: [Int32]
+        /// The links each distinct collective (at its fault epoch) carried traffic on.
+        public var collectiveLinks: [[Int]]
     }
 
     public let plan: TrainingStepPlan
@@ -107,7 +111,9 @@ public struct StepSimulator {
         let faultyRanksOf: [[Int]] = plan.entities.map { e in e.ranks.filter { gpuFaults[$0] != nil } }
 
         let epochs = self.epochs()
-        var cache: [Key: (seconds: Double, links: [(id: Int, bytes: Double)], events: UInt64)] = [:]
+        var cache: [Key: (seconds: Double, links: [(id: Int, bytes: Double)], index: Int)] = [:]
+        var taskCollective = [Int32](repeating: -1, count: n)
+        var collectiveLinks: [[Int]] = []
         var linkBytes: [Int: Double] = [:], linkBusy: [Int: Double] = [:]
         var events: UInt64 = 0
         var suspect: [Int: (slowed: Int, messages: Int)] = [:]
@@ -146,7 +152,8 @@ public struct StepSimulator {
                     let cp = plan.collectivePlan(c)
                     let r = try LinkSimulator(topology: topo).run(cp, arrivals: epoch > 0)
                     events += r.events
-                    cache[key] = (Double(r.picoseconds) / 1e12, r.linkBytes, r.events)
+                    cache[key] = (Double(r.picoseconds) / 1e12, r.linkBytes, collectiveLinks.count)
+                    collectiveLinks.append(r.linkBytes.map(\.id))
                     if epoch > 0 {
                         let healthy = try LinkSimulator(topology: plan.topology).run(cp, arrivals: true)
                         events += healthy.events
@@ -167,6 +174,7 @@ public struct StepSimulator {
                 }
                 guard let hit = cache[key] else { break }
                 end[i] = s + hit.seconds
+                taskCollective[i] = Int32(hit.index)
                 let topo = epochs.topologies[epoch]
                 for (id, b) in hit.links {
                     linkBytes[id, default: 0] += b
@@ -192,6 +200,6 @@ public struct StepSimulator {
         let step = failure?.at ?? (end.max() ?? 0)
         return Result(
             start: start, end: end, stepSeconds: step, linkBytes: linkBytes, linkBusy: linkBusy, events: events, collectivesSimulated: cache.count,
-            rankCompute: rankCompute, suspectLinks: suspects, failure: failure)
+            rankCompute: rankCompute, suspectLinks: suspects, failure: failure, taskCollective: taskCollective, collectiveLinks: collectiveLinks)
     }
 }

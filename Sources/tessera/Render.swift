@@ -77,10 +77,10 @@ func writeOutputFile(_ bytes: [UInt8], to output: String) throws {
 }
 
 /// Loads and runs the pipeline for a picture, mapping failures to exit statuses.
-private func runPipeline(hardware: String, workload: String, flags: OptimizationFlags? = nil) throws -> Pipeline.Output {
+private func runPipeline(hardware: String, workload: String, flags: OptimizationFlags? = nil, clusterTraining: Bool = false) throws -> Pipeline.Output {
     do {
         var pipeline = try Pipeline.load(hardwarePath: hardware, workloadPath: workload)
-        try refuseCluster(pipeline.hardware)
+        if !(clusterTraining && pipeline.workload.llm != nil) { try refuseCluster(pipeline.hardware) }
         try flags?.apply(to: &pipeline)
         return try pipeline.run()
     } catch let e as InputError {
@@ -90,12 +90,13 @@ private func runPipeline(hardware: String, workload: String, flags: Optimization
     }
 }
 
-/// The dataflow graph and the schedule are pictures of accelerator runs; a GPU cluster has neither.
+/// The dataflow graph is a picture of accelerator runs, and a collective microbenchmark has no
+/// schedule; a GPU cluster's training step has a schedule (per-GPU lanes and busy links).
 private func refuseCluster(_ spec: HardwareSpec) throws(InputError) {
     guard spec.kind == "gpu-cluster" else { return }
     throw InputError(Diagnostic(
-        at: SourceLocation(file: spec.file, line: 1, column: 1), "a 'gpu-cluster' run has no dataflow graph or schedule to draw",
-        expected: "an 'array', 'sparse-training-array' or 'edge-soc' hardware", found: "kind 'gpu-cluster'",
+        at: SourceLocation(file: spec.file, line: 1, column: 1), "this 'gpu-cluster' run has no dataflow graph or schedule to draw",
+        expected: "an 'array', 'sparse-training-array' or 'edge-soc' hardware, or (for 'render schedule') a transformer training workload", found: "kind 'gpu-cluster'",
         hint: "'tessera render hardware' draws the cluster's topology; the report's 'units' give each link's utilization"))
 }
 
@@ -182,10 +183,14 @@ struct RenderSchedule: ParsableCommand {
             Each box is a run of intervals of one layer and activity (compute, DRAM load, write-back, \
             memory-only traffic); gaps on the array lane are stalls (waiting for DRAM) or idle time \
             (a memory-only layer running). Hover a box in the SVG for its layer, cycles and bytes.
+            A transformer training step on a GPU cluster draws one lane per class of GPUs (compute, \
+            tensor/expert collectives, pipeline transfers, data-parallel collectives) and the busiest \
+            links; there --from and --to are in nanoseconds.
 
             Examples:
               tessera render schedule configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o schedule.svg
               tessera render schedule configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o head.png --to 500000
+              tessera render schedule configs/gpu/dgx-h100-x1.yaml traces/llama3-8b-train-8.yaml -o step.svg
             """)
 
     @Argument(help: "Hardware YAML file.") var hardware: String
@@ -197,10 +202,14 @@ struct RenderSchedule: ParsableCommand {
 
     func run() throws {
         _ = try picture.resolvedFormat()
-        let out = try runPipeline(hardware: hardware, workload: workload, flags: optimizationFlags)
+        let out = try runPipeline(hardware: hardware, workload: workload, flags: optimizationFlags, clusterTraining: true)
         let document: DOTDocument
         do {
-            document = try ScheduleDOT(plan: out.plan, result: out.result, options: .init(from: from, to: to)).build()
+            if let step = out.clusterStep {
+                document = try ClusterScheduleDOT(plan: step.plan, result: step.result, options: .init(from: from, to: to)).build()
+            } else {
+                document = try ScheduleDOT(plan: out.plan, result: out.result, options: .init(from: from, to: to)).build()
+            }
         } catch {
             throw fail(error)
         }

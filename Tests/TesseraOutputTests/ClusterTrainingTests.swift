@@ -205,6 +205,21 @@ private func step(_ hw: String, _ wl: String) throws -> Report.ClusterStep { try
         #expect(!c.passed)
     }
 
+    /// The schedule picture has a lane per class of GPUs (a faulty replica gets its own) and lanes
+    /// for the busiest links; boxes sit inside the window.
+    @Test func scheduleDrawsGPUClassesAndBusyLinks() throws {
+        let hw = cluster(nodes: 2, gpusPerNode: 8, inter: "{kind: switch, nic: 400 Gb/s, nics_per_node: 8, latency: 5 us}")
+        let out = try run(hw, training("{tp: 2, pp: 2, dp: 4}", batch: 16, extra: "faults:\n  - {gpu: 13, slowdown: 2}\n"))
+        let step = try #require(out.clusterStep)
+        let dot = try ClusterScheduleDOT(plan: step.plan, result: step.result, links: 4).build()
+        for lane in ["stage0", "stage1", "stage1.replica2", "busiest links", "tensor / expert", "data parallel"] { #expect(dot.text.contains(lane), "\(lane)") }
+        #expect(dot.text.contains("fillcolor=\"#7cc47a\""))  // forward boxes
+        #expect(dot.engine == "nop")
+        let window = try ClusterScheduleDOT(plan: step.plan, result: step.result, options: .init(from: 0, to: UInt64(step.result.stepSeconds * 1e9 / 4))).build()
+        #expect(window.text.count < dot.text.count)
+        #expect(throws: InputError.self) { try ClusterScheduleDOT(plan: step.plan, result: step.result, options: .init(from: UInt64(step.result.stepSeconds * 2e9))).build() }
+    }
+
     /// Same inputs, byte-identical report.
     @Test func reportsAreDeterministic() throws {
         let hw = cluster(nodes: 2, gpusPerNode: 8, inter: "{kind: switch, nic: 400 Gb/s, nics_per_node: 8, latency: 5 us}")
