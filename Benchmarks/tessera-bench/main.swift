@@ -8,6 +8,8 @@ struct Case {
     var workload: String
     /// The median must stay under this many milliseconds.
     var budgetMs: Double = 50
+    /// Runs to time (the default, or fewer for cases that take seconds).
+    var repetitions: Int? = nil
 }
 
 let cases: [Case] = ["os", "ws", "is"].flatMap { df in
@@ -24,6 +26,12 @@ let cases: [Case] = ["os", "ws", "is"].flatMap { df in
     }
     // A 4096-rank ring all-reduce of 1 GiB on the link simulator: the budget is 2 s.
     + [Case(hardware: "Benchmarks/cluster/ring-4096.yaml", workload: "Benchmarks/cluster/ar-1gib.yaml", budgetMs: 2000)]
+    // A GPT-3 175B training step on 1,024 GPUs (tp 8 × pp 8 × dp 16): the budget is 10 s;
+    // and the same layout from 64 to 4,096 GPUs (weak scaling: 96 microbatches per replica).
+    + [Case(hardware: "configs/gpu/dgx-h100-x128.yaml", workload: "traces/gpt3-175b-train-1024.yaml", budgetMs: 10_000, repetitions: 5)]
+    + [(8, 1), (32, 4), (512, 64)].map { nodes, dp in
+        Case(hardware: "Benchmarks/cluster/dgx-h100-x\(nodes).yaml", workload: "Benchmarks/cluster/gpt3-dp\(dp).yaml", budgetMs: 10_000, repetitions: 5)
+    }
 let repetitions = Int(ProcessInfo.processInfo.environment["TESSERA_BENCH_REPS"] ?? "") ?? 21
 var failed = false
 
@@ -34,7 +42,7 @@ for c in cases {
     var samples: [Double] = []
     var cycles: UInt64 = 0
     var events: UInt64 = 0
-    for _ in 0..<repetitions {
+    for _ in 0..<min(repetitions, c.repetitions ?? repetitions) {
         let t0 = now()
         do {
             let out = try Pipeline.load(hardwarePath: c.hardware, workloadPath: c.workload).run(recordTimeline: true)

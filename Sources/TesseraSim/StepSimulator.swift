@@ -114,6 +114,7 @@ public struct StepSimulator {
         var cache: [Key: (seconds: Double, links: [(id: Int, bytes: Double)], index: Int)] = [:]
         var taskCollective = [Int32](repeating: -1, count: n)
         var collectiveLinks: [[Int]] = []
+        var uses: [Int: (Key, Int)] = [:]  // collective index → its key and how many tasks ran it
         var linkBytes: [Int: Double] = [:], linkBusy: [Int: Double] = [:]
         var events: UInt64 = 0
         var suspect: [Int: (slowed: Int, messages: Int)] = [:]
@@ -175,15 +176,20 @@ public struct StepSimulator {
                 guard let hit = cache[key] else { break }
                 end[i] = s + hit.seconds
                 taskCollective[i] = Int32(hit.index)
-                let topo = epochs.topologies[epoch]
-                for (id, b) in hit.links {
-                    linkBytes[id, default: 0] += b
-                    linkBusy[id, default: 0] += b / topo.capacity(id)
-                }
+                uses[hit.index] = (key, (uses[hit.index]?.1 ?? 0) + 1)
             }
             for j in successors[i] {
                 indegree[j] -= 1
                 if indegree[j] == 0 { stack.append(j) }
+            }
+        }
+        // Link traffic: each distinct collective's bytes times the tasks that ran it.
+        for index in uses.keys.sorted() {
+            guard let (key, count) = uses[index], let hit = cache[key] else { continue }
+            let topo = epochs.topologies[key.epoch]
+            for (id, b) in hit.links {
+                linkBytes[id, default: 0] += b * Double(count)
+                linkBusy[id, default: 0] += b * Double(count) / topo.capacity(id)
             }
         }
         guard visited == n else { throw .deadlock(time: 0, pending: "\(n - visited) tasks of the training step wait on each other") }
