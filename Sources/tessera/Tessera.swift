@@ -146,12 +146,16 @@ struct Simulate: ParsableCommand {
             for (name, _) in files { print("wrote \((output as NSString).appendingPathComponent(name))") }
         }
         if let trace {
-            if out.plan.hardware.spec.kind == "gpu-cluster" {
+            let json: String
+            if let step = out.clusterStep {
+                json = ClusterChromeTrace(plan: step.plan, result: step.result).json()
+            } else if out.plan.hardware.spec.kind == "gpu-cluster" {
                 throw fail(InputError(Diagnostic(
-                    at: SourceLocation(file: hw, line: 1, column: 1), "--trace draws compute-unit timelines, which a 'gpu-cluster' run does not have",
-                    expected: "no --trace on kind 'gpu-cluster'", found: "--trace \(trace)")))
+                    at: SourceLocation(file: hw, line: 1, column: 1), "--trace draws timelines, which a collective microbenchmark does not have",
+                    expected: "no --trace on a collective workload (a transformer training step has one)", found: "--trace \(trace)")))
+            } else {
+                json = ChromeTrace(plan: out.plan, result: out.result, hardwareName: report.hardware, workloadName: report.workload).json()
             }
-            let json = ChromeTrace(plan: out.plan, result: out.result, hardwareName: report.hardware, workloadName: report.workload).json()
             do {
                 try AtomicFile.write(json, to: trace)
             } catch {

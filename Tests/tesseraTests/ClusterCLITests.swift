@@ -33,6 +33,20 @@ import Testing
         for piece in ["NVSwitch", "\"spine\"", "leaf 3", "NIC 7", "… 8 more nodes"] { #expect(dot.contains(piece), "\(piece)") }
     }
 
+    /// A transformer training step has a schedule picture and a trace.
+    @Test func trainingStepDrawsItsScheduleAndTrace() throws {
+        let dir = try outDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try runTessera(["render", "schedule", "configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-train-8.yaml", "-o", dir.appendingPathComponent("s.dot").path])
+        #expect(r.reason == .exit && r.status == 0, "stderr:\n\(r.stderr)")
+        let t = try runTessera(["simulate", "configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-train-8.yaml", "-o", dir.path, "--trace", dir.appendingPathComponent("t.json").path, "--quiet"])
+        #expect(t.reason == .exit && t.status == 0, "stderr:\n\(t.stderr)")
+        let trace = try String(contentsOf: dir.appendingPathComponent("t.json"), encoding: .utf8)
+        for piece in ["\"traceEvents\"", "stage0 (8 GPUs)", "\"tp\"", "reduce-scatter over dp"] { #expect(trace.contains(piece), "\(piece)") }
+        let bad = try runTessera(["simulate", "configs/gpu/dgx-h100-x16.yaml", "traces/llama3-8b-train-8.yaml", "-o", dir.path, "--quiet"])
+        #expect(bad.status == 2 && bad.stderr.contains("tp × pp × dp = 128 GPUs"), "stderr:\n\(bad.stderr)")
+    }
+
     @Test(arguments: [
         ["render", "schedule", "configs/gpu/ring-8.yaml", "traces/ar-sweep.yaml", "-o", "OUT/s.svg"],
         ["simulate", "configs/gpu/ring-8.yaml", "traces/ar-sweep.yaml", "-o", "OUT", "--trace", "OUT/t.json", "--quiet"],
