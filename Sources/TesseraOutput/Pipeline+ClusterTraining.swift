@@ -59,8 +59,10 @@ extension Pipeline {
         var computeIntervals = [[(Double, Double)]](repeating: [], count: entityCount)
         var commIntervals = [[(Double, Double)]](repeating: [], count: entityCount)
         var commByKind = [[String: Double]](repeating: [:], count: entityCount)
+        // A cut GPU ends the step: nothing after the failure counts.
+        let horizon = sim.failure?.at ?? .infinity
         for (i, t) in plan.tasks.enumerated() {
-            let span = (sim.start[i], sim.end[i])
+            let span = (min(sim.start[i], horizon), min(sim.end[i], horizon))
             guard span.1 > span.0 else { continue }
             if t.kind.isCompute {
                 computeIntervals[t.entity].append(span)
@@ -123,7 +125,7 @@ extension Pipeline {
             model: m.name, parameters: m.parameters, gpus: topology.ranks, tp: p.tp, pp: p.pp, dp: p.dp, ep: p.ep, zero: p.zero, microbatches: plan.microbatches,
             microbatch: p.microbatch, recompute: p.recompute.rawValue, overlap: p.overlap, stepSeconds: stepSeconds, tokensPerSecond: stepSeconds > 0 ? tokens / stepSeconds : 0,
             modelFlops: plan.modelFlops, mfu: stepSeconds > 0 && peak > 0 ? plan.modelFlops / (stepSeconds * Double(topology.ranks) * peak) : 0, split: weighted,
-            stages: stages, memoryCapacity: topology.gpu.hbmCapacity, slowestRank: slowestRank, slowestLink: slowestLink,
+            stages: stages, memoryCapacity: topology.gpu.hbmCapacity, slowestRank: sim.failure == nil ? slowestRank : nil, slowestLink: slowestLink,
             busiestLink: busiest.map { (topology.describe($0).name, sim.stepSeconds > 0 ? (sim.linkBusy[$0] ?? 0) / sim.stepSeconds : 0) },
             faults: llm.faults.map { ($0.name, $0.isCut ? "cut" : "slowdown ×" + formatDecimal($0.slowdown, maxDecimals: 3), $0.at) },
             failure: sim.failure.map { ("gpu\($0.rank)", $0.at) }, co2: co2, tasks: plan.tasks.count, collectivesSimulated: sim.collectivesSimulated)

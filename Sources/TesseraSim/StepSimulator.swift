@@ -136,7 +136,7 @@ public struct StepSimulator {
                 for r in faultyRanksOf[t.entity] {
                     let own = factor(r, s)
                     f = max(f, own)
-                    rankOwn[r, default: 0] += seconds * own
+                    if own.isFinite { rankOwn[r, default: 0] += seconds * own }
                 }
                 entityBase[t.entity] += seconds
                 if f.isInfinite {
