@@ -29,6 +29,9 @@ public struct ClusterSpec: Sendable, Hashable {
         /// Fat-tree: leaf-to-spine oversubscription (down:up), nodes under one leaf switch.
         public var oversubscription: Double
         public var nodesPerLeaf: Int
+        /// Fat-tree: 2 (leaf, spine) or 3 (leaf, pod spine, core) levels, and leaves per pod.
+        public var levels: Int = 2
+        public var leavesPerPod: Int = 1
         /// Torus: the size of each dimension (2 or 3 of them; their product is the node count).
         public var dims: [Int]
         public var location: SourceLocation
@@ -52,6 +55,8 @@ public struct ClusterSpec: Sendable, Hashable {
     public static let gpuFields: [(String, QuantityDimension?)] = [("hbm_bandwidth", .bandwidth), ("hbm_capacity", .size), ("sms", nil)]
     /// NIC ports under one fat-tree leaf when `nodes_per_leaf` is not given (half of a 64-port switch).
     public static let leafDownPorts = 32
+    /// Leaves under one pod of a three-level fat-tree when `leaves_per_pod` is not given.
+    public static let podLeaves = 32
     /// The most GPUs a cluster may have.
     public static let maxRanks = 65_536
     /// The GPU of a file that names none (collectives do not depend on it).
@@ -88,6 +93,13 @@ enum ClusterReader {
         if let f = inter, let n = interNode {
             if f.kind == "fat-tree", nodes > f.nodesPerLeaf, nodes % f.nodesPerLeaf != 0 {
                 bag.error(n["nodes_per_leaf"]?.location ?? n.location, "the fat-tree's leaves do not divide the nodes", expected: "nodes_per_leaf dividing nodes: \(nodes)", found: "nodes_per_leaf: \(f.nodesPerLeaf)")
+            } else if f.kind == "fat-tree", f.levels == 3 {
+                let leaves = max(1, nodes / f.nodesPerLeaf)
+                if leaves > f.leavesPerPod, leaves % f.leavesPerPod != 0 {
+                    bag.error(
+                        n["leaves_per_pod"]?.location ?? n.location, "the fat-tree's pods do not divide the leaves", expected: "leaves_per_pod dividing the \(leaves) leaves",
+                        found: "leaves_per_pod: \(f.leavesPerPod)")
+                }
             }
             if f.kind == "torus", f.dims.count >= 2, f.dims.reduce(1, *) != nodes {
                 bag.error(
@@ -110,6 +122,7 @@ enum ClusterReader {
         guard let gpu else { return nil }
         var interFabric = inter
         if let f = inter, f.kind == "fat-tree", f.nodesPerLeaf > nodes { interFabric?.nodesPerLeaf = nodes }  // one leaf holds them all
+        if let f = interFabric, f.kind == "fat-tree", f.levels == 3, f.leavesPerPod > nodes / f.nodesPerLeaf { interFabric?.leavesPerPod = max(1, nodes / f.nodesPerLeaf) }
         return ClusterSpec(gpu: gpu, nodes: nodes, gpusPerNode: gpn, intraNode: gpn > 1 ? intra : nil, interNode: nodes > 1 ? interFabric : nil, location: at)
     }
 
@@ -215,6 +228,8 @@ enum ClusterReader {
         let overNode = intra ? nil : r.optional("oversubscription")
         let leafNode = intra ? nil : r.optional("nodes_per_leaf")
         let levelsNode = intra ? nil : r.optional("levels")
+        let podNode = intra ? nil : r.optional("leaves_per_pod")
+        var levels = 2, perPod = ClusterSpec.podLeaves
         let dimsNode = intra ? nil : r.optional("dims")
         var dims: [Int] = []
         if let o = overNode, kind == "fat-tree" || kind == "rail-optimized" {
@@ -231,12 +246,19 @@ enum ClusterReader {
             // down, so 32 NIC ports of nodes under each leaf.
             perLeaf = leafNode.flatMap { Scalar.int($0, min: 1, what: "'\(section).nodes_per_leaf'", bag: &bag) }
                 ?? max(1, ClusterSpec.leafDownPorts / nics)
-            if let l = levelsNode, let v = Scalar.int(l, min: 1, what: "'\(section).levels'", bag: &bag), v != 2 {
-                bag.error(l.location, "fat-trees of \(v) levels are not supported by this version", expected: "levels: 2 (leaf and spine)", found: "levels: \(v)")
+            if let l = levelsNode, let v = Scalar.int(l, min: 1, what: "'\(section).levels'", bag: &bag) {
+                if v == 2 || v == 3 { levels = v } else { bag.error(l.location, "a fat-tree has 2 or 3 levels", expected: "levels: 2 (leaf, spine) or 3 (leaf, pod spine, core)", found: "levels: \(v)") }
+            }
+            if let pn = podNode {
+                if levels == 3 {
+                    perPod = Scalar.int(pn, min: 1, what: "'\(section).leaves_per_pod'", bag: &bag) ?? perPod
+                } else {
+                    bag.error(pn.location, "leaves_per_pod applies to a three-level fat-tree", expected: "levels: 3 with 'leaves_per_pod'", found: "levels: \(levels)")
+                }
             }
         } else if kind != nil {
-            for n in [leafNode, levelsNode].compactMap({ $0 }) {
-                bag.error(n.location, "nodes_per_leaf and levels apply only to a fat-tree", expected: "no such key on a '\(kind ?? "")' fabric", found: n.kindDescription)
+            for n in [leafNode, levelsNode, podNode].compactMap({ $0 }) {
+                bag.error(n.location, "nodes_per_leaf, levels and leaves_per_pod apply only to a fat-tree", expected: "no such key on a '\(kind ?? "")' fabric", found: n.kindDescription)
             }
         }
         if kind == "torus" {
@@ -263,7 +285,7 @@ enum ClusterReader {
         guard let kind, let bandwidth else { return nil }
         return ClusterSpec.Fabric(
             kind: kind, bandwidth: bandwidth, efficiency: efficiency, latency: latency, hopLatency: hop, nicsPerNode: nics, oversubscription: over,
-            nodesPerLeaf: perLeaf, dims: dims, location: node.location)
+            nodesPerLeaf: perLeaf, levels: levels, leavesPerPod: perPod, dims: dims, location: node.location)
     }
 
     /// "2:1" → 2, "2" → 2.

@@ -189,4 +189,34 @@ private func within(_ x: Double, _ published: Double, _ tolerance: Double = 0.15
             "tessera: 1\nname: s\nkind: gpu-cluster\nnodes: 2\ninter_node: {kind: fat-tree, bandwidth: 50 GB/s}\n", file: "s.yaml")
         #expect(small.cluster?.interNode?.nodesPerLeaf == 2)
     }
+
+    /// A three-level fat-tree: 8 nodes (one 50 GB/s NIC each), 2 per leaf, 2 leaves per pod. A
+    /// direct all-to-all of S sends S/8 to every other node; each pod sends 4 × 4 × S/8 = 2S to
+    /// the other pod. Non-blocking, the NICs bound it (7/8·S per NIC): 7S/(8·50 GB/s). At 2:1 on
+    /// every tier, a pod's core link carries 2 × 50 / 2 = 50 GB/s and bounds it: 2S/(50 GB/s),
+    /// 16/7 as long. A message between pods crosses five switches.
+    @Test func threeLevelFatTreesCongestAtTheCore() throws {
+        func run(_ over: String) throws -> Double {
+            let hw = try KindTable.hardwareLoader.parse(
+                "tessera: 1\nname: t\nkind: gpu-cluster\nnodes: 8\ninter_node: {kind: fat-tree, bandwidth: 50 GB/s, latency: 1 us, hop_latency: 100 ns, nodes_per_leaf: 2, levels: 3, leaves_per_pod: 2, oversubscription: \"\(over)\"}\n",
+                file: "t.yaml")
+            let wl = try WorkloadLoader.parse("tessera: 1\nname: w\ncollective: {op: all-to-all, sizes: [1 GiB], algorithm: direct}\n", file: "w.yaml")
+            let report = try Pipeline(hardware: hw, workload: wl).run().report
+            return try #require(report.collectives.first).seconds
+        }
+        let S = Double(1 << 30)
+        let free = try run("1:1"), tight = try run("2:1")
+        #expect(abs(free - (7 * S / 8 / 50e9 + 1.5e-6)) / free < 1e-6, "\(free)")
+        #expect(abs(tight - (2 * S / 50e9 + 1.5e-6)) / tight < 1e-6, "\(tight)")
+        let hw = try KindTable.hardwareLoader.parse(
+            "tessera: 1\nname: t\nkind: gpu-cluster\nnodes: 8\ninter_node: {kind: fat-tree, bandwidth: 50 GB/s, nodes_per_leaf: 2, levels: 3, leaves_per_pod: 2}\n", file: "t.yaml")
+        let spec = try #require(hw.cluster)
+        let topology = try #require(ClusterTopology(spec))
+        var links: [Int] = []
+        _ = topology.route(0, 7, into: &links)
+        #expect(links.map { topology.describe($0).name } == ["node0.nic0.up", "leaf0.up", "pod0.up", "pod1.down", "leaf3.down", "node7.nic0.down"])
+        _ = topology.route(0, 3, into: &links)
+        #expect(links.map { topology.describe($0).name } == ["node0.nic0.up", "leaf0.up", "leaf1.down", "node3.nic0.down"])
+        #expect(topology.linkCount == 8 * 2 + 4 * 2 + 2 * 2)
+    }
 }

@@ -53,6 +53,7 @@ enum BadInputTable {
         // hardware: top level
         BadInput("hw-unknown-kind.yaml", 4, 7, "did you mean 'array'?"),
         // GPU clusters
+        BadInput("hw-cluster-fat-tree-four-levels.yaml", 5, 58, "a fat-tree has 2 or 3 levels"),
         BadInput("wl-llm-unknown-transformer.yaml", 5, 14, "unknown transformer 'gpt4-1t'"),
         BadInput("wl-llm-zero-stage.yaml", 6, 28, "unknown ZeRO stage"),
         BadInput("wl-llm-fault-two-components.yaml", 8, 5, "a fault names one component"),

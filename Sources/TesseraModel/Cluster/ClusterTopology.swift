@@ -15,7 +15,10 @@ import TesseraSpec
 /// - `fat-tree` (two levels): nodes_per_leaf nodes under each leaf switch; between leaves a
 ///   message also crosses the source leaf's up link and the destination leaf's down link, each
 ///   of capacity nodes_per_leaf × nics_per_node × β / oversubscription (ECMP spreading the
-///   traffic evenly over the spine is assumed); three switch hops.
+///   traffic evenly over the spine is assumed); three switch hops. Three levels: leaves_per_pod
+///   leaves form a pod; between pods a message also crosses the source pod's up link and the
+///   destination pod's down link to the core, each of leaves_per_pod × (a leaf's up capacity) /
+///   oversubscription (every tier oversubscribed by the same ratio); five switch hops.
 /// - `ring`: node k links to k±1 with capacity nics_per_node × β; the shorter way.
 /// - `fully-connected`: one link of nics_per_node × β per ordered pair of nodes.
 /// - `torus` (2D or 3D, `dims`): node k links to its ± neighbour in each dimension with capacity
@@ -146,12 +149,22 @@ public struct ClusterTopology: Sendable {
             return Self.ps(f.latency + f.hopLatency)
         default:
             // switch and fat-tree: [NIC up: m·nics][NIC down: m·nics][leaf up: leaves][leaf down: leaves]
+            // (three levels: then [pod up: pods][pod down: pods])
             links.append(base + na * nics + nic(na, ia % nics))
             let down = base + m * nics + nb * nics + nic(nb, ib % nics)
             if f.kind == "fat-tree", na / f.nodesPerLeaf != nb / f.nodesPerLeaf {
                 let leaves = m / f.nodesPerLeaf
-                links.append(base + 2 * m * nics + na / f.nodesPerLeaf)
-                links.append(base + 2 * m * nics + leaves + nb / f.nodesPerLeaf)
+                let la = na / f.nodesPerLeaf, lb = nb / f.nodesPerLeaf
+                links.append(base + 2 * m * nics + la)
+                if f.levels == 3, la / f.leavesPerPod != lb / f.leavesPerPod {
+                    let pods = leaves / f.leavesPerPod
+                    links.append(base + 2 * m * nics + 2 * leaves + la / f.leavesPerPod)
+                    links.append(base + 2 * m * nics + 2 * leaves + pods + lb / f.leavesPerPod)
+                    links.append(base + 2 * m * nics + leaves + lb)
+                    links.append(down)
+                    return Self.ps(f.latency + 5 * f.hopLatency)
+                }
+                links.append(base + 2 * m * nics + leaves + lb)
                 links.append(down)
                 return Self.ps(f.latency + 3 * f.hopLatency)
             }
@@ -182,7 +195,9 @@ public struct ClusterTopology: Sendable {
         case "fully-connected": return intraCount + m * m
         case "torus": return intraCount + m * f.dims.count * 2
         case "rail-optimized": return intraCount + 2 * m * nics + 2 * nics
-        case "fat-tree": return intraCount + 2 * m * nics + 2 * (m / f.nodesPerLeaf)
+        case "fat-tree":
+            let leaves = m / f.nodesPerLeaf
+            return intraCount + 2 * m * nics + 2 * leaves + (f.levels == 3 ? 2 * (leaves / f.leavesPerPod) : 0)
         default: return intraCount + 2 * m * nics
         }
     }
@@ -217,7 +232,11 @@ public struct ClusterTopology: Sendable {
             let nicLinks = 2 * nodes * f.nicsPerNode
             if id - intraCount < nicLinks { return beta }
             if f.kind == "rail-optimized" { return Double(nodes) * beta / f.oversubscription }
-            return Double(f.nodesPerLeaf * f.nicsPerNode) * beta / f.oversubscription
+            let leafUp = Double(f.nodesPerLeaf * f.nicsPerNode) * beta / f.oversubscription
+            if f.kind == "fat-tree", id - intraCount - nicLinks >= 2 * (nodes / f.nodesPerLeaf) {
+                return Double(f.leavesPerPod) * leafUp / f.oversubscription  // a pod's up or down link to the core
+            }
+            return leafUp
         }
     }
 
@@ -229,6 +248,7 @@ public struct ClusterTopology: Sendable {
             let beta = f.bandwidth * f.efficiency
             c = min(c, beta)
             if f.kind == "fat-tree" { c = min(c, Double(f.nodesPerLeaf * f.nicsPerNode) * beta / f.oversubscription) }
+            if f.kind == "fat-tree", f.levels == 3 { c = min(c, Double(f.leavesPerPod * f.nodesPerLeaf * f.nicsPerNode) * beta / (f.oversubscription * f.oversubscription)) }
             if f.kind == "rail-optimized" { c = min(c, Double(nodes) * beta / f.oversubscription) }
         }
         return (c.isFinite ? c : 1) / max(1, linkSlowdown.values.max() ?? 1)
@@ -237,7 +257,7 @@ public struct ClusterTopology: Sendable {
     /// The largest latency a route can have, seconds (an upper bound).
     public var largestLatencySeconds: Double {
         let intra = spec.intraNode.map { $0.latency + $0.hopLatency * Double(gpusPerNode) } ?? 0
-        let inter = spec.interNode.map { $0.latency + $0.hopLatency * Double(nodes + 3) } ?? 0
+        let inter = spec.interNode.map { $0.latency + $0.hopLatency * Double(nodes + 5) } ?? 0
         return max(intra, inter)
     }
 
@@ -265,7 +285,10 @@ public struct ClusterTopology: Sendable {
             let j = i - 2 * m * nics
             if f.kind == "rail-optimized" { return j < nics ? ("rail\(j).up", "rail-uplink") : ("rail\(j - nics).down", "rail-uplink") }
             let leaves = m / f.nodesPerLeaf
-            return j < leaves ? ("leaf\(j).up", "leaf-uplink") : ("leaf\(j - leaves).down", "leaf-uplink")
+            if j < leaves { return ("leaf\(j).up", "leaf-uplink") }
+            if j < 2 * leaves { return ("leaf\(j - leaves).down", "leaf-uplink") }
+            let pods = leaves / max(1, f.leavesPerPod), k = j - 2 * leaves
+            return k < pods ? ("pod\(k).up", "pod-uplink") : ("pod\(k - pods).down", "pod-uplink")
         }
     }
 }
