@@ -43,4 +43,12 @@ import Testing
         #expect(r.reason == .exit && r.status == 2, "stderr:\n\(r.stderr)")
         #expect(r.stderr.contains("too-big.yaml:7:14: error: the serving groups need more GPUs than the cluster has"), "stderr:\n\(r.stderr)")
     }
+
+    @Test func aTraceOfAServingRunIsRefused() throws {
+        let dir = try outDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try runTessera(["simulate", "configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-serving-colocated.yaml", "-o", dir.path, "--trace", dir.appendingPathComponent("t.json").path, "--quiet"])
+        #expect(r.reason == .exit && r.status == 2, "stderr:\n\(r.stderr)")
+        #expect(r.stderr.contains("serving runs do not have"), "stderr:\n\(r.stderr)")
+    }
 }
