@@ -13,9 +13,10 @@ extension Pipeline {
             throw InputError(Diagnostic(at: SourceLocation(file: hardware.file, line: 1, column: 1), "the cluster could not be built", expected: "a valid gpu-cluster", found: "none"))
         }
         if let llm = workload.llm { return try runClusterTraining(llm, topology: topology) }
+        if let serving = workload.serving { return try runServing(serving, topology: topology) }
         guard let collective = workload.collective else {
             throw InputError(Diagnostic(
-                at: workload.phaseLocation, "a 'gpu-cluster' runs collective microbenchmarks and transformer training steps",
+                at: workload.phaseLocation, "a 'gpu-cluster' runs collective microbenchmarks, transformer training steps and LLM serving",
                 expected: "a workload with 'collective: {op: all-reduce, sizes: [...]}' or 'transformer: gpt3-175b' on \(hardware.file)", found: "a layer workload"))
         }
         var plans: [CollectivePlan] = []

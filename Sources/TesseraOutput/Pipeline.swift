@@ -50,6 +50,10 @@ public struct Pipeline: Sendable {
             throw InputError(Diagnostic(
                 at: llm.transformerLocation, "transformer training steps run on a 'gpu-cluster'", expected: "a hardware file with kind: gpu-cluster", found: "kind '\(hardware.kind)' in \(hardware.file)"))
         }
+        if let serving = workload.serving {
+            throw InputError(Diagnostic(
+                at: serving.location, "LLM serving runs on a 'gpu-cluster'", expected: "a hardware file with kind: gpu-cluster", found: "kind '\(hardware.kind)' in \(hardware.file)"))
+        }
         let model = HardwareModel(hardware)
         if hardware.kind == "sparse-training-array" { return try runMultiUnit(model, recordTimeline: recordTimeline, composeContinual: composeContinual) }
         if hardware.kind == "edge-soc" { return try runEdge(model, recordTimeline: recordTimeline, composeContinual: composeContinual) }

@@ -111,6 +111,8 @@ public struct Report: Sendable {
     public var collectives: [Collective] = []
     /// A transformer training step on a GPU cluster.
     public var clusterStep: ClusterStep? = nil
+    /// LLM inference served to a request trace on a GPU cluster.
+    public var serving: Serving? = nil
     /// Set by `--compare-dense`: the same run with every layer dense.
     public var denseTotalCycles: UInt64?
     public var speedupOverDense: Double? {

@@ -125,7 +125,8 @@ public struct ReportFigures: Sendable {
     /// A cluster report's figures that are compared like layers (in nanoseconds, as `total_cycles`
     /// of a 1 GHz count): each collective size (`collective <op> <algorithm> <bytes> B`: its time)
     /// and each stage of a training step (`stage …`: compute + exposed communication as
-    /// total, compute, and exposed communication as stall).
+    /// total, compute, and exposed communication as stall), and of a serving run the TTFT and TPOT
+    /// percentiles (`serving ttft p90` …) and each instance's busy time (`serving prefill0` …).
     static func clusterEntries(_ top: [String: Any]) -> [Layer] {
         var out: [Layer] = []
         for item in top["collectives"] as? [Any] ?? [] {
@@ -141,6 +142,19 @@ public struct ReportFigures: Sendable {
                     let compute = split["compute_s"].flatMap(number), let exposed = split["exposed_comm_s"].flatMap(number)
                 else { continue }
                 out.append(Layer(name: name, key: name, figures: [.totalCycles: (compute + exposed) * 1e9, .computeCycles: compute * 1e9, .stallCycles: exposed * 1e9]))
+            }
+        }
+        if let serving = top["serving"] as? [String: Any] {
+            for metric in ["ttft", "tpot"] {
+                for q in ["p50", "p90", "p99"] {
+                    guard let v = (serving[metric] as? [String: Any])?["\(q)_s"].flatMap(number) else { continue }
+                    let name = "serving \(metric) \(q)"
+                    out.append(Layer(name: name, key: name, figures: [.totalCycles: v * 1e9, .computeCycles: v * 1e9, .stallCycles: 0]))
+                }
+            }
+            for item in serving["instances"] as? [Any] ?? [] {
+                guard let i = item as? [String: Any], let name = i["name"] as? String, let prefill = i["prefill_s"].flatMap(number), let decode = i["decode_s"].flatMap(number) else { continue }
+                out.append(Layer(name: "serving \(name)", key: "serving \(name)", figures: [.totalCycles: (prefill + decode) * 1e9, .computeCycles: (prefill + decode) * 1e9, .stallCycles: 0]))
             }
         }
         return out

@@ -94,6 +94,7 @@ extension Report {
         }
         var collectivePairs: [(String, JSONValue)] = collectives.isEmpty ? [] : [("collectives", .array(collectives.map(\.json)))]
         if let c = clusterStep { collectivePairs.append(("training_step", c.json)) }
+        if let v = serving { collectivePairs.append(("serving", v.json)) }
         let top: JSONValue = .object([
             ("tessera", .int(Int64(Report.schemaVersion))),
             ("hardware", .string(hardware)),
@@ -159,6 +160,7 @@ extension Report {
         s += "| power average / peak | \(formatDecimal(energy.averageWatts, maxDecimals: 4)) W / \(formatDecimal(energy.peakWatts, maxDecimals: 4)) W |\n"
         s += collectivesMarkdown()
         if let c = clusterStep { s += c.markdown() + "\n" }
+        if let v = serving { s += v.markdown() + "\n" }
         if let t = training {
             s += "| phase | \(t.phase), scheme \(t.scheme)\(t.pattern.map { " \($0)" } ?? "") |\n"
             s += "| dense-equivalent MACs | \(t.denseMacs) |\n"
@@ -216,6 +218,9 @@ extension Report {
             if let r = c.slowestRank { s += "slowest rank: gpu\(r.rank) (\(formatDecimal(r.seconds * 1e3, maxDecimals: 3)) ms of compute, median \(formatDecimal(r.medianSeconds * 1e3, maxDecimals: 3)) ms)\n" }
             if let l = c.slowestLink { s += "slowest link: \(l.name) (\(l.slowed) of \(l.messages) messages late)\n" }
             if let f = c.failure { s += "failure: \(f.component) cut at \(formatDecimal(f.at * 1e3, maxDecimals: 3)) ms; the step does not complete\n" }
+        }
+        if let v = serving {
+            s += "\(v.model) served \(v.mode) on \(v.gpus) GPUs, \(v.requests) requests: " + v.summary + "\n"
         }
         for c in collectives {
             s += "\(c.op) \(c.algorithm) \(c.ranks) ranks \(c.bytes) B: \(formatDecimal(c.seconds * 1e6, maxDecimals: 3)) us, algbw \(formatDecimal(c.algbwGBps, maxDecimals: 3)) GB/s, busbw \(formatDecimal(c.busbwGBps, maxDecimals: 3)) GB/s\n"

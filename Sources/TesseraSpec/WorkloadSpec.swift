@@ -39,6 +39,8 @@ public struct WorkloadSpec: Sendable, Hashable {
     public var collective: CollectiveSpec? = nil
     /// A large-model training step (runs on a `gpu-cluster`); such a workload has no layers.
     public var llm: LLMTrainingSpec? = nil
+    /// LLM inference served to a request trace (runs on a `gpu-cluster`); such a workload has no layers.
+    public var serving: ServingSpec? = nil
 
     public init(
         name: String, batch: Int, phase: Phase, precision: Precision, model: String?, layers: [LayerSpec], file: String,
@@ -114,7 +116,25 @@ public enum WorkloadLoader {
         let transformerNode = r.optional("transformer")
         let parallelismNode = r.optional("parallelism")
         let faultsNode = r.optional("faults")
+        let servingNode = r.optional("serving")
         r.finish(bag: &bag)
+        if let transformerNode, let servingNode, phase == .inference {
+            let t = LLMReader.transformer(transformerNode, bag: &bag)
+            let serving = ServingReader.read(servingNode, transformer: t, bag: &bag)
+            for n in [modelNode, layersNode, sparsityNode, continualNode, collectiveNode, sequenceNode, parallelismNode, faultsNode].compactMap({ $0 }) {
+                bag.error(n.location, "a serving workload is described by its 'transformer' and 'serving'", expected: "no layers, model, sparsity, continual, collective, parallelism or faults beside 'serving'", found: n.kindDescription)
+            }
+            if precision == .int8 || precision == .fp32, node["precision"] == nil { precision = .bf16 }
+            try bag.throwIfErrors()
+            guard let t, var serving else { throw InputError(bag.diagnostics) }
+            serving.transformerLocation = transformerNode.location
+            var spec = WorkloadSpec(name: name ?? "", batch: batch, phase: phase, precision: precision, model: t.name, layers: [], file: file, phaseLocation: phaseLocation)
+            spec.serving = serving
+            return spec
+        }
+        if let servingNode, transformerNode == nil || phase == .training {
+            bag.error(servingNode.location, "'serving' serves a transformer's inference", expected: "'transformer: <zoo name>' and phase: inference beside 'serving'", found: transformerNode == nil ? "no 'transformer'" : "phase: training")
+        }
         if let transformerNode {
             let t = LLMReader.transformer(transformerNode, bag: &bag)
             let p = parallelismNode.map { LLMReader.parallelism($0, bag: &bag) } ?? ParallelismSpec(location: transformerNode.location)
@@ -123,7 +143,7 @@ public enum WorkloadLoader {
                 bag.error(n.location, "a transformer workload is described by its 'transformer' and 'parallelism'", expected: "no layers, model, sparsity, continual or collective beside 'transformer'", found: n.kindDescription)
             }
             if phase != .training {
-                bag.error(phaseLocation, "a 'transformer' workload is one training step", expected: "phase: training", found: "phase: \(phase.rawValue)")
+                bag.error(phaseLocation, "a 'transformer' workload is one training step, or inference with a 'serving' section", expected: "phase: training, or a 'serving' section", found: "phase: \(phase.rawValue) without 'serving'")
             }
             if precision == .int8 || precision == .fp32, node["precision"] == nil {
                 precision = .bf16

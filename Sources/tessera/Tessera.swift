@@ -151,8 +151,8 @@ struct Simulate: ParsableCommand {
                 json = ClusterChromeTrace(plan: step.plan, result: step.result).json()
             } else if out.plan.hardware.spec.kind == "gpu-cluster" {
                 throw fail(InputError(Diagnostic(
-                    at: SourceLocation(file: hw, line: 1, column: 1), "--trace draws timelines, which a collective microbenchmark does not have",
-                    expected: "no --trace on a collective workload (a transformer training step has one)", found: "--trace \(trace)")))
+                    at: SourceLocation(file: hw, line: 1, column: 1), "--trace draws timelines, which collective microbenchmarks and serving runs do not have",
+                    expected: "no --trace on a collective or serving workload (a transformer training step has one)", found: "--trace \(trace)")))
             } else {
                 json = ChromeTrace(plan: out.plan, result: out.result, hardwareName: report.hardware, workloadName: report.workload).json()
             }

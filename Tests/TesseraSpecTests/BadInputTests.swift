@@ -138,6 +138,15 @@ enum BadInputTable {
         BadInput("wl-groups-not-dividing.yaml", 5, 5, "'groups' must divide both the channels and the filters"),
         BadInput("wl-input-two-dims.yaml", 5, 35, "found a list of 2 values"),
         BadInput("wl-negative-gemm-size.yaml", 5, 42, "'k' is out of range"),
+        // workloads: LLM serving
+        BadInput("wl-serving-unknown-mode.yaml", 6, 9, "did you mean 'disaggregated'?"),
+        BadInput("wl-serving-tp-not-dividing-gpus.yaml", 7, 28, "the tensor-parallel degree does not divide the GPUs"),
+        BadInput("wl-serving-missing-requests.yaml", 6, 3, "'serving' is missing the key 'requests'"),
+        BadInput("wl-serving-request-beyond-context.yaml", 11, 7, "a request is longer than the model's context"),
+        BadInput("wl-serving-rate-not-a-rate.yaml", 9, 20, "'requests.rate' is not a rate"),
+        BadInput("wl-serving-colocated-with-prefill.yaml", 8, 12, "a colocated deployment runs both phases on the same instances"),
+        BadInput("wl-serving-slo-without-unit.yaml", 8, 29, "'slo.tpot' has no unit"),
+        BadInput("wl-serving-in-training.yaml", 6, 3, "'serving' serves a transformer's inference"),
     ]
 }
 

@@ -1,0 +1,285 @@
+import TesseraCore
+import TesseraModel
+import TesseraPlan
+import TesseraSpec
+
+/// Runs a request trace on the instances of a serving plan: an event-driven simulation of
+/// iteration-level (continuous) batching, on the engine's integer picosecond clock.
+///
+/// - Dispatch: an arriving request goes to the instance (colocated) or prefill instance
+///   (disaggregated) with the fewest unfinished requests assigned, the lowest index on ties; a
+///   prefilled request goes to the decode instance with the fewest.
+/// - An instance runs one iteration at a time. When it is free it first forms a prefill batch from
+///   its queue, first come first served, while the prompts fit `maxPrefillTokens` (at least one),
+///   the running batch stays within `maxBatch` and the KV cache has room for each request's
+///   prompt + output tokens (reserved in full on admission, so nothing is ever preempted); a
+///   colocated instance runs that prefill before its next decode iteration (vLLM's default
+///   scheduler without chunked prefill: this is the prefill–decode interference DistServe removes).
+///   Otherwise it runs a decode iteration that gives every running request one token.
+/// - The prefill produces a request's first token (TTFT = its end − arrival). Colocated, the
+///   request joins the instance's running batch; disaggregated, its KV cache (2·L·g·d·p·e bytes)
+///   goes to the chosen decode instance over the links, all requests of a prefill batch in one
+///   step from an empty network (`LinkSimulator`, max-min fair), and the request waits in the
+///   decode instance's queue from the moment it arrives. The prefill instance keeps the KV cache
+///   until the transfer ends and goes on with its next batch meanwhile (copies do not use the SMs).
+/// - Iteration time: compute from `ServingCost` plus 2·L tensor-parallel ring all-reduces of
+///   T·h·e bytes (T tokens in the iteration) on the instance's links, exposed (not overlapped).
+///   All-reduces of different instances, and KV transfers of different prefill batches, are
+///   simulated separately: they do not slow each other.
+/// - TPOT of a request of o > 1 tokens = (last token − first token)/(o − 1).
+/// Complexity: O(iterations × batch) plus one link simulation per distinct all-reduce size and
+/// per prefill batch in disaggregated mode.
+public struct ServingSimulator {
+    public struct RequestResult: Sendable {
+        public var arrival: Double
+        public var prompt: Int
+        public var output: Int
+        public var firstToken: Double
+        public var finish: Double
+        /// Seconds from the end of the prefill until the KV cache reached the decode instance (0 colocated).
+        public var kvTransfer: Double
+        public var prefillInstance: Int
+        public var decodeInstance: Int
+        /// (finish − first token)/(output − 1); nil for a single-token request.
+        public var tpot: Double? { output > 1 ? (finish - firstToken) / Double(output - 1) : nil }
+        public var ttft: Double { firstToken - arrival }
+    }
+
+    public struct InstanceStats: Sendable {
+        public var prefillSeconds = 0.0
+        public var decodeSeconds = 0.0
+        public var prefillBatches = 0
+        public var decodeIterations = 0
+        /// Σ batch size over decode iterations (mean batch = this / iterations).
+        public var decodeTokens = 0
+        public var peakBatch = 0
+        public var peakKVTokens = 0
+        public var busySeconds: Double { prefillSeconds + decodeSeconds }
+    }
+
+    public struct Result: Sendable {
+        public var requests: [RequestResult]
+        public var instances: [InstanceStats]
+        /// Seconds from time zero to the last token.
+        public var end: Double
+        public var events: UInt64
+        /// Link id → bytes carried (all-reduces and KV transfers).
+        public var linkBytes: [Int: Double]
+        public var linkSimulations: Int
+    }
+
+    enum Event: Sendable {
+        case arrival(Int)
+        case iterationDone(Int)
+        case kvArrived(request: Int, instance: Int)
+        case kvReleased(instance: Int, tokens: Int)
+    }
+
+    struct Instance {
+        var queue: [Int] = []
+        var head = 0
+        var running: [Int] = []
+        var batch: [Int] = []
+        var prefilling = false
+        var busy = false
+        var kvUsed = 0
+        var assigned = 0
+        var waiting: Int { queue.count - head }
+    }
+
+    public let plan: ServingPlan
+    public init(plan: ServingPlan) { self.plan = plan }
+
+    static func ps(_ seconds: Double) -> UInt64 { UInt64((seconds * 1e12).rounded()) }
+
+    public func run() throws(SimError) -> Result {
+        let spec = plan.spec, reqs = spec.requests
+        let links = LinkSimulator(topology: plan.topology)
+        let L = spec.transformer.layers
+        let elementBytes = UInt64(plan.instances.first?.cost.bytesPerElement ?? 2)
+        let hidden = UInt64(spec.transformer.hidden)
+        var engine = EventEngine<Event>()
+        var inst = Array(repeating: Instance(), count: plan.instances.count)
+        var stats = Array(repeating: InstanceStats(), count: plan.instances.count)
+        var out = reqs.map { RequestResult(arrival: $0.arrival, prompt: $0.prompt, output: $0.output, firstToken: 0, finish: 0, kvTransfer: 0, prefillInstance: -1, decodeInstance: -1) }
+        var generated = Array(repeating: 0, count: reqs.count)
+        var finished = 0
+        var linkBytes: [Int: Double] = [:]
+        var linkSimulations = 0
+        // Caches: all-reduce (ps, link bytes) per instance and size; compute per size.
+        var allReduce = Array(repeating: [UInt64: (UInt64, [(id: Int, bytes: Double)])](), count: plan.instances.count)
+        var allReduceCount = Array(repeating: [UInt64: Int](), count: plan.instances.count)
+        var dense = Array(repeating: [Int: Double](), count: plan.instances.count)
+        var attention = Array(repeating: [Int: Double](), count: plan.instances.count)
+        var decodeDense = Array(repeating: [Int: Double](), count: plan.instances.count)
+
+        let roles = plan.instances.map(\.role)
+        let entry = roles.indices.filter { roles[$0] != .decode }
+        let decoders = roles.indices.filter { roles[$0] == .decode }
+        let disaggregated = !decoders.isEmpty
+
+        func allReducePs(_ i: Int, tokens: Int) throws(SimError) -> UInt64 {
+            guard plan.instances[i].ranks.count > 1 else { return 0 }
+            let bytes = UInt64(tokens) * hidden * elementBytes
+            if allReduce[i][bytes] == nil {
+                let r = try links.run(plan.allReducePlan(instance: i, bytes: bytes))
+                allReduce[i][bytes] = (r.picoseconds, r.linkBytes)
+                linkSimulations += 1
+            }
+            allReduceCount[i][bytes, default: 0] += 2 * L
+            return 2 * UInt64(L) * (allReduce[i][bytes]?.0 ?? 0)
+        }
+        func reserve(_ r: Int, _ role: ServingSpec.Group.Role) -> Int { role == .prefill ? reqs[r].prompt : reqs[r].prompt + reqs[r].output }
+        func leastLoaded(_ candidates: [Int]) -> Int {
+            var best = candidates[0]
+            for c in candidates where inst[c].assigned < inst[best].assigned { best = c }
+            return best
+        }
+        func finish(_ r: Int, at now: UInt64, on i: Int) {
+            out[r].finish = Double(now) / 1e12
+            inst[i].kvUsed -= reqs[r].prompt + reqs[r].output
+            inst[i].assigned -= 1
+            finished += 1
+        }
+
+        func tryStart(_ i: Int, _ now: UInt64) throws(SimError) {
+            guard !inst[i].busy else { return }
+            let role = roles[i], cost = plan.instances[i].cost, capacity = plan.instances[i].kvCapacityTokens
+            if role == .decode {
+                // Admit from the queue into the running batch.
+                while inst[i].waiting > 0, inst[i].running.count < spec.maxBatch {
+                    let r = inst[i].queue[inst[i].head]
+                    guard inst[i].kvUsed + reserve(r, role) <= capacity else { break }
+                    inst[i].kvUsed += reserve(r, role)
+                    inst[i].running.append(r)
+                    inst[i].head += 1
+                }
+            } else {
+                var batch: [Int] = [], tokens = 0, kv = inst[i].kvUsed
+                while inst[i].waiting > batch.count {
+                    let r = inst[i].queue[inst[i].head + batch.count]
+                    let p = reqs[r].prompt
+                    if !batch.isEmpty, tokens + p > spec.maxPrefillTokens { break }
+                    if inst[i].running.count + batch.count >= spec.maxBatch { break }
+                    if kv + reserve(r, role) > capacity { break }
+                    batch.append(r)
+                    tokens += p
+                    kv += reserve(r, role)
+                }
+                if !batch.isEmpty {
+                    inst[i].head += batch.count
+                    inst[i].kvUsed = kv
+                    inst[i].batch = batch
+                    inst[i].prefilling = true
+                    inst[i].busy = true
+                    var computeSeconds = 0.0
+                    for r in batch {
+                        let p = reqs[r].prompt
+                        if attention[i][p] == nil { attention[i][p] = cost.promptAttentionSeconds(prompt: p) }
+                        computeSeconds += Double(L) * (attention[i][p] ?? 0)
+                    }
+                    if dense[i][tokens] == nil { dense[i][tokens] = Double(L) * cost.layerDenseSeconds(tokens: tokens) }
+                    computeSeconds += (dense[i][tokens] ?? 0) + cost.headSeconds(rows: batch.count)
+                    let t = Self.ps(computeSeconds) + (try allReducePs(i, tokens: tokens))
+                    stats[i].prefillSeconds += Double(t) / 1e12
+                    stats[i].prefillBatches += 1
+                    stats[i].peakKVTokens = max(stats[i].peakKVTokens, inst[i].kvUsed)
+                    try engine.schedule(at: now + t, .iterationDone(i))
+                    return
+                }
+            }
+            guard !inst[i].running.isEmpty else { return }
+            let B = inst[i].running.count
+            var context = 0
+            for r in inst[i].running { context += reqs[r].prompt + generated[r] }
+            if decodeDense[i][B] == nil { decodeDense[i][B] = cost.decodeDenseSeconds(batch: B) }
+            let t = Self.ps((decodeDense[i][B] ?? 0) + cost.decodeAttentionSeconds(contextTokens: context)) + (try allReducePs(i, tokens: B))
+            inst[i].prefilling = false
+            inst[i].busy = true
+            stats[i].decodeSeconds += Double(t) / 1e12
+            stats[i].decodeIterations += 1
+            stats[i].decodeTokens += B
+            stats[i].peakBatch = max(stats[i].peakBatch, B)
+            stats[i].peakKVTokens = max(stats[i].peakKVTokens, inst[i].kvUsed)
+            try engine.schedule(at: now + t, .iterationDone(i))
+        }
+
+        for (r, q) in reqs.enumerated() { try engine.schedule(at: Self.ps(q.arrival), .arrival(r)) }
+        while let (now, event) = engine.next() {
+            switch event {
+            case .arrival(let r):
+                let i = leastLoaded(entry)
+                inst[i].queue.append(r)
+                inst[i].assigned += 1
+                out[r].prefillInstance = i
+                if !disaggregated { out[r].decodeInstance = i }
+                try tryStart(i, now)
+            case .iterationDone(let i):
+                inst[i].busy = false
+                if inst[i].prefilling {
+                    let batch = inst[i].batch
+                    inst[i].batch = []
+                    inst[i].prefilling = false
+                    var flows: [CollectiveFlow] = [], owner: [Int] = []
+                    for r in batch {
+                        out[r].firstToken = Double(now) / 1e12
+                        generated[r] = 1
+                        if !disaggregated {
+                            if reqs[r].output == 1 { finish(r, at: now, on: i) } else { inst[i].running.append(r) }
+                            continue
+                        }
+                        // Disaggregated: the prefill instance is done with it once its KV cache has left.
+                        inst[i].assigned -= 1
+                        if reqs[r].output == 1 {
+                            inst[i].kvUsed -= reqs[r].prompt
+                            out[r].finish = out[r].firstToken
+                            finished += 1
+                            continue
+                        }
+                        let d = leastLoaded(decoders)
+                        inst[d].assigned += 1
+                        out[r].decodeInstance = d
+                        let f = plan.kvTransferFlows(from: i, to: d, bytes: plan.instances[i].cost.kvBytes(tokens: reqs[r].prompt))
+                        flows += f
+                        owner += Array(repeating: r, count: f.count)
+                    }
+                    if !flows.isEmpty {
+                        let result = try links.run(plan.transferPlan(flows), arrivals: true)
+                        linkSimulations += 1
+                        for (id, b) in result.linkBytes { linkBytes[id, default: 0] += b }
+                        var ready: [Int: UInt64] = [:]
+                        for (k, r) in owner.enumerated() { ready[r] = max(ready[r] ?? 0, result.arrivals.first?[k] ?? 0) }
+                        for r in batch where ready[r] != nil {
+                            let t = ready[r] ?? 0
+                            out[r].kvTransfer = Double(t) / 1e12
+                            try engine.schedule(at: now + t, .kvArrived(request: r, instance: out[r].decodeInstance))
+                            try engine.schedule(at: now + t, .kvReleased(instance: i, tokens: reqs[r].prompt))
+                        }
+                    }
+                } else {
+                    var still: [Int] = []
+                    for r in inst[i].running {
+                        generated[r] += 1
+                        if generated[r] >= reqs[r].output { finish(r, at: now, on: i) } else { still.append(r) }
+                    }
+                    inst[i].running = still
+                }
+                try tryStart(i, now)
+            case .kvArrived(let r, let d):
+                inst[d].queue.append(r)
+                try tryStart(d, now)
+            case .kvReleased(let i, let tokens):
+                inst[i].kvUsed -= tokens
+                try tryStart(i, now)
+            }
+        }
+        guard finished == reqs.count else { throw .deadlock(time: engine.now, pending: "\(reqs.count - finished) requests never finished") }
+        for i in plan.instances.indices {
+            for (bytes, count) in allReduceCount[i] {
+                for (id, b) in allReduce[i][bytes]?.1 ?? [] { linkBytes[id, default: 0] += b * Double(count) }
+            }
+        }
+        let end = out.map(\.finish).max() ?? 0
+        return Result(requests: out, instances: stats, end: end, events: engine.eventCount, linkBytes: linkBytes, linkSimulations: linkSimulations)
+    }
+}

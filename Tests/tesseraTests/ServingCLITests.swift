@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+// LLM serving from the command line: a bundled trace writes its reports with TTFT and TPOT; a
+// deployment larger than the cluster exits 2 with a located error.
+
+@Suite struct ServingCLITests {
+    private func outDir() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-serving-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func simulateWritesTheServingReport() throws {
+        let dir = try outDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try runTessera(["simulate", "configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-serving-disaggregated.yaml", "-o", dir.path, "--format", "json"])
+        #expect(r.reason == .exit && r.status == 0, "stderr:\n\(r.stderr)")
+        #expect(r.stdout.contains("served disaggregated on 4 GPUs"), "\(r.stdout)")
+        let json = try String(contentsOf: dir.appendingPathComponent("llama3-8b-serving-disaggregated--dgx-h100-x1.json"), encoding: .utf8)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let serving = try #require(object["serving"] as? [String: Any])
+        #expect((serving["tpot"] as? [String: Any])?["p90_s"] is Double)
+        #expect(serving["kv_transfer"] != nil)
+    }
+
+    @Test func aDeploymentLargerThanTheClusterExitsWithStatus2() throws {
+        let dir = try outDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trace = dir.appendingPathComponent("too-big.yaml")
+        try """
+            tessera: 1
+            name: too-big
+            phase: inference
+            transformer: llama3-8b
+            serving:
+              mode: colocated
+              instances: {gpus: 16, tp: 8}
+              slo: {ttft: 1 s, tpot: 50 ms}
+              requests: {rate: 1/s, count: 4, prompt: 128, output: 8}
+            """.write(to: trace, atomically: true, encoding: .utf8)
+        let r = try runTessera(["simulate", "configs/gpu/dgx-h100-x1.yaml", trace.path, "-o", dir.path, "--quiet"])
+        #expect(r.reason == .exit && r.status == 2, "stderr:\n\(r.stderr)")
+        #expect(r.stderr.contains("too-big.yaml:7:14: error: the serving groups need more GPUs than the cluster has"), "stderr:\n\(r.stderr)")
+    }
+
+    @Test func aTraceOfAServingRunIsRefused() throws {
+        let dir = try outDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try runTessera(["simulate", "configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-serving-colocated.yaml", "-o", dir.path, "--trace", dir.appendingPathComponent("t.json").path, "--quiet"])
+        #expect(r.reason == .exit && r.status == 2, "stderr:\n\(r.stderr)")
+        #expect(r.stderr.contains("serving runs do not have"), "stderr:\n\(r.stderr)")
+    }
+}
