@@ -13,6 +13,8 @@ run: deps
 	.build/release/tessera render hardware configs/sat/vcu1525.yaml -o out/hardware.svg
 	.build/release/tessera render graph configs/sat/vcu1525.yaml traces/small-cnn-train.yaml -o out/graph.svg
 	.build/release/tessera render schedule configs/sat/vcu1525.yaml traces/resnet18-train-b16.yaml -o out/schedule.svg
+	.build/release/tessera simulate configs/gpu/dgx-h100-x128.yaml traces/gpt3-175b-train-1024.yaml -o out
+	.build/release/tessera render schedule configs/gpu/dgx-h100-x128.yaml traces/gpt3-175b-train-1024.yaml -o out/gpt3-schedule.svg
 
 build: deps
 	$(SWIFT) build
