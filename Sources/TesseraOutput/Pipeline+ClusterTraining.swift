@@ -34,8 +34,27 @@ extension Pipeline {
     /// simulated on in-order streams with collectives on the links.
     func runClusterTraining(_ llm: LLMTrainingSpec, topology: ClusterTopology) throws -> Output {
         try Self.checkFaults(llm.faults, topology, file: hardware.file)
-        let plan = try TrainingStepPlanner.plan(llm, precision: workload.precision, topology: topology, batch: workload.batch, batchLocation: workload.phaseLocation)
+        let plan = try TrainingStepPlanner.plan(llm, precision: workload.precision, topology: topology, batch: workload.batch, batchLocation: llm.batchLocation ?? llm.transformerLocation)
+        // Every distinct collective must fit the picosecond clock (as a microbenchmark's must).
+        var seen = Set<GroupCollective>()
+        for t in plan.tasks {
+            guard case .collective(let c) = t.work, seen.insert(c).inserted else { continue }
+            var slow = topology
+            for f in llm.faults where !f.isCut {
+                if case .link(let name) = f.target, let id = slow.link(named: name) { slow.linkSlowdown[id] = f.slowdown }
+            }
+            if Self.upperBoundPicoseconds(plan.collectivePlan(c), slow) > 1e17 {
+                throw InputError(Diagnostic(
+                    at: llm.transformerLocation, "the \(c.group.rawValue) groups' \(c.op.rawValue) of \(c.bytes) B would take longer than the simulator's clock holds",
+                    expected: "link bandwidths whose transfers take less than 10^5 s", found: "\(c.bytes) B on \(hardware.file)"))
+            }
+        }
         let sim = try StepSimulator(plan: plan).run()
+        let computeBound = sim.stepSeconds
+        guard computeBound.isFinite, computeBound < 1e6 else {
+            throw InputError(Diagnostic(
+                at: llm.transformerLocation, "the step would last longer than the simulator's clock holds", expected: "a step under 10^6 s", found: "\(formatDecimal(computeBound)) s"))
+        }
         let p = llm.parallelism
         var stepSeconds = sim.stepSeconds
         var co2: (Int, Double, Double)?

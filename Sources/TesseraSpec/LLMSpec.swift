@@ -125,6 +125,8 @@ public struct LLMTrainingSpec: Sendable, Hashable {
     public var parallelism: ParallelismSpec
     public var faults: [FaultSpec]
     public var transformerLocation: SourceLocation
+    /// Where `batch:` was written (the transformer's place when it was not).
+    public var batchLocation: SourceLocation? = nil
 }
 
 enum LLMReader {
@@ -267,10 +269,10 @@ enum LLMReader {
             case (.some, .some(let c)):
                 bag.error(c.location, "'slowdown' and 'cut' cannot both be given", expected: "one of them", found: "both")
             case (.some(let s), nil):
-                if case .scalar(let v, false) = s.value, let x = Double(v), x.isFinite, x >= 1 {
+                if case .scalar(let v, false) = s.value, let x = Double(v), x.isFinite, x >= 1, x <= 1e6 {
                     slowdown = x
                 } else {
-                    bag.error(s.location, "'slowdown' must be a factor ≥ 1", expected: "a number such as 2 (twice as slow)", found: s.kindDescription)
+                    bag.error(s.location, "'slowdown' must be a factor from 1 to 10^6", expected: "a number such as 2 (twice as slow)", found: s.kindDescription)
                 }
             case (nil, .some(let c)):
                 if c.scalar == "true" { slowdown = .infinity } else { bag.error(c.location, "'cut' must be true", expected: "cut: true", found: c.kindDescription) }

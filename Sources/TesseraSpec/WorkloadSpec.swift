@@ -151,7 +151,7 @@ public enum WorkloadLoader {
             try bag.throwIfErrors()
             guard let t else { throw InputError(bag.diagnostics) }
             var spec = WorkloadSpec(name: name ?? "", batch: batch, phase: phase, precision: precision, model: t.name, layers: [], file: file, phaseLocation: phaseLocation)
-            spec.llm = LLMTrainingSpec(transformer: t, parallelism: p, faults: faults, transformerLocation: transformerNode.location)
+            spec.llm = LLMTrainingSpec(transformer: t, parallelism: p, faults: faults, transformerLocation: transformerNode.location, batchLocation: node["batch"]?.location)
             return spec
         }
         for n in [parallelismNode, faultsNode].compactMap({ $0 }) {

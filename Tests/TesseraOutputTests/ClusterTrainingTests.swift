@@ -257,6 +257,17 @@ private func step(_ hw: String, _ wl: String) throws -> Report.ClusterStep { try
         #expect(e.diagnostics.first?.location?.line == 6)
     }
 
+    /// Steps too large for the simulator are refused where the user can change them, not run out of memory or overflow the clock.
+    @Test func stepsBeyondTheSimulatorsLimitsAreLocatedErrors() throws {
+        let huge = try #require(error(cluster(nodes: 4), training("{dp: 4}", batch: 100_000_000)))
+        #expect(huge.description.contains("too many tasks"))
+        #expect(huge.diagnostics.first?.location?.line == 5)  // batch:
+        let slow = try #require(error(cluster(nodes: 4, inter: "{kind: switch, bandwidth: 1 B/s}"), training("{dp: 4}", batch: 8)))
+        #expect(slow.description.contains("longer than the simulator's clock holds"))
+        let fault = try #require(error(cluster(nodes: 4), training("{dp: 4}", batch: 8, extra: "faults:\n  - {gpu: 1, slowdown: 1e9}\n")))
+        #expect(fault.description.contains("a factor from 1 to 10^6"))
+    }
+
     @Test func layersThatDoNotSplitIntoStagesAndUnknownFaultsAreLocated() throws {
         let hw = cluster(nodes: 3)
         #expect(error(hw, training("{pp: 3}", batch: 3))?.description.contains("the layers do not split evenly") == true)

@@ -25,6 +25,8 @@ import TesseraSpec
 /// - CO2 (`co2.local_steps` τ): the step has no gradient reduction; the outer all-reduce of the
 ///   parameters runs asynchronously every τ steps (the caller adds it).
 public enum TrainingStepPlanner {
+    /// The most tasks one step may have (memory and time of the simulation grow with them).
+    public static let maxTasks = 20_000_000
     public static func plan(_ spec: LLMTrainingSpec, precision: Precision, topology: ClusterTopology, batch: Int, batchLocation: SourceLocation) throws(InputError) -> TrainingStepPlan {
         let p = spec.parallelism, m = spec.transformer
         var bag = DiagnosticBag()
@@ -47,6 +49,9 @@ public enum TrainingStepPlanner {
         } else if m.isMoE, m.experts % p.ep != 0 {
             bag.error(p.location, "the experts do not split evenly over the expert-parallel ranks", expected: "ep dividing the \(m.experts) experts", found: "ep: \(p.ep)")
         }
+        if p.ep > 1, p.gpus / p.pp * p.ep > CollectivePlanner.maxMessagesPerStep {
+            bag.error(p.location, "one expert all-to-all would send more messages than the simulator takes", expected: "stage GPUs × ep ≤ \(CollectivePlanner.maxMessagesPerStep)", found: "\(p.gpus / p.pp) × \(p.ep)")
+        }
         let precisionName = precision.rawValue
         if topology.gpu.denseTFLOPS[precisionName] == nil {
             bag.error(
@@ -55,8 +60,15 @@ public enum TrainingStepPlanner {
         }
         try bag.throwIfErrors()
 
-        let cost = TransformerCost(model: m, gpu: topology.gpu, precision: precisionName, bytesPerElement: precision.bytes, parallelism: p)
         let M = batch / (p.dp * p.microbatch)
+        // Tasks per class of replicas: about 10 per layer and microbatch (kernels and collectives).
+        let estimatedTasks = Double(M) * Double(m.layers) * 10 * Double(1 + spec.faults.count)
+        if estimatedTasks > Double(maxTasks) {
+            throw InputError(Diagnostic(
+                at: batchLocation, "the training step has too many tasks to simulate (about \(formatDecimal(estimatedTasks, maxDecimals: 0)))",
+                expected: "at most \(maxTasks) tasks: fewer microbatches per replica (batch / (dp × microbatch) = \(M)) or fewer layers", found: "batch: \(batch)"))
+        }
+        let cost = TransformerCost(model: m, gpu: topology.gpu, precision: precisionName, bytesPerElement: precision.bytes, parallelism: p)
         let L = m.layers / p.pp
         let e = Double(precision.bytes)
         let T = Double(p.microbatch * m.seqLen)
