@@ -22,7 +22,13 @@ extension Pipeline {
         var plans: [CollectivePlan] = []
         var diagnostics: [Diagnostic] = []
         for size in collective.sizes {
-            do { plans.append(try CollectivePlanner.plan(collective, bytes: size, topology: topology)) } catch { diagnostics += error.diagnostics }
+            do {
+                if collective.algorithm == .auto {
+                    plans.append(try fastest(collective, bytes: size, topology: topology))
+                } else {
+                    plans.append(try CollectivePlanner.plan(collective, bytes: size, topology: topology))
+                }
+            } catch let e as InputError { diagnostics += e.diagnostics }
         }
         if let first = diagnostics.first { throw InputError(first) }
         for plan in plans where Self.upperBoundPicoseconds(plan, topology) > 1e18 {
@@ -62,6 +68,29 @@ extension Pipeline {
 }
 
 extension Pipeline {
+    /// `auto`: every candidate algorithm that applies, timed on the link simulator; the fastest
+    /// (the earlier candidate on a tie). A candidate that cannot be planned or whose transfers would
+    /// overflow the clock is skipped; when none remains, the first candidate's error is thrown.
+    func fastest(_ spec: CollectiveSpec, bytes: UInt64, topology: ClusterTopology) throws -> CollectivePlan {
+        var best: (plan: CollectivePlan, ps: UInt64)?
+        var firstError: InputError?
+        for algorithm in CollectivePlanner.candidates(spec.op, topology: topology) {
+            var s = spec
+            s.algorithm = algorithm
+            let plan: CollectivePlan
+            do { plan = try CollectivePlanner.plan(s, bytes: bytes, topology: topology) } catch {
+                if firstError == nil { firstError = error }
+                continue
+            }
+            guard Self.upperBoundPicoseconds(plan, topology) <= 1e18 else { continue }
+            let ps = try LinkSimulator(topology: topology).run(plan).picoseconds
+            if best == nil || ps < best?.ps ?? .max { best = (plan, ps) }
+        }
+        if let best { return best.plan }
+        if let firstError { throw firstError }
+        return try CollectivePlanner.plan(spec, bytes: bytes, topology: topology)
+    }
+
     /// A bound on a plan's simulated time: every step's bytes through the slowest link, plus the
     /// largest latency a message can have, per step.
     static func upperBoundPicoseconds(_ plan: CollectivePlan, _ t: ClusterTopology) -> Double {

@@ -70,34 +70,36 @@ public struct CollectivePlan: Sendable {
 ///   ring all-reduce of S/g among the GPUs of the same local index, intra-node ring all-gather:
 ///   2(g−1)(α₁ + S/(gβ₁)) + 2(m−1)(α₂ + S/(gmβ₂)).
 ///
-/// `auto` (a size-and-topology rule in the spirit of NCCL's tuner, which picks the algorithm with
-/// the least predicted time): all-reduce across nodes of several GPUs → hierarchical; otherwise,
-/// messages up to 256 KiB (latency-bound: log n steps beat n steps) → halving-doubling where it
-/// applies, larger ones → ring; all-to-all and send-recv → direct.
+/// `auto`: as NCCL's tuner picks, for each message size, the algorithm with the least predicted
+/// time, the pipeline times every `candidates` algorithm that applies on the link simulator and
+/// keeps the fastest (the prediction is the simulation itself; ties go to the earlier candidate).
+/// `plan` given `auto` directly takes the first candidate.
 public enum CollectivePlanner {
-    public static let smallMessage: UInt64 = 256 << 10
     /// The most messages one step may send (memory and time of the simulation grow with them).
     public static let maxMessagesPerStep = 1 << 22
 
-    /// The algorithm `auto` picks for `op` of `bytes` on `topology`.
-    public static func choose(_ op: CollectiveSpec.Op, bytes: UInt64, topology: ClusterTopology) -> CollectiveSpec.Algorithm {
-        let n = topology.ranks
+    /// The algorithms `auto` chooses among for `op`, in order of preference on a tie: NCCL's own,
+    /// ring and double binary tree for all-reduce, ring for reduce-scatter, all-gather, broadcast
+    /// and reduce (NCCL's tree implements only all-reduce), and point-to-point (direct) for
+    /// all-to-all and send-recv. Halving-doubling, direct all-reduce and hierarchical are MPI-style
+    /// or composed algorithms NCCL does not pick; they run when named. The tree is a candidate only
+    /// on switched fabrics (NVSwitch, NVLink mesh, switch, fat-tree, rail-optimized, fully
+    /// connected): on a ring or torus its messages cross many links, which NCCL's trees are not
+    /// built for (and which would make timing it cost more than the run).
+    public static func candidates(_ op: CollectiveSpec.Op, topology: ClusterTopology) -> [CollectiveSpec.Algorithm] {
+        let multiHop = (topology.nodes > 1 && ["ring", "torus"].contains(topology.spec.interNode?.kind ?? ""))
+            || (topology.gpusPerNode > 1 && topology.spec.intraNode?.kind == "nvlink-ring")
         switch op {
-        case .allToAll, .sendRecv: return .direct
-        case .allReduce:
-            if topology.nodes > 1, topology.gpusPerNode > 1 { return .hierarchical }
-            return bytes <= smallMessage ? .halvingDoubling : .ring
-        case .reduceScatter, .allGather:
-            return bytes <= smallMessage && n & (n - 1) == 0 ? .halvingDoubling : .ring
-        case .broadcast, .reduce:
-            return bytes <= smallMessage ? .halvingDoubling : .ring
+        case .allToAll, .sendRecv: return [.direct]
+        case .allReduce: return multiHop ? [.ring] : [.ring, .doubleBinaryTree]
+        case .reduceScatter, .allGather, .broadcast, .reduce: return [.ring]
         }
     }
 
     /// Plans one collective, or says why the algorithm does not apply to this cluster.
     public static func plan(_ spec: CollectiveSpec, bytes: UInt64, topology: ClusterTopology) throws(InputError) -> CollectivePlan {
         let n = topology.ranks
-        let algorithm = spec.algorithm == .auto ? choose(spec.op, bytes: bytes, topology: topology) : spec.algorithm
+        let algorithm = spec.algorithm == .auto ? candidates(spec.op, topology: topology)[0] : spec.algorithm
         func refuse(_ why: String, _ expected: String) -> InputError {
             InputError(Diagnostic(at: spec.algorithmLocation, why, expected: expected, found: "algorithm: \(algorithm.rawValue) for \(spec.op.rawValue) on \(n) ranks (\(topology.nodes) nodes × \(topology.gpusPerNode) GPUs)"))
         }
