@@ -21,7 +21,8 @@ import TesseraSpec
 ///   reduce-scatter (ZeRO 1 and 2; ZeRO 3 per layer and microbatch). Expert gradients reduce over
 ///   the dp/ep ranks that hold the same experts. ZeRO 1 and 2 all-gather the updated parameters
 ///   after the optimizer; ZeRO 3 all-gathers each layer's parameters before its forward and its
-///   backward, prefetched on the data-parallel stream.
+///   backward, prefetched on the data-parallel stream without a limit (optimistic: DeepSpeed caps
+///   the prefetch, and the gathered weights' memory is not counted).
 /// - CO2 (`co2.local_steps` τ): the step has no gradient reduction; the outer all-reduce of the
 ///   parameters runs asynchronously every τ steps (the caller adds it).
 public enum TrainingStepPlanner {
