@@ -71,12 +71,20 @@ public struct ClusterDOT: Sendable {
             if hidden > 0 { s += "  \"more\" -- \"net\"\n" }
         case "fat-tree":
             let leafCap = Double(f.nodesPerLeaf * nics) * f.bandwidth * f.efficiency / f.oversubscription
-            s += "  \"spine\" \(DOTText.attributes([("shape", "hexagon"), ("fillcolor", "#fde3c8"), ("color", "#c46a12"), ("label", "spine")]))\n"
+            s += "  \"spine\" \(DOTText.attributes([("shape", "hexagon"), ("fillcolor", "#fde3c8"), ("color", "#c46a12"), ("label", f.levels == 3 ? "core" : "spine")]))\n"
             var leaves: [Int] = []
             for k in nodes where !leaves.contains(k / f.nodesPerLeaf) { leaves.append(k / f.nodesPerLeaf) }
+            // Three levels: each leaf goes up to its pod's spine, each pod's spine to the core ("spine").
+            var pods: [Int] = []
             for l in leaves {
                 s += "  \(DOTText.quote("leaf\(l)")) \(DOTText.attributes([("shape", "hexagon"), ("fillcolor", "#fde3c8"), ("color", "#c46a12"), ("label", "leaf \(l)")]))\n"
-                s += "  \(DOTText.quote("leaf\(l)")) -- \"spine\" \(DOTText.attributes([("label", "\(gbps(leafCap)) (\(formatDecimal(f.oversubscription)):1)"), ("penwidth", "2")]))\n"
+                let up = f.levels == 3 ? DOTText.quote("pod\(l / f.leavesPerPod)") : "\"spine\""
+                if f.levels == 3, !pods.contains(l / f.leavesPerPod) { pods.append(l / f.leavesPerPod) }
+                s += "  \(DOTText.quote("leaf\(l)")) -- \(up) \(DOTText.attributes([("label", "\(gbps(leafCap)) (\(formatDecimal(f.oversubscription)):1)"), ("penwidth", "2")]))\n"
+            }
+            for p in pods {
+                s += "  \(DOTText.quote("pod\(p)")) \(DOTText.attributes([("shape", "hexagon"), ("fillcolor", "#fde3c8"), ("color", "#c46a12"), ("label", "pod \(p) spine")]))\n"
+                s += "  \(DOTText.quote("pod\(p)")) -- \"spine\" \(DOTText.attributes([("label", "\(gbps(leafCap * Double(f.leavesPerPod) / f.oversubscription)) (\(formatDecimal(f.oversubscription)):1)"), ("penwidth", "3")]))\n"
             }
             for (n, k) in nodes.enumerated() {
                 for r in 0..<nics { s += "  \(nic(k, r)) -- \(DOTText.quote("leaf\(k / f.nodesPerLeaf)")) \(DOTText.attributes(n == 0 && r == 0 ? [("label", bw)] : []))\n" }
