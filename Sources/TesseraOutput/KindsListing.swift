@@ -40,7 +40,7 @@ public enum KindsListing {
         s += "  nodes (required), gpus_per_node (1); at most \(ClusterSpec.maxRanks) GPUs\n"
         s += "  intra_node: {kind: " + ClusterSpec.intraKinds.joined(separator: " | ") + ", bandwidth, efficiency (1), latency (0), hop_latency (0)}\n"
         s += "  inter_node: {kind: " + ClusterSpec.interKinds.joined(separator: " | ") + ", bandwidth (or nic), efficiency (1), latency (0), hop_latency (0),\n"
-        s += "              nics_per_node (1), oversubscription (fat-tree, rail-optimized; 1), nodes_per_leaf (fat-tree), levels (fat-tree; 2), dims (torus)}\n"
+        s += "              nics_per_node (1), oversubscription (fat-tree, rail-optimized; 1), nodes_per_leaf (fat-tree), levels (fat-tree; 2 or 3), leaves_per_pod (3-level fat-tree; 32), dims (torus)}\n"
         for p in GPUPreset.all {
             let dense = ClusterSpec.precisions.compactMap { k in p.denseTFLOPS[k].map { "\(k) \(formatDecimal($0))" } }.joined(separator: ", ")
             s += "  \(p.name): dense TFLOP/s \(dense) (2:4 sparse twice, fp64 excepted); HBM \(formatDecimal(p.hbmBandwidth / 1e12)) TB/s, \(formatDecimal(p.hbmCapacity / 1e9)) GB; \(p.sms) SMs\n"
@@ -48,6 +48,12 @@ public enum KindsListing {
         s += "\nCollective workloads (on a gpu-cluster):\n"
         s += "  collective: {op: " + CollectiveSpec.Op.allCases.map(\.rawValue).joined(separator: " | ") + ", sizes: [SIZE, …],\n"
         s += "               algorithm: " + CollectiveSpec.Algorithm.allCases.map(\.rawValue).joined(separator: " | ") + " (auto), chunk (1 MiB)}\n"
+        s += "\nTransformer training steps (on a gpu-cluster; phase: training):\n"
+        s += "  transformer: " + TransformerSpec.zoo.map(\.name).joined(separator: " | ") + ", or {preset, layers, hidden, heads, kv_heads, ffn, seq_len, vocab, gated_ffn, experts, top_k, untied_head}\n"
+        s += "  parallelism: {tp, pp, dp, ep (1), microbatch (1), zero (0-3; 0), bucket (25 MiB), overlap (true), recompute: "
+        s += ParallelismSpec.Recompute.allCases.map(\.rawValue).joined(separator: " | ") + " (none), co2: {local_steps}}\n"
+        s += "  faults: [{gpu: RANK | link: NAME | nic: nodeN.nicK, slowdown: FACTOR | cut: true, at: TIME (0)}, …]\n"
+        s += "  Serving (phase: inference): transformer + serving: {mode: colocated | disaggregated, …} (README: Serving)\n"
         s += "\nModel zoo: " + ModelZoo.names.joined(separator: ", ") + "\n"
         return s
     }

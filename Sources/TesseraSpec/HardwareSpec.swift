@@ -48,7 +48,7 @@ public enum HardwareKind {
         "array": "a dense accelerator: systolic arrays, SRAM buffers and DRAM",
         "sparse-training-array": "an N:M sparse training accelerator (SAT-style): an nm-sparse-array, a vector unit, a mask generator, SRAM and DRAM",
         "edge-soc": "an edge SoC: an NPU (systolic or N:M sparse array), CPU cores, a vector unit/DSP, scratchpads and shared LPDDR, with DVFS and a power budget",
-        "gpu-cluster": "GPUs (a preset such as h100-sxm) in nodes joined by an intra-node fabric (NVSwitch or NVLink) and an inter-node network; runs collective workloads",
+        "gpu-cluster": "GPUs (a preset such as h100-sxm) in nodes joined by an intra-node fabric (NVSwitch or NVLink) and an inter-node network; runs collective microbenchmarks, transformer training steps and LLM serving",
     ]
     /// Kinds named by the design that a later version will accept.
     public static let planned: [String] = []
