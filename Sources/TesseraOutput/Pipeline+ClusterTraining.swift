@@ -158,11 +158,39 @@ extension Pipeline {
         report.units = units
         report.batch = workload.batch
         report.isTrainingStep = true
-        report.modelNotes = Report.clusterTrainingNotes + Report.clusterNotes.filter { !$0.hasPrefix("algbw") }
+        report.modelNotes = Report.clusterTrainingNotes + Report.clusterNotes.filter { !$0.hasPrefix("algbw") } + [Report.gpuEnergyNote]
+        report.energy = Self.gpuEnergy(stages, entities: plan.entities, gpu: topology.gpu, stepSeconds: stepSeconds, plan: emptyPlan, result: result)
         let graph = DataflowGraph(operations: [], tensors: [], layers: [], bytesPerElement: workload.precision.bytes)
         var output = Output(graph: graph, plan: emptyPlan, result: result, report: report)
         output.clusterStep = (plan, sim)
         return output
+    }
+
+    /// GPU energy of the step: each GPU draws its TDP while it computes and its idle power
+    /// otherwise (communication, the bubble): E = Σ GPUs × (TDP · t_compute + P_idle · (T − t_compute)).
+    /// NICs, switches, CPUs and cooling are not counted.
+    static func gpuEnergy(_ stages: [Report.ClusterStep.Stage], entities: [StepEntity], gpu: GPUPreset, stepSeconds: Double, plan: Plan, result: SimResult) -> EnergyAccount {
+        var account = EnergyAccount(plan: plan, result: result)
+        var dynamic = 0.0, idle = 0.0
+        var byComponent: [(name: String, joules: Double)] = []
+        for (st, en) in zip(stages, entities) {
+            let n = Double(en.ranks.count)
+            let compute = min(st.split.compute, stepSeconds)
+            let d = n * (gpu.tdpWatts - gpu.idleWatts) * compute
+            let i = n * gpu.idleWatts * stepSeconds
+            dynamic += d
+            idle += i
+            byComponent.append(("\(en.name) (\(en.ranks.count) GPUs)", d + i))
+        }
+        account.dynamicJoules = dynamic
+        account.staticJoules = idle
+        account.totalJoules = dynamic + idle
+        account.byComponent = byComponent
+        account.byAction = [("gpu-compute-above-idle", dynamic), ("gpu-idle", idle)]
+        account.seconds = stepSeconds
+        account.windowSeconds = stepSeconds
+        account.windowWatts = stepSeconds > 0 ? [(dynamic + idle) / stepSeconds] : []
+        return account
     }
 
     /// Sorted, merged intervals.

@@ -111,6 +111,9 @@ extension Report {
         }
     }
 
+    public static let gpuEnergyNote =
+        "energy: each GPU draws its TDP while computing and its idle power otherwise (communication and the bubble): E = sum over GPUs of TDP x t_compute + P_idle x (T - t_compute); idle power is 10% of TDP unless gpu.idle_power says otherwise (an assumption); NICs, switches and hosts are not counted; peak power is the step's average"
+
     public static let clusterTrainingNotes = [
         "one training step: 1F1B pipeline schedule per stage; per layer and microbatch, attention and FFN kernels timed by the GEMM model (roofline with tile and wave quantization) plus element-wise traffic at the HBM rate",
         "tensor-parallel all-reduces (2 per layer and pass) and expert all-to-alls sit on the compute stream (exposed); pipeline transfers and data-parallel gradient buckets run on streams of their own and overlap compute",

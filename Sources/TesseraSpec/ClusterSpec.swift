@@ -6,7 +6,8 @@ public struct ClusterSpec: Sendable, Hashable {
     /// The GPU every rank runs on: a preset name and the fields the file overrides.
     public struct GPU: Sendable, Hashable {
         public var preset: String
-        /// Overrides in base units: `hbm_bandwidth` (B/s), `hbm_capacity` (B), `sms`.
+        /// Overrides in base units: `hbm_bandwidth` (B/s), `hbm_capacity` (B), `sms`, `tdp` and
+        /// `idle_power` (W).
         public var overrides: [String: Double]
         /// Overrides of peak dense and 2:4-sparse throughput, precision → TFLOP/s.
         public var denseTFLOPS: [String: Double]
@@ -52,7 +53,7 @@ public struct ClusterSpec: Sendable, Hashable {
     /// Inter-node fabric kinds named by the design that a later version will build.
     public static let plannedInterKinds: [String] = []
     /// GPU fields a file may override, with their dimensions.
-    public static let gpuFields: [(String, QuantityDimension?)] = [("hbm_bandwidth", .bandwidth), ("hbm_capacity", .size), ("sms", nil)]
+    public static let gpuFields: [(String, QuantityDimension?)] = [("hbm_bandwidth", .bandwidth), ("hbm_capacity", .size), ("sms", nil), ("tdp", .power), ("idle_power", .power)]
     /// NIC ports under one fat-tree leaf when `nodes_per_leaf` is not given (half of a 64-port switch).
     public static let leafDownPorts = 32
     /// Leaves under one pod of a three-level fat-tree when `leaves_per_pod` is not given.

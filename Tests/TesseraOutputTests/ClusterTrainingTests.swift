@@ -220,6 +220,20 @@ private func step(_ hw: String, _ wl: String) throws -> Report.ClusterStep { try
         #expect(throws: InputError.self) { try ClusterScheduleDOT(plan: step.plan, result: step.result, options: .init(from: UInt64(step.result.stepSeconds * 2e9))).build() }
     }
 
+    /// GPU energy: TDP while computing, idle power otherwise, per GPU, overridable on the preset.
+    @Test func energyIsTDPWhileComputingAndIdlePowerOtherwise() throws {
+        var hw = cluster(nodes: 2, gpusPerNode: 8, inter: "{kind: switch, nic: 400 Gb/s, nics_per_node: 8, latency: 5 us}")
+        hw = hw.replacingOccurrences(of: "gpu: {preset: h100-sxm}", with: "gpu: {preset: h100-sxm, tdp: 500 W, idle_power: 50 W}")
+        let report = try run(hw, training("{tp: 2, pp: 2, dp: 4}", batch: 16)).report
+        let s = try #require(report.clusterStep)
+        let expected = s.stages.reduce(0.0) { $0 + Double($1.gpus) * (500 * $1.split.compute + 50 * (s.stepSeconds - $1.split.compute)) }
+        #expect(abs(report.energy.totalJoules - expected) / expected < 1e-12)
+        #expect(abs(report.energy.averageWatts - expected / s.stepSeconds) < 1e-6)
+        #expect(report.energy.averageWatts > 16 * 50 && report.energy.averageWatts < 16 * 500)
+        let preset = try run(cluster(nodes: 1, gpusPerNode: 8), training("{dp: 8}", batch: 8)).report
+        #expect(preset.energy.averageWatts < 8 * 700)  // h100-sxm: 700 W TDP (datasheet)
+    }
+
     /// Same inputs, byte-identical report.
     @Test func reportsAreDeterministic() throws {
         let hw = cluster(nodes: 2, gpusPerNode: 8, inter: "{kind: switch, nic: 400 Gb/s, nics_per_node: 8, latency: 5 us}")

@@ -14,6 +14,10 @@ import TesseraSpec
 ///   2,250, FP8 and INT8 4,500 dense (sparse figures halved); HBM3e 8 TB/s, 180 GB; 148 SMs.
 ///
 /// FP64 has no 2:4 sparse mode: its sparse figure is the dense one.
+///
+/// Board power: the datasheets' maximum TDP (A100 SXM 400 W, H100 SXM and H200 SXM 700 W, B200 in
+/// HGX B200 1,000 W). Idle power is not published: 10% of TDP is this model's assumption (about
+/// what an idle H100 SXM reports), overridable as `gpu.idle_power`.
 public struct GPUPreset: Sendable, Hashable {
     public var name: String
     /// Precision → peak dense TFLOP/s (TOPS for int8).
@@ -23,6 +27,8 @@ public struct GPUPreset: Sendable, Hashable {
     public var hbmBandwidth: Double
     public var hbmCapacity: Double
     public var sms: Int
+    public var tdpWatts: Double
+    public var idleWatts: Double
 
     static func dense(_ fp64: Double, _ tf32: Double, _ half: Double, _ fp8: Double?, _ int8: Double) -> [String: Double] {
         var d = ["fp64": fp64, "tf32": tf32, "bf16": half, "fp16": half, "int8": int8]
@@ -36,16 +42,19 @@ public struct GPUPreset: Sendable, Hashable {
         return s
     }
 
-    static func make(_ name: String, _ dense: [String: Double], hbm: Double, capacity: Double, sms: Int) -> GPUPreset {
-        GPUPreset(name: name, denseTFLOPS: dense, sparseTFLOPS: sparse(dense), hbmBandwidth: hbm, hbmCapacity: capacity, sms: sms)
+    static func make(_ name: String, _ dense: [String: Double], hbm: Double, capacity: Double, sms: Int, tdp: Double) -> GPUPreset {
+        GPUPreset(name: name, denseTFLOPS: dense, sparseTFLOPS: sparse(dense), hbmBandwidth: hbm, hbmCapacity: capacity, sms: sms, tdpWatts: tdp, idleWatts: idleShare * tdp)
     }
+
+    /// Idle power as a share of TDP when the file gives none (an assumption).
+    public static let idleShare = 0.1
 
     /// Every bundled preset, by name.
     public static let all: [GPUPreset] = [
-        make("a100-sxm", dense(19.5, 156, 312, nil, 624), hbm: 2.039e12, capacity: 80e9, sms: 108),
-        make("h100-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 3.35e12, capacity: 80e9, sms: 132),
-        make("h200-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 4.8e12, capacity: 141e9, sms: 132),
-        make("b200", dense(40, 1100, 2250, 4500, 4500), hbm: 8e12, capacity: 180e9, sms: 148),
+        make("a100-sxm", dense(19.5, 156, 312, nil, 624), hbm: 2.039e12, capacity: 80e9, sms: 108, tdp: 400),
+        make("h100-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 3.35e12, capacity: 80e9, sms: 132, tdp: 700),
+        make("h200-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 4.8e12, capacity: 141e9, sms: 132, tdp: 700),
+        make("b200", dense(40, 1100, 2250, 4500, 4500), hbm: 8e12, capacity: 180e9, sms: 148, tdp: 1000),
     ]
 
     public static func named(_ name: String) -> GPUPreset? { all.first { $0.name == name } }
@@ -56,6 +65,11 @@ public struct GPUPreset: Sendable, Hashable {
         if let v = gpu.overrides["hbm_bandwidth"] { p.hbmBandwidth = v }
         if let v = gpu.overrides["hbm_capacity"] { p.hbmCapacity = v }
         if let v = gpu.overrides["sms"] { p.sms = Int(v) }
+        if let v = gpu.overrides["tdp"] {
+            p.tdpWatts = v
+            p.idleWatts = idleShare * v
+        }
+        if let v = gpu.overrides["idle_power"] { p.idleWatts = v }
         for (k, v) in gpu.denseTFLOPS { p.denseTFLOPS[k] = v }
         for (k, v) in gpu.sparseTFLOPS { p.sparseTFLOPS[k] = v }
         return p
