@@ -3,6 +3,7 @@ import Testing
 import TesseraCore
 import TesseraModel
 import TesseraPlan
+import TesseraSim
 import TesseraSpec
 
 @testable import TesseraOutput
@@ -81,6 +82,36 @@ private func step(_ hw: String, _ wl: String) throws -> Report.ClusterStep { try
         // The bubble is the idle time: (p−1)/M of the work, give or take the output layer.
         #expect(s.split.idle > 0)
         #expect(s.split.exposedComm < 1e-5 * s.stepSeconds)
+    }
+
+    /// Simulating every replica on its own (the reference) gives the same step, to the bit, as
+    /// merging the identical ones, with and without a straggler: the reduction is exact.
+    @Test func mergingIdenticalReplicasIsExact() throws {
+        let hwText = cluster(nodes: 2, gpusPerNode: 8, inter: "{kind: switch, nic: 400 Gb/s, nics_per_node: 8, latency: 5 us}")
+        let h = try KindTable.hardwareLoader.parse(hwText, file: "hw.yaml")
+        let spec = try #require(h.cluster)
+        let topology = try #require(ClusterTopology(spec))
+        for extra in ["", "faults:\n  - {gpu: 5, slowdown: 1.7}\n"] {
+            let w = try WorkloadLoader.parse(training("{tp: 2, pp: 2, dp: 4, zero: 1}", batch: 16, extra: extra), file: "w.yaml")
+            let llm = try #require(w.llm)
+            let merged = try TrainingStepPlanner.plan(llm, precision: .bf16, topology: topology, batch: 16, batchLocation: w.phaseLocation)
+            let each = try TrainingStepPlanner.plan(llm, precision: .bf16, topology: topology, batch: 16, batchLocation: w.phaseLocation, mergeReplicas: false)
+            #expect(each.entities.count == 8 && merged.entities.count == (extra.isEmpty ? 2 : 4))
+            let a = try StepSimulator(plan: merged).run(), b = try StepSimulator(plan: each).run()
+            #expect(a.stepSeconds == b.stepSeconds, "\(a.stepSeconds) vs \(b.stepSeconds)")
+            #expect(a.linkBusy.keys.sorted() == b.linkBusy.keys.sorted())
+        }
+    }
+
+    /// A tensor-parallel all-reduce inside the step takes the ring closed form on the NVSwitch,
+    /// 2(n−1)(α + S/(nβ)) with S = b·s·h·2 bytes, α = 1 µs, β = 450 GB/s × 0.8.
+    @Test func tensorParallelAllReducesTakeTheRingClosedForm() throws {
+        let out = try run(cluster(nodes: 1, gpusPerNode: 8), training("{tp: 8}", batch: 2))
+        let step = try #require(out.clusterStep)
+        let i = try #require(step.plan.tasks.firstIndex { $0.kind == .tp })
+        let S = 512.0 * 1024 * 2, n = 8.0
+        let expected = 2 * (n - 1) * (1e-6 + S / (n * 450e9 * 0.8))
+        #expect(abs(step.result.end[i] - step.result.start[i] - expected) < 2 * (n - 1) * 1e-12, "\(step.result.end[i] - step.result.start[i]) vs \(expected)")
     }
 
     /// Gradient buckets launched during the last backward hide most of the data-parallel

@@ -28,7 +28,11 @@ import TesseraSpec
 public enum TrainingStepPlanner {
     /// The most tasks one step may have (memory and time of the simulation grow with them).
     public static let maxTasks = 20_000_000
-    public static func plan(_ spec: LLMTrainingSpec, precision: Precision, topology: ClusterTopology, batch: Int, batchLocation: SourceLocation) throws(InputError) -> TrainingStepPlan {
+    /// `mergeReplicas: false` simulates every data-parallel replica on its own (the reference that
+    /// checks merging identical replicas changes nothing).
+    public static func plan(
+        _ spec: LLMTrainingSpec, precision: Precision, topology: ClusterTopology, batch: Int, batchLocation: SourceLocation, mergeReplicas: Bool = true
+    ) throws(InputError) -> TrainingStepPlan {
         let p = spec.parallelism, m = spec.transformer
         var bag = DiagnosticBag()
         if p.gpus != topology.ranks {
@@ -106,7 +110,11 @@ public enum TrainingStepPlanner {
         for f in spec.faults { if case .gpu(let r) = f.target, r < topology.ranks { faulty.insert((r / p.tp) % p.dp) } }
         var classes: [[Int]] = []
         let healthy = (0..<p.dp).filter { !faulty.contains($0) }
-        if !healthy.isEmpty { classes.append(healthy) }
+        if mergeReplicas {
+            if !healthy.isEmpty { classes.append(healthy) }
+        } else {
+            classes += healthy.map { [$0] }
+        }
         for d in faulty.sorted() { classes.append([d]) }
 
         var b = Builder()
@@ -115,7 +123,7 @@ public enum TrainingStepPlanner {
         for (c, replicas) in classes.enumerated() {
             for s in 0..<p.pp {
                 let ranks = replicas.flatMap { d in (0..<p.tp).map { $0 + p.tp * (d + p.dp * s) } }
-                let label = classes.count == 1 ? "stage\(s)" : c == 0 && !healthy.isEmpty ? "stage\(s)" : "stage\(s).replica\(replicas[0])"
+                let label = classes.count == 1 ? "stage\(s)" : c == 0 && !healthy.isEmpty && mergeReplicas ? "stage\(s)" : "stage\(s).replica\(replicas[0])"
                 entity[c].append(b.entities.count)
                 b.entities.append(StepEntity(stage: s, replicas: replicas, ranks: ranks, name: label))
             }
