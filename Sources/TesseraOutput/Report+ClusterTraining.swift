@@ -117,7 +117,7 @@ extension Report {
     public static let clusterTrainingNotes = [
         "one training step: 1F1B pipeline schedule per stage; per layer and microbatch, attention and FFN kernels timed by the GEMM model (roofline with tile and wave quantization) plus element-wise traffic at the HBM rate",
         "tensor-parallel all-reduces (2 per layer and pass) and expert all-to-alls sit on the compute stream (exposed); pipeline transfers and data-parallel gradient buckets run on streams of their own and overlap compute",
-        "each collective is simulated on the links with every group of its stage at once; collectives that overlap in time are simulated separately (they do not slow each other), and communication kernels do not slow the compute they overlap",
+        "each collective is simulated on the links with every group of its stage at once (T0); collectives running at the same time share common links as whole collectives: each at a fraction r <= 1 of its own speed, max-min fair under sum of r x (bytes on the link / T0) <= capacity (a fluid approximation); communication kernels do not slow the compute they overlap",
         "GPUs of healthy replicas behave identically and are simulated once per stage; a replica holding a faulty GPU is simulated on its own",
         "memory: weights 2, gradients 2, optimizer 12 bytes per parameter (mixed-precision Adam), sharded by ZeRO; activations per Korthikanti et al. 2022 with the 1F1B in-flight count",
         "MFU = model FLOPs (3 × forward matrix products, causal attention) / (step time × GPUs × peak dense throughput)",

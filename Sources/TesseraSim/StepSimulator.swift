@@ -1,20 +1,26 @@
+import HeapModule
 import TesseraCore
 import TesseraModel
 import TesseraPlan
 import TesseraSpec
 
-/// Runs a training step's tasks on in-order streams: a task starts when the task before it on its
-/// stream and all its dependencies have ended, and lasts
-/// - a compute task: its healthy seconds × the largest slowdown among its GPUs' faults in force
-///   at its start;
-/// - a collective: the `LinkSimulator`'s time for the collective with every group of its stage
-///   sending at once, on the links as they are (faults in force) at its start.
+/// Runs a training step's tasks on in-order streams, event by event in time order: a task starts
+/// when the task before it on its stream and all its dependencies have ended, and
+/// - a compute task lasts its healthy seconds × the largest slowdown among its GPUs' faults in
+///   force at its start;
+/// - a collective alone on its links lasts T₀, the `LinkSimulator`'s time for it with every group
+///   of its stage sending at once, on the links as they are (faults in force) at its start.
+///
+/// Collectives that run at the same time share the links they have in common, at the granularity
+/// of whole collectives: collective c alone uses link l at its average rate u_{c,l} = bytes_{c,l}/T₀;
+/// together, each progresses at a fraction r_c ≤ 1 of its standalone speed, the fractions max-min
+/// fair under Σ_c r_c·u_{c,l} ≤ capacity_l (progressive filling over collectives, recomputed whenever
+/// one sharing a link starts or ends). This is a fluid approximation: within a collective, its
+/// steps' bursts are averaged over its duration. A class of k of the dp replicas carries k/dp of a
+/// per-replica collective's traffic (its T₀ is still that of all groups at once: conservative).
 ///
 /// Streams do not compete for a GPU's compute or memory (communication kernels are assumed not to
-/// slow the compute they overlap), and collectives that overlap in time do not share links with
-/// one another: each is simulated with its own copies on an otherwise idle network. Every start
-/// time is the maximum of earlier end times, so the result does not depend on the order tasks are
-/// visited (Kahn's algorithm over dependencies plus stream order).
+/// slow the compute they overlap). Events are ordered by (time, insertion), so runs are deterministic.
 public struct StepSimulator {
     public struct Result: Sendable {
         public var start: [Double]
@@ -40,8 +46,70 @@ public struct StepSimulator {
     }
 
     public let plan: TrainingStepPlan
+    /// Whether concurrent collectives share their common links (false: each runs as if alone).
+    public let sharedLinks: Bool
 
-    public init(plan: TrainingStepPlan) { self.plan = plan }
+    public init(plan: TrainingStepPlan, sharedLinks: Bool = true) {
+        self.plan = plan
+        self.sharedLinks = sharedLinks
+    }
+
+    /// A pending finish: (time, insertion) order; `generation` drops finishes a rate change replaced.
+    struct Finish: Comparable {
+        var time: Double
+        var sequence: Int
+        var task: Int
+        var generation: Int
+        static func < (a: Finish, b: Finish) -> Bool { a.time != b.time ? a.time < b.time : a.sequence < b.sequence }
+        static func == (a: Finish, b: Finish) -> Bool { a.time == b.time && a.sequence == b.sequence }
+    }
+
+    /// Max-min fair fractions r_c ≤ 1 of standalone speed for collectives with link demands
+    /// `demand[c]` = [(link, u)], under Σ_c r_c·u ≤ `capacity(link)`: raise every unfrozen r together
+    /// until a link is full or r reaches 1, freeze the collectives on full links, repeat.
+    static func fairShares(_ demand: [[(link: Int, rate: Double)]], capacity: (Int) -> Double) -> [Double] {
+        var r = [Double](repeating: 0, count: demand.count)
+        var frozen = [Bool](repeating: false, count: demand.count)
+        var users: [Int: [(c: Int, u: Double)]] = [:]
+        for (c, d) in demand.enumerated() { for x in d where x.rate > 0 { users[x.link, default: []].append((c, x.rate)) } }
+        // Only links used by two or more collectives can bind below 1 (one alone uses at most its capacity).
+        let links = users.keys.filter { (users[$0]?.count ?? 0) > 1 }.sorted()
+        let caps = links.map(capacity)
+        var left = demand.count
+        while left > 0 {
+            var best = 1.0
+            var tight: [Int] = []
+            for (k, l) in links.enumerated() {
+                var fixed = 0.0, open = 0.0
+                for (c, u) in users[l] ?? [] {
+                    if frozen[c] { fixed += r[c] * u } else { open += u }
+                }
+                guard open > 0 else { continue }
+                let x = max(0, caps[k] - fixed) / open
+                if x < best * (1 - 1e-12) {
+                    best = x
+                    tight = [l]
+                } else if x <= best * (1 + 1e-12) {
+                    tight.append(l)
+                }
+            }
+            if best >= 1 - 1e-9 {
+                for c in demand.indices where !frozen[c] { r[c] = 1 }
+                break
+            }
+            var progressed = false
+            for l in tight {
+                for (c, _) in users[l] ?? [] where !frozen[c] {
+                    frozen[c] = true
+                    r[c] = best
+                    left -= 1
+                    progressed = true
+                }
+            }
+            if !progressed { break }
+        }
+        return r.map { max($0, 1e-9) }
+    }
 
     /// The topology with the link faults in force at `epoch` (the number of fault times passed).
     struct Epochs {
@@ -122,13 +190,115 @@ public struct StepSimulator {
         var entityBase = [Double](repeating: 0, count: plan.entities.count)
         var rankOwn: [Int: Double] = [:]
         var failure: (rank: Int, at: Double)?
-        var stack = (0..<n).filter { indegree[$0] == 0 }.reversed() as [Int]
-        var visited = 0
-        while let i = stack.popLast() {
-            visited += 1
+        var linkSets: [Set<Int>] = []
+        var conflicts: [[Int]] = []
+        let multipleClasses = plan.entities.count > plan.spec.parallelism.pp
+        // Active collectives: standalone time, remaining fraction, current fraction of speed, demand.
+        var t0 = [Double](repeating: 0, count: n), remaining = [Double](repeating: 0, count: n)
+        var share = [Double](repeating: 1, count: n), updated = [Double](repeating: 0, count: n)
+        var generation = [Int](repeating: 0, count: n)
+        var demand: [Int: [(link: Int, rate: Double)]] = [:]
+        var linkUsers: [Int: [Int]] = [:]
+        var sharing = [Int](repeating: 0, count: n)  // links of an active collective that others use too
+        var heap = Heap<Finish>()
+        var sequence = 0
+        var now = 0.0
+        var fastActive: [Int: [Int]] = [:]  // collective index → running tasks not yet registered on links
+        var taskLinks: [Int: [(id: Int, bytes: Double)]] = [:]
+        func schedule(_ i: Int, at time: Double) {
+            generation[i] += 1
+            heap.insert(Finish(time: time, sequence: sequence, task: i, generation: generation[i]))
+            sequence += 1
+        }
+        /// New fair shares for every collective that shares a link; the others run at full speed.
+        func reshare() {
+            let contended = demand.keys.filter { sharing[$0] > 0 }.sorted()
+            let topo = epochs.topologies[epochs.index(now)]
+            let shares = Self.fairShares(contended.map { demand[$0] ?? [] }, capacity: { topo.capacity($0) })
+            var newShare: [Int: Double] = [:]
+            for (k, c) in contended.enumerated() { newShare[c] = shares[k] }
+            for c in demand.keys.sorted() {
+                let x = newShare[c] ?? 1
+                guard x != share[c] else { continue }
+                remaining[c] = max(0, remaining[c] - (now - updated[c]) * share[c] / t0[c])
+                updated[c] = now
+                share[c] = x
+                schedule(c, at: now + remaining[c] * t0[c] / x)
+            }
+        }
+        /// Puts running collective `i` on its links; true when it shares one with another.
+        func register(_ i: Int) -> Bool {
             let t = tasks[i]
-            var s = previousOnStream[i] >= 0 ? end[previousOnStream[i]] : 0
-            for d in t.deps { s = max(s, end[d]) }
+            guard case .collective = t.work, let links = taskLinks[i] else { return false }
+            // A class of k replicas carries k/dp of a per-replica collective's messages (tensor,
+            // expert, pipeline); a data-parallel collective is every class's at once.
+            let fraction = plan.streams[t.stream].entity == nil ? 1 : Double(plan.entities[t.entity].replicas.count) / Double(plan.spec.parallelism.dp)
+            demand[i] = links.map { ($0.id, fraction * $0.bytes / t0[i]) }
+            var contended = false
+            for (l, _) in demand[i] ?? [] {
+                var users = linkUsers[l] ?? []
+                if users.count == 1 { sharing[users[0]] += 1 }
+                if !users.isEmpty {
+                    sharing[i] += 1
+                    contended = true
+                }
+                users.append(i)
+                linkUsers[l] = users
+            }
+            return contended
+        }
+        // Collective details at an epoch: T₀, bytes per link, its index; computed once per key.
+        func info(_ c: GroupCollective, _ epoch: Int) throws(SimError) -> (seconds: Double, links: [(id: Int, bytes: Double)], index: Int) {
+            let key = Key(collective: c, epoch: epoch)
+            if let hit = cache[key] { return hit }
+            let topo = epochs.topologies[epoch]
+            let cp = plan.collectivePlan(c)
+            let r = try LinkSimulator(topology: topo).run(cp, arrivals: epoch > 0)
+            events += r.events
+            let hit = (Double(r.picoseconds) / 1e12, r.linkBytes, collectiveLinks.count)
+            cache[key] = hit
+            collectiveLinks.append(r.linkBytes.map(\.id))
+            // Which distinct collectives could share a link with this one (itself too when several
+            // classes of replicas each run it: their groups' messages compete).
+            let mine = Set(r.linkBytes.map(\.id))
+            conflicts.append([])
+            for (j, other) in linkSets.enumerated() where !other.isDisjoint(with: mine) {
+                conflicts[j].append(hit.2)
+                conflicts[hit.2].append(j)
+            }
+            if multipleClasses, !mine.isEmpty { conflicts[hit.2].append(hit.2) }
+            linkSets.append(mine)
+            // Runs of collectives that could not share a link until now join the link accounting.
+            if sharedLinks {
+                var contended = false
+                for j in conflicts[hit.2] where j != hit.2 {
+                    for task in fastActive.removeValue(forKey: j) ?? [] { contended = register(task) || contended }
+                }
+                if contended { reshare() }
+            }
+            if epoch > 0 {
+                let healthy = try LinkSimulator(topology: plan.topology).run(cp, arrivals: true)
+                events += healthy.events
+                var scratch: [Int] = []
+                for (k, step) in cp.steps.enumerated() where k < r.arrivals.count && k < healthy.arrivals.count {
+                    for (f, flow) in step.flows.enumerated() {
+                        _ = topo.route(flow.src, flow.dst, into: &scratch)
+                        let slowed = Double(r.arrivals[k][f]) > 1.05 * Double(healthy.arrivals[k][f]) + 1
+                        for l in scratch {
+                            var e = suspect[l] ?? (0, 0)
+                            e.messages += 1
+                            if slowed { e.slowed += 1 }
+                            suspect[l] = e
+                        }
+                    }
+                }
+            }
+            return hit
+        }
+
+        func begin(_ i: Int) throws(SimError) {
+            let t = tasks[i]
+            let s = now
             start[i] = s
             switch t.work {
             case .compute(let seconds):
@@ -141,46 +311,66 @@ public struct StepSimulator {
                 entityBase[t.entity] += seconds
                 if f.isInfinite {
                     if failure == nil { failure = (faultyRanksOf[t.entity].first { factor($0, s).isInfinite } ?? -1, s) }
-                    end[i] = s
+                    schedule(i, at: s)
                 } else {
-                    end[i] = s + seconds * f
+                    schedule(i, at: s + seconds * f)
                 }
             case .collective(let c):
                 let epoch = epochs.index(s)
-                let key = Key(collective: c, epoch: epoch)
-                if cache[key] == nil {
-                    let topo = epochs.topologies[epoch]
-                    let cp = plan.collectivePlan(c)
-                    let r = try LinkSimulator(topology: topo).run(cp, arrivals: epoch > 0)
-                    events += r.events
-                    cache[key] = (Double(r.picoseconds) / 1e12, r.linkBytes, collectiveLinks.count)
-                    collectiveLinks.append(r.linkBytes.map(\.id))
-                    if epoch > 0 {
-                        let healthy = try LinkSimulator(topology: plan.topology).run(cp, arrivals: true)
-                        events += healthy.events
-                        var scratch: [Int] = []
-                        for (k, step) in cp.steps.enumerated() where k < r.arrivals.count && k < healthy.arrivals.count {
-                            for (f, flow) in step.flows.enumerated() {
-                                _ = topo.route(flow.src, flow.dst, into: &scratch)
-                                let slowed = Double(r.arrivals[k][f]) > 1.05 * Double(healthy.arrivals[k][f]) + 1
-                                for l in scratch {
-                                    var e = suspect[l] ?? (0, 0)
-                                    e.messages += 1
-                                    if slowed { e.slowed += 1 }
-                                    suspect[l] = e
-                                }
-                            }
-                        }
-                    }
-                }
-                guard let hit = cache[key] else { break }
-                end[i] = s + hit.seconds
+                let hit = try info(c, epoch)
                 taskCollective[i] = Int32(hit.index)
-                uses[hit.index] = (key, (uses[hit.index]?.1 ?? 0) + 1)
+                uses[hit.index] = (Key(collective: c, epoch: epoch), (uses[hit.index]?.1 ?? 0) + 1)
+                guard hit.seconds > 0 else {
+                    schedule(i, at: s)
+                    return
+                }
+                t0[i] = hit.seconds
+                remaining[i] = 1
+                updated[i] = s
+                share[i] = 1
+                guard sharedLinks else {
+                    schedule(i, at: s + hit.seconds)
+                    return
+                }
+                taskLinks[i] = hit.links
+                guard !conflicts[hit.index].isEmpty else {
+                    fastActive[hit.index, default: []].append(i)
+                    schedule(i, at: s + hit.seconds)
+                    return
+                }
+                let before = generation[i]
+                if register(i) { reshare() }
+                if generation[i] == before { schedule(i, at: s + hit.seconds / share[i]) }
             }
+        }
+        func finishCollective(_ i: Int) {
+            if taskLinks.removeValue(forKey: i) != nil, taskCollective[i] >= 0 { fastActive[Int(taskCollective[i])]?.removeAll { $0 == i } }
+            guard let d = demand.removeValue(forKey: i) else { return }
+            let wasShared = sharing[i] > 0
+            for (l, _) in d {
+                var users = linkUsers[l] ?? []
+                users.removeAll { $0 == i }
+                if users.count == 1 { sharing[users[0]] -= 1 }
+                linkUsers[l] = users.isEmpty ? nil : users
+            }
+            sharing[i] = 0
+            if wasShared { reshare() }
+        }
+
+        // Every collective on the healthy network first, so that which can share a link is known.
+        if sharedLinks { for t in tasks { if case .collective(let c) = t.work { _ = try info(c, 0) } } }
+        var visited = 0
+        for i in 0..<n where indegree[i] == 0 { try begin(i) }
+        while let f = heap.popMin() {
+            guard f.generation == generation[f.task] else { continue }
+            now = f.time
+            let i = f.task
+            end[i] = now
+            visited += 1
+            finishCollective(i)
             for j in successors[i] {
                 indegree[j] -= 1
-                if indegree[j] == 0 { stack.append(j) }
+                if indegree[j] == 0 { try begin(j) }
             }
         }
         // Link traffic: each distinct collective's bytes times the tasks that ran it.

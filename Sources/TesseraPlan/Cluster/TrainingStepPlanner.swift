@@ -22,7 +22,8 @@ import TesseraSpec
 ///   the dp/ep ranks that hold the same experts. ZeRO 1 and 2 all-gather the updated parameters
 ///   after the optimizer; ZeRO 3 all-gathers each layer's parameters before its forward and its
 ///   backward, prefetched on the data-parallel stream without a limit (optimistic: DeepSpeed caps
-///   the prefetch, and the gathered weights' memory is not counted).
+///   the prefetch, and the gathered weights' memory is not counted); the embedding and output
+///   layer stay whole and their gradients are all-reduced once.
 /// - CO2 (`co2.local_steps` τ): the step has no gradient reduction; the outer all-reduce of the
 ///   parameters runs asynchronously every τ steps (the caller adds it).
 public enum TrainingStepPlanner {
@@ -291,6 +292,12 @@ public enum TrainingStepPlanner {
                     let ready = classes.indices.compactMap { layerGrad[$0][mb * m.layers + layer] }
                     lastRS = b.add("stage\(s).mb\(mb).layer\(layer).grad-reduce-scatter", .dp, stream: rs, entity: entity[0][s],
                         .collective(GroupCollective(op: .reduceScatter, group: .dp, stage: s, bytes: layerParamBytes)), deps: ready)
+                }
+                // The embedding and output layer stay whole on every rank: their gradients are all-reduced.
+                let outer = (s == 0 ? headParams : 0) + (s == p.pp - 1 ? headParams : 0)
+                if outer > 0 {
+                    lastRS = b.add("stage\(s).embedding-grad-all-reduce", .dp, stream: rs, entity: entity[0][s],
+                        .collective(GroupCollective(op: .allReduce, group: .dp, stage: s, bytes: UInt64(outer * e))), deps: classes.indices.map { lastBackward[$0][s] })
                 }
                 reductions.append(lastRS)
             }
