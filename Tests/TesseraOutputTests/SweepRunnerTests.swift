@@ -189,6 +189,30 @@ private let resultFiles = ["results.csv", "results.json", "pareto.csv"]
         #expect(table.rows[2][9] == "" && table.rows[0][4] == "")
     }
 
+    /// The bundled sweep over Llama-3 8B layouts: layouts that do not fit are invalid points with
+    /// the memory breakdown; the others report MFU and peak memory, and ZeRO 3 holds the least.
+    @Test func clusterLayoutSweepsReportMFUAndRefuseWhatDoesNotFit() throws {
+        let dir = try sweepScratch("layouts")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spec = try SweepObjective.loader.load(path: packageRoot.appendingPathComponent("sweeps/llama3-8b-layouts.yaml").path)
+        let runner = SweepRunner(spec: spec, outputDirectory: dir.path, jobs: 2)
+        try runner.prepare(fresh: false)
+        try runner.record(invalid: runner.validate())
+        _ = try runner.run()
+        _ = try SweepResults.assemble(manifest: runner.manifest, in: runner.directory)
+        let table = try ResultsTable.load(path: runner.directory.resultsCSV)
+        let header = table.columns
+        let status = try #require(header.firstIndex(of: "status")), mfu = try #require(header.firstIndex(of: "mfu"))
+        let memory = try #require(header.firstIndex(of: "peak_memory_bytes")), error = try #require(header.firstIndex(of: "error"))
+        #expect(table.rows.map { $0[status] } == ["invalid", "invalid", "ok", "invalid"] + Array(repeating: "ok", count: 8))
+        #expect(table.rows[0][error].contains("does not fit in GPU memory") && table.rows[0][error].contains("optimizer"))
+        for row in table.rows where row[status] == "ok" {
+            let m = try #require(Double(row[mfu]))
+            #expect(m > 0.2 && m < 0.6)
+        }
+        #expect(Double(table.rows[5][memory]) ?? 0 < Double(table.rows[4][memory]) ?? 0)  // tp 2: ZeRO 3 below ZeRO 1
+    }
+
     @Test func aDirectoryOfAnotherSweepIsRefusedUnlessFresh() throws {
         let dir = try sweepScratch("refuse")
         defer { try? FileManager.default.removeItem(at: dir) }

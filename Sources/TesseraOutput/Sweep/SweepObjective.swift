@@ -49,6 +49,19 @@ public struct SweepObjective: Sendable {
         SweepObjective(name: "samples_per_second", goal: .max, unit: "samples/s", summary: "batch / seconds") { s in
             s.report.seconds > 0 ? Double(s.workload.batch) / s.report.seconds : nil
         },
+        // GPU clusters: a training step, and LLM serving.
+        SweepObjective(name: "mfu", goal: .max, unit: "", summary: "model FLOPs utilization of a training step, 0–1") { $0.report.clusterStep?.mfu },
+        SweepObjective(name: "tokens_per_second", goal: .max, unit: "tokens/s", summary: "tokens trained per second (serving: output tokens per second)") { s in
+            s.report.clusterStep?.tokensPerSecond ?? s.report.serving?.outputTokensPerSecond
+        },
+        SweepObjective(name: "exposed_comm_s", goal: .min, unit: "s", summary: "communication a GPU waits for per step (GPU-weighted mean)") { $0.report.clusterStep?.split.exposedComm },
+        SweepObjective(name: "peak_memory_bytes", goal: .min, unit: "B", summary: "the largest per-GPU memory of any stage of a training step") { s in
+            s.report.clusterStep?.stages.map { $0.memory.weights + $0.memory.gradients + $0.memory.optimizer + $0.memory.activations }.max()
+        },
+        SweepObjective(name: "goodput_rps", goal: .max, unit: "requests/s", summary: "requests per second meeting both SLOs (serving)") { $0.report.serving?.goodput },
+        SweepObjective(name: "slo_attainment", goal: .max, unit: "", summary: "share of requests meeting both SLOs (serving)") { $0.report.serving?.attainment },
+        SweepObjective(name: "ttft_p90_s", goal: .min, unit: "s", summary: "90th-percentile time to first token (serving)") { $0.report.serving?.ttft.p90 },
+        SweepObjective(name: "tpot_p90_s", goal: .min, unit: "s", summary: "90th-percentile time per output token (serving)") { $0.report.serving?.tpot.p90 },
     ]
 
     /// Objectives named by the design that this version cannot report, with the reason.
