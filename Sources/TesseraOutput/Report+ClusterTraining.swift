@@ -88,6 +88,20 @@ extension Report {
             return .object(pairs)
         }
 
+        /// One CSV row per class of GPUs (a stage): its time split, communication by kind and memory.
+        func csv() -> String {
+            let kinds = ["tp", "pp", "dp", "ep"]
+            var s = "stage,name,gpus,compute_s,exposed_comm_s,overlapped_comm_s,idle_s," + kinds.map { "\($0)_comm_s" }.joined(separator: ",")
+            s += ",weights_bytes,gradients_bytes,optimizer_bytes,activations_bytes\n"
+            for st in stages {
+                let comm = Dictionary(st.comm, uniquingKeysWith: { a, _ in a })
+                let fields = ["\(st.stage)", st.name, "\(st.gpus)"] + [st.split.compute, st.split.exposedComm, st.split.overlappedComm, st.split.idle].map(JSONValue.number)
+                    + kinds.map { JSONValue.number(comm[$0] ?? 0) } + [st.memory.weights, st.memory.gradients, st.memory.optimizer, st.memory.activations].map(JSONValue.number)
+                s += fields.joined(separator: ",") + "\n"
+            }
+            return s
+        }
+
         func markdown() -> String {
             func ms(_ s: Double) -> String { formatDecimal(s * 1e3, maxDecimals: 3) + " ms" }
             func gb(_ b: Double) -> String { formatDecimal(b / 1e9, maxDecimals: 2) + " GB" }

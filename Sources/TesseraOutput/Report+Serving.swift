@@ -66,6 +66,19 @@ extension Report {
         public var instances: [Instance]
         public var linkSimulations: Int
 
+        /// One CSV row per instance: role, GPUs, busy time, batches and KV-cache use.
+        func csv() -> String {
+            var s = "instance,role,gpus,tp,prefill_s,decode_s,utilization,prefill_batches,decode_iterations,mean_decode_batch,peak_decode_batch,kv_capacity_tokens,peak_kv_tokens\n"
+            for i in instances {
+                let fields: [String] = [
+                    i.name, i.role, "\(i.ranks.count)", "\(i.tp)", JSONValue.number(i.prefillSeconds), JSONValue.number(i.decodeSeconds), JSONValue.number(i.utilization),
+                    "\(i.prefillBatches)", "\(i.decodeIterations)", JSONValue.number(i.meanDecodeBatch), "\(i.peakDecodeBatch)", "\(i.kvCapacityTokens)", "\(i.peakKVTokens)",
+                ]
+                s += fields.joined(separator: ",") + "\n"
+            }
+            return s
+        }
+
         var json: JSONValue {
             var pairs: [(String, JSONValue)] = [
                 ("mode", .string(mode)), ("model", .string(model)), ("parameters", .double(parameters)), ("precision", .string(precision)), ("gpus", .int(Int64(gpus))),

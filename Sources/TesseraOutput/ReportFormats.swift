@@ -120,6 +120,8 @@ extension Report {
     /// One CSV row per operation, with a header.
     public func csv() -> String {
         if layers.isEmpty, !collectives.isEmpty { return collectivesCSV() }
+        if let c = clusterStep { return c.csv() }
+        if let v = serving { return v.csv() }
         var s = "layer,op,unit,dataflow,m,n,k,count,row_folds,col_folds,compute_cycles,stall_cycles,total_cycles,macs,utilization,mapping_efficiency,compute_utilization,dram_read_bytes,dram_write_bytes,sram_read_bytes,sram_write_bytes,tiles"
         s += training == nil ? "\n" : ",pass,sparsity,dense_macs,start_cycle,end_cycle\n"
         for l in layers {
@@ -190,7 +192,19 @@ extension Report {
             s += "\n"
         }
         s += "## Units\n\n| unit | kind | busy cycles | utilization |\n| --- | --- | ---: | ---: |\n"
-        for u in units { s += "| \(u.name) | \(u.kind) | \(u.busyCycles) | \(pct(u.utilization)) |\n" }
+        // A cluster has thousands of links: its GPUs and the busiest links, the rest in the JSON.
+        let shownUnits: [Unit]
+        if units.count > Self.markdownUnits, clusterStep != nil || serving != nil || !collectives.isEmpty {
+            let gpus = units.filter { $0.kind == "gpu" }
+            let links = units.enumerated().filter { $0.element.kind != "gpu" }.sorted { a, b in
+                a.element.utilization != b.element.utilization ? a.element.utilization > b.element.utilization : a.offset < b.offset
+            }.map(\.element)
+            shownUnits = gpus + links.prefix(max(0, Self.markdownUnits - gpus.count))
+        } else {
+            shownUnits = units
+        }
+        for u in shownUnits { s += "| \(u.name) | \(u.kind) | \(u.busyCycles) | \(pct(u.utilization)) |\n" }
+        if shownUnits.count < units.count { s += "\n\(units.count - shownUnits.count) less busy links are in the JSON report's `units`.\n" }
         s += "\n## Energy\n\n| component | energy | share |\n| --- | ---: | ---: |\n"
         for c in energy.byComponent { s += "| \(c.name) | \(joules(c.joules)) | \(pct(energy.totalJoules > 0 ? c.joules / energy.totalJoules : 0)) |\n" }
         s += "\n| action | energy | share |\n| --- | ---: | ---: |\n"
@@ -198,6 +212,9 @@ extension Report {
         s += "\n## Model\n\n" + modelNotes.map { "- \($0)\n" }.joined()
         return s
     }
+
+    /// The most units the Markdown report lists for a cluster (GPU classes first, then the busiest links).
+    static let markdownUnits = 40
 
     /// A short fixed-width table for the terminal.
     public func table(maxLayers: Int = 12) -> String {

@@ -173,7 +173,7 @@ struct Simulate: ParsableCommand {
 /// Recognises files Tessera wrote itself, which may be replaced without asking.
 enum OutputGuard {
     static func isTesseraReport(_ text: String) -> Bool {
-        text.hasPrefix("{\n  \"tessera\": ") || text.hasPrefix("layer,op,unit,dataflow,") || text.hasPrefix("op,algorithm,ranks,bytes,") || text.contains("\n## Model\n")
+        text.hasPrefix("{\n  \"tessera\": ") || text.hasPrefix("layer,op,unit,dataflow,") || text.hasPrefix("op,algorithm,ranks,bytes,") || text.hasPrefix("stage,name,gpus,compute_s,") || text.hasPrefix("instance,role,gpus,tp,") || text.contains("\n## Model\n")
     }
 }
 

@@ -39,8 +39,16 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let r = try runTessera(["render", "schedule", "configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-train-8.yaml", "-o", dir.appendingPathComponent("s.dot").path])
         #expect(r.reason == .exit && r.status == 0, "stderr:\n\(r.stderr)")
-        let t = try runTessera(["simulate", "configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-train-8.yaml", "-o", dir.path, "--trace", dir.appendingPathComponent("t.json").path, "--quiet"])
-        #expect(t.reason == .exit && t.status == 0, "stderr:\n\(t.stderr)")
+        for _ in 0..<2 {  // the second run replaces its own reports (the CSV is one row per stage)
+            let t = try runTessera(["simulate", "configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-train-8.yaml", "-o", dir.path, "--trace", dir.appendingPathComponent("t.json").path, "--quiet"])
+            #expect(t.reason == .exit && t.status == 0, "stderr:\n\(t.stderr)")
+        }
+        let csv = try String(contentsOf: dir.appendingPathComponent("llama3-8b-tp2-dp4--dgx-h100-x1.csv"), encoding: .utf8)
+        #expect(csv.hasPrefix("stage,name,gpus,compute_s,") && csv.split(separator: "\n").count == 2)
+        for _ in 0..<2 {
+            let v = try runTessera(["simulate", "configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-serving-colocated.yaml", "-o", dir.path, "--quiet"])
+            #expect(v.reason == .exit && v.status == 0, "stderr:\n\(v.stderr)")
+        }
         let trace = try String(contentsOf: dir.appendingPathComponent("t.json"), encoding: .utf8)
         for piece in ["\"traceEvents\"", "stage0 (8 GPUs)", "\"tp\"", "reduce-scatter over dp"] { #expect(trace.contains(piece), "\(piece)") }
         let bad = try runTessera(["simulate", "configs/gpu/dgx-h100-x16.yaml", "traces/llama3-8b-train-8.yaml", "-o", dir.path, "--quiet"])
