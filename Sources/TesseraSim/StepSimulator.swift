@@ -192,6 +192,7 @@ public struct StepSimulator {
         var failure: (rank: Int, at: Double)?
         var linkSets: [Set<Int>] = []
         var conflicts: [[Int]] = []
+        var deferConflicts = false
         let multipleClasses = plan.entities.count > plan.spec.parallelism.pp
         // Active collectives: standalone time, remaining fraction, current fraction of speed, demand.
         var t0 = [Double](repeating: 0, count: n), remaining = [Double](repeating: 0, count: n)
@@ -262,12 +263,14 @@ public struct StepSimulator {
             // classes of replicas each run it: their groups' messages compete).
             let mine = Set(r.linkBytes.map(\.id))
             conflicts.append([])
-            for (j, other) in linkSets.enumerated() where !other.isDisjoint(with: mine) {
-                conflicts[j].append(hit.2)
-                conflicts[hit.2].append(j)
-            }
-            if multipleClasses, !mine.isEmpty { conflicts[hit.2].append(hit.2) }
             linkSets.append(mine)
+            if !deferConflicts {
+                for (j, other) in linkSets.enumerated() where j != hit.2 && !other.isDisjoint(with: mine) {
+                    conflicts[j].append(hit.2)
+                    conflicts[hit.2].append(j)
+                }
+                if multipleClasses, !mine.isEmpty { conflicts[hit.2].append(hit.2) }
+            }
             // Runs of collectives that could not share a link until now join the link accounting.
             if sharedLinks {
                 var contended = false
@@ -357,8 +360,30 @@ public struct StepSimulator {
             if wasShared { reshare() }
         }
 
-        // Every collective on the healthy network first, so that which can share a link is known.
-        if sharedLinks { for t in tasks { if case .collective(let c) = t.work { _ = try info(c, 0) } } }
+        // Every collective on the healthy network first, so that which can share a link is known:
+        // two share one when their links meet, unless every run of both is on one in-order stream
+        // (a tensor-parallel reduce-scatter and all-gather never run at once).
+        if sharedLinks {
+            deferConflicts = true
+            var streamsOf: [Int: [Int]] = [:]  // collective index → up to two streams it runs on
+            for t in tasks {
+                guard case .collective(let c) = t.work else { continue }
+                let idx = try info(c, 0).index
+                var st = streamsOf[idx] ?? []
+                if st.count < 2, !st.contains(t.stream) { st.append(t.stream) }
+                streamsOf[idx] = st
+            }
+            deferConflicts = false
+            func oneStream(_ i: Int) -> Int? { (streamsOf[i]?.count ?? 0) == 1 ? streamsOf[i]?[0] : nil }
+            for i in linkSets.indices {
+                if multipleClasses, !linkSets[i].isEmpty, oneStream(i) == nil { conflicts[i].append(i) }
+                for j in (i + 1)..<linkSets.count where !linkSets[i].isDisjoint(with: linkSets[j]) {
+                    if let a = oneStream(i), let b = oneStream(j), a == b { continue }
+                    conflicts[i].append(j)
+                    conflicts[j].append(i)
+                }
+            }
+        }
         var visited = 0
         for i in 0..<n where indegree[i] == 0 { try begin(i) }
         while let f = heap.popMin() {

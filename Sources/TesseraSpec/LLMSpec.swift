@@ -87,6 +87,9 @@ public struct ParallelismSpec: Sendable, Hashable {
     /// Gradient reduction overlapped with the backward pass (buckets launched as they fill).
     public var overlap = true
     public var recompute = Recompute.none
+    /// Megatron's sequence parallelism: the element-wise parts of each layer split over the tensor
+    /// group, each all-reduce becoming a reduce-scatter and an all-gather.
+    public var sequenceParallel = false
     /// CO2 (local updating, asynchronous outer all-reduce every `localSteps` steps); nil: off.
     public var co2LocalSteps: Int?
     public var location: SourceLocation
@@ -216,6 +219,13 @@ enum LLMReader {
             default: bag.error(o.location, "'parallelism.overlap' must be true or false", expected: "true or false", found: o.kindDescription)
             }
         }
+        if let sp = r.optional("sequence_parallel") {
+            switch sp.scalar {
+            case "true"?: p.sequenceParallel = true
+            case "false"?: p.sequenceParallel = false
+            default: bag.error(sp.location, "'parallelism.sequence_parallel' must be true or false", expected: "true or false", found: sp.kindDescription)
+            }
+        }
         if let rc = r.optional("recompute") {
             let names = ParallelismSpec.Recompute.allCases.map(\.rawValue)
             if let v = rc.scalar.flatMap(ParallelismSpec.Recompute.init(rawValue:)) {
@@ -234,6 +244,9 @@ enum LLMReader {
         r.finish(bag: &bag)
         if p.ep > 1, p.dp % p.ep != 0 {
             bag.error(node["ep"]?.location ?? node.location, "the expert-parallel groups do not divide the data-parallel ranks", expected: "ep dividing dp (\(p.dp))", found: "ep: \(p.ep)")
+        }
+        if p.sequenceParallel, p.tp < 2 {
+            bag.error(node["sequence_parallel"]?.location ?? node.location, "sequence parallelism splits a tensor-parallel group's activations", expected: "tp ≥ 2 with 'sequence_parallel: true'", found: "tp: \(p.tp)")
         }
         if p.co2LocalSteps != nil, p.zero > 0 {
             bag.error(node["co2"]?.location ?? node.location, "CO2 local updating keeps a full optimizer on every rank", expected: "zero: 0 with 'co2'", found: "zero: \(p.zero)")

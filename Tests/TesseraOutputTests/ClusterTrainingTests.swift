@@ -121,6 +121,30 @@ private func step(_ hw: String, _ wl: String) throws -> Report.ClusterStep { try
         #expect(try StepSimulator(plan: p2).run().stepSeconds == StepSimulator(plan: p2, sharedLinks: false).run().stepSeconds)
     }
 
+    /// Sequence parallelism (Korthikanti et al. 2022, Table 2): activations per layer go from
+    /// s·b·h·(10 + 24/t + 5as/(ht)) to s·b·h·(34/t + 5as/(ht)); each all-reduce becomes a
+    /// reduce-scatter and an all-gather whose ring times add up to the all-reduce's exactly.
+    @Test func sequenceParallelismSplitsActivationsAndKeepsTheRingTime() throws {
+        let hw = cluster(nodes: 1, gpusPerNode: 8)
+        let plain = try run(hw, training("{tp: 8}", batch: 1))
+        let sp = try run(hw, training("{tp: 8, sequence_parallel: true}", batch: 1))
+        let sbh: Double = 512 * 1 * 1024
+        let scores: Double = 5 * 8 * 512 / (1024 * 8)  // 5as/(ht)
+        let logits: Double = 4 * 512 * 1000 / 8
+        let m0: Double = try #require(plain.report.clusterStep).stages[0].memory.activations
+        let m1: Double = try #require(sp.report.clusterStep).stages[0].memory.activations
+        let expected0: Double = logits + 8 * sbh * (10 + 24 / 8 + scores)  // 8 layers, one microbatch in flight
+        let expected1: Double = logits + 8 * sbh * (34 / 8 + scores)
+        #expect(abs(m0 - expected0) < 1)
+        #expect(abs(m1 - expected1) < 1)
+        let p0 = try #require(plain.clusterStep), p1 = try #require(sp.clusterStep)
+        let ar: [Double] = p0.plan.tasks.indices.filter { p0.plan.tasks[$0].kind == .tp }.map { p0.result.end[$0] - p0.result.start[$0] }
+        let rsag: [Double] = p1.plan.tasks.indices.filter { p1.plan.tasks[$0].kind == .tp }.map { p1.result.end[$0] - p1.result.start[$0] }
+        #expect(rsag.count == 2 * ar.count)
+        let arTotal = ar.reduce(0, +), rsagTotal = rsag.reduce(0, +)
+        #expect(abs(rsagTotal - arTotal) < 1e-9 * arTotal)
+    }
+
     /// A tensor-parallel all-reduce inside the step takes the ring closed form on the NVSwitch,
     /// 2(n−1)(α + S/(nβ)) with S = b·s·h·2 bytes, α = 1 µs, β = 450 GB/s × 0.8.
     @Test func tensorParallelAllReducesTakeTheRingClosedForm() throws {
@@ -354,13 +378,14 @@ private func step(_ hw: String, _ wl: String) throws -> Report.ClusterStep { try
     /// GPT-3 175B on 1,024 H100 (TP 8 × PP 8 × DP 16). Megatron-LM reports 47% MFU on 96 H100
     /// falling to 42% at 4,608 for GPT-3 175B (NVIDIA/Megatron-LM README, "Training Speed and
     /// Scalability", strong scaling at batch 1,152) with tensor-parallel communication overlapped;
-    /// this model exposes it, so it must land somewhat below that band, not above it.
+    /// this model (sequence parallel, as Megatron runs it) exposes that communication, so it must
+    /// land at or below that band, not above it.
     @Test func gpt3StepOnAThousandGPUsIsInTheMegatronBand() throws {
         let hw = try KindTable.hardwareLoader.load(path: packageRoot.appendingPathComponent("configs/gpu/dgx-h100-x128.yaml").path)
         let wl = try WorkloadLoader.load(path: packageRoot.appendingPathComponent("traces/gpt3-175b-train-1024.yaml").path)
         let s = try #require(try Pipeline(hardware: hw, workload: wl).run().report.clusterStep)
         #expect(s.gpus == 1024)
-        #expect(s.mfu > 0.32 && s.mfu < 0.47, "MFU \(s.mfu)")
+        #expect(s.mfu > 0.35 && s.mfu <= 0.47, "MFU \(s.mfu)")
         #expect(s.split.exposedComm > 0 && s.split.overlappedComm > 0 && s.split.idle > 0)
         #expect(s.stages.allSatisfy { $0.memory.weights + $0.memory.gradients + $0.memory.optimizer + $0.memory.activations < 80e9 })
     }

@@ -28,6 +28,7 @@ public struct TransformerCost: Sendable {
     public var ep: Int
     public var microbatch: Int
     public var recompute: ParallelismSpec.Recompute
+    public var sequenceParallel: Bool
 
     public init(model: TransformerSpec, gpu: GPUPreset, precision: String, bytesPerElement: Int, parallelism p: ParallelismSpec) {
         self.model = model
@@ -38,6 +39,7 @@ public struct TransformerCost: Sendable {
         self.ep = p.ep
         self.microbatch = p.microbatch
         self.recompute = p.recompute
+        self.sequenceParallel = p.sequenceParallel
     }
 
     /// One matrix product: m × n × k, repeated `count` times.
@@ -81,8 +83,12 @@ public struct TransformerCost: Sendable {
     }
     func memorySeconds(_ bytes: Double) -> Double { bytes / (gpu.hbmBandwidth * GEMMModel.hbmEfficiency) }
 
-    var attentionElementwise: Double { memorySeconds(6 * Double(tokens) * Double(model.hidden) * e) }
-    var ffnElementwise: Double { memorySeconds((5 * Double(model.hidden) + 3 * Double(model.ffn / tp) * Double(model.isMoE ? model.topK : 1)) * Double(tokens) * e) }
+    /// Element-wise work on the hidden-size activations is split t ways with sequence parallelism.
+    var hiddenShare: Double { sequenceParallel ? 1 / Double(tp) : 1 }
+    var attentionElementwise: Double { memorySeconds(6 * Double(tokens) * Double(model.hidden) * e * hiddenShare) }
+    var ffnElementwise: Double {
+        memorySeconds((5 * Double(model.hidden) * hiddenShare + 3 * Double(model.ffn / tp) * Double(model.isMoE ? model.topK : 1)) * Double(tokens) * e)
+    }
 
     /// Forward seconds of the attention block and of the feed-forward block of one layer.
     public var forward: (attention: Double, ffn: Double) {
@@ -128,13 +134,16 @@ public struct TransformerCost: Sendable {
     /// sequence parallelism): s·b·h·(10 + 24/t + 5·a·s/(h·t)); selective recomputation drops the
     /// 5as/(ht) term, full keeps only the layer's input (2sbh). Derived for 16-bit activations and
     /// an FFN of 4h; the FFN's 16/t share is scaled by f/(4h) (×1.5 gated, ×k routed experts).
+    /// Sequence parallelism (§4.2.2) splits the remaining 10 over t as well: s·b·h·(34/t + 5as/(ht)),
+    /// and full recomputation keeps 2sbh/t.
     public var activationBytesPerLayer: Double {
         let s = Double(model.seqLen), b = Double(microbatch), h = Double(model.hidden), a = Double(model.heads), t = Double(tp)
         let ffnScale = Double(model.ffn) / (4 * h) * (model.gatedFFN ? 1.5 : 1) * Double(model.isMoE ? model.topK : 1)
+        let whole = sequenceParallel ? 10 / t : 10
         switch recompute {
-        case .full: return 2 * s * b * h
-        case .selective: return s * b * h * (10 + (8 + 16 * ffnScale) / t)
-        case .none: return s * b * h * (10 + (8 + 16 * ffnScale) / t + 5 * a * s / (h * t))
+        case .full: return 2 * s * b * h / (sequenceParallel ? t : 1)
+        case .selective: return s * b * h * (whole + (8 + 16 * ffnScale) / t)
+        case .none: return s * b * h * (whole + (8 + 16 * ffnScale) / t + 5 * a * s / (h * t))
         }
     }
 }

@@ -13,6 +13,9 @@ import TesseraSpec
 ///   mixture of experts: an expert all-to-all of T·k·h·e before and after it), another all-reduce
 ///   (Megatron-LM's two per layer, Shoeybi et al. 2019); the backward mirrors it. Tensor and expert
 ///   collectives sit on the compute stream: the GPU waits for them (exposed).
+/// - Sequence parallelism (Korthikanti et al. 2022): each all-reduce becomes a reduce-scatter and an
+///   all-gather of the same size, element-wise work and activations split t ways, and stages
+///   exchange T·h·e/t bytes per rank.
 /// - Activations (forward) and their gradients (backward) of T·h·e bytes go to the neighbouring
 ///   stage on a stream of their own; the receiving microbatch waits for them.
 /// - Gradients are reduced over the data-parallel ranks in buckets of `bucket` bytes, filled in
@@ -138,6 +141,17 @@ public enum TrainingStepPlanner {
         let dpStream = (0..<p.pp).map { b.stream("stage\($0).data-parallel", entity: nil, stage: $0) }
 
         let fwd = cost.forward, bwd = cost.backward
+        // A tensor-parallel all-reduce of the block's output, or with sequence parallelism its
+        // reduce-scatter and the next block's all-gather (the same bytes over the ring).
+        func tpCollective(_ name: String, _ s: Int, _ en: Int, _ deps: [Int]) -> Int {
+            guard p.sequenceParallel else {
+                return b.add(name + ".tp-all-reduce", .tp, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allReduce, group: .tp, stage: s, bytes: activationBytes)), deps: deps)
+            }
+            _ = b.add(name + ".tp-reduce-scatter", .tp, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .reduceScatter, group: .tp, stage: s, bytes: activationBytes)), deps: deps)
+            return b.add(name + ".tp-all-gather", .tp, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allGather, group: .tp, stage: s, bytes: activationBytes)), deps: [])
+        }
+        // Activations between stages: sequence-parallel ranks each send their share.
+        let sendBytes = p.sequenceParallel ? activationBytes / UInt64(p.tp) : activationBytes
         let tpOn = p.tp > 1, epOn = m.isMoE && p.ep > 1
         let a2aBytes = UInt64(T * Double(m.topK) * Double(m.hidden) * e)
         let layerDense = cost.layerParametersPerGPU - cost.layerExpertParametersPerGPU
@@ -206,16 +220,16 @@ public enum TrainingStepPlanner {
                                 if p.zero >= 3, p.dp > 1 { deps.append(gather(s, mb, l, 0)) }
                                 last = b.add("stage\(s).mb\(mb).layer\(layer).attention.forward", .forward, stream: computeStream[en], entity: en, .compute(fwd.attention), deps: deps)
                                 deps = []
-                                if tpOn { last = b.add("stage\(s).mb\(mb).layer\(layer).attention.tp-all-reduce", .tp, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allReduce, group: .tp, stage: s, bytes: activationBytes)), deps: []) }
+                                if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).attention", s, en, []) }
                                 if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).dispatch", .ep, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: []) }
                                 last = b.add("stage\(s).mb\(mb).layer\(layer).ffn.forward", .forward, stream: computeStream[en], entity: en, .compute(fwd.ffn), deps: [])
                                 if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).combine", .ep, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: []) }
-                                if tpOn { last = b.add("stage\(s).mb\(mb).layer\(layer).ffn.tp-all-reduce", .tp, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allReduce, group: .tp, stage: s, bytes: activationBytes)), deps: []) }
+                                if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).ffn", s, en, []) }
                             }
                             if s == p.pp - 1 { last = b.add("stage\(s).mb\(mb).output.forward", .head, stream: computeStream[en], entity: en, .compute(cost.headForward), deps: []) }
                             lastForward[en][mb] = last
                             if s < p.pp - 1 {
-                                forwardSend[en][mb] = b.add("stage\(s).mb\(mb).send-activations", .pp, stream: sendForward[en], entity: en, .collective(GroupCollective(op: .sendRecv, group: .ppForward, stage: s, bytes: activationBytes)), deps: [last])
+                                forwardSend[en][mb] = b.add("stage\(s).mb\(mb).send-activations", .pp, stream: sendForward[en], entity: en, .collective(GroupCollective(op: .sendRecv, group: .ppForward, stage: s, bytes: sendBytes)), deps: [last])
                             }
                         } else {
                             if s < p.pp - 1, backwardSend[entity[c][s + 1]][mb] < 0 { break }
@@ -230,12 +244,12 @@ public enum TrainingStepPlanner {
                             for l in (0..<L).reversed() {
                                 let layer = s * L + l
                                 if p.zero >= 3, p.dp > 1 { deps.append(gather(s, mb, l, 1)) }
-                                if tpOn { last = b.add("stage\(s).mb\(mb).layer\(layer).ffn.tp-all-reduce.backward", .tp, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allReduce, group: .tp, stage: s, bytes: activationBytes)), deps: deps); deps = [] }
+                                if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).ffn.backward", s, en, deps); deps = [] }
                                 if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).combine.backward", .ep, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: deps); deps = [] }
                                 last = b.add("stage\(s).mb\(mb).layer\(layer).ffn.backward", .backward, stream: computeStream[en], entity: en, .compute(bwd.ffn), deps: deps)
                                 deps = []
                                 if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).dispatch.backward", .ep, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: []) }
-                                if tpOn { last = b.add("stage\(s).mb\(mb).layer\(layer).attention.tp-all-reduce.backward", .tp, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allReduce, group: .tp, stage: s, bytes: activationBytes)), deps: []) }
+                                if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).attention.backward", s, en, []) }
                                 last = b.add("stage\(s).mb\(mb).layer\(layer).attention.backward", .backward, stream: computeStream[en], entity: en, .compute(bwd.attention), deps: [])
                                 if p.zero >= 3, useDP {
                                     if c == 0 { layerGradOrder[s].append((mb, layer)) }
@@ -246,7 +260,7 @@ public enum TrainingStepPlanner {
                             if s == 0, lastMB { gradReady[c][s].append((last, headParams, 0)) }
                             if lastMB { lastBackward[c][s] = last }
                             if s > 0 {
-                                backwardSend[en][mb] = b.add("stage\(s).mb\(mb).send-gradients", .pp, stream: sendBackward[en], entity: en, .collective(GroupCollective(op: .sendRecv, group: .ppBackward, stage: s, bytes: activationBytes)), deps: [last])
+                                backwardSend[en][mb] = b.add("stage\(s).mb\(mb).send-gradients", .pp, stream: sendBackward[en], entity: en, .collective(GroupCollective(op: .sendRecv, group: .ppBackward, stage: s, bytes: sendBytes)), deps: [last])
                             }
                         }
                         cursor[s] += 1
