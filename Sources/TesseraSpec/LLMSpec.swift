@@ -80,6 +80,8 @@ public struct ParallelismSpec: Sendable, Hashable {
     public var tp = 1, pp = 1, dp = 1, ep = 1
     /// Sequences per microbatch.
     public var microbatch = 1
+    /// Model chunks per pipeline stage (Megatron's interleaved 1F1B; 1: plain 1F1B).
+    public var virtualStages = 1
     /// ZeRO stage 0 (plain data parallelism) to 3.
     public var zero = 0
     /// Gradient bucket size, bytes (PyTorch DDP's default bucket_cap_mb = 25).
@@ -206,6 +208,7 @@ enum LLMReader {
         p.dp = int("dp") ?? 1
         p.ep = int("ep") ?? 1
         p.microbatch = int("microbatch") ?? 1
+        p.virtualStages = int("virtual_stages") ?? 1
         if let z = r.optional("zero"), let v = Scalar.int(z, min: 0, what: "'parallelism.zero'", bag: &bag) {
             if v <= 3 { p.zero = v } else { bag.error(z.location, "unknown ZeRO stage", expected: "0, 1, 2 or 3", found: "\(v)") }
         }
@@ -244,6 +247,9 @@ enum LLMReader {
         r.finish(bag: &bag)
         if p.ep > 1, p.dp % p.ep != 0 {
             bag.error(node["ep"]?.location ?? node.location, "the expert-parallel groups do not divide the data-parallel ranks", expected: "ep dividing dp (\(p.dp))", found: "ep: \(p.ep)")
+        }
+        if p.virtualStages > 1, p.pp < 2 {
+            bag.error(node["virtual_stages"]?.location ?? node.location, "virtual stages interleave a pipeline", expected: "pp ≥ 2 with 'virtual_stages'", found: "pp: \(p.pp)")
         }
         if p.sequenceParallel, p.tp < 2 {
             bag.error(node["sequence_parallel"]?.location ?? node.location, "sequence parallelism splits a tensor-parallel group's activations", expected: "tp ≥ 2 with 'sequence_parallel: true'", found: "tp: \(p.tp)")

@@ -156,6 +156,28 @@ private func step(_ hw: String, _ wl: String) throws -> Report.ClusterStep { try
         #expect(abs(step.result.end[i] - step.result.start[i] - expected) < 2 * (n - 1) * 1e-12, "\(step.result.end[i] - step.result.start[i]) vs \(expected)")
     }
 
+    /// Interleaved 1F1B (Narayanan et al. 2021, §2.2.2): with v chunks per stage the pipeline
+    /// bubble shrinks from (p − 1)(t_f + t_b) to (p − 1)(t_f + t_b)/v on a free network. Here the
+    /// bubble is the step less M·(t_f + t_b), less the output layer's M passes on the last stage
+    /// and the optimizer.
+    @Test func interleavingShrinksTheBubbleByTheVirtualStages() throws {
+        let hw = cluster(nodes: 4, inter: "{kind: switch, bandwidth: 1000000 GB/s, latency: 0 s}")
+        let model = "{layers: 8, hidden: 1024, heads: 8, ffn: 4096, seq_len: 512, vocab: 8}"
+        var bubbles: [Double] = []
+        var stage = 0.0
+        for v in [1, 2] {
+            let out = try run(hw, training("{pp: 4, virtual_stages: \(v)}", batch: 16, model: model))
+            let plan = try #require(out.clusterStep).plan
+            let c = plan.cost
+            stage = Double(plan.layersPerStage) * (c.forward.attention + c.forward.ffn + c.backward.attention + c.backward.ffn)
+            let optimizer = c.optimizerSeconds(parameters: plan.stageParameters[0])
+            let head = 16 * (c.headForward + c.headBackward)  // on the last stage, in its steady state
+            bubbles.append(try #require(out.report.clusterStep).stepSeconds - 16 * stage - head - optimizer)
+        }
+        #expect(abs(bubbles[0] - 3 * stage) / (3 * stage) < 0.02, "\(bubbles[0]) vs \(3 * stage)")
+        #expect(abs(bubbles[1] - 1.5 * stage) / (1.5 * stage) < 0.05, "\(bubbles[1]) vs \(1.5 * stage)")
+    }
+
     /// Gradient buckets launched during the last backward hide most of the data-parallel
     /// reduction; launched after it, all of it is exposed.
     @Test func bucketedGradientReductionOverlapsTheBackward() throws {

@@ -56,6 +56,7 @@ enum BadInputTable {
         BadInput("hw-cluster-fat-tree-four-levels.yaml", 5, 58, "a fat-tree has 2 or 3 levels"),
         BadInput("wl-llm-unknown-transformer.yaml", 5, 14, "unknown transformer 'gpt4-1t'"),
         BadInput("wl-llm-zero-stage.yaml", 6, 28, "unknown ZeRO stage"),
+        BadInput("wl-llm-virtual-stages-without-pp.yaml", 6, 38, "virtual stages interleave a pipeline"),
         BadInput("wl-llm-sequence-parallel-without-tp.yaml", 6, 41, "sequence parallelism splits a tensor-parallel group's activations"),
         BadInput("wl-llm-fault-two-components.yaml", 8, 5, "a fault names one component"),
         BadInput("wl-llm-heads-not-dividing.yaml", 5, 14, "the key/value heads do not divide the heads"),

@@ -14,7 +14,8 @@ public struct GroupCollective: Sendable, Hashable {
         case expertDP = "expert-dp"
         /// Expert-parallel ranks (ep consecutive replicas).
         case ep
-        /// Stage `stage` to stage `stage + 1` (forward) or `stage − 1` (backward), every rank to its peer.
+        /// Stage `stage` to stage `stage + 1` (forward) or `stage − 1` (backward), every rank to its
+        /// peer; with virtual stages the last stage sends on to the first (and back), modulo pp.
         case ppForward = "pp-forward", ppBackward = "pp-backward"
     }
     public var op: CollectiveSpec.Op
@@ -150,8 +151,8 @@ public struct TrainingStepPlan: Sendable {
         case .expertDP:
             return (0..<p.tp).flatMap { t in (0..<p.ep).map { j in stride(from: j, to: p.dp, by: p.ep).map { rank(tp: t, dp: $0, pp: s) } } }
         case .ep: return (0..<p.tp).flatMap { t in stride(from: 0, to: p.dp, by: p.ep).map { b in (0..<p.ep).map { rank(tp: t, dp: b + $0, pp: s) } } }
-        case .ppForward: return (0..<p.dp).flatMap { d in (0..<p.tp).map { [rank(tp: $0, dp: d, pp: s), rank(tp: $0, dp: d, pp: s + 1)] } }
-        case .ppBackward: return (0..<p.dp).flatMap { d in (0..<p.tp).map { [rank(tp: $0, dp: d, pp: s), rank(tp: $0, dp: d, pp: s - 1)] } }
+        case .ppForward: return (0..<p.dp).flatMap { d in (0..<p.tp).map { [rank(tp: $0, dp: d, pp: s), rank(tp: $0, dp: d, pp: (s + 1) % p.pp)] } }
+        case .ppBackward: return (0..<p.dp).flatMap { d in (0..<p.tp).map { [rank(tp: $0, dp: d, pp: s), rank(tp: $0, dp: d, pp: (s - 1 + p.pp) % p.pp)] } }
         }
     }
 }

@@ -8,7 +8,8 @@ import TesseraSpec
 /// - Layers split evenly over `pp` stages; the first stage also holds the embedding, the last the
 ///   output layer. Microbatches M = batch / (dp · microbatch).
 /// - Each stage runs 1F1B (PipeDream-Flush, Narayanan et al. 2021): min(pp − p − 1, M) warm-up
-///   forwards, then one forward and one backward alternately, then the remaining backwards.
+///   forwards, then one forward and one backward alternately, then the remaining backwards; with
+///   `virtual_stages` v, the interleaved 1F1B over v model chunks per stage (see `orders`).
 /// - A layer's forward is attention, a tensor-parallel all-reduce of T·h·e bytes, the FFN (a
 ///   mixture of experts: an expert all-to-all of T·k·h·e before and after it), another all-reduce
 ///   (Megatron-LM's two per layer, Shoeybi et al. 2019); the backward mirrors it. Tensor and expert
@@ -44,8 +45,13 @@ public enum TrainingStepPlanner {
                 p.location, "the parallel layout does not cover the cluster", expected: "tp × pp × dp = \(topology.ranks) GPUs (\(topology.nodes) nodes × \(topology.gpusPerNode))",
                 found: "tp \(p.tp) × pp \(p.pp) × dp \(p.dp) = \(p.gpus)")
         }
-        if m.layers % p.pp != 0 {
-            bag.error(p.location, "the layers do not split evenly into pipeline stages", expected: "pp dividing the \(m.layers) layers of \(m.name)", found: "pp: \(p.pp)")
+        if m.layers % (p.pp * p.virtualStages) != 0 {
+            bag.error(
+                p.location, "the layers do not split evenly into pipeline stages", expected: "pp × virtual_stages dividing the \(m.layers) layers of \(m.name)",
+                found: "pp: \(p.pp), virtual_stages: \(p.virtualStages)")
+        }
+        if p.virtualStages > 1, batch % (p.dp * p.microbatch * p.pp) != 0 {
+            bag.error(p.location, "the interleaved schedule runs microbatches in groups of pp", expected: "microbatches per replica a multiple of pp = \(p.pp)", found: "batch: \(batch)")
         }
         if m.heads % p.tp != 0 || m.ffn % p.tp != 0 {
             bag.error(p.location, "tensor parallelism must split the heads and the FFN evenly", expected: "tp dividing heads (\(m.heads)) and ffn (\(m.ffn))", found: "tp: \(p.tp)")
@@ -83,6 +89,12 @@ public enum TrainingStepPlanner {
         let T = Double(p.microbatch * m.seqLen)
         let activationBytes = UInt64(T * Double(m.hidden) * e)
 
+        // Microbatch-chunks whose activations a stage holds at once: its warm-up forwards plus one.
+        let v = p.virtualStages
+        func inFlightUnits(_ s: Int) -> Int {
+            let units = M * v
+            return min(min(v == 1 ? p.pp - s - 1 : (p.pp - s - 1) * 2 + (v - 1) * p.pp, units) + 1, units)
+        }
         // Parameters per GPU of each stage, and memory.
         let headParams = m.embeddingParameters / Double(p.tp)
         var stageParameters: [Double] = []
@@ -96,7 +108,7 @@ public enum TrainingStepPlanner {
             let weights = 2 * params / (p.zero >= 3 ? shard : 1)
             let grads = 2 * params / (p.zero >= 2 ? shard : 1)
             let optimizer = 12 * params / (p.zero >= 1 ? shard : 1)
-            var activations = Double(L) * cost.activationBytesPerLayer * Double(min(p.pp - s, M))
+            var activations = Double(L / v) * cost.activationBytesPerLayer * Double(inFlightUnits(s))
             if s == p.pp - 1 { activations += 4 * T * Double(m.vocab / p.tp) }  // fp32 logits
             memory.append(StageMemory(stage: s, weights: weights, gradients: grads, optimizer: optimizer, activations: activations))
         }
@@ -105,7 +117,7 @@ public enum TrainingStepPlanner {
             throw InputError(Diagnostic(
                 at: spec.transformerLocation, "\(m.name) does not fit in GPU memory on stage \(worst.stage)",
                 expected: "at most \(gb(topology.gpu.hbmCapacity)) per GPU (\(topology.gpu.name))",
-                found: "\(gb(worst.total)) = weights \(gb(worst.weights)) + gradients \(gb(worst.gradients)) + optimizer \(gb(worst.optimizer)) + activations \(gb(worst.activations)) (\(min(p.pp - worst.stage, M)) microbatches in flight, recompute: \(p.recompute.rawValue), zero: \(p.zero))",
+                found: "\(gb(worst.total)) = weights \(gb(worst.weights)) + gradients \(gb(worst.gradients)) + optimizer \(gb(worst.optimizer)) + activations \(gb(worst.activations)) (\(inFlightUnits(worst.stage)) microbatch chunks of \(L / v) layers in flight, recompute: \(p.recompute.rawValue), zero: \(p.zero))",
                 hint: "raise tp or pp, use zero: 1–3, or recompute: selective or full"))
         }
 
@@ -165,9 +177,9 @@ public enum TrainingStepPlanner {
         var forwardSend = [[Int]](repeating: [], count: b.entities.count)
         var backwardSend = [[Int]](repeating: [], count: b.entities.count)
         for i in b.entities.indices {
-            lastForward[i] = Array(repeating: -1, count: M)
-            forwardSend[i] = Array(repeating: -1, count: M)
-            backwardSend[i] = Array(repeating: -1, count: M)
+            lastForward[i] = Array(repeating: -1, count: M * v)
+            forwardSend[i] = Array(repeating: -1, count: M * v)
+            backwardSend[i] = Array(repeating: -1, count: M * v)
         }
         // ZeRO-3 gathers per (stage, microbatch, layer, pass), created lazily on the stage's DP stream.
         var gathers: [Int: Int] = [:]
@@ -183,15 +195,25 @@ public enum TrainingStepPlanner {
 
         // The 1F1B order of every stage, interleaved across stages in microbatch order so that
         // task ids follow a valid topological order of the cross-stage dependencies.
-        var orders: [[(forward: Bool, mb: Int)]] = []
+        // With v virtual stages (Narayanan et al. 2021, §2.2.2), stage s holds chunks s, s + pp, …,
+        // s + (v−1)·pp of Lc = L/v layers each; microbatches go through the chunks in groups of pp:
+        // unit i is microbatch ⌊i/(pp·v)⌋·pp + i mod pp of chunk ⌊i/pp⌋ mod v (backward: v−1 minus
+        // that), with (pp − s − 1)·2 + (v − 1)·pp warm-up forwards (pp − s − 1 without interleaving).
+        let Lc = L / v, K = p.pp * v
+        var orders: [[(forward: Bool, mb: Int, chunk: Int)]] = []
         for s in 0..<p.pp {
-            let warm = min(p.pp - s - 1, M)
-            var o: [(Bool, Int)] = (0..<warm).map { (true, $0) }
-            for i in 0..<(M - warm) {
-                o.append((true, warm + i))
-                o.append((false, i))
+            let units = M * v
+            let warm = min(v == 1 ? p.pp - s - 1 : (p.pp - s - 1) * 2 + (v - 1) * p.pp, units)
+            func unit(_ i: Int, forward: Bool) -> (Bool, Int, Int) {
+                let chunk = (i / p.pp) % v
+                return (forward, (i / (p.pp * v)) * p.pp + i % p.pp, forward ? chunk : v - 1 - chunk)
             }
-            for i in (M - warm)..<M where i >= 0 { o.append((false, i)) }
+            var o: [(Bool, Int, Int)] = (0..<warm).map { unit($0, forward: true) }
+            for i in 0..<(units - warm) {
+                o.append(unit(warm + i, forward: true))
+                o.append(unit(i, forward: false))
+            }
+            for i in (units - warm)..<units where i >= 0 { o.append(unit(i, forward: false)) }
             orders.append(o)
         }
         // Per-class gradient-ready tasks of the last microbatch (layer-granular), per stage.
@@ -209,15 +231,19 @@ public enum TrainingStepPlanner {
                 progress = false
                 for s in 0..<p.pp {
                     while cursor[s] < orders[s].count {
-                        let (isForward, mb) = orders[s][cursor[s]]
+                        let (isForward, mb, chunk) = orders[s][cursor[s]]
                         let en = entity[c][s]
+                        let k = chunk * p.pp + s  // virtual stage
+                        let slot = chunk * M + mb
                         if isForward {
-                            if s > 0, forwardSend[entity[c][s - 1]][mb] < 0 { break }
-                            var deps: [Int] = s > 0 ? [forwardSend[entity[c][s - 1]][mb]] : []
+                            // The previous virtual stage's activations (stage s − 1, or the last stage's previous chunk).
+                            let from = k > 0 ? forwardSend[entity[c][(k - 1) % p.pp]][((k - 1) / p.pp) * M + mb] : -1
+                            if k > 0, from < 0 { break }
+                            var deps: [Int] = k > 0 ? [from] : []
                             var last = -1
-                            for l in 0..<L {
-                                let layer = s * L + l
-                                if p.zero >= 3, p.dp > 1 { deps.append(gather(s, mb, l, 0)) }
+                            for l in 0..<Lc {
+                                let layer = k * Lc + l
+                                if p.zero >= 3, p.dp > 1 { deps.append(gather(s, mb, chunk * Lc + l, 0)) }
                                 last = b.add("stage\(s).mb\(mb).layer\(layer).attention.forward", .forward, stream: computeStream[en], entity: en, .compute(fwd.attention), deps: deps)
                                 deps = []
                                 if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).attention", s, en, []) }
@@ -226,24 +252,25 @@ public enum TrainingStepPlanner {
                                 if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).combine", .ep, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: []) }
                                 if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).ffn", s, en, []) }
                             }
-                            if s == p.pp - 1 { last = b.add("stage\(s).mb\(mb).output.forward", .head, stream: computeStream[en], entity: en, .compute(cost.headForward), deps: []) }
-                            lastForward[en][mb] = last
-                            if s < p.pp - 1 {
-                                forwardSend[en][mb] = b.add("stage\(s).mb\(mb).send-activations", .pp, stream: sendForward[en], entity: en, .collective(GroupCollective(op: .sendRecv, group: .ppForward, stage: s, bytes: sendBytes)), deps: [last])
+                            if k == K - 1 { last = b.add("stage\(s).mb\(mb).output.forward", .head, stream: computeStream[en], entity: en, .compute(cost.headForward), deps: []) }
+                            lastForward[en][slot] = last
+                            if k < K - 1 {
+                                forwardSend[en][slot] = b.add("stage\(s).mb\(mb).chunk\(chunk).send-activations", .pp, stream: sendForward[en], entity: en, .collective(GroupCollective(op: .sendRecv, group: .ppForward, stage: s, bytes: sendBytes)), deps: [last])
                             }
                         } else {
-                            if s < p.pp - 1, backwardSend[entity[c][s + 1]][mb] < 0 { break }
-                            var deps: [Int] = s < p.pp - 1 ? [backwardSend[entity[c][s + 1]][mb]] : []
+                            let from = k < K - 1 ? backwardSend[entity[c][(k + 1) % p.pp]][((k + 1) / p.pp) * M + mb] : -1
+                            if k < K - 1, from < 0 { break }
+                            var deps: [Int] = k < K - 1 ? [from] : [lastForward[en][slot]]
                             var last = -1
                             let lastMB = mb == M - 1
-                            if s == p.pp - 1 {
+                            if k == K - 1 {
                                 last = b.add("stage\(s).mb\(mb).output.backward", .head, stream: computeStream[en], entity: en, .compute(cost.headBackward), deps: deps)
                                 deps = []
                                 if lastMB { gradReady[c][s].append((last, headParams, 0)) }
                             }
-                            for l in (0..<L).reversed() {
-                                let layer = s * L + l
-                                if p.zero >= 3, p.dp > 1 { deps.append(gather(s, mb, l, 1)) }
+                            for l in (0..<Lc).reversed() {
+                                let layer = k * Lc + l
+                                if p.zero >= 3, p.dp > 1 { deps.append(gather(s, mb, chunk * Lc + l, 1)) }
                                 if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).ffn.backward", s, en, deps); deps = [] }
                                 if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).combine.backward", .ep, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: deps); deps = [] }
                                 last = b.add("stage\(s).mb\(mb).layer\(layer).ffn.backward", .backward, stream: computeStream[en], entity: en, .compute(bwd.ffn), deps: deps)
@@ -253,14 +280,14 @@ public enum TrainingStepPlanner {
                                 last = b.add("stage\(s).mb\(mb).layer\(layer).attention.backward", .backward, stream: computeStream[en], entity: en, .compute(bwd.attention), deps: [])
                                 if p.zero >= 3, useDP {
                                     if c == 0 { layerGradOrder[s].append((mb, layer)) }
-                                    layerGrad[c][(mb, layer).0 * m.layers + layer] = last
+                                    layerGrad[c][mb * m.layers + layer] = last
                                 }
                                 if lastMB { gradReady[c][s].append((last, layerDense, layerExpert)) }
                             }
-                            if s == 0, lastMB { gradReady[c][s].append((last, headParams, 0)) }
+                            if k == 0, lastMB { gradReady[c][s].append((last, headParams, 0)) }
                             if lastMB { lastBackward[c][s] = last }
-                            if s > 0 {
-                                backwardSend[en][mb] = b.add("stage\(s).mb\(mb).send-gradients", .pp, stream: sendBackward[en], entity: en, .collective(GroupCollective(op: .sendRecv, group: .ppBackward, stage: s, bytes: sendBytes)), deps: [last])
+                            if k > 0 {
+                                backwardSend[en][slot] = b.add("stage\(s).mb\(mb).chunk\(chunk).send-gradients", .pp, stream: sendBackward[en], entity: en, .collective(GroupCollective(op: .sendRecv, group: .ppBackward, stage: s, bytes: sendBytes)), deps: [last])
                             }
                         }
                         cursor[s] += 1
