@@ -10,6 +10,7 @@ extension Pipeline {
     /// named must exist; only GPUs and NICs can be cut.
     static func checkFaults(_ faults: [FaultSpec], _ topology: ClusterTopology, file: String) throws(InputError) {
         var bag = DiagnosticBag()
+        var ringCuts = 0
         for f in faults {
             switch f.target {
             case .gpu(let r):
@@ -18,8 +19,17 @@ extension Pipeline {
                 if topology.link(named: name) == nil {
                     let sample = (0..<min(topology.linkCount, 4)).map { "'\(topology.describe($0).name)'" }.joined(separator: ", ")
                     bag.error(f.location, "the fault names a link the cluster does not have", expected: "a link name as reports give it, such as \(sample) (\(file))", found: "link: \(name)")
-                } else if f.isCut {
-                    bag.error(f.location, "a link cannot be cut in this version", expected: "'slowdown: <factor>' on a link, or 'cut: true' on a NIC or a GPU", found: "cut: true on \(name)")
+                } else if f.isCut, let id = topology.link(named: name) {
+                    let parts = name.split(separator: ".")
+                    let isNIC = parts.count == 3 && topology.nic(named: parts[0] + "." + parts[1]) != nil
+                    if !isNIC, !topology.isRingLink(id) {
+                        bag.error(
+                            f.location, "only a NIC's link or a ring link can be cut (switches and trees spread traffic over links this model aggregates)",
+                            expected: "'slowdown: <factor>' on \(name), or 'cut: true' on a NIC, a ring link or a GPU", found: "cut: true on \(name)")
+                    } else if !isNIC {
+                        ringCuts += 1
+                        if ringCuts > 1 { bag.error(f.location, "a ring cut twice is split in two", expected: "at most one ring link cut", found: "a second cut: \(name)") }
+                    }
                 }
             case .nic(let name):
                 if topology.nic(named: name) == nil {

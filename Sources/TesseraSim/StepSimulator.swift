@@ -131,7 +131,14 @@ public struct StepSimulator {
             for f in faults where f.at <= t {
                 switch f.target {
                 case .link(let name):
-                    if let id = topo.link(named: name) { topo.linkSlowdown[id] = max(topo.linkSlowdown[id] ?? 1, f.slowdown) }
+                    guard let id = topo.link(named: name) else { continue }
+                    if f.isCut {
+                        // A NIC's link down takes the NIC down; a ring link down reroutes round the other way.
+                        let parts = name.split(separator: ".")
+                        if parts.count == 3, let nic = topo.nic(named: parts[0] + "." + parts[1]) { topo.cutNICs.insert(nic) } else { topo.cutLinks.insert(id) }
+                    } else {
+                        topo.linkSlowdown[id] = max(topo.linkSlowdown[id] ?? 1, f.slowdown)
+                    }
                 case .nic(let name):
                     guard let nic = topo.nic(named: name) else { continue }
                     if f.isCut { topo.cutNICs.insert(nic) } else { for id in topo.nicLinks(nic) { topo.linkSlowdown[id] = max(topo.linkSlowdown[id] ?? 1, f.slowdown) } }

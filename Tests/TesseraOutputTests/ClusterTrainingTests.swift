@@ -30,6 +30,18 @@ private func run(_ hw: String, _ wl: String) throws -> Pipeline.Output {
 
 private func step(_ hw: String, _ wl: String) throws -> Report.ClusterStep { try #require(try run(hw, wl).report.clusterStep) }
 
+/// The input error a run gives, or nil.
+private func error(_ hw: String, _ wl: String) -> InputError? {
+    do {
+        _ = try run(hw, wl)
+        return nil
+    } catch let e as InputError {
+        return e
+    } catch {
+        return nil
+    }
+}
+
 @Suite struct TransformerZooTests {
     /// Parameter counts against the papers: GPT-3 "175B" (Brown et al. 2020, Table 2.1), Llama 3
     /// 8B and 70B (Llama Team 2024, Table 3; 8.03 B and 70.6 B in the released checkpoints),
@@ -270,6 +282,23 @@ private func step(_ hw: String, _ wl: String) throws -> Report.ClusterStep { try
         #expect(cutGPU.mfu == 0)
     }
 
+    /// A cut ring link sends the messages that crossed it round the other way (three hops on a
+    /// ring of four: two more hop latencies per ring step), so the step is slower but completes; a NIC's link cut takes the NIC down; a
+    /// leaf's up link, which stands for many spine links, cannot be cut.
+    @Test func cutLinksRerouteOrAreRefused() throws {
+        let ring = cluster(nodes: 4, inter: "{kind: ring, bandwidth: 25 GB/s, latency: 5 us, hop_latency: 2 us}")
+        let healthy = try step(ring, training("{dp: 4}", batch: 4))
+        let cut = try step(ring, training("{dp: 4}", batch: 4, extra: "faults:\n  - {link: node0->node1, cut: true}\n"))
+        #expect(cut.failure == nil && cut.stepSeconds > healthy.stepSeconds)
+        let twice = error(ring, training("{dp: 4}", batch: 4, extra: "faults:\n  - {link: node0->node1, cut: true}\n  - {link: node2->node3, cut: true}\n"))
+        #expect(twice?.description.contains("a ring cut twice") == true)
+        let tree = cluster(nodes: 4, inter: "{kind: fat-tree, bandwidth: 50 GB/s, nodes_per_leaf: 2}")
+        let leaf = error(tree, training("{dp: 4}", batch: 4, extra: "faults:\n  - {link: leaf0.up, cut: true}\n"))
+        #expect(leaf?.description.contains("only a NIC's link or a ring link can be cut") == true)
+        let nicLink = try step(tree, training("{dp: 4}", batch: 4, extra: "faults:\n  - {link: node1.nic0.up, cut: true}\n"))
+        #expect(nicLink.failure == nil)
+    }
+
     /// CO2: no gradient reduction inside the step; the outer all-reduce is hidden behind τ local
     /// steps when it is shorter, and its excess is paid once per τ steps otherwise.
     @Test func co2HidesTheOuterAllReduceBehindLocalSteps() throws {
@@ -346,17 +375,6 @@ private func step(_ hw: String, _ wl: String) throws -> Report.ClusterStep { try
 }
 
 @Suite struct ClusterTrainingBadInputTests {
-    private func error(_ hw: String, _ wl: String) -> InputError? {
-        do {
-            _ = try run(hw, wl)
-            return nil
-        } catch let e as InputError {
-            return e
-        } catch {
-            return nil
-        }
-    }
-
     @Test func aLayoutThatDoesNotCoverTheClusterIsALocatedError() throws {
         let e = try #require(error(cluster(nodes: 2, gpusPerNode: 8, inter: "{kind: switch, nic: 400 Gb/s, nics_per_node: 8}"), training("{tp: 8, pp: 2, dp: 2}")))
         let d = try #require(e.diagnostics.first)

@@ -42,6 +42,37 @@ public struct ClusterTopology: Sendable {
     /// a GPU whose NIC is down sends and receives through the next working NIC of its node.
     public var linkSlowdown: [Int: Double] = [:]
     public var cutNICs: Set<Int> = []
+    /// Ring links (inter-node `ring`, intra-node `nvlink-ring`) that are down: a message whose
+    /// shorter way crosses one goes the other way round.
+    public var cutLinks: Set<Int> = []
+
+    /// The links from ring position `from` to `to` of `n`: the shorter way (clockwise on a tie),
+    /// or the other way when the shorter crosses a cut link and the other does not.
+    func ringPath(_ from: Int, _ to: Int, _ n: Int, clockwise: (Int) -> Int, counter: (Int) -> Int, into links: inout [Int]) -> Int {
+        let forward = (to - from + n) % n
+        func path(_ cw: Bool) -> [Int] {
+            var out: [Int] = []
+            var i = from
+            for _ in 0..<(cw ? forward : (n - forward) % n) {
+                if cw {
+                    out.append(clockwise(i))
+                    i = (i + 1) % n
+                } else {
+                    out.append(counter(i))
+                    i = (i - 1 + n) % n
+                }
+            }
+            return out
+        }
+        let shorter = forward <= n - forward
+        var p = path(shorter)
+        if !cutLinks.isEmpty, p.contains(where: cutLinks.contains) {
+            let other = path(!shorter)
+            if !other.contains(where: cutLinks.contains) { p = other }
+        }
+        links += p
+        return p.count
+    }
 
     public init?(_ spec: ClusterSpec) {
         guard let gpu = GPUPreset.resolve(spec.gpu) else { return nil }
@@ -72,18 +103,7 @@ public struct ClusterTopology: Sendable {
             let base = na * intraPerNode
             switch f.kind {
             case "nvlink-ring":
-                let cw = (ib - ia + g) % g
-                let hops = cw <= g - cw ? cw : g - cw
-                var i = ia
-                for _ in 0..<hops {
-                    if cw <= g - cw {
-                        links.append(base + i)
-                        i = (i + 1) % g
-                    } else {
-                        links.append(base + g + i)
-                        i = (i - 1 + g) % g
-                    }
-                }
+                let hops = ringPath(ia, ib, g, clockwise: { base + $0 }, counter: { base + g + $0 }, into: &links)
                 return Self.ps(f.latency + f.hopLatency * Double(max(hops - 1, 0)))
             case "nvlink-mesh":
                 links.append(base + ia * g + ib)
@@ -99,18 +119,7 @@ public struct ClusterTopology: Sendable {
         let base = intraCount
         switch f.kind {
         case "ring":
-            let cw = (nb - na + m) % m
-            let hops = cw <= m - cw ? cw : m - cw
-            var k = na
-            for _ in 0..<hops {
-                if cw <= m - cw {
-                    links.append(base + k)
-                    k = (k + 1) % m
-                } else {
-                    links.append(base + m + k)
-                    k = (k - 1 + m) % m
-                }
-            }
+            let hops = ringPath(na, nb, m, clockwise: { base + $0 }, counter: { base + m + $0 }, into: &links)
             return Self.ps(f.latency + f.hopLatency * Double(max(hops - 1, 0)))
         case "fully-connected":
             links.append(base + na * m + nb)
@@ -206,6 +215,12 @@ public struct ClusterTopology: Sendable {
     public func link(named name: String) -> Int? { (0..<linkCount).first { describe($0).name == name } }
 
     /// The NIC named `nodeN.nicK` as (node · nics + K), if the inter-node fabric has NICs.
+    /// Whether link `id` is a ring link, which a fault may cut.
+    public func isRingLink(_ id: Int) -> Bool {
+        if id < intraCount { return spec.intraNode?.kind == "nvlink-ring" }
+        return spec.interNode?.kind == "ring"
+    }
+
     public func nic(named name: String) -> Int? {
         guard let f = spec.interNode, ["switch", "fat-tree", "rail-optimized"].contains(f.kind) else { return nil }
         let parts = name.split(separator: ".")
