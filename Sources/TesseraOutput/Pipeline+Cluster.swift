@@ -9,16 +9,20 @@ extension Pipeline {
     /// A GPU cluster running a collective microbenchmark: each message size is planned into
     /// point-to-point steps and executed on the links, one size after another.
     func runCluster() throws -> Output {
-        guard let spec = hardware.cluster, let topology = ClusterTopology(spec) else {
+        guard let spec = hardware.cluster, let healthy = ClusterTopology(spec) else {
             throw InputError(Diagnostic(at: SourceLocation(file: hardware.file, line: 1, column: 1), "the cluster could not be built", expected: "a valid gpu-cluster", found: "none"))
         }
-        if let llm = workload.llm { return try runClusterTraining(llm, topology: topology) }
-        if let serving = workload.serving { return try runServing(serving, topology: topology) }
+        if let llm = workload.llm { return try runClusterTraining(llm, topology: healthy) }
+        if let serving = workload.serving { return try runServing(serving, topology: healthy) }
         guard let collective = workload.collective else {
             throw InputError(Diagnostic(
                 at: workload.phaseLocation, "a 'gpu-cluster' runs collective microbenchmarks, transformer training steps and LLM serving",
                 expected: "a workload with 'collective: {op: all-reduce, sizes: [...]}' or 'transformer: gpt3-175b' on \(hardware.file)", found: "a layer workload"))
         }
+        // Faults hold for every size: the collectives run on the faulty links, and each message is
+        // compared with the same message on the healthy links to find the link they share.
+        try Self.checkFaults(collective.faults, healthy, file: hardware.file)
+        let topology = healthy.applying(collective.faults, at: 0)
         var plans: [CollectivePlan] = []
         var diagnostics: [Diagnostic] = []
         for size in collective.sizes {
@@ -40,8 +44,13 @@ extension Pipeline {
         var total: UInt64 = 0, events: UInt64 = 0
         var linkBytes: [Int: Double] = [:]
         var rows: [Report.Collective] = []
+        var late: [Int: (slowed: Int, messages: Int)] = [:]
         for plan in plans {
-            let r = try simulator.run(plan)
+            let r = try simulator.run(plan, arrivals: !collective.faults.isEmpty)
+            if !collective.faults.isEmpty {
+                let reference = try LinkSimulator(topology: healthy).run(plan, arrivals: true)
+                LinkSimulator.countLateMessages(plan, faulty: r, healthy: reference, on: topology, into: &late)
+            }
             total += r.picoseconds
             events += r.events
             for (id, b) in r.linkBytes { linkBytes[id, default: 0] += b }
@@ -56,6 +65,12 @@ extension Pipeline {
         let result = SimResult(picoseconds: total, events: events)
         var report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
         report.collectives = rows
+        if !collective.faults.isEmpty {
+            let suspect = LinkSimulator.rankSuspects(late).first
+            report.collectiveFindings = Report.CollectiveFindings(
+                faults: collective.faults.map { ($0.name, $0.isCut ? "cut" : "slowdown ×" + formatDecimal($0.slowdown, maxDecimals: 3)) },
+                slowestLink: suspect.map { (topology.describe($0.link).name, $0.slowed, $0.messages) })
+        }
         report.units = linkBytes.keys.sorted().map { id in
             let (name, kind) = topology.describe(id)
             let busyPs = (linkBytes[id] ?? 0) / topology.capacity(id) * 1e12

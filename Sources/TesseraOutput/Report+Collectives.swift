@@ -20,6 +20,25 @@ extension Report {
         }
     }
 
+    /// The faults a microbenchmark ran with, and the link its late messages share.
+    public struct CollectiveFindings: Sendable {
+        public var faults: [(component: String, effect: String)]
+        public var slowestLink: (name: String, slowed: Int, messages: Int)?
+
+        var pairs: [(String, JSONValue)] {
+            var out: [(String, JSONValue)] = [("faults", .array(faults.map { .object([("component", .string($0.component)), ("effect", .string($0.effect))]) }))]
+            if let l = slowestLink {
+                out.append(("slowest_link", .object([("name", .string(l.name)), ("slowed_messages", .int(Int64(l.slowed))), ("messages", .int(Int64(l.messages)))])))
+            }
+            return out
+        }
+
+        var line: String {
+            "faults: " + faults.map { "\($0.component) \($0.effect)" }.joined(separator: ", ")
+                + (slowestLink.map { "; slowest link: \($0.name) (\($0.slowed) of \($0.messages) messages late)" } ?? "; no message was late")
+        }
+    }
+
     /// One CSV row per message size.
     func collectivesCSV() -> String {
         var s = "op,algorithm,ranks,bytes,seconds,algbw_gbps,busbw_gbps\n"

@@ -109,6 +109,8 @@ public struct Report: Sendable {
     public var continual: ContinualRun? = nil
     /// GPU clusters: one entry per message size of a collective microbenchmark.
     public var collectives: [Collective] = []
+    /// A collective microbenchmark's faults and the link found from its timing.
+    public var collectiveFindings: CollectiveFindings? = nil
     /// A transformer training step on a GPU cluster.
     public var clusterStep: ClusterStep? = nil
     /// LLM inference served to a request trace on a GPU cluster.

@@ -94,6 +94,7 @@ extension Report {
         }
         var collectivePairs: [(String, JSONValue)] = collectives.isEmpty ? [] : [("collectives", .array(collectives.map(\.json)))]
         if let c = clusterStep { collectivePairs.append(("training_step", c.json)) }
+        if let f = collectiveFindings { collectivePairs += f.pairs }
         if let v = serving { collectivePairs.append(("serving", v.json)) }
         let top: JSONValue = .object([
             ("tessera", .int(Int64(Report.schemaVersion))),
@@ -162,6 +163,7 @@ extension Report {
         s += "| power average / peak | \(formatDecimal(energy.averageWatts, maxDecimals: 4)) W / \(formatDecimal(energy.peakWatts, maxDecimals: 4)) W |\n"
         s += collectivesMarkdown()
         if let c = clusterStep { s += c.markdown() + "\n" }
+        if let f = collectiveFindings { s += "\n" + f.line + "\n" }
         if let v = serving { s += v.markdown() + "\n" }
         if let t = training {
             s += "| phase | \(t.phase), scheme \(t.scheme)\(t.pattern.map { " \($0)" } ?? "") |\n"
@@ -239,6 +241,7 @@ extension Report {
         if let v = serving {
             s += "\(v.model) served \(v.mode) on \(v.gpus) GPUs, \(v.requests) requests: " + v.summary + "\n"
         }
+        if let f = collectiveFindings { s += f.line + "\n" }
         for c in collectives {
             s += "\(c.op) \(c.algorithm) \(c.ranks) ranks \(c.bytes) B: \(formatDecimal(c.seconds * 1e6, maxDecimals: 3)) us, algbw \(formatDecimal(c.algbwGBps, maxDecimals: 3)) GB/s, busbw \(formatDecimal(c.busbwGBps, maxDecimals: 3)) GB/s\n"
         }

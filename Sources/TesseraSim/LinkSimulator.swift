@@ -141,6 +141,39 @@ public struct LinkSimulator {
     }
 }
 
+extension LinkSimulator {
+    /// C4's way of finding a faulty link from collective timing: for each message of `plan`, whether
+    /// it arrived more than 5% later on the faulty network than on the healthy one; every link on
+    /// its (faulty) route counts it, and late ones.
+    public static func countLateMessages(
+        _ plan: CollectivePlan, faulty: Result, healthy: Result, on topology: ClusterTopology, into counts: inout [Int: (slowed: Int, messages: Int)]
+    ) {
+        var scratch: [Int] = []
+        for (k, step) in plan.steps.enumerated() where k < faulty.arrivals.count && k < healthy.arrivals.count {
+            for (f, flow) in step.flows.enumerated() where f < faulty.arrivals[k].count && f < healthy.arrivals[k].count {
+                _ = topology.route(flow.src, flow.dst, into: &scratch)
+                let slowed = Double(faulty.arrivals[k][f]) > 1.05 * Double(healthy.arrivals[k][f]) + 1
+                for l in scratch {
+                    var e = counts[l] ?? (0, 0)
+                    e.messages += 1
+                    if slowed { e.slowed += 1 }
+                    counts[l] = e
+                }
+            }
+        }
+    }
+
+    /// Links carrying late messages, most suspicious first: the largest share of late messages,
+    /// then the most late messages, then the lowest id.
+    public static func rankSuspects(_ counts: [Int: (slowed: Int, messages: Int)]) -> [(link: Int, slowed: Int, messages: Int)] {
+        counts.filter { $0.value.slowed > 0 }.map { (link: $0.key, slowed: $0.value.slowed, messages: $0.value.messages) }
+            .sorted { a, b in
+                let fa = Double(a.slowed) / Double(a.messages), fb = Double(b.slowed) / Double(b.messages)
+                return fa != fb ? fa > fb : a.slowed != b.slowed ? a.slowed > b.slowed : a.link < b.link
+            }
+    }
+}
+
 extension SimResult {
     /// The result of a run that has no operations on compute units (a collective microbenchmark):
     /// its length at a 1 GHz count and its events.

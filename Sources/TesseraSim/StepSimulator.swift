@@ -125,28 +125,7 @@ public struct StepSimulator {
     func epochs() -> Epochs {
         let faults = plan.spec.faults.filter { if case .gpu = $0.target { return false } else { return true } }
         let times = Array(Set(faults.map(\.at))).sorted()
-        var topologies: [ClusterTopology] = [plan.topology]
-        for t in times {
-            var topo = plan.topology
-            for f in faults where f.at <= t {
-                switch f.target {
-                case .link(let name):
-                    guard let id = topo.link(named: name) else { continue }
-                    if f.isCut {
-                        // A NIC's link down takes the NIC down; a ring link down reroutes round the other way.
-                        let parts = name.split(separator: ".")
-                        if parts.count == 3, let nic = topo.nic(named: parts[0] + "." + parts[1]) { topo.cutNICs.insert(nic) } else { topo.cutLinks.insert(id) }
-                    } else {
-                        topo.linkSlowdown[id] = max(topo.linkSlowdown[id] ?? 1, f.slowdown)
-                    }
-                case .nic(let name):
-                    guard let nic = topo.nic(named: name) else { continue }
-                    if f.isCut { topo.cutNICs.insert(nic) } else { for id in topo.nicLinks(nic) { topo.linkSlowdown[id] = max(topo.linkSlowdown[id] ?? 1, f.slowdown) } }
-                case .gpu: break
-                }
-            }
-            topologies.append(topo)
-        }
+        let topologies = [plan.topology] + times.map { plan.topology.applying(faults, at: $0) }
         return Epochs(times: times, topologies: topologies)
     }
 
@@ -289,19 +268,7 @@ public struct StepSimulator {
             if epoch > 0 {
                 let healthy = try LinkSimulator(topology: plan.topology).run(cp, arrivals: true)
                 events += healthy.events
-                var scratch: [Int] = []
-                for (k, step) in cp.steps.enumerated() where k < r.arrivals.count && k < healthy.arrivals.count {
-                    for (f, flow) in step.flows.enumerated() {
-                        _ = topo.route(flow.src, flow.dst, into: &scratch)
-                        let slowed = Double(r.arrivals[k][f]) > 1.05 * Double(healthy.arrivals[k][f]) + 1
-                        for l in scratch {
-                            var e = suspect[l] ?? (0, 0)
-                            e.messages += 1
-                            if slowed { e.slowed += 1 }
-                            suspect[l] = e
-                        }
-                    }
-                }
+                LinkSimulator.countLateMessages(cp, faulty: r, healthy: healthy, on: topo, into: &suspect)
             }
             return hit
         }
@@ -420,11 +387,7 @@ public struct StepSimulator {
             if let healthy = en.ranks.first(where: { gpuFaults[$0] == nil }) { rankCompute.append((healthy, entityBase[e])) }
         }
         for r in rankOwn.keys.sorted() { rankCompute.append((r, rankOwn[r] ?? 0)) }
-        let suspects = suspect.filter { $0.value.slowed > 0 }.map { (link: $0.key, slowed: $0.value.slowed, messages: $0.value.messages) }
-            .sorted { a, b in
-                let fa = Double(a.slowed) / Double(a.messages), fb = Double(b.slowed) / Double(b.messages)
-                return fa != fb ? fa > fb : a.slowed != b.slowed ? a.slowed > b.slowed : a.link < b.link
-            }
+        let suspects = LinkSimulator.rankSuspects(suspect)
         let step = failure?.at ?? (end.max() ?? 0)
         return Result(
             start: start, end: end, stepSeconds: step, linkBytes: linkBytes, linkBusy: linkBusy, events: events, collectivesSimulated: cache.count,

@@ -17,6 +17,8 @@ public struct CollectiveSpec: Sendable, Hashable {
     public var chunk: UInt64
     public var location: SourceLocation
     public var algorithmLocation: SourceLocation
+    /// Slowed or cut links and NICs, in force for every size (C4: find them from the timing).
+    public var faults: [FaultSpec] = []
     public init(op: Op, sizes: [UInt64], algorithm: Algorithm, chunk: UInt64 = 1 << 20, location: SourceLocation, algorithmLocation: SourceLocation) {
         self.op = op
         self.sizes = sizes

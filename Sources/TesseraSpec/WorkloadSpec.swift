@@ -154,12 +154,23 @@ public enum WorkloadLoader {
             spec.llm = LLMTrainingSpec(transformer: t, parallelism: p, faults: faults, transformerLocation: transformerNode.location, batchLocation: node["batch"]?.location)
             return spec
         }
-        for n in [parallelismNode, faultsNode].compactMap({ $0 }) {
-            bag.error(n.location, "'parallelism' and 'faults' describe a transformer training step", expected: "a 'transformer' section", found: n.kindDescription)
+        for n in [parallelismNode, collectiveNode == nil ? faultsNode : nil].compactMap({ $0 }) {
+            bag.error(n.location, "'parallelism' and 'faults' describe a transformer training step (faults also a collective microbenchmark)", expected: "a 'transformer' or 'collective' section", found: n.kindDescription)
         }
         var collective: CollectiveSpec?
         if let collectiveNode {
             collective = CollectiveReader.read(collectiveNode, bag: &bag)
+            if let faultsNode {
+                let faults = LLMReader.faults(faultsNode, bag: &bag)
+                for f in faults {
+                    if case .gpu = f.target {
+                        bag.error(f.location, "a collective microbenchmark has no compute to slow", expected: "a fault on a link or a NIC", found: "gpu: \(f.name.dropFirst(3))")
+                    } else if f.at > 0 {
+                        bag.error(f.location, "a microbenchmark's faults hold from the start", expected: "no 'at' (or at: 0)", found: "at: \(formatDecimal(f.at)) s")
+                    }
+                }
+                collective?.faults = faults
+            }
             for n in [modelNode, layersNode, sparsityNode, continualNode].compactMap({ $0 }) {
                 bag.error(n.location, "a collective microbenchmark has no layers, sparsity or continual schedule", expected: "only 'collective' besides the header", found: n.kindDescription)
             }

@@ -109,6 +109,24 @@ private func within(_ x: Double, _ published: Double, _ tolerance: Double = 0.15
         }
     }
 
+    /// C4 on nccl-tests: one NIC link at a quarter of its bandwidth makes every ring of the 16-node
+    /// all-reduce wait for it (busbw falls almost 4× at 8 GiB), and the report names the link from
+    /// the late messages alone. A GPU fault or a later `at` has no meaning for a microbenchmark.
+    @Test func aSlowNICLinkIsFoundFromTheCollectivesTiming() throws {
+        let hw = try KindTable.hardwareLoader.load(path: packageRoot.appendingPathComponent("configs/gpu/dgx-h100-x16.yaml").path)
+        let base = "tessera: 1\nname: w\ncollective: {op: all-reduce, sizes: [8 GiB], algorithm: ring}\n"
+        let healthy = try Pipeline(hardware: hw, workload: try WorkloadLoader.parse(base, file: "w.yaml")).run().report
+        let slow = try Pipeline(hardware: hw, workload: try WorkloadLoader.parse(base + "faults:\n  - {link: node5.nic2.up, slowdown: 4}\n", file: "w.yaml")).run().report
+        #expect(slow.collectiveFindings?.slowestLink?.name == "node5.nic2.up")
+        let ratio = try #require(healthy.collectives.first).busbwGBps / (try #require(slow.collectives.first).busbwGBps)
+        #expect(ratio > 3.5 && ratio < 4.01, "\(ratio)")
+        #expect(slow.json().contains("\"slowest_link\""))
+        #expect(healthy.collectiveFindings == nil)
+        for bad in ["  - {gpu: 3, slowdown: 2}\n", "  - {link: node5.nic2.up, slowdown: 2, at: 1 ms}\n"] {
+            #expect(throws: InputError.self) { try WorkloadLoader.parse(base + "faults:\n" + bad, file: "w.yaml") }
+        }
+    }
+
     @Test func collectiveOnAnAcceleratorAndLayersOnAClusterAreLocatedErrors() throws {
         let array = try KindTable.hardwareLoader.load(path: packageRoot.appendingPathComponent("configs/array/scalesim-32x32-os.yaml").path)
         let coll = try WorkloadLoader.load(path: packageRoot.appendingPathComponent("traces/ar-sweep.yaml").path)

@@ -215,6 +215,29 @@ public struct ClusterTopology: Sendable {
     public func link(named name: String) -> Int? { (0..<linkCount).first { describe($0).name == name } }
 
     /// The NIC named `nodeN.nicK` as (node · nics + K), if the inter-node fabric has NICs.
+    /// The links as they are at `time` under `faults` (GPU faults are ignored here): slowed links
+    /// and NICs (both their links), cut NICs (a NIC's link cut takes the NIC down) and cut ring links.
+    public func applying(_ faults: [FaultSpec], at time: Double) -> ClusterTopology {
+        var topo = self
+        for f in faults where f.at <= time {
+            switch f.target {
+            case .link(let name):
+                guard let id = topo.link(named: name) else { continue }
+                if f.isCut {
+                    let parts = name.split(separator: ".")
+                    if parts.count == 3, let nic = topo.nic(named: parts[0] + "." + parts[1]) { topo.cutNICs.insert(nic) } else { topo.cutLinks.insert(id) }
+                } else {
+                    topo.linkSlowdown[id] = max(topo.linkSlowdown[id] ?? 1, f.slowdown)
+                }
+            case .nic(let name):
+                guard let nic = topo.nic(named: name) else { continue }
+                if f.isCut { topo.cutNICs.insert(nic) } else { for id in topo.nicLinks(nic) { topo.linkSlowdown[id] = max(topo.linkSlowdown[id] ?? 1, f.slowdown) } }
+            case .gpu: break
+            }
+        }
+        return topo
+    }
+
     /// Whether link `id` is a ring link, which a fault may cut.
     public func isRingLink(_ id: Int) -> Bool {
         if id < intraCount { return spec.intraNode?.kind == "nvlink-ring" }
