@@ -80,6 +80,8 @@ extension Pipeline {
         }
         report.modelNotes = Report.servingNotes + Report.clusterNotes.filter { !$0.hasPrefix("algbw") && !$0.hasPrefix("collectives are") }
         let graph = DataflowGraph(operations: [], tensors: [], layers: [], bytesPerElement: workload.precision.bytes)
-        return Output(graph: graph, plan: emptyPlan, result: result, report: report)
+        var output = Output(graph: graph, plan: emptyPlan, result: result, report: report)
+        output.servingRun = (plan, sim)
+        return output
     }
 }

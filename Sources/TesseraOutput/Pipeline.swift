@@ -33,6 +33,8 @@ public struct Pipeline: Sendable {
         public var report: Report
         /// A transformer training step on a GPU cluster: its tasks and their simulated times.
         public var clusterStep: (plan: TrainingStepPlan, result: StepSimulator.Result)? = nil
+        /// An LLM serving run: its instances and every iteration and request.
+        public var servingRun: (plan: ServingPlan, result: ServingSimulator.Result)? = nil
     }
 
     /// Runs every stage after loading.

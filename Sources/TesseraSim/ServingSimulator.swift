@@ -66,6 +66,17 @@ public struct ServingSimulator {
         /// Link id → bytes carried (all-reduces and KV transfers).
         public var linkBytes: [Int: Double]
         public var linkSimulations: Int
+        /// Every iteration of every instance, in start order: a prefill of `batch` prompts or a
+        /// decode step of `batch` running requests, seconds.
+        public var iterations: [Iteration] = []
+    }
+
+    public struct Iteration: Sendable {
+        public var instance: Int
+        public var prefill: Bool
+        public var start: Double
+        public var end: Double
+        public var batch: Int
     }
 
     enum Event: Sendable {
@@ -101,6 +112,7 @@ public struct ServingSimulator {
         var engine = EventEngine<Event>()
         var inst = Array(repeating: Instance(), count: plan.instances.count)
         var stats = Array(repeating: InstanceStats(), count: plan.instances.count)
+        var iterations: [Iteration] = []
         var out = reqs.map { RequestResult(arrival: $0.arrival, prompt: $0.prompt, output: $0.output, firstToken: 0, finish: 0, kvTransfer: 0, prefillInstance: -1, decodeInstance: -1) }
         var generated = Array(repeating: 0, count: reqs.count)
         var finished = 0
@@ -183,6 +195,7 @@ public struct ServingSimulator {
                     let t = Self.ps(computeSeconds) + (try allReducePs(i, tokens: tokens))
                     stats[i].prefillSeconds += Double(t) / 1e12
                     stats[i].prefillBatches += 1
+                    iterations.append(Iteration(instance: i, prefill: true, start: Double(now) / 1e12, end: Double(now + t) / 1e12, batch: batch.count))
                     stats[i].peakKVTokens = max(stats[i].peakKVTokens, inst[i].kvUsed)
                     try engine.schedule(at: now + t, .iterationDone(i))
                     return
@@ -198,6 +211,7 @@ public struct ServingSimulator {
             inst[i].busy = true
             stats[i].decodeSeconds += Double(t) / 1e12
             stats[i].decodeIterations += 1
+            iterations.append(Iteration(instance: i, prefill: false, start: Double(now) / 1e12, end: Double(now + t) / 1e12, batch: B))
             stats[i].decodeTokens += B
             stats[i].peakBatch = max(stats[i].peakBatch, B)
             stats[i].peakKVTokens = max(stats[i].peakKVTokens, inst[i].kvUsed)
@@ -280,6 +294,7 @@ public struct ServingSimulator {
             }
         }
         let end = out.map(\.finish).max() ?? 0
-        return Result(requests: out, instances: stats, end: end, events: engine.eventCount, linkBytes: linkBytes, linkSimulations: linkSimulations)
+        return Result(
+            requests: out, instances: stats, end: end, events: engine.eventCount, linkBytes: linkBytes, linkSimulations: linkSimulations, iterations: iterations)
     }
 }

@@ -80,7 +80,7 @@ func writeOutputFile(_ bytes: [UInt8], to output: String) throws {
 private func runPipeline(hardware: String, workload: String, flags: OptimizationFlags? = nil, clusterTraining: Bool = false) throws -> Pipeline.Output {
     do {
         var pipeline = try Pipeline.load(hardwarePath: hardware, workloadPath: workload)
-        if !(clusterTraining && pipeline.workload.llm != nil) { try refuseCluster(pipeline.hardware) }
+        if !(clusterTraining && (pipeline.workload.llm != nil || pipeline.workload.serving != nil)) { try refuseCluster(pipeline.hardware) }
         try flags?.apply(to: &pipeline)
         return try pipeline.run()
     } catch let e as InputError {
@@ -96,7 +96,7 @@ private func refuseCluster(_ spec: HardwareSpec) throws(InputError) {
     guard spec.kind == "gpu-cluster" else { return }
     throw InputError(Diagnostic(
         at: SourceLocation(file: spec.file, line: 1, column: 1), "this 'gpu-cluster' run has no dataflow graph or schedule to draw",
-        expected: "an 'array', 'sparse-training-array' or 'edge-soc' hardware, or (for 'render schedule') a transformer training workload", found: "kind 'gpu-cluster'",
+        expected: "an 'array', 'sparse-training-array' or 'edge-soc' hardware, or (for 'render schedule') a training or serving workload", found: "kind 'gpu-cluster'",
         hint: "'tessera render hardware' draws the cluster's topology; the report's 'units' give each link's utilization"))
 }
 
@@ -185,7 +185,8 @@ struct RenderSchedule: ParsableCommand {
             (a memory-only layer running). Hover a box in the SVG for its layer, cycles and bytes.
             A transformer training step on a GPU cluster draws one lane per class of GPUs (compute, \
             tensor/expert collectives, pipeline transfers, data-parallel collectives) and the busiest \
-            links; there --from and --to are in nanoseconds.
+            links; a serving run one lane per instance (prefill and decode iterations, KV caches \
+            arriving). For both, --from and --to are in nanoseconds.
 
             Examples:
               tessera render schedule configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o schedule.svg
@@ -207,6 +208,8 @@ struct RenderSchedule: ParsableCommand {
         do {
             if let step = out.clusterStep {
                 document = try ClusterScheduleDOT(plan: step.plan, result: step.result, options: .init(from: from, to: to)).build()
+            } else if let run = out.servingRun {
+                document = try ServingTimeline(plan: run.plan, result: run.result).schedule(options: .init(from: from, to: to))
             } else {
                 document = try ScheduleDOT(plan: out.plan, result: out.result, options: .init(from: from, to: to)).build()
             }

@@ -149,10 +149,12 @@ struct Simulate: ParsableCommand {
             let json: String
             if let step = out.clusterStep {
                 json = ClusterChromeTrace(plan: step.plan, result: step.result).json()
+            } else if let run = out.servingRun {
+                json = ServingTimeline(plan: run.plan, result: run.result).chromeTrace()
             } else if out.plan.hardware.spec.kind == "gpu-cluster" {
                 throw fail(InputError(Diagnostic(
-                    at: SourceLocation(file: hw, line: 1, column: 1), "--trace draws timelines, which collective microbenchmarks and serving runs do not have",
-                    expected: "no --trace on a collective or serving workload (a transformer training step has one)", found: "--trace \(trace)")))
+                    at: SourceLocation(file: hw, line: 1, column: 1), "--trace draws timelines, which a collective microbenchmark does not have",
+                    expected: "no --trace on a collective workload (training steps and serving runs have one)", found: "--trace \(trace)")))
             } else {
                 json = ChromeTrace(plan: out.plan, result: out.result, hardwareName: report.hardware, workloadName: report.workload).json()
             }

@@ -44,11 +44,17 @@ import Testing
         #expect(r.stderr.contains("too-big.yaml:7:14: error: the serving groups need more GPUs than the cluster has"), "stderr:\n\(r.stderr)")
     }
 
-    @Test func aTraceOfAServingRunIsRefused() throws {
+    /// A serving run has a trace (iterations per instance, KV caches arriving) and a schedule.
+    @Test func aServingRunHasATraceAndASchedule() throws {
         let dir = try outDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try runTessera(["simulate", "configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-serving-colocated.yaml", "-o", dir.path, "--trace", dir.appendingPathComponent("t.json").path, "--quiet"])
-        #expect(r.reason == .exit && r.status == 2, "stderr:\n\(r.stderr)")
-        #expect(r.stderr.contains("serving runs do not have"), "stderr:\n\(r.stderr)")
+        let r = try runTessera(["simulate", "configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-serving-disaggregated.yaml", "-o", dir.path, "--trace", dir.appendingPathComponent("t.json").path, "--quiet"])
+        #expect(r.reason == .exit && r.status == 0, "stderr:\n\(r.stderr)")
+        let trace = try String(contentsOf: dir.appendingPathComponent("t.json"), encoding: .utf8)
+        for piece in ["\"prefill\"", "\"decode\"", "KV cache", "\"batch\""] { #expect(trace.contains(piece), "\(piece)") }
+        let s = try runTessera(["render", "schedule", "configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-serving-disaggregated.yaml", "-o", dir.appendingPathComponent("s.dot").path])
+        #expect(s.reason == .exit && s.status == 0, "stderr:\n\(s.stderr)")
+        let dot = try String(contentsOf: dir.appendingPathComponent("s.dot"), encoding: .utf8)
+        for piece in ["#6fa8dc", "#7cc47a", "#f5b26b", "KV cache arriving"] { #expect(dot.contains(piece), "\(piece)") }
     }
 }
