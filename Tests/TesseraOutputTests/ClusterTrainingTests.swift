@@ -374,6 +374,59 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
     }
 }
 
+/// Seeded random layouts, models and faults on a 2 × 4 cluster: every one either runs, with a
+/// step no shorter than its busiest GPU's compute, or is refused with a located error; none crashes.
+@Suite struct ClusterTrainingRandomLayoutTests {
+    struct SplitMix {
+        var state: UInt64
+        mutating func next(_ n: Int) -> Int {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(n))
+        }
+    }
+
+    @Test func randomLayoutsRunOrAreRefusedWithALocation() throws {
+        let hw = cluster(nodes: 2, gpusPerNode: 4, inter: "{kind: fat-tree, nic: 400 Gb/s, nics_per_node: 2, latency: 5 us, nodes_per_leaf: 1}")
+        var rng = SplitMix(state: 2026)
+        var ran = 0, refused = 0
+        for _ in 0..<160 {
+            let tp = [1, 2, 4][rng.next(3)], pp = [1, 2, 4][rng.next(3)]
+            let dp = 8 % (tp * pp) == 0 && rng.next(5) > 0 ? 8 / (tp * pp) : [1, 2, 4, 8][rng.next(4)]
+            let experts = [1, 4][rng.next(2)]
+            let ep = experts > 1 ? [1, 2, 4][rng.next(3)] : 1
+            let layers = [4, 6, 8][rng.next(3)]
+            let model = "{layers: \(layers), hidden: 512, heads: 8, kv_heads: \([8, 2][rng.next(2)]), ffn: 1024, seq_len: 256, vocab: 500, experts: \(experts), top_k: \(min(2, experts)), gated_ffn: \(rng.next(2) == 0)}"
+            var par = "{tp: \(tp), pp: \(pp), dp: \(dp), ep: \(ep), zero: \(rng.next(4)), microbatch: \(1 + rng.next(2)), recompute: \(["none", "selective", "full"][rng.next(3)])"
+            if rng.next(3) == 0 { par += ", virtual_stages: 2" }
+            if rng.next(3) == 0 { par += ", sequence_parallel: true" }
+            if rng.next(4) == 0 { par += ", overlap: false" }
+            par += "}"
+            var extra = ""
+            switch rng.next(4) {
+            case 0: extra = "faults:\n  - {gpu: \(rng.next(8)), slowdown: 2}\n"
+            case 1: extra = "faults:\n  - {nic: node\(rng.next(2)).nic\(rng.next(2)), cut: true}\n"
+            case 2: extra = "faults:\n  - {link: node1.nic1.up, slowdown: 3, at: 1 ms}\n"
+            default: break
+            }
+            let wl = training(par, batch: [4, 8, 16, 12][rng.next(4)], model: model, extra: extra)
+            do {
+                let s = try step(hw, wl)
+                ran += 1
+                let busiest = s.stages.map(\.split.compute).max() ?? 0
+                #expect(s.stepSeconds >= busiest * (1 - 1e-9), "\(wl)")
+                #expect(s.stepSeconds.isFinite && s.mfu >= 0 && s.mfu < 1, "\(wl)")
+            } catch let e as InputError {
+                refused += 1
+                #expect(e.diagnostics.allSatisfy { $0.location != nil }, "\(e)")
+            }
+        }
+        #expect(ran > 10 && refused > 10, "ran \(ran), refused \(refused)")
+    }
+}
+
 @Suite struct ClusterTrainingBadInputTests {
     @Test func aLayoutThatDoesNotCoverTheClusterIsALocatedError() throws {
         let e = try #require(error(cluster(nodes: 2, gpusPerNode: 8, inter: "{kind: switch, nic: 400 Gb/s, nics_per_node: 8}"), training("{tp: 8, pp: 2, dp: 2}")))
