@@ -207,7 +207,7 @@ struct RenderSchedule: ParsableCommand {
         let document: DOTDocument
         do {
             if let step = out.clusterStep {
-                document = try ClusterScheduleDOT(plan: step.plan, result: step.result, options: .init(from: from, to: to)).build()
+                document = try ClusterScheduleDOT(plan: step.plan, result: step.result, options: .init(from: from, to: to, maxBoxes: 8000)).build()
             } else if let run = out.servingRun {
                 document = try ServingTimeline(plan: run.plan, result: run.result).schedule(options: .init(from: from, to: to))
             } else {

@@ -10,8 +10,10 @@ import TesseraSim
 /// per busiest link, busy while a collective that crosses it runs.
 ///
 /// Positions are pinned in points for `nop` (`neato -n`). Boxes of the same kind on a row merge
-/// when the gap between them is under half a point, then per microbatch if more than `maxBoxes`
-/// remain. The window (`from`, `to`) is in nanoseconds.
+/// when the gap between them is under half a point; if more than `maxBoxes` remain, boxes closer
+/// than four points merge whatever their kind (a compute run of forwards and backwards is drawn as
+/// "forward and backward, merged": narrow the window with --from/--to to see them apart). The
+/// window (`from`, `to`) is in nanoseconds.
 public struct ClusterScheduleDOT: Sendable {
     public var plan: TrainingStepPlan
     public var result: StepSimulator.Result
@@ -29,6 +31,7 @@ public struct ClusterScheduleDOT: Sendable {
     static let colors: [String: (String, String)] = [
         "forward": ("#7cc47a", "#3d7f3a"), "backward": ("#e57f7f", "#a33a3a"), "head": ("#999999", "#555555"), "optimizer": ("#f1c232", "#a07c12"),
         "tp": ("#f5b26b", "#b4661b"), "ep": ("#c6a0d6", "#7a4a91"), "pp": ("#8fb5de", "#34679e"), "dp": ("#6fa8dc", "#2f5f8f"), "link": ("#b7b7b7", "#6e6e6e"),
+        "mixed": ("#c9c26b", "#8a8431"),
     ]
 
     struct Box {
@@ -124,21 +127,32 @@ public struct ClusterScheduleDOT: Sendable {
         }
         boxes += open.keys.sorted().compactMap { open[$0] }
         if boxes.count > options.maxBoxes {
+            // First the communication and link rows (many short collectives), then, if still too
+            // many, the compute rows too (whose forwards and backwards then merge).
             let before = boxes.count
-            var merged: [Box] = []
-            for b in boxes.sorted(by: { ($0.row, $0.start) < ($1.row, $1.start) }) {
-                if var l = merged.last, l.row == b.row, b.start - l.end < span / width * 4 {
-                    l.end = max(l.end, b.end)
-                    l.busy += b.busy
-                    l.count += b.count
-                    if l.kind != b.kind { l.kind = l.row < plan.entities.count * rowTitles.count && l.row % rowTitles.count == 0 ? "forward" : l.kind }
-                    merged[merged.count - 1] = l
-                } else {
-                    merged.append(b)
+            let computeRows = Set(plan.entities.indices.map { $0 * rowTitles.count })
+            func merge(_ boxes: [Box], rows: (Int) -> Bool) -> [Box] {
+                var merged: [Box] = []
+                for b in boxes.sorted(by: { ($0.row, $0.start) < ($1.row, $1.start) }) {
+                    if rows(b.row), var l = merged.last, l.row == b.row, b.start - l.end < span / width * 4 {
+                        l.end = max(l.end, b.end)
+                        l.busy += b.busy
+                        l.count += b.count
+                        if l.kind != b.kind { l.kind = computeRows.contains(l.row) ? "mixed" : l.kind }
+                        merged[merged.count - 1] = l
+                    } else {
+                        merged.append(b)
+                    }
                 }
+                return merged
             }
-            boxes = merged
-            notes.append("\(before) boxes merged into \(boxes.count) (gaps under 4 points closed)")
+            boxes = merge(boxes) { !computeRows.contains($0) }
+            if boxes.count > options.maxBoxes {
+                boxes = merge(boxes) { _ in true }
+                notes.append("\(before) boxes merged into \(boxes.count) (gaps under 4 points closed, compute rows included)")
+            } else {
+                notes.append("\(before) boxes merged into \(boxes.count) (gaps under 4 points closed on communication and link rows)")
+            }
         }
         boxes.sort { ($0.row, $0.start) < ($1.row, $1.start) }
 
@@ -186,7 +200,8 @@ public struct ClusterScheduleDOT: Sendable {
             text(DOTText.seconds(t), x: x(t), y: axisY, w: 70, h: 12, size: 9)
         }
         var lx = left
-        for (kind, label) in [("forward", "forward"), ("backward", "backward"), ("head", "output layer"), ("optimizer", "optimizer"), ("tp", "tensor-parallel all-reduce"), ("ep", "expert all-to-all"), ("pp", "pipeline transfer"), ("dp", "gradient / parameter collective"), ("link", "link busy")] {
+        let legend: [(String, String)] = (boxes.contains { $0.kind == "mixed" } ? [("mixed", "forward and backward, merged")] : []) + [("forward", "forward"), ("backward", "backward"), ("head", "output layer"), ("optimizer", "optimizer"), ("tp", "tensor-parallel all-reduce"), ("ep", "expert all-to-all"), ("pp", "pipeline transfer"), ("dp", "gradient / parameter collective"), ("link", "link busy")]
+        for (kind, label) in legend {
             let c = Self.colors[kind] ?? ("#dddddd", "#888888")
             node([("fillcolor", c.0), ("color", c.1)], x: lx + 6, y: axisY - 22, w: 12, h: 10)
             text(label + "\\l", x: lx + 16 + Double(label.count) * 2.75, y: axisY - 22, w: Double(label.count) * 5.5, h: 12, size: 9)
