@@ -158,6 +158,7 @@ extension Pipeline {
             busiestLink: busiest.map { (topology.describe($0).name, sim.stepSeconds > 0 ? (sim.linkBusy[$0] ?? 0) / sim.stepSeconds : 0) },
             faults: llm.faults.map { ($0.name, $0.isCut ? "cut" : "slowdown ×" + formatDecimal($0.slowdown, maxDecimals: 3), $0.at) },
             failure: sim.failure.map { ("gpu\($0.rank)", $0.at) }, co2: co2, tasks: plan.tasks.count, collectivesSimulated: sim.collectivesSimulated)
+        step.cp = p.cp
         if sim.failure != nil { step.mfu = 0; step.tokensPerSecond = 0 }
 
         let model = HardwareModel(hardware)

@@ -24,6 +24,7 @@ extension Report {
         public var parameters: Double
         public var gpus: Int
         public var tp: Int, pp: Int, dp: Int, ep: Int, zero: Int
+        public var cp = 1
         public var microbatches: Int
         public var microbatch: Int
         public var recompute: String
@@ -48,7 +49,7 @@ extension Report {
             var pairs: [(String, JSONValue)] = [
                 ("model", .string(model)), ("parameters", .double(parameters)), ("gpus", .int(Int64(gpus))),
                 ("parallelism", .object([
-                    ("tp", .int(Int64(tp))), ("pp", .int(Int64(pp))), ("dp", .int(Int64(dp))), ("ep", .int(Int64(ep))), ("zero", .int(Int64(zero))),
+                    ("tp", .int(Int64(tp))), ("pp", .int(Int64(pp))), ("dp", .int(Int64(dp))), ("ep", .int(Int64(ep))), ("cp", .int(Int64(cp))), ("zero", .int(Int64(zero))),
                     ("microbatch", .int(Int64(microbatch))), ("microbatches", .int(Int64(microbatches))), ("recompute", .string(recompute)), ("overlap", .bool(overlap)),
                 ])),
                 ("step_seconds", .double(stepSeconds)), ("tokens_per_second", .double(tokensPerSecond)), ("model_flops", .double(modelFlops)), ("mfu", .double(mfu)),
@@ -90,7 +91,7 @@ extension Report {
 
         /// One CSV row per class of GPUs (a stage): its time split, communication by kind and memory.
         func csv() -> String {
-            let kinds = ["tp", "pp", "dp", "ep"]
+            let kinds = ["tp", "pp", "dp", "ep", "cp"]
             var s = "stage,name,gpus,compute_s,exposed_comm_s,overlapped_comm_s,idle_s," + kinds.map { "\($0)_comm_s" }.joined(separator: ",")
             s += ",weights_bytes,gradients_bytes,optimizer_bytes,activations_bytes\n"
             for st in stages {
@@ -108,7 +109,7 @@ extension Report {
             func pct(_ x: Double) -> String { formatDecimal(x * 100, maxDecimals: 2) + "%" }
             var s = "\n## Training step\n\n| figure | value |\n| --- | --- |\n"
             s += "| model | \(model), \(formatDecimal(parameters / 1e9, maxDecimals: 2)) B parameters |\n"
-            s += "| layout | \(gpus) GPUs: tp \(tp) × pp \(pp) × dp \(dp)\(ep > 1 ? ", ep \(ep)" : ""), ZeRO \(zero), \(microbatches) microbatches of \(microbatch), recompute \(recompute) |\n"
+            s += "| layout | \(gpus) GPUs: tp \(tp) × pp \(pp) × dp \(dp)\(cp > 1 ? " × cp \(cp)" : "")\(ep > 1 ? ", ep \(ep)" : ""), ZeRO \(zero), \(microbatches) microbatches of \(microbatch), recompute \(recompute) |\n"
             s += "| step | \(ms(stepSeconds)), \(formatDecimal(tokensPerSecond, maxDecimals: 0)) tokens/s, MFU \(pct(mfu)) |\n"
             s += "| per GPU | compute \(ms(split.compute)), exposed communication \(ms(split.exposedComm)), overlapped \(ms(split.overlappedComm)), idle \(ms(split.idle)) |\n"
             if let r = slowestRank { s += "| slowest rank | gpu\(r.rank): \(ms(r.seconds)) of compute (median \(ms(r.medianSeconds))) |\n" }

@@ -233,7 +233,7 @@ extension Report {
         }
         if layers.count > maxLayers { s += "… \(layers.count - maxLayers) more layers in the report\n" }
         if let c = clusterStep {
-            s += "\(c.model) on \(c.gpus) GPUs (tp \(c.tp) × pp \(c.pp) × dp \(c.dp)): step \(formatDecimal(c.stepSeconds * 1e3, maxDecimals: 3)) ms, MFU \(pct(c.mfu)), per GPU compute \(formatDecimal(c.split.compute * 1e3, maxDecimals: 3)) ms, exposed communication \(formatDecimal(c.split.exposedComm * 1e3, maxDecimals: 3)) ms, overlapped \(formatDecimal(c.split.overlappedComm * 1e3, maxDecimals: 3)) ms, idle \(formatDecimal(c.split.idle * 1e3, maxDecimals: 3)) ms\n"
+            s += "\(c.model) on \(c.gpus) GPUs (tp \(c.tp) × pp \(c.pp) × dp \(c.dp)\(c.cp > 1 ? " × cp \(c.cp)" : "")): step \(formatDecimal(c.stepSeconds * 1e3, maxDecimals: 3)) ms, MFU \(pct(c.mfu)), per GPU compute \(formatDecimal(c.split.compute * 1e3, maxDecimals: 3)) ms, exposed communication \(formatDecimal(c.split.exposedComm * 1e3, maxDecimals: 3)) ms, overlapped \(formatDecimal(c.split.overlappedComm * 1e3, maxDecimals: 3)) ms, idle \(formatDecimal(c.split.idle * 1e3, maxDecimals: 3)) ms\n"
             if let r = c.slowestRank { s += "slowest rank: gpu\(r.rank) (\(formatDecimal(r.seconds * 1e3, maxDecimals: 3)) ms of compute, median \(formatDecimal(r.medianSeconds * 1e3, maxDecimals: 3)) ms)\n" }
             if let l = c.slowestLink { s += "slowest link: \(l.name) (\(l.slowed) of \(l.messages) messages late)\n" }
             if let f = c.failure { s += "failure: \(f.component) cut at \(formatDecimal(f.at * 1e3, maxDecimals: 3)) ms; the step does not complete\n" }

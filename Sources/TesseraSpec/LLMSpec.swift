@@ -78,6 +78,8 @@ public struct TransformerSpec: Sendable, Hashable {
 public struct ParallelismSpec: Sendable, Hashable {
     public enum Recompute: String, Sendable, Hashable, CaseIterable { case none, selective, full }
     public var tp = 1, pp = 1, dp = 1, ep = 1
+    /// Context parallelism: each sequence split over `cp` GPUs, keys and values gathered per layer.
+    public var cp = 1
     /// Sequences per microbatch.
     public var microbatch = 1
     /// Model chunks per pipeline stage (Megatron's interleaved 1F1B; 1: plain 1F1B).
@@ -95,7 +97,7 @@ public struct ParallelismSpec: Sendable, Hashable {
     /// CO2 (local updating, asynchronous outer all-reduce every `localSteps` steps); nil: off.
     public var co2LocalSteps: Int?
     public var location: SourceLocation
-    public var gpus: Int { tp * pp * dp }
+    public var gpus: Int { tp * cp * pp * dp }
     public init(location: SourceLocation) { self.location = location }
 }
 
@@ -207,6 +209,7 @@ enum LLMReader {
         p.pp = int("pp") ?? 1
         p.dp = int("dp") ?? 1
         p.ep = int("ep") ?? 1
+        p.cp = int("cp") ?? 1
         p.microbatch = int("microbatch") ?? 1
         p.virtualStages = int("virtual_stages") ?? 1
         if let z = r.optional("zero"), let v = Scalar.int(z, min: 0, what: "'parallelism.zero'", bag: &bag) {
@@ -253,6 +256,9 @@ enum LLMReader {
         }
         if p.sequenceParallel, p.tp < 2 {
             bag.error(node["sequence_parallel"]?.location ?? node.location, "sequence parallelism splits a tensor-parallel group's activations", expected: "tp ≥ 2 with 'sequence_parallel: true'", found: "tp: \(p.tp)")
+        }
+        if p.co2LocalSteps != nil, p.cp > 1 {
+            bag.error(node["co2"]?.location ?? node.location, "CO2's local steps keep replicas apart, but the context-parallel ranks of one replica must agree every step", expected: "cp: 1 with 'co2'", found: "cp: \(p.cp)")
         }
         if p.co2LocalSteps != nil, p.zero > 0 {
             bag.error(node["co2"]?.location ?? node.location, "CO2 local updating keeps a full optimizer on every rank", expected: "zero: 0 with 'co2'", found: "zero: \(p.zero)")

@@ -157,6 +157,26 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
         #expect(abs(rsagTotal - arTotal) < 1e-9 * arTotal)
     }
 
+    /// Context parallelism splits each sequence over cp GPUs: the model's FLOPs do not change,
+    /// each GPU's activations halve at cp = 2, and before each attention the group all-gathers
+    /// keys and values in the ring closed form (n−1)(α + S/(nβ)), S = 2·b·s·g·d·e/t.
+    @Test func contextParallelismSplitsSequencesAndGathersKeysAndValues() throws {
+        let hw = cluster(nodes: 1, gpusPerNode: 8)
+        let one = try run(hw, training("{tp: 2, dp: 4}", batch: 4))
+        let two = try run(hw, training("{tp: 2, cp: 2, dp: 2}", batch: 4))
+        let a = try #require(one.report.clusterStep), b = try #require(two.report.clusterStep)
+        #expect(abs(a.modelFlops - b.modelFlops) / a.modelFlops < 1e-9)
+        #expect(abs(b.stages[0].memory.activations * 2 - a.stages[0].memory.activations) / a.stages[0].memory.activations < 1e-9)  // one microbatch in flight
+        let step = try #require(two.clusterStep)
+        let i = try #require(step.plan.tasks.firstIndex { $0.kind == .cp })
+        let S = 2.0 * 512 * 1024 * 2 / 2  // K and V: 512 tokens × 8 heads × 128 / tp 2 × 2 bytes
+        let expected = (2 - 1) * (1e-6 + S / (2 * 450e9 * 0.8))
+        #expect(abs(step.result.end[i] - step.result.start[i] - expected) < 1e-12, "\(step.result.end[i] - step.result.start[i]) vs \(expected)")
+        #expect(two.report.json().contains("\"cp\": 2"))
+        let odd = error(hw, training("{tp: 2, cp: 2, dp: 2}", batch: 4, model: "{layers: 8, hidden: 1024, heads: 8, ffn: 4096, seq_len: 510, vocab: 1000}"))
+        #expect(odd?.description.contains("2·cp balanced pieces") == true)
+    }
+
     /// A tensor-parallel all-reduce inside the step takes the ring closed form on the NVSwitch,
     /// 2(n−1)(α + S/(nβ)) with S = b·s·h·2 bytes, α = 1 µs, β = 450 GB/s × 0.8.
     @Test func tensorParallelAllReducesTakeTheRingClosedForm() throws {
@@ -344,7 +364,7 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
         let out = try run(hw, training("{tp: 2, pp: 2, dp: 4}", batch: 16, extra: "faults:\n  - {gpu: 13, slowdown: 2}\n"))
         let step = try #require(out.clusterStep)
         let dot = try ClusterScheduleDOT(plan: step.plan, result: step.result, links: 4).build()
-        for lane in ["stage0", "stage1", "stage1.replica2", "busiest links", "tensor / expert", "data parallel"] { #expect(dot.text.contains(lane), "\(lane)") }
+        for lane in ["stage0", "stage1", "stage1.replica2", "busiest links", "tensor / context / expert", "data parallel"] { #expect(dot.text.contains(lane), "\(lane)") }
         #expect(dot.text.contains("fillcolor=\"#7cc47a\""))  // forward boxes
         #expect(dot.engine == "nop")
         let window = try ClusterScheduleDOT(plan: step.plan, result: step.result, options: .init(from: 0, to: UInt64(step.result.stepSeconds * 1e9 / 4))).build()
@@ -393,13 +413,13 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
         var rng = SplitMix(state: 2026)
         var ran = 0, refused = 0
         for _ in 0..<160 {
-            let tp = [1, 2, 4][rng.next(3)], pp = [1, 2, 4][rng.next(3)]
-            let dp = 8 % (tp * pp) == 0 && rng.next(5) > 0 ? 8 / (tp * pp) : [1, 2, 4, 8][rng.next(4)]
+            let tp = [1, 2, 4][rng.next(3)], pp = [1, 2, 4][rng.next(3)], cp = [1, 1, 2][rng.next(3)]
+            let dp = 8 % (tp * pp * cp) == 0 && rng.next(5) > 0 ? 8 / (tp * pp * cp) : [1, 2, 4, 8][rng.next(4)]
             let experts = [1, 4][rng.next(2)]
             let ep = experts > 1 ? [1, 2, 4][rng.next(3)] : 1
             let layers = [4, 6, 8][rng.next(3)]
             let model = "{layers: \(layers), hidden: 512, heads: 8, kv_heads: \([8, 2][rng.next(2)]), ffn: 1024, seq_len: 256, vocab: 500, experts: \(experts), top_k: \(min(2, experts)), gated_ffn: \(rng.next(2) == 0)}"
-            var par = "{tp: \(tp), pp: \(pp), dp: \(dp), ep: \(ep), zero: \(rng.next(4)), microbatch: \(1 + rng.next(2)), recompute: \(["none", "selective", "full"][rng.next(3)])"
+            var par = "{tp: \(tp), pp: \(pp), dp: \(dp), cp: \(cp), ep: \(ep), zero: \(rng.next(4)), microbatch: \(1 + rng.next(2)), recompute: \(["none", "selective", "full"][rng.next(3)])"
             if rng.next(3) == 0 { par += ", virtual_stages: 2" }
             if rng.next(3) == 0 { par += ", sequence_parallel: true" }
             if rng.next(4) == 0 { par += ", overlap: false" }

@@ -26,6 +26,7 @@ public struct TransformerCost: Sendable {
     public var bytesPerElement: Int
     public var tp: Int
     public var ep: Int
+    public var cp: Int
     public var microbatch: Int
     public var recompute: ParallelismSpec.Recompute
     public var sequenceParallel: Bool
@@ -37,6 +38,7 @@ public struct TransformerCost: Sendable {
         self.bytesPerElement = bytesPerElement
         self.tp = p.tp
         self.ep = p.ep
+        self.cp = p.cp
         self.microbatch = p.microbatch
         self.recompute = p.recompute
         self.sequenceParallel = p.sequenceParallel
@@ -48,13 +50,14 @@ public struct TransformerCost: Sendable {
         public var flops: Double { 2 * Double(m) * Double(n) * Double(k) * Double(count) }
     }
 
-    var tokens: Int { microbatch * model.seqLen }
+    /// Tokens of one microbatch on one GPU (a context-parallel GPU holds 1/cp of each sequence).
+    var tokens: Int { max(1, microbatch * model.seqLen / cp) }
     var e: Double { Double(bytesPerElement) }
 
     /// The forward products of the attention block; the core (scores and context) last two.
     public var attentionProducts: [Product] {
         let T = tokens, h = model.hidden, d = model.headDim, s = model.seqLen
-        let rows = microbatch * max(1, model.heads / tp) * s
+        let rows = microbatch * max(1, model.heads / tp) * max(1, s / cp)  // this GPU's queries against all s keys
         return [
             Product(m: T, n: max(1, (h + 2 * model.kvHeads * d) / tp), k: h),
             Product(m: T, n: h, k: max(1, h / tp)),
@@ -117,6 +120,13 @@ public struct TransformerCost: Sendable {
     public var layerFlops: Double { 3 * (attentionProducts + ffnProducts).map(\.flops).reduce(0, +) }
     public var headFlops: Double { 3 * headProduct.flops }
 
+    /// Bytes of keys and values of one layer and microbatch over the whole sequence, per tensor
+    /// rank: what a context-parallel group all-gathers before attention (and reduce-scatters back
+    /// as gradients). With fewer key/value heads than tensor ranks each rank holds one head.
+    public var kvBytes: Double {
+        2 * Double(microbatch * model.seqLen) * Double(max(1, model.kvHeads / tp) * model.headDim) * e
+    }
+
     /// Adam's update of `parameters` on one GPU.
     public func optimizerSeconds(parameters: Double) -> Double { memorySeconds(28 * parameters) }
 
@@ -135,9 +145,10 @@ public struct TransformerCost: Sendable {
     /// 5as/(ht) term, full keeps only the layer's input (2sbh). Derived for 16-bit activations and
     /// an FFN of 4h; the FFN's 16/t share is scaled by f/(4h) (×1.5 gated, ×k routed experts).
     /// Sequence parallelism (§4.2.2) splits the remaining 10 over t as well: s·b·h·(34/t + 5as/(ht)),
-    /// and full recomputation keeps 2sbh/t.
+    /// and full recomputation keeps 2sbh/t. Context parallelism divides it all by cp (each GPU keeps
+    /// s/cp of the tokens; the scores term still spans all s keys).
     public var activationBytesPerLayer: Double {
-        let s = Double(model.seqLen), b = Double(microbatch), h = Double(model.hidden), a = Double(model.heads), t = Double(tp)
+        let s = Double(model.seqLen), b = Double(microbatch) / Double(cp), h = Double(model.hidden), a = Double(model.heads), t = Double(tp)
         let ffnScale = Double(model.ffn) / (4 * h) * (model.gatedFFN ? 1.5 : 1) * Double(model.isMoE ? model.topK : 1)
         let whole = sequenceParallel ? 10 / t : 10
         switch recompute {

@@ -31,7 +31,7 @@ public struct ClusterScheduleDOT: Sendable {
     static let colors: [String: (String, String)] = [
         "forward": ("#7cc47a", "#3d7f3a"), "backward": ("#e57f7f", "#a33a3a"), "head": ("#999999", "#555555"), "optimizer": ("#f1c232", "#a07c12"),
         "tp": ("#f5b26b", "#b4661b"), "ep": ("#c6a0d6", "#7a4a91"), "pp": ("#8fb5de", "#34679e"), "dp": ("#6fa8dc", "#2f5f8f"), "link": ("#b7b7b7", "#6e6e6e"),
-        "mixed": ("#c9c26b", "#8a8431"),
+        "mixed": ("#c9c26b", "#8a8431"), "cp": ("#e6b8af", "#a14f3d"),
     ]
 
     struct Box {
@@ -61,7 +61,7 @@ public struct ClusterScheduleDOT: Sendable {
         let quantum = span / width * 0.5
 
         // Rows: per entity compute, tp/ep, pp, dp; then the busiest links.
-        let rowTitles = ["compute", "tensor / expert", "pipeline", "data parallel"]
+        let rowTitles = ["compute", "tensor / context / expert", "pipeline", "data parallel"]
         var rowY: [Double] = []
         var laneSpans: [(title: String, top: Double, bottom: Double)] = []
         var y = -30.0
@@ -117,7 +117,7 @@ public struct ClusterScheduleDOT: Sendable {
             let sub: Int
             switch t.kind {
             case .forward, .backward, .head, .optimizer: sub = 0
-            case .tp, .ep: sub = 1
+            case .tp, .ep, .cp: sub = 1
             case .pp: sub = 2
             case .dp: sub = 3
             }
@@ -200,7 +200,7 @@ public struct ClusterScheduleDOT: Sendable {
             text(DOTText.seconds(t), x: x(t), y: axisY, w: 70, h: 12, size: 9)
         }
         var lx = left
-        let legend: [(String, String)] = (boxes.contains { $0.kind == "mixed" } ? [("mixed", "forward and backward, merged")] : []) + [("forward", "forward"), ("backward", "backward"), ("head", "output layer"), ("optimizer", "optimizer"), ("tp", "tensor-parallel all-reduce"), ("ep", "expert all-to-all"), ("pp", "pipeline transfer"), ("dp", "gradient / parameter collective"), ("link", "link busy")]
+        let legend: [(String, String)] = (boxes.contains { $0.kind == "mixed" } ? [("mixed", "forward and backward, merged")] : []) + [("forward", "forward"), ("backward", "backward"), ("head", "output layer"), ("optimizer", "optimizer"), ("tp", "tensor-parallel all-reduce"), ("ep", "expert all-to-all"), ("cp", "context-parallel KV"), ("pp", "pipeline transfer"), ("dp", "gradient / parameter collective"), ("link", "link busy")]
         for (kind, label) in legend {
             let c = Self.colors[kind] ?? ("#dddddd", "#888888")
             node([("fillcolor", c.0), ("color", c.1)], x: lx + 6, y: axisY - 22, w: 12, h: 10)

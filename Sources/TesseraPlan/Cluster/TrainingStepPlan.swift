@@ -14,6 +14,8 @@ public struct GroupCollective: Sendable, Hashable {
         case expertDP = "expert-dp"
         /// Expert-parallel ranks (ep consecutive replicas).
         case ep
+        /// Context-parallel ranks of one replica, stage and tensor index.
+        case cp
         /// Stage `stage` to stage `stage + 1` (forward) or `stage − 1` (backward), every rank to its
         /// peer; with virtual stages the last stage sends on to the first (and back), modulo pp.
         case ppForward = "pp-forward", ppBackward = "pp-backward"
@@ -36,7 +38,7 @@ public struct GroupCollective: Sendable, Hashable {
 public struct StepTask: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         case forward, backward, head, optimizer
-        case tp, pp, dp, ep
+        case tp, pp, dp, ep, cp
         public var isCompute: Bool { self == .forward || self == .backward || self == .head || self == .optimizer }
     }
     public enum Work: Sendable {
@@ -96,8 +98,12 @@ public struct TrainingStepPlan: Sendable {
     /// Parameters one GPU of each stage holds (before ZeRO sharding).
     public var stageParameters: [Double]
 
-    /// Rank of tensor index `t`, replica `d`, stage `p` (Megatron's order: tensor fastest, then data, then pipeline).
-    public func rank(tp t: Int, dp d: Int, pp p: Int) -> Int { t + spec.parallelism.tp * (d + spec.parallelism.dp * p) }
+    /// Rank of tensor index `t`, context index `c`, replica `d`, stage `p` (Megatron's order: tensor
+    /// fastest, then context, data, pipeline).
+    public func rank(tp t: Int, cp c: Int = 0, dp d: Int, pp p: Int) -> Int {
+        let q = spec.parallelism
+        return t + q.tp * (c + q.cp * (d + q.dp * p))
+    }
 
     /// The point-to-point steps of a group collective, every group of the stage at once.
     ///
@@ -115,7 +121,7 @@ public struct TrainingStepPlan: Sendable {
             var flows: [CollectiveFlow] = []
             for g in groups { for a in g { for b in g where a != b { flows.append(CollectiveFlow(src: a, dst: b, bytes: S / Double(g.count))) } } }
             steps = [CollectiveStep(flows: flows, repeats: 1)]
-        case .tp, .dp, .expertDP:
+        case .tp, .dp, .expertDP, .cp:
             let n = groups.first?.count ?? 1
             let repeats = c.op == .allReduce ? 2 * (n - 1) : n - 1
             var flows: [CollectiveFlow] = []
@@ -146,13 +152,17 @@ public struct TrainingStepPlan: Sendable {
     public func groups(_ c: GroupCollective) -> [[Int]] {
         let p = spec.parallelism, s = c.stage
         switch c.group {
-        case .tp: return (0..<p.dp).map { d in (0..<p.tp).map { rank(tp: $0, dp: d, pp: s) } }
-        case .dp: return (0..<p.tp).map { t in (0..<p.dp).map { rank(tp: t, dp: $0, pp: s) } }
+        case .tp: return (0..<p.dp).flatMap { d in (0..<p.cp).map { c in (0..<p.tp).map { rank(tp: $0, cp: c, dp: d, pp: s) } } }
+        case .cp: return (0..<p.dp).flatMap { d in (0..<p.tp).map { t in (0..<p.cp).map { rank(tp: t, cp: $0, dp: d, pp: s) } } }
+        // Gradients reduce over every copy of a weight shard: the data- and context-parallel ranks.
+        case .dp: return (0..<p.tp).map { t in (0..<p.dp).flatMap { d in (0..<p.cp).map { rank(tp: t, cp: $0, dp: d, pp: s) } } }
         case .expertDP:
-            return (0..<p.tp).flatMap { t in (0..<p.ep).map { j in stride(from: j, to: p.dp, by: p.ep).map { rank(tp: t, dp: $0, pp: s) } } }
-        case .ep: return (0..<p.tp).flatMap { t in stride(from: 0, to: p.dp, by: p.ep).map { b in (0..<p.ep).map { rank(tp: t, dp: b + $0, pp: s) } } }
-        case .ppForward: return (0..<p.dp).flatMap { d in (0..<p.tp).map { [rank(tp: $0, dp: d, pp: s), rank(tp: $0, dp: d, pp: (s + 1) % p.pp)] } }
-        case .ppBackward: return (0..<p.dp).flatMap { d in (0..<p.tp).map { [rank(tp: $0, dp: d, pp: s), rank(tp: $0, dp: d, pp: (s - 1 + p.pp) % p.pp)] } }
+            return (0..<p.tp).flatMap { t in (0..<p.ep).map { j in stride(from: j, to: p.dp, by: p.ep).flatMap { d in (0..<p.cp).map { rank(tp: t, cp: $0, dp: d, pp: s) } } } }
+        case .ep:
+            return (0..<p.tp).flatMap { t in (0..<p.cp).flatMap { c in stride(from: 0, to: p.dp, by: p.ep).map { b in (0..<p.ep).map { rank(tp: t, cp: c, dp: b + $0, pp: s) } } } }
+        case .ppForward, .ppBackward:
+            let next = c.group == .ppForward ? (s + 1) % p.pp : (s - 1 + p.pp) % p.pp
+            return (0..<p.dp).flatMap { d in (0..<p.cp).flatMap { cc in (0..<p.tp).map { [rank(tp: $0, cp: cc, dp: d, pp: s), rank(tp: $0, cp: cc, dp: d, pp: next)] } } }
         }
     }
 }

@@ -14,6 +14,11 @@ import TesseraSpec
 ///   mixture of experts: an expert all-to-all of T·k·h·e before and after it), another all-reduce
 ///   (Megatron-LM's two per layer, Shoeybi et al. 2019); the backward mirrors it. Tensor and expert
 ///   collectives sit on the compute stream: the GPU waits for them (exposed).
+/// - Context parallelism (cp): each GPU holds s/cp of every sequence; before each layer's attention
+///   its context-parallel group all-gathers keys and values (2·b·s·g·d·e/t bytes) and after the
+///   attention backward reduce-scatters their gradients, on the compute stream (exposed: Megatron
+///   overlaps its ring exchange with attention, which this model does not); gradients reduce over
+///   the dp × cp copies of each weight.
 /// - Sequence parallelism (Korthikanti et al. 2022): each all-reduce becomes a reduce-scatter and an
 ///   all-gather of the same size, element-wise work and activations split t ways, and stages
 ///   exchange T·h·e/t bytes per rank.
@@ -42,8 +47,8 @@ public enum TrainingStepPlanner {
         var bag = DiagnosticBag()
         if p.gpus != topology.ranks {
             bag.error(
-                p.location, "the parallel layout does not cover the cluster", expected: "tp × pp × dp = \(topology.ranks) GPUs (\(topology.nodes) nodes × \(topology.gpusPerNode))",
-                found: "tp \(p.tp) × pp \(p.pp) × dp \(p.dp) = \(p.gpus)")
+                p.location, "the parallel layout does not cover the cluster", expected: "tp × pp × dp\(p.cp > 1 ? " × cp" : "") = \(topology.ranks) GPUs (\(topology.nodes) nodes × \(topology.gpusPerNode))",
+                found: "tp \(p.tp) × pp \(p.pp) × dp \(p.dp)\(p.cp > 1 ? " × cp \(p.cp)" : "") = \(p.gpus)")
         }
         if m.layers % (p.pp * p.virtualStages) != 0 {
             bag.error(
@@ -52,6 +57,9 @@ public enum TrainingStepPlanner {
         }
         if p.virtualStages > 1, batch % (p.dp * p.microbatch * p.pp) != 0 {
             bag.error(p.location, "the interleaved schedule runs microbatches in groups of pp", expected: "microbatches per replica a multiple of pp = \(p.pp)", found: "batch: \(batch)")
+        }
+        if p.cp > 1, m.seqLen % (2 * p.cp) != 0 {
+            bag.error(p.location, "context parallelism splits each sequence into 2·cp balanced pieces", expected: "seq_len (\(m.seqLen)) a multiple of 2 × cp = \(2 * p.cp)", found: "cp: \(p.cp)")
         }
         if m.heads % p.tp != 0 || m.ffn % p.tp != 0 {
             bag.error(p.location, "tensor parallelism must split the heads and the FFN evenly", expected: "tp dividing heads (\(m.heads)) and ffn (\(m.ffn))", found: "tp: \(p.tp)")
@@ -86,7 +94,7 @@ public enum TrainingStepPlanner {
         let cost = TransformerCost(model: m, gpu: topology.gpu, precision: precisionName, bytesPerElement: precision.bytes, parallelism: p)
         let L = m.layers / p.pp
         let e = Double(precision.bytes)
-        let T = Double(p.microbatch * m.seqLen)
+        let T = Double(p.microbatch * m.seqLen / p.cp)  // tokens of a microbatch on one GPU
         let activationBytes = UInt64(T * Double(m.hidden) * e)
 
         // Microbatch-chunks whose activations a stage holds at once: its warm-up forwards plus one.
@@ -104,7 +112,7 @@ public enum TrainingStepPlanner {
             if s == 0 { params += headParams }
             if s == p.pp - 1 { params += headParams }  // the output layer (its own, or the tied copy)
             stageParameters.append(params)
-            let shard = Double(p.dp)
+            let shard = Double(p.dp * p.cp)  // every copy of a shard: data- and context-parallel ranks
             let weights = 2 * params / (p.zero >= 3 ? shard : 1)
             let grads = 2 * params / (p.zero >= 2 ? shard : 1)
             let optimizer = 12 * params / (p.zero >= 1 ? shard : 1)
@@ -123,7 +131,7 @@ public enum TrainingStepPlanner {
 
         // Classes of replicas: the healthy ones together, each replica with a faulty GPU alone.
         var faulty = Set<Int>()
-        for f in spec.faults { if case .gpu(let r) = f.target, r < topology.ranks { faulty.insert((r / p.tp) % p.dp) } }
+        for f in spec.faults { if case .gpu(let r) = f.target, r < topology.ranks { faulty.insert((r / (p.tp * p.cp)) % p.dp) } }
         var classes: [[Int]] = []
         let healthy = (0..<p.dp).filter { !faulty.contains($0) }
         if mergeReplicas {
@@ -138,7 +146,7 @@ public enum TrainingStepPlanner {
         var entity = [[Int]](repeating: [], count: classes.count)  // class → stage → entity
         for (c, replicas) in classes.enumerated() {
             for s in 0..<p.pp {
-                let ranks = replicas.flatMap { d in (0..<p.tp).map { $0 + p.tp * (d + p.dp * s) } }
+                let ranks = replicas.flatMap { d in (0..<p.cp).flatMap { c in (0..<p.tp).map { $0 + p.tp * (c + p.cp * (d + p.dp * s)) } } }
                 let label = classes.count == 1 ? "stage\(s)" : c == 0 && !healthy.isEmpty && mergeReplicas ? "stage\(s)" : "stage\(s).replica\(replicas[0])"
                 entity[c].append(b.entities.count)
                 b.entities.append(StepEntity(stage: s, replicas: replicas, ranks: ranks, name: label))
@@ -164,12 +172,13 @@ public enum TrainingStepPlanner {
         }
         // Activations between stages: sequence-parallel ranks each send their share.
         let sendBytes = p.sequenceParallel ? activationBytes / UInt64(p.tp) : activationBytes
-        let tpOn = p.tp > 1, epOn = m.isMoE && p.ep > 1
+        let tpOn = p.tp > 1, epOn = m.isMoE && p.ep > 1, cpOn = p.cp > 1
+        let kvBytes = UInt64(cost.kvBytes)
         let a2aBytes = UInt64(T * Double(m.topK) * Double(m.hidden) * e)
         let layerDense = cost.layerParametersPerGPU - cost.layerExpertParametersPerGPU
         let layerExpert = cost.layerExpertParametersPerGPU
         let layerParamBytes = UInt64(cost.layerParametersPerGPU * e)
-        let useDP = p.dp > 1 && p.co2LocalSteps == nil
+        let useDP = p.dp * p.cp > 1 && p.co2LocalSteps == nil
         let gradOp: CollectiveSpec.Op = p.zero >= 1 ? .reduceScatter : .allReduce
 
         // Per stage: forward/backward task ids of each class, by microbatch, and per-stage DP bookkeeping.
@@ -243,7 +252,11 @@ public enum TrainingStepPlanner {
                             var last = -1
                             for l in 0..<Lc {
                                 let layer = k * Lc + l
-                                if p.zero >= 3, p.dp > 1 { deps.append(gather(s, mb, chunk * Lc + l, 0)) }
+                                if p.zero >= 3, p.dp * p.cp > 1 { deps.append(gather(s, mb, chunk * Lc + l, 0)) }
+                                if cpOn {
+                                    last = b.add("stage\(s).mb\(mb).layer\(layer).kv-all-gather", .cp, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allGather, group: .cp, stage: s, bytes: kvBytes)), deps: deps)
+                                    deps = []
+                                }
                                 last = b.add("stage\(s).mb\(mb).layer\(layer).attention.forward", .forward, stream: computeStream[en], entity: en, .compute(fwd.attention), deps: deps)
                                 deps = []
                                 if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).attention", s, en, []) }
@@ -270,7 +283,7 @@ public enum TrainingStepPlanner {
                             }
                             for l in (0..<Lc).reversed() {
                                 let layer = k * Lc + l
-                                if p.zero >= 3, p.dp > 1 { deps.append(gather(s, mb, chunk * Lc + l, 1)) }
+                                if p.zero >= 3, p.dp * p.cp > 1 { deps.append(gather(s, mb, chunk * Lc + l, 1)) }
                                 if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).ffn.backward", s, en, deps); deps = [] }
                                 if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).combine.backward", .ep, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: deps); deps = [] }
                                 last = b.add("stage\(s).mb\(mb).layer\(layer).ffn.backward", .backward, stream: computeStream[en], entity: en, .compute(bwd.ffn), deps: deps)
@@ -278,6 +291,7 @@ public enum TrainingStepPlanner {
                                 if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).dispatch.backward", .ep, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: []) }
                                 if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).attention.backward", s, en, []) }
                                 last = b.add("stage\(s).mb\(mb).layer\(layer).attention.backward", .backward, stream: computeStream[en], entity: en, .compute(bwd.attention), deps: [])
+                                if cpOn { last = b.add("stage\(s).mb\(mb).layer\(layer).kv-grad-reduce-scatter", .cp, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .reduceScatter, group: .cp, stage: s, bytes: kvBytes)), deps: []) }
                                 if p.zero >= 3, useDP {
                                     if c == 0 { layerGradOrder[s].append((mb, layer)) }
                                     layerGrad[c][mb * m.layers + layer] = last
@@ -342,7 +356,7 @@ public enum TrainingStepPlanner {
                 }
                 reductions.append(lastRS)
             }
-            let shard = p.zero >= 1 && useDP ? Double(p.dp) : 1
+            let shard = p.zero >= 1 && useDP ? Double(p.dp * p.cp) : 1
             var optimizers: [Int] = []
             for c in classes.indices {
                 let en = entity[c][s]
@@ -354,7 +368,7 @@ public enum TrainingStepPlanner {
             }
         }
 
-        let flops = Double(m.layers) * cost.layerFlops * Double(M * p.dp * p.tp) + cost.headFlops * Double(M * p.dp * p.tp)
+        let flops = (Double(m.layers) * cost.layerFlops + cost.headFlops) * Double(M * p.dp * p.tp * p.cp)
         return TrainingStepPlan(
             spec: spec, cost: cost, topology: topology, tasks: b.tasks, streams: b.streams, entities: b.entities, microbatches: M, layersPerStage: L,
             memory: memory, modelFlops: flops, stageParameters: stageParameters)
