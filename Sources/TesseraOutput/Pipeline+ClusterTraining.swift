@@ -159,6 +159,8 @@ extension Pipeline {
             faults: llm.faults.map { ($0.name, $0.isCut ? "cut" : "slowdown ×" + formatDecimal($0.slowdown, maxDecimals: 3), $0.at) },
             failure: sim.failure.map { ("gpu\($0.rank)", $0.at) }, co2: co2, tasks: plan.tasks.count, collectivesSimulated: sim.collectivesSimulated)
         step.cp = p.cp
+        step.virtualStages = p.virtualStages
+        step.sequenceParallel = p.sequenceParallel
         if sim.failure != nil { step.mfu = 0; step.tokensPerSecond = 0 }
 
         let model = HardwareModel(hardware)

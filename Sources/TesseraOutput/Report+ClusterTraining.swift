@@ -25,6 +25,8 @@ extension Report {
         public var gpus: Int
         public var tp: Int, pp: Int, dp: Int, ep: Int, zero: Int
         public var cp = 1
+        public var virtualStages = 1
+        public var sequenceParallel = false
         public var microbatches: Int
         public var microbatch: Int
         public var recompute: String
@@ -50,7 +52,8 @@ extension Report {
                 ("model", .string(model)), ("parameters", .double(parameters)), ("gpus", .int(Int64(gpus))),
                 ("parallelism", .object([
                     ("tp", .int(Int64(tp))), ("pp", .int(Int64(pp))), ("dp", .int(Int64(dp))), ("ep", .int(Int64(ep))), ("cp", .int(Int64(cp))), ("zero", .int(Int64(zero))),
-                    ("microbatch", .int(Int64(microbatch))), ("microbatches", .int(Int64(microbatches))), ("recompute", .string(recompute)), ("overlap", .bool(overlap)),
+                    ("microbatch", .int(Int64(microbatch))), ("microbatches", .int(Int64(microbatches))), ("virtual_stages", .int(Int64(virtualStages))),
+                    ("sequence_parallel", .bool(sequenceParallel)), ("recompute", .string(recompute)), ("overlap", .bool(overlap)),
                 ])),
                 ("step_seconds", .double(stepSeconds)), ("tokens_per_second", .double(tokensPerSecond)), ("model_flops", .double(modelFlops)), ("mfu", .double(mfu)),
                 ("time_split", split.json),
