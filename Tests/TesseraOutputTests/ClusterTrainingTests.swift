@@ -242,7 +242,8 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
             dpComm.append(try #require(out.clusterStep).result.linkBytes.values.reduce(0, +))
         }
         let psi = states[0] / 16
-        let expected = [16 * psi, (4 + 12.0 / 8) * psi, (2 + 14.0 / 8) * psi, 16.0 / 8 * psi]
+        let buffer = 2 * 2 * layerParams / 8  // ZeRO 3: two gathered layers (8 layers in layerParams)
+        let expected = [16 * psi, (4 + 12.0 / 8) * psi, (2 + 14.0 / 8) * psi, 16.0 / 8 * psi + buffer]
         for (x, e) in zip(states, expected) { #expect(abs(x - e) / e < 1e-9, "\(states) vs \(expected)") }
         // One microbatch: ZeRO 3 moves 3Ψ for the layers (two all-gathers and a reduce-scatter per
         // layer) where plain data parallelism moves 2Ψ (one all-reduce), 1.5× (Rajbhandari et al.

@@ -30,9 +30,9 @@ import TesseraSpec
 ///   reduce-scatter (ZeRO 1 and 2; ZeRO 3 per layer and microbatch). Expert gradients reduce over
 ///   the dp/ep ranks that hold the same experts. ZeRO 1 and 2 all-gather the updated parameters
 ///   after the optimizer; ZeRO 3 all-gathers each layer's parameters before its forward and its
-///   backward, prefetched on the data-parallel stream without a limit (optimistic: DeepSpeed caps
-///   the prefetch, and the gathered weights' memory is not counted); the embedding and output
-///   layer stay whole and their gradients are all-reduced once.
+///   backward, prefetched one layer ahead on the data-parallel stream (a gather waits for the layer
+///   two before it; two gathered layers are counted in memory); the embedding and output layer
+///   stay whole and their gradients are all-reduced once.
 /// - CO2 (`co2.local_steps` τ): the step has no gradient reduction; the outer all-reduce of the
 ///   parameters runs asynchronously every τ steps (the caller adds it).
 public enum TrainingStepPlanner {
@@ -113,7 +113,8 @@ public enum TrainingStepPlanner {
             if s == p.pp - 1 { params += headParams }  // the output layer (its own, or the tied copy)
             stageParameters.append(params)
             let shard = Double(p.dp * p.cp)  // every copy of a shard: data- and context-parallel ranks
-            let weights = 2 * params / (p.zero >= 3 ? shard : 1)
+            // ZeRO 3 holds its shard plus two gathered layers (the one computing, the one prefetched).
+            let weights = p.zero >= 3 ? 2 * params / shard + 2 * 2 * cost.layerParametersPerGPU : 2 * params
             let grads = 2 * params / (p.zero >= 2 ? shard : 1)
             let optimizer = 12 * params / (p.zero >= 1 ? shard : 1)
             var activations = Double(L / v) * cost.activationBytesPerLayer * Double(inFlightUnits(s))
@@ -192,12 +193,16 @@ public enum TrainingStepPlanner {
         }
         // ZeRO-3 gathers per (stage, microbatch, layer, pass), created lazily on the stage's DP stream.
         var gathers: [Int: Int] = [:]
+        // Prefetch depth one: a layer's gather waits for the layer two before it to finish, so it
+        // overlaps the layer just before (the first class's layers, in the stage's order).
+        var layerEnds = [[Int]](repeating: [], count: p.pp)
         func gather(_ s: Int, _ mb: Int, _ l: Int, _ pass: Int) -> Int {
             let key = ((s * M + mb) * L + l) * 2 + pass
             if let id = gathers[key] { return id }
+            let ends = layerEnds[s]
             let id = b.add(
                 "stage\(s).mb\(mb).layer\(s * L + l).\(pass == 0 ? "forward" : "backward").param-all-gather", .dp, stream: dpStream[s], entity: entity[0][s],
-                .collective(GroupCollective(op: .allGather, group: .dp, stage: s, bytes: layerParamBytes)), deps: [])
+                .collective(GroupCollective(op: .allGather, group: .dp, stage: s, bytes: layerParamBytes)), deps: ends.count >= 2 ? [ends[ends.count - 2]] : [])
             gathers[key] = id
             return id
         }
@@ -264,6 +269,7 @@ public enum TrainingStepPlanner {
                                 last = b.add("stage\(s).mb\(mb).layer\(layer).ffn.forward", .forward, stream: computeStream[en], entity: en, .compute(fwd.ffn), deps: [])
                                 if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).combine", .ep, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: []) }
                                 if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).ffn", s, en, []) }
+                                if c == 0 { layerEnds[s].append(last) }
                             }
                             if k == K - 1 { last = b.add("stage\(s).mb\(mb).output.forward", .head, stream: computeStream[en], entity: en, .compute(cost.headForward), deps: []) }
                             lastForward[en][slot] = last
@@ -297,6 +303,7 @@ public enum TrainingStepPlanner {
                                     layerGrad[c][mb * m.layers + layer] = last
                                 }
                                 if lastMB { gradReady[c][s].append((last, layerDense, layerExpert)) }
+                                if c == 0 { layerEnds[s].append(last) }
                             }
                             if k == 0, lastMB { gradReady[c][s].append((last, headParams, 0)) }
                             if lastMB { lastBackward[c][s] = last }
