@@ -20,8 +20,7 @@ extension Pipeline {
                     let sample = (0..<min(topology.linkCount, 4)).map { "'\(topology.describe($0).name)'" }.joined(separator: ", ")
                     bag.error(f.location, "the fault names a link the cluster does not have", expected: "a link name as reports give it, such as \(sample) (\(file))", found: "link: \(name)")
                 } else if f.isCut, let id = topology.link(named: name) {
-                    let parts = name.split(separator: ".")
-                    let isNIC = parts.count == 3 && topology.nic(named: parts[0] + "." + parts[1]) != nil
+                    let isNIC = topology.nic(ofLink: name) != nil
                     if !isNIC, !topology.isRingLink(id) {
                         bag.error(
                             f.location, "only a NIC's link or a ring link can be cut (switches and trees spread traffic over links this model aggregates)",
@@ -171,7 +170,8 @@ extension Pipeline {
         report.units = units
         report.batch = workload.batch
         report.isTrainingStep = true
-        report.modelNotes = Report.clusterTrainingNotes + Report.clusterNotes.filter { !$0.hasPrefix("algbw") } + [Report.gpuEnergyNote]
+        report.modelNotes = Report.clusterTrainingNotes + Report.clusterTrainingOptionNotes(p, faults: !llm.faults.isEmpty)
+            + Report.clusterNotes.filter { !$0.hasPrefix("algbw") } + [Report.gpuEnergyNote]
         report.energy = Self.gpuEnergy(stages, entities: plan.entities, gpu: topology.gpu, stepSeconds: stepSeconds, plan: emptyPlan, result: result)
         let graph = DataflowGraph(operations: [], tensors: [], layers: [], bytesPerElement: workload.precision.bytes)
         var output = Output(graph: graph, plan: emptyPlan, result: result, report: report)

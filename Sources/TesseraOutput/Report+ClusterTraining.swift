@@ -1,4 +1,5 @@
 import TesseraCore
+import TesseraSpec
 
 extension Report {
     /// One training step of a transformer on a GPU cluster.
@@ -132,6 +133,24 @@ extension Report {
     public static let gpuEnergyNote =
         "energy: each GPU draws its TDP while computing and its idle power otherwise (communication and the bubble): E = sum over GPUs of TDP x t_compute + P_idle x (T - t_compute); idle power is 10% of TDP unless gpu.idle_power says otherwise (an assumption); NICs, switches and hosts are not counted; peak power is the step's average"
 
+    /// What the options a run uses add to the model, one note each.
+    static func clusterTrainingOptionNotes(_ p: ParallelismSpec, faults: Bool) -> [String] {
+        var notes: [String] = []
+        if p.virtualStages > 1 {
+            notes.append("interleaved 1F1B: \(p.virtualStages) model chunks per stage, microbatches in groups of pp, (pp - s - 1) x 2 + (v - 1) x pp warm-up chunk-forwards (Narayanan et al. 2021)")
+        }
+        if p.sequenceParallel { notes.append("sequence parallelism: each tensor all-reduce is a reduce-scatter and an all-gather of the same size; element-wise work and activations split tp ways") }
+        if p.cp > 1 {
+            notes.append("context parallelism: keys and values all-gathered before each attention and their gradients reduce-scattered after, on the compute stream (exposed; Megatron overlaps its ring exchange with attention)")
+        }
+        if p.zero >= 3 { notes.append("ZeRO 3: a layer's gather waits for the layer two before it (prefetch one layer ahead); two gathered layers count in memory; embedding and output layer stay whole") }
+        if faults {
+            notes.append(
+                "faults: a fault in force when a kernel or collective starts holds for all of it; a cut NIC's traffic moves to the node's next NIC, a cut ring link's goes round the other way; slowest_link is the link that messages arriving over 5% later than on healthy links share")
+        }
+        return notes
+    }
+
     public static let clusterTrainingNotes = [
         "one training step: 1F1B pipeline schedule per stage; per layer and microbatch, attention and FFN kernels timed by the GEMM model (roofline with tile and wave quantization) plus element-wise traffic at the HBM rate",
         "tensor-parallel all-reduces (2 per layer and pass) and expert all-to-alls sit on the compute stream (exposed); pipeline transfers and data-parallel gradient buckets run on streams of their own and overlap compute",
@@ -139,5 +158,6 @@ extension Report {
         "GPUs of healthy replicas behave identically and are simulated once per stage; a replica holding a faulty GPU is simulated on its own",
         "memory: weights 2, gradients 2, optimizer 12 bytes per parameter (mixed-precision Adam), sharded by ZeRO; activations per Korthikanti et al. 2022 with the 1F1B in-flight count",
         "MFU = model FLOPs (3 × forward matrix products, causal attention) / (step time × GPUs × peak dense throughput)",
+        "attention is timed as its two matrix products over the causal half of the scores (no FlashAttention kernel model); a mixture of experts routes tokens evenly (T x k x ep / E rows per expert)",
     ]
 }

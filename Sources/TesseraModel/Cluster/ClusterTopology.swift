@@ -224,8 +224,7 @@ public struct ClusterTopology: Sendable {
             case .link(let name):
                 guard let id = topo.link(named: name) else { continue }
                 if f.isCut {
-                    let parts = name.split(separator: ".")
-                    if parts.count == 3, let nic = topo.nic(named: parts[0] + "." + parts[1]) { topo.cutNICs.insert(nic) } else { topo.cutLinks.insert(id) }
+                    if let nic = topo.nic(ofLink: name) { topo.cutNICs.insert(nic) } else { topo.cutLinks.insert(id) }
                 } else {
                     topo.linkSlowdown[id] = max(topo.linkSlowdown[id] ?? 1, f.slowdown)
                 }
@@ -251,6 +250,13 @@ public struct ClusterTopology: Sendable {
             node >= 0, node < nodes, k >= 0, k < f.nicsPerNode
         else { return nil }
         return node * f.nicsPerNode + k
+    }
+
+    /// The NIC whose up or down link is named `name` (`nodeN.nicK.up`), if it is a NIC's link.
+    public func nic(ofLink name: String) -> Int? {
+        let parts = name.split(separator: ".")
+        guard parts.count == 3, parts[2] == "up" || parts[2] == "down" else { return nil }
+        return nic(named: parts[0] + "." + parts[1])
     }
 
     /// The up and down links of NIC `index` (node · nics + k).

@@ -46,19 +46,9 @@ public struct ClusterScheduleDOT: Sendable {
 
     public func build() throws(InputError) -> DOTDocument {
         let total = result.stepSeconds
-        let from = Double(options.from ?? 0) * 1e-9
-        let to = min(options.to.map { Double($0) * 1e-9 } ?? total, total)
-        if let a = options.from, let b = options.to, b <= a {
-            throw InputError(Diagnostic(at: nil, "the window is empty", expected: "--from below --to", found: "--from \(a) --to \(b)"))
-        }
-        if from >= total {
-            throw InputError(Diagnostic(at: nil, "--from \(options.from ?? 0) is past the end of the step", expected: "a time in ns below \(UInt64(total * 1e9))"))
-        }
+        var chart = try TimeChart(options: options, total: total, left: 170, minWidth: 0.75)
+        let from = chart.from, to = chart.to, span = chart.span, width = chart.width, quantum = chart.quantum
         var notes: [String] = []
-        let span = max(to - from, 1e-12)
-        let left = 170.0, width = options.width
-        func x(_ t: Double) -> Double { left + (min(max(t, from), to) - from) / span * width }
-        let quantum = span / width * 0.5
 
         // Rows: per entity compute, tp/ep, pp, dp; then the busiest links.
         let rowTitles = ["compute", "tensor / context / expert", "pipeline", "data parallel"]
@@ -157,57 +147,28 @@ public struct ClusterScheduleDOT: Sendable {
         boxes.sort { ($0.row, $0.start) < ($1.row, $1.start) }
 
         let m = plan.spec.transformer, p = plan.spec.parallelism
-        var s = "// A training step of \(m.name) on \(plan.topology.spec.nodes * plan.topology.spec.gpusPerNode) GPUs. Positions are pinned, in points:\n"
-        s += "// render with `neato -n2 -Tsvg` (or `tessera render schedule`).\n"
-        s += "digraph schedule {\n"
-        let title = "\(m.name): tp \(p.tp) × pp \(p.pp) × dp \(p.dp)\(p.ep > 1 ? " (ep \(p.ep))" : ""), ZeRO \(p.zero), \(plan.microbatches) microbatches — step \(DOTText.seconds(total))"
-        let window = options.from != nil || options.to != nil ? "\nwindow: \(DOTText.seconds(from)) to \(DOTText.seconds(to))" : ""
-        s +=
-            "  graph \(DOTText.attributes([("splines", "false"), ("outputorder", "nodesfirst"), ("bgcolor", "white"), ("pad", "0.25"), ("fontname", "Helvetica"), ("fontsize", "18"), ("labelloc", "t"), ("label", DOTText.literal(title) + window + "\n ")]))\n"
-        s +=
-            "  node \(DOTText.attributes([("shape", "box"), ("style", "filled"), ("fixedsize", "true"), ("pin", "true"), ("fontname", "Helvetica"), ("fontsize", "9"), ("penwidth", "0.6"), ("label", "")]))\n"
-        var n = 0
-        func node(_ pairs: [(String, String)], x cx: Double, y cy: Double, w: Double, h: Double) {
-            s += "  n\(n) \(DOTText.attributes([("pos", "\(DOTText.number(cx)),\(DOTText.number(cy))!"), ("width", DOTText.number(max(w, 0.75) / 72)), ("height", DOTText.number(h / 72))] + pairs))\n"
-            n += 1
-        }
-        func text(_ label: String, x cx: Double, y cy: Double, w: Double, h: Double, size: Double = 10, color: String = "#222222") {
-            node([("shape", "plaintext"), ("style", ""), ("label", label), ("fontsize", DOTText.number(size)), ("fontcolor", color)], x: cx, y: cy, w: w, h: h)
-        }
-        for lane in laneSpans {
-            node([("fillcolor", "#fafafa"), ("color", "#dddddd")], x: left + width / 2, y: (lane.top + lane.bottom) / 2, w: width, h: lane.top - lane.bottom)
-            text(DOTText.literal(lane.title).replacingOccurrences(of: "\n", with: "\\l") + "\\l", x: 8 + 40, y: (lane.top + lane.bottom) / 2, w: 80, h: 28, size: 11)
-        }
+        chart.begin(
+            comment: "A training step of \(m.name) on \(plan.topology.spec.nodes * plan.topology.spec.gpusPerNode) GPUs.",
+            title: "\(m.name): tp \(p.tp) × pp \(p.pp) × dp \(p.dp)\(p.cp > 1 ? " × cp \(p.cp)" : "")\(p.ep > 1 ? " (ep \(p.ep))" : ""), ZeRO \(p.zero), \(plan.microbatches) microbatches — step \(DOTText.seconds(total))")
+        for lane in laneSpans { chart.lane(lane.title, top: lane.top, bottom: lane.bottom, titleWidth: 80) }
         for (e, _) in plan.entities.enumerated() {
-            for (k, title) in rowTitles.enumerated() { text(title + "\\r", x: left - 40, y: rowY[e * rowTitles.count + k], w: 76, h: 12, size: 8, color: "#666666") }
+            for (k, title) in rowTitles.enumerated() { chart.label(title + "\\r", x: chart.left - 40, y: rowY[e * rowTitles.count + k], w: 76, size: 8, color: "#666666") }
         }
         for (id, row) in linkRow {
             let name = plan.topology.describe(id).name
             let util = total > 0 ? (result.linkBusy[id] ?? 0) / total : 0
-            text(DOTText.literal(name) + " (" + formatDecimal(util * 100, maxDecimals: 1) + "%)\\r", x: left - 60, y: rowY[row], w: 116, h: 12, size: 8, color: "#666666")
+            chart.label(DOTText.literal(name) + " (" + formatDecimal(util * 100, maxDecimals: 1) + "%)\\r", x: chart.left - 60, y: rowY[row], w: 116, size: 8, color: "#666666")
         }
+        let firstLinkRow = linkRow.values.min() ?? Int.max
         for b in boxes {
-            let x0 = x(b.start), x1 = x(b.end)
-            let color = Self.colors[b.kind] ?? ("#dddddd", "#888888")
-            let h = b.row < linkRow.values.min() ?? Int.max ? 18.0 : 14.0
             let tip = "\(b.first)\(b.count > 1 ? " and \(b.count - 1) more" : ""): \(DOTText.seconds(b.start)) to \(DOTText.seconds(b.end)), busy \(DOTText.seconds(b.busy))"
-            node([("fillcolor", color.0), ("color", color.1), ("tooltip", DOTText.literal(tip))], x: (x0 + x1) / 2, y: rowY[b.row], w: max(x1 - x0, 0.5), h: h)
+            chart.box(b.start, b.end, y: rowY[b.row], h: b.row < firstLinkRow ? 18 : 14, color: Self.colors[b.kind] ?? ("#dddddd", "#888888"), tooltip: tip)
         }
-        // Time axis and legend.
-        let axisY = y - 16
-        for k in 0...4 {
-            let t = from + span * Double(k) / 4
-            text(DOTText.seconds(t), x: x(t), y: axisY, w: 70, h: 12, size: 9)
-        }
-        var lx = left
-        let legend: [(String, String)] = (boxes.contains { $0.kind == "mixed" } ? [("mixed", "forward and backward, merged")] : []) + [("forward", "forward"), ("backward", "backward"), ("head", "output layer"), ("optimizer", "optimizer"), ("tp", "tensor-parallel all-reduce"), ("ep", "expert all-to-all"), ("cp", "context-parallel KV"), ("pp", "pipeline transfer"), ("dp", "gradient / parameter collective"), ("link", "link busy")]
-        for (kind, label) in legend {
-            let c = Self.colors[kind] ?? ("#dddddd", "#888888")
-            node([("fillcolor", c.0), ("color", c.1)], x: lx + 6, y: axisY - 22, w: 12, h: 10)
-            text(label + "\\l", x: lx + 16 + Double(label.count) * 2.75, y: axisY - 22, w: Double(label.count) * 5.5, h: 12, size: 9)
-            lx += max(100, Double(label.count) * 5.5 + 36)
-        }
-        s += "}\n"
-        return DOTDocument(text: s, engine: "nop", notes: notes)
+        let kinds = (boxes.contains { $0.kind == "mixed" } ? [("mixed", "forward and backward, merged")] : []) + [
+            ("forward", "forward"), ("backward", "backward"), ("head", "output layer"), ("optimizer", "optimizer"), ("tp", "tensor-parallel all-reduce"),
+            ("ep", "expert all-to-all"), ("cp", "context-parallel KV"), ("pp", "pipeline transfer"), ("dp", "gradient / parameter collective"), ("link", "link busy"),
+        ]
+        chart.finish(axisY: y - 16, legend: kinds.map { (Self.colors[$0.0] ?? ("#dddddd", "#888888"), $0.1) })
+        return DOTDocument(text: chart.text, engine: "nop", notes: notes)
     }
 }

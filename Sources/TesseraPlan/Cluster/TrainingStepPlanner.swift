@@ -143,7 +143,6 @@ public enum TrainingStepPlanner {
         for d in faulty.sorted() { classes.append([d]) }
 
         var b = Builder()
-        b.layout = (p.tp, p.dp)
         var entity = [[Int]](repeating: [], count: classes.count)  // class → stage → entity
         for (c, replicas) in classes.enumerated() {
             for s in 0..<p.pp {
@@ -385,18 +384,13 @@ public enum TrainingStepPlanner {
         var tasks: [StepTask] = []
         var streams: [StepStream] = []
         var entities: [StepEntity] = []
-        var lastOnStream: [Int] = []
-        var layout = (1, 1)
         mutating func stream(_ name: String, entity: Int?, stage: Int) -> Int {
             streams.append(StepStream(name: name, entity: entity, stage: stage))
-            lastOnStream.append(-1)
             return streams.count - 1
         }
         mutating func add(_ name: String, _ kind: StepTask.Kind, stream: Int, entity: Int, _ work: StepTask.Work, deps: [Int]) -> Int {
             tasks.append(StepTask(name: name, kind: kind, stream: stream, entity: entity, work: work, deps: deps.filter { $0 >= 0 }))
-            lastOnStream[stream] = tasks.count - 1
             return tasks.count - 1
         }
-        func lastTask(on stream: Int) -> Int { lastOnStream[stream] }
     }
 }
