@@ -34,7 +34,7 @@ public struct Frequency: Sendable, Hashable, Codable, CustomStringConvertible {
     public var hertz: Double
     public init(hertz: Double) { self.hertz = hertz }
     /// The clock period, in picoseconds, rounded to the nearest picosecond (at least 1).
-    public var periodPicoseconds: Picoseconds { max(1, Picoseconds((1e12 / hertz).rounded())) }
+    public var periodPicoseconds: Picoseconds { max(1, Saturating.uint64Rounded(1e12 / hertz)) }
     public var description: String { "\(formatDecimal(hertz / 1e6)) MHz" }
 }
 
@@ -44,7 +44,7 @@ public struct Duration: Sendable, Hashable, Codable {
     public init(seconds: Double) { self.seconds = seconds }
     /// The span in picoseconds, rounded to the nearest picosecond (specs are decimal: 100 ns must be
     /// exactly 100 000 ps, not one more from binary rounding).
-    public var picoseconds: Picoseconds { Picoseconds(max(0, (seconds * 1e12).rounded())) }
+    public var picoseconds: Picoseconds { Saturating.uint64Rounded(seconds * 1e12) }
 }
 
 /// An amount of energy in joules.
@@ -62,8 +62,7 @@ public struct Power: Sendable, Hashable, Codable {
 /// Rounds a non-negative picosecond amount up to a whole picosecond, ignoring binary-rounding
 /// noise below one part in 10¹² (so 128 B at 1 GB/s is exactly 128 000 ps).
 @inlinable public func picosecondsRoundedUp(_ x: Double) -> Picoseconds {
-    guard x > 0 else { return 0 }
-    return Picoseconds((x * (1 - 1e-12)).rounded(.up))
+    Saturating.uint64(x * (1 - 1e-12))
 }
 
 /// Integer ceiling division for non-negative operands; `b` must be positive.
@@ -93,4 +92,37 @@ public func formatDecimal(_ x: Double, maxDecimals: Int = 3) -> String {
     while s.hasSuffix("0") { s.removeLast() }
     if s.hasSuffix(".") { s.removeLast() }
     return s
+}
+
+/// The one place floating-point amounts become integers, and where integer sizes derived from
+/// input are combined: none of these traps. A value that does not fit becomes `UInt64.max` (or 0
+/// for NaN and negatives), which every consumer treats as "past the horizon": the event engine
+/// refuses to schedule it with a typed error (`SimError.pastHorizon`), so a user sees a message,
+/// never a crash.
+public enum Saturating {
+    /// `x` rounded up to an integer, clamped to `0...UInt64.max` (NaN is 0; +∞ is the maximum).
+    @inlinable public static func uint64(_ x: Double) -> UInt64 {
+        guard x > 0 else { return 0 }
+        guard x < 18_446_744_073_709_549_568 else { return .max }  // the largest Double below 2⁶⁴
+        return UInt64(x.rounded(.up))
+    }
+    /// `x` rounded to the nearest integer, clamped to `0...UInt64.max`.
+    @inlinable public static func uint64Rounded(_ x: Double) -> UInt64 { uint64(x.rounded()) }
+    /// `x` truncated toward zero, clamped to `Int.min...Int.max` (NaN is 0).
+    @inlinable public static func int(_ x: Double) -> Int {
+        guard !x.isNaN else { return 0 }
+        guard x < 9_223_372_036_854_774_784 else { return .max }
+        guard x > -9_223_372_036_854_774_784 else { return .min }
+        return Int(x)
+    }
+    /// `a + b`, or `UInt64.max` when it overflows.
+    @inlinable public static func add(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (r, o) = a.addingReportingOverflow(b)
+        return o ? .max : r
+    }
+    /// `a × b`, or `UInt64.max` when it overflows.
+    @inlinable public static func multiply(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (r, o) = a.multipliedReportingOverflow(by: b)
+        return o ? .max : r
+    }
 }

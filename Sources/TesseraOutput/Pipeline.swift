@@ -38,7 +38,20 @@ public struct Pipeline: Sendable {
     }
 
     /// Runs every stage after loading.
-    public func run(recordTimeline: Bool = true) throws -> Output { try run(recordTimeline: recordTimeline, composeContinual: true) }
+    ///
+    /// A workload that outlasts the engine's clock is bad input, not an internal error: it is
+    /// reported at the workload file with the hardware it ran on.
+    public func run(recordTimeline: Bool = true) throws -> Output {
+        do {
+            return try run(recordTimeline: recordTimeline, composeContinual: true)
+        } catch SimError.pastHorizon(let now) {
+            throw InputError(Diagnostic(
+                at: SourceLocation(file: workload.file, line: 1, column: 1),
+                SimError.pastHorizon(now: now).description,
+                expected: "a workload that finishes within 2^62 ps on \(hardware.file)",
+                found: "'\(workload.name)' still running", hint: "make the workload smaller, or the clock, bandwidths or buffers of the hardware larger"))
+        }
+    }
 
     /// `composeContinual: false` simulates one step of a continual-learning workload without
     /// composing the schedule (what the composition itself runs).

@@ -174,7 +174,7 @@ public enum EdgeMapper {
         let componentStatic = hardware.staticPower.reduce(0) { $0 + $1.watts }
         let power = PowerPlan(
             points: edge.operatingPoints.map { ($0.frequency.periodPicoseconds, ($0.voltage / v0) * ($0.voltage / v0), $0.frequency.hertz) },
-            initial: edge.initialPoint, budgetWatts: edge.budget, windowPicoseconds: Picoseconds((edge.window * 1e12).rounded()),
+            initial: edge.initialPoint, budgetWatts: edge.budget, windowPicoseconds: Saturating.uint64Rounded(edge.window * 1e12),
             staticWatts: componentStatic + edge.staticPower, socStaticWatts: edge.staticPower)
         let schedule = Schedule(
             streams: streams, inOrderDispatch: false, window: 2, optimizations: Optimizations(), estimatedStart: result.start, power: power)

@@ -84,7 +84,7 @@ extension OpPlan {
     public func estimatedCycles(on hardware: HardwareModel) -> UInt64 {
         let cycleSeconds = 1 / hardware.clock.hertz
         return tiles.reduce(UInt64(0)) { sum, t in
-            let transfer = hardware.dram.bandwidth.map { UInt64((Double(t.dramRead + t.write) / $0.bytesPerSecond / cycleSeconds).rounded(.up)) } ?? 0
+            let transfer = hardware.dram.bandwidth.map { Saturating.uint64(Double(t.dramRead + t.write) / $0.bytesPerSecond / cycleSeconds) } ?? 0
             return sum + max(t.computeCycles, transfer)
         }
     }

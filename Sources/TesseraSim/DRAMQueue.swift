@@ -19,8 +19,8 @@ struct DRAMQueue {
     mutating func transfer(bytes: UInt64, at now: Picoseconds) -> (start: Picoseconds, done: Picoseconds) {
         let occupancy = channel.occupancy(bytes: bytes)
         let start = max(now, freeAt)
-        freeAt = start + occupancy
-        busy += occupancy
-        return (start, freeAt + latency)
+        freeAt = Saturating.add(start, occupancy)
+        busy = Saturating.add(busy, occupancy)
+        return (start, Saturating.add(freeAt, latency))
     }
 }

@@ -7,11 +7,16 @@ public enum SimError: Error, Sendable, CustomStringConvertible {
     case deadlock(time: Picoseconds, pending: String)
     /// An event was scheduled before the current time.
     case timeWentBackwards(now: Picoseconds, requested: Picoseconds)
+    /// An event would fall after `EventEngine.horizon`: the workload takes longer than the engine's
+    /// clock holds (input sizes and rates, not a bug).
+    case pastHorizon(now: Picoseconds)
 
     public var description: String {
         switch self {
         case .deadlock(let t, let p): "simulation deadlock at \(t) ps: \(p)"
         case .timeWentBackwards(let now, let req): "internal error: event scheduled at \(req) ps, before now (\(now) ps)"
+        case .pastHorizon(let now):
+            "the simulated time would pass the engine's horizon of 2^62 ps (about 53 days) after \(formatDecimal(Double(now) / 1e12)) s"
         }
     }
 }
@@ -43,11 +48,16 @@ public struct EventEngine<Payload: Sendable>: Sendable {
 
     public init() {}
 
+    /// The latest time an event may be scheduled at: 2⁶² ps (about 53 days), so that the sum of
+    /// any two engine times still fits in `UInt64`.
+    public static var horizon: Picoseconds { 1 << 62 }
+
     public var isEmpty: Bool { heap.isEmpty }
 
     /// Schedules `payload` at absolute time `time` (never before `now`).
     public mutating func schedule(at time: Picoseconds, priority: Int = 0, _ payload: Payload) throws(SimError) {
         guard time >= now else { throw .timeWentBackwards(now: now, requested: time) }
+        guard time <= Self.horizon else { throw .pastHorizon(now: now) }
         heap.insert(Entry(time: time, priority: priority, sequence: sequence, payload: payload))
         sequence &+= 1
     }

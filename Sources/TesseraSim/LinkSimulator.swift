@@ -88,8 +88,8 @@ public struct LinkSimulator {
                 active[f] = false
                 activeCount -= 1
                 remaining[f] = 0
-                end = max(end, now + latency[f])
-                arrive[f] = now + latency[f]
+                end = max(end, Saturating.add(now, latency[f]))
+                arrive[f] = Saturating.add(now, latency[f])
                 if !recomputePending, activeCount > 0 {
                     recomputePending = true
                     try engine.schedule(at: now, priority: 1, .recompute)
@@ -103,8 +103,8 @@ public struct LinkSimulator {
                 for f in flows.indices where active[f] {
                     generation[f] += 1
                     guard rate[f] > 0 else { throw .deadlock(time: now, pending: "a message from rank \(flows[f].src) to rank \(flows[f].dst) gets no bandwidth") }
-                    let t = remaining[f] <= 0 ? 0 : UInt64((remaining[f] / rate[f]).rounded(.up))
-                    try engine.schedule(at: now + t, .finish(flow: f, generation: generation[f]))
+                    let t = remaining[f] <= 0 ? 0 : Saturating.uint64(remaining[f] / rate[f])
+                    try engine.schedule(at: Saturating.add(now, t), .finish(flow: f, generation: generation[f]))
                 }
             }
         }

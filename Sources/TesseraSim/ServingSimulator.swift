@@ -101,7 +101,7 @@ public struct ServingSimulator {
     public let plan: ServingPlan
     public init(plan: ServingPlan) { self.plan = plan }
 
-    static func ps(_ seconds: Double) -> UInt64 { UInt64((seconds * 1e12).rounded()) }
+    static func ps(_ seconds: Double) -> UInt64 { Saturating.uint64Rounded(seconds * 1e12) }
 
     public func run() throws(SimError) -> Result {
         let spec = plan.spec, reqs = spec.requests
@@ -195,9 +195,9 @@ public struct ServingSimulator {
                     let t = Self.ps(computeSeconds) + (try allReducePs(i, tokens: tokens))
                     stats[i].prefillSeconds += Double(t) / 1e12
                     stats[i].prefillBatches += 1
-                    iterations.append(Iteration(instance: i, prefill: true, start: Double(now) / 1e12, end: Double(now + t) / 1e12, batch: batch.count))
+                    iterations.append(Iteration(instance: i, prefill: true, start: Double(now) / 1e12, end: Double(Saturating.add(now, t)) / 1e12, batch: batch.count))
                     stats[i].peakKVTokens = max(stats[i].peakKVTokens, inst[i].kvUsed)
-                    try engine.schedule(at: now + t, .iterationDone(i))
+                    try engine.schedule(at: Saturating.add(now, t), .iterationDone(i))
                     return
                 }
             }
@@ -211,11 +211,11 @@ public struct ServingSimulator {
             inst[i].busy = true
             stats[i].decodeSeconds += Double(t) / 1e12
             stats[i].decodeIterations += 1
-            iterations.append(Iteration(instance: i, prefill: false, start: Double(now) / 1e12, end: Double(now + t) / 1e12, batch: B))
+            iterations.append(Iteration(instance: i, prefill: false, start: Double(now) / 1e12, end: Double(Saturating.add(now, t)) / 1e12, batch: B))
             stats[i].decodeTokens += B
             stats[i].peakBatch = max(stats[i].peakBatch, B)
             stats[i].peakKVTokens = max(stats[i].peakKVTokens, inst[i].kvUsed)
-            try engine.schedule(at: now + t, .iterationDone(i))
+            try engine.schedule(at: Saturating.add(now, t), .iterationDone(i))
         }
 
         for (r, q) in reqs.enumerated() { try engine.schedule(at: Self.ps(q.arrival), .arrival(r)) }
@@ -266,8 +266,8 @@ public struct ServingSimulator {
                         for r in batch where ready[r] != nil {
                             let t = ready[r] ?? 0
                             out[r].kvTransfer = Double(t) / 1e12
-                            try engine.schedule(at: now + t, .kvArrived(request: r, instance: out[r].decodeInstance))
-                            try engine.schedule(at: now + t, .kvReleased(instance: i, tokens: reqs[r].prompt))
+                            try engine.schedule(at: Saturating.add(now, t), .kvArrived(request: r, instance: out[r].decodeInstance))
+                            try engine.schedule(at: Saturating.add(now, t), .kvReleased(instance: i, tokens: reqs[r].prompt))
                         }
                     }
                 } else {

@@ -62,7 +62,7 @@ public final class Simulator {
             for (j, t) in op.tiles.enumerated() {
                 tiles.append(
                     FlatTile(
-                        op: i, computePs: t.computeCycles * period, computeCycles: t.computeCycles, read: t.dramRead,
+                        op: i, computePs: Saturating.multiply(t.computeCycles, period), computeCycles: t.computeCycles, read: t.dramRead,
                         readsActivations: j == 0 && (t.readA > 0 || op.unit == nil), write: t.write, isMemoryOnly: op.unit == nil))
             }
         }
@@ -121,13 +121,13 @@ public final class Simulator {
             let t = tiles[i]
             if !t.isMemoryOnly {
                 arrayBusy = true
-                arrayBusyPs += t.computePs
+                arrayBusyPs = Saturating.add(arrayBusyPs, t.computePs)
                 if recordTimeline, t.computePs > 0 {
-                    intervals.append(Interval(resource: plan.ops[t.op].unit ?? "array", activity: .compute, op: t.op, start: now, end: now + t.computePs, bytes: 0))
+                    intervals.append(Interval(resource: plan.ops[t.op].unit ?? "array", activity: .compute, op: t.op, start: now, end: Saturating.add(now, t.computePs), bytes: 0))
                 }
-                opEnd[t.op] = max(opEnd[t.op], now + t.computePs)
+                opEnd[t.op] = max(opEnd[t.op], Saturating.add(now, t.computePs))
             }
-            try engine.schedule(at: now + t.computePs, priority: 1, .computed(i))
+            try engine.schedule(at: Saturating.add(now, t.computePs), priority: 1, .computed(i))
             nextCompute += 1
             if !t.isMemoryOnly { break }
         }
@@ -177,7 +177,7 @@ public final class Simulator {
                 if holds(.filter) { reads += op.sramReadB; writes += op.dramReadB }
                 if holds(.ofmap) { writes += op.sramWrite; reads += op.dramWrite }
             }
-            let busy = UInt64((Double(reads) / b.readBytesPerCycle).rounded(.up)) + UInt64((Double(writes) / b.writeBytesPerCycle).rounded(.up))
+            let busy = Saturating.add(Saturating.uint64(Double(reads) / b.readBytesPerCycle), Saturating.uint64(Double(writes) / b.writeBytesPerCycle))
             return UnitStats(name: b.name, kind: SRAMBuffer.schema.kind, busyCycles: min(busy, totalCycles))
         }
     }

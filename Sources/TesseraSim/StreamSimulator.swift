@@ -262,7 +262,7 @@ public final class StreamSimulator {
         let op = Int(ref.op)
         let cycles = plan.ops[op].tiles[Int(ref.tile)].computeCycles
         govern(at: now)
-        let ps = cycles * currentPeriod
+        let ps = Saturating.multiply(cycles, currentPeriod)
         if !computeJoules.isEmpty, plan.ops[op].computeCycles > 0 {
             spend(computeJoules[op] * Double(cycles) / Double(plan.ops[op].computeCycles) * (changes.last?.scale ?? 1), at: now)
         }
@@ -272,13 +272,13 @@ public final class StreamSimulator {
         if recordTimeline, ps > 0 {
             // Consecutive tiles of one operation on one unit extend one interval.
             if let last = units[u].lastInterval, intervals[last].op == op, intervals[last].end == now {
-                intervals[last].end = now + ps
+                intervals[last].end = Saturating.add(now, ps)
             } else {
                 units[u].lastInterval = intervals.count
-                intervals.append(Interval(resource: units[u].name, activity: .compute, op: op, start: now, end: now + ps, bytes: 0))
+                intervals.append(Interval(resource: units[u].name, activity: .compute, op: op, start: now, end: Saturating.add(now, ps), bytes: 0))
             }
         }
-        try engine.schedule(at: now + ps, priority: 1, .computed(Int32(u), Int32(i)))
+        try engine.schedule(at: Saturating.add(now, ps), priority: 1, .computed(Int32(u), Int32(i)))
         units[u].nextCompute += 1
     }
 

@@ -88,7 +88,7 @@ public struct HardwareLoader: Sendable {
         guard var r = MappingReader(node, what: "a hardware file", bag: &bag) else { throw InputError(bag.diagnostics) }
         Header.check(&r, bag: &bag)
         _ = r.optional("description")
-        let name = r.required("name", expected: "a name", bag: &bag).flatMap { Scalar.string($0, what: "'name'", bag: &bag) }
+        let name = r.required("name", expected: "a name", bag: &bag).flatMap { Scalar.fileName($0, what: "'name'", bag: &bag) }
         var kind = "array"
         if let k = r.required("kind", expected: HardwareKind.expected, bag: &bag) {
             let s = k.scalar ?? ""

@@ -145,3 +145,35 @@ extension LayerOp {
         }
     }
 }
+
+extension LayerOp {
+    /// Per-sample sizes in floating point (which cannot trap), for the bounds check that runs
+    /// before any integer product of a layer's dimensions is formed: multiply-accumulates and the
+    /// largest tensor in elements.
+    public var sizeEstimate: (macs: Double, elements: Double) {
+        func d(_ x: Int) -> Double { Double(x) }
+        switch self {
+        case .conv2d(let c):
+            let oh = max(1, d(c.inputH + 2 * c.padding - c.kernelH) / d(c.stride) + 1)
+            let ow = max(1, d(c.inputW + 2 * c.padding - c.kernelW) / d(c.stride) + 1)
+            let macs = oh * ow * d(c.filters) * d(c.kernelH) * d(c.kernelW) * d(c.channels) / d(max(c.groups, 1))
+            return (macs, max(d(c.inputH) * d(c.inputW) * d(c.channels), oh * ow * d(c.filters), d(c.kernelH) * d(c.kernelW) * d(c.channels) * d(c.filters)))
+        case .gemm(let g):
+            return (d(g.m) * d(g.n) * d(g.k), max(d(g.m) * d(g.k), d(g.k) * d(g.n), d(g.m) * d(g.n)))
+        case .matmul(let b):
+            return (d(b.count) * d(b.m) * d(b.n) * d(b.k), d(b.count) * max(d(b.m) * d(b.k), d(b.k) * d(b.n), d(b.m) * d(b.n)))
+        case .pool(let p):
+            return (0, d(p.inputH) * d(p.inputW) * d(p.channels))
+        case .elementwise(let e):
+            return (0, d(e.elements))
+        }
+    }
+}
+
+/// The largest layer the models take (DESIGN convention 11): with the batch, at most 2⁴⁶ elements
+/// in one tensor (256 TiB at 4 bytes each) and 2⁵² multiply-accumulates, so that bytes, MACs and
+/// training's three passes stay exact in `UInt64` and `Double` everywhere they are formed.
+public enum LayerBounds {
+    public static let maxElements = Double(1 << 46)
+    public static let maxMACs = Double(1 << 52)
+}

@@ -48,16 +48,64 @@ struct MappingReader {
 
 /// Scalar decoding with located diagnostics.
 enum Scalar {
-    static func int(_ n: SpecNode, min: Int, what: String, bag: inout DiagnosticBag) -> Int? {
-        guard case .scalar(let s, let quoted) = n.value, !quoted, let v = Int(s.replacingOccurrences(of: "_", with: "")) else {
-            bag.error(n.location, "\(what) must be an integer", expected: min > 0 ? "an integer ≥ \(min)" : "an integer", found: n.kindDescription)
+    /// An integer in `min...max`; the default upper bound (`InputLimits.count`) keeps the products
+    /// the models form of a few such counts inside 64 bits, and each wider field names its own.
+    static func int(_ n: SpecNode, min: Int, max: Int = InputLimits.count, what: String, bag: inout DiagnosticBag) -> Int? {
+        let range = InputLimits.describe(min: min, max: max)
+        guard case .scalar(let raw, let quoted) = n.value, !quoted else {
+            bag.error(n.location, "\(what) must be an integer", expected: range, found: n.kindDescription)
             return nil
         }
-        guard v >= min else {
-            bag.error(n.location, "\(what) is out of range", expected: "an integer ≥ \(min)", found: "\(v)")
+        let s = raw.replacingOccurrences(of: "_", with: "")
+        guard let v = Int(s) else {
+            // A number too large for 64 bits is out of range, not "not an integer".
+            let digits = s.hasPrefix("-") || s.hasPrefix("+") ? s.dropFirst() : Substring(s)
+            if !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) {
+                bag.error(n.location, "\(what) is out of range", expected: range, found: raw)
+            } else {
+                bag.error(n.location, "\(what) must be an integer", expected: range, found: n.kindDescription)
+            }
+            return nil
+        }
+        guard v >= min, v <= max else {
+            bag.error(n.location, "\(what) is out of range", expected: range, found: "\(v)")
             return nil
         }
         return v
+    }
+
+    /// A finite number in `min...max`.
+    static func number(_ n: SpecNode, min: Double, max: Double, what: String, bag: inout DiagnosticBag) -> Double? {
+        let range = "a number from \(formatDecimal(min)) to \(formatDecimal(max))"
+        guard case .scalar(let s, false) = n.value, let v = Double(s.replacingOccurrences(of: "_", with: "")), v.isFinite else {
+            bag.error(n.location, "\(what) must be a number", expected: range, found: n.kindDescription)
+            return nil
+        }
+        guard v >= min, v <= max else {
+            bag.error(n.location, "\(what) is out of range", expected: range, found: s)
+            return nil
+        }
+        return v
+    }
+
+    /// The longest `name:` in UTF-8 bytes: two names, `--` and an extension make a report's file
+    /// name, which must fit the 255 bytes most file systems allow.
+    public static let maxNameBytes = 120
+
+    /// A file's `name:`, which becomes part of report file names: at most `maxNameBytes` bytes,
+    /// with no control characters and not '.' or '..'.
+    static func fileName(_ n: SpecNode, what: String, bag: inout DiagnosticBag) -> String? {
+        guard let s = string(n, what: what, bag: &bag) else { return nil }
+        let expected = "a name of at most \(maxNameBytes) bytes without control characters (it names the report files)"
+        if s.utf8.count > maxNameBytes {
+            bag.error(n.location, "\(what) is too long to name a file", expected: expected, found: "\(s.utf8.count) bytes")
+            return nil
+        }
+        if s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) || s == "." || s == ".." {
+            bag.error(n.location, "\(what) cannot name a file", expected: expected, found: n.kindDescription)
+            return nil
+        }
+        return s
     }
 
     static func string(_ n: SpecNode, what: String, bag: inout DiagnosticBag) -> String? {
@@ -81,6 +129,11 @@ enum Scalar {
                 bag.error(n.location, "\(what) must be \(allowZero ? "zero or positive" : "positive")", expected: expected, found: "'\(s)'")
                 return nil
             }
+            let range = d.range
+            guard (allowZero && v == 0) || range.contains(v) else {
+                bag.error(n.location, "\(what) is out of range", expected: d.rangeDescription(allowZero: allowZero), found: "'\(s)'")
+                return nil
+            }
             return .number(v)
         case .failure(.missingUnit):
             bag.error(n.location, "\(what) has no unit", expected: expected, found: "'\(s)'")
@@ -100,18 +153,10 @@ enum Scalar {
     static func param(_ n: SpecNode, _ decl: ParameterDecl, what: String, bag: inout DiagnosticBag) -> ParamValue? {
         let label = "\(what) '\(decl.name)'"
         switch decl.type {
-        case .int(let min):
-            return int(n, min: min, what: label, bag: &bag).map(ParamValue.int)
-        case .number(let min):
-            guard case .scalar(let s, false) = n.value, let v = Double(s), v.isFinite else {
-                bag.error(n.location, "\(label) must be a number", expected: "a number ≥ \(formatDecimal(min))", found: n.kindDescription)
-                return nil
-            }
-            guard v >= min else {
-                bag.error(n.location, "\(label) is out of range", expected: "a number ≥ \(formatDecimal(min))", found: s)
-                return nil
-            }
-            return .number(v)
+        case .int(let min, let max):
+            return int(n, min: min, max: max, what: label, bag: &bag).map(ParamValue.int)
+        case .number(let min, let max):
+            return number(n, min: min, max: max, what: label, bag: &bag).map(ParamValue.number)
         case .quantity(let d):
             return quantity(n, d, what: label, bag: &bag)
         case .quantityOrZero(let d):

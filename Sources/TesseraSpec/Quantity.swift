@@ -85,3 +85,59 @@ public enum QuantityParser {
     }
 }
 
+
+/// The ranges numbers read from specs must lie in (DESIGN convention 11): chosen so that the
+/// products the models form of them stay inside `UInt64` picoseconds, bytes and cycles, and inside
+/// `Double`'s exact integers where they are counted in floating point.
+///
+/// - Counts and shape dimensions (`InputLimits.count` = 2²⁰): four such factors multiply to at most
+///   2⁸⁰ in `Double` and a MAC count of a layer (batch × output pixels × kernel × channels) stays
+///   below 2⁶³ for every layer whose own dimensions are each within range; larger derived sizes are
+///   checked where they are formed (`Checked`).
+/// - Quantities (`QuantityDimension.range`): times up to 10⁵ s (10¹⁷ ps, a hundredth of what
+///   `UInt64` picoseconds hold), sizes up to 1 PiB, bandwidths from 1 KB/s to 10 PB/s, clocks from
+///   1 kHz to 100 GHz, energies up to 1 kJ per action and powers up to 10 MW.
+public enum InputLimits {
+    /// The default upper bound of an integer in a spec.
+    public static let count = 1 << 20
+    /// The bound of a seed (any non-negative 64-bit integer).
+    public static let seed = Int.max
+
+    /// "an integer from 1 to 1048576", for messages and `tessera kinds`.
+    public static func describe(min: Int, max: Int) -> String {
+        max == Int.max ? "an integer ≥ \(min)" : "an integer from \(min) to \(max)"
+    }
+}
+
+extension QuantityDimension {
+    /// The values (in base units) a quantity of this dimension may take when positive; zero is
+    /// allowed separately where a key says so.
+    public var range: ClosedRange<Double> {
+        switch self {
+        case .size: 1...1_125_899_906_842_624  // 1 B to 1 PiB
+        case .bandwidth: 1e3...1e16  // 1 KB/s to 10 PB/s
+        case .frequency: 1e3...1e11  // 1 kHz to 100 GHz
+        case .time: 1e-12...1e5  // 1 ps to 100 000 s
+        case .energy: 1e-18...1e3  // 1 aJ to 1 kJ
+        case .power: 1e-9...1e7  // 1 nW to 10 MW
+        case .bytesPerCycle: 0.125...1_073_741_824  // 1 bit to 1 GiB per cycle
+        case .voltage: 1e-3...1e3
+        }
+    }
+
+    /// The range in words, in the units people write.
+    public func rangeDescription(allowZero: Bool) -> String {
+        let text: String
+        switch self {
+        case .size: text = "from 1 B to 1 PiB"
+        case .bandwidth: text = "from 1 KB/s to 10 PB/s"
+        case .frequency: text = "from 1 kHz to 100 GHz"
+        case .time: text = "from 1 ps to 100000 s"
+        case .energy: text = "up to 1 kJ"
+        case .power: text = "from 1 nW to 10 MW"
+        case .bytesPerCycle: text = "from 1 b/cycle to 1 GiB/cycle"
+        case .voltage: text = "from 1 mV to 1000 V"
+        }
+        return (allowZero ? "zero or " : "") + text
+    }
+}

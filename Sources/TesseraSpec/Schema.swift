@@ -2,10 +2,10 @@ import TesseraCore
 
 /// The type of one component parameter, which drives decoding, validation and `tessera kinds`.
 public enum ParamType: Sendable, Hashable {
-    /// An integer no smaller than `min`.
-    case int(min: Int)
-    /// A number with no unit, no smaller than `min`.
-    case number(min: Double)
+    /// An integer in `min...max`.
+    case int(min: Int, max: Int)
+    /// A number with no unit, in `min...max`.
+    case number(min: Double, max: Double)
     /// A quantity with a unit of `dimension`; must be positive.
     case quantity(QuantityDimension)
     /// A quantity with a unit of `dimension` that may be zero (a latency, say).
@@ -23,10 +23,10 @@ public enum ParamType: Sendable, Hashable {
     /// How the type reads in `tessera kinds` and in "expected …" messages.
     public var summary: String {
         switch self {
-        case .int(let min): min <= 0 ? "integer" : "integer ≥ \(min)"
-        case .number(let min): "number ≥ \(formatDecimal(min))"
-        case .quantity(let d): d.example
-        case .quantityOrZero(let d): d.example + " (zero allowed)"
+        case .int(let min, let max): InputLimits.describe(min: min, max: max)
+        case .number(let min, let max): "a number from \(formatDecimal(min)) to \(formatDecimal(max))"
+        case .quantity(let d): d.example + ", " + d.rangeDescription(allowZero: false)
+        case .quantityOrZero(let d): d.example + ", " + d.rangeDescription(allowZero: true)
         case .quantityOrUnlimited(let d): "\(d.example), or 'unlimited'"
         case .choice(let words, let aliases):
             "one of " + words.map { "'\($0)'" }.joined(separator: ", ")
@@ -36,6 +36,13 @@ public enum ParamType: Sendable, Hashable {
         case .bool: "true or false"
         }
     }
+}
+
+extension ParamType {
+    /// An integer no smaller than `min`, up to the default bound on counts (`InputLimits.count`).
+    public static func int(min: Int) -> ParamType { .int(min: min, max: InputLimits.count) }
+    /// A number no smaller than `min`, up to 10⁶.
+    public static func number(min: Double) -> ParamType { .number(min: min, max: 1e6) }
 }
 
 /// A decoded parameter value, in the base unit of its dimension for quantities.

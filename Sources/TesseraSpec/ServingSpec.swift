@@ -233,7 +233,7 @@ enum ServingReader {
         }
         let prompt = r.required("prompt", expected: "prompt tokens, an integer ≥ 1", bag: &bag).flatMap { Scalar.int($0, min: 1, what: "'requests.prompt'", bag: &bag) }
         let output = r.required("output", expected: "output tokens, an integer ≥ 1", bag: &bag).flatMap { Scalar.int($0, min: 1, what: "'requests.output'", bag: &bag) }
-        let seed = r.optional("seed").flatMap { Scalar.int($0, min: 0, what: "'requests.seed'", bag: &bag) } ?? 1
+        let seed = r.optional("seed").flatMap { Scalar.int($0, min: 0, max: InputLimits.seed, what: "'requests.seed'", bag: &bag) } ?? 1
         r.finish(bag: &bag)
         guard let rate, let count, count <= maxRequests, let prompt, let output, checkContext(prompt, output, at: node.location) else { return nil }
         let times = ServingSpec.poissonArrivals(rate: rate, count: count, seed: UInt64(seed))

@@ -84,7 +84,7 @@ public enum WorkloadLoader {
         guard var r = MappingReader(node, what: "a workload file", bag: &bag) else { throw InputError(bag.diagnostics) }
         Header.check(&r, bag: &bag)
         _ = r.optional("description")
-        let name = r.required("name", expected: "a name", bag: &bag).flatMap { Scalar.string($0, what: "'name'", bag: &bag) }
+        let name = r.required("name", expected: "a name", bag: &bag).flatMap { Scalar.fileName($0, what: "'name'", bag: &bag) }
         let batch = r.optional("batch").flatMap { Scalar.int($0, min: 1, what: "'batch'", bag: &bag) } ?? 1
         var phase = Phase.inference
         var phaseLocation = node.location
@@ -211,6 +211,18 @@ public enum WorkloadLoader {
                 bag.error(s.location, "'sequence' applies only to a zoo 'model'", expected: "no 'sequence' with 'layers'", found: "'sequence: \(s.scalar ?? "…")' with 'layers'")
             }
             layers = LayerReader.layers(l, bag: &bag)
+        }
+        for layer in layers {
+            let (macs, elements) = layer.op.sizeEstimate
+            let b = Double(batch)
+            guard b * macs > LayerBounds.maxMACs || b * elements > LayerBounds.maxElements else { continue }
+            let at = layer.location ?? modelNode?.location ?? node.location
+            bag.error(
+                at, "layer '\(layer.name)' is too large to simulate",
+                expected: "at most 2^46 elements in a tensor and 2^52 multiply-accumulates per layer, batch included",
+                found: "batch \(batch) × \(formatDecimal(macs)) MACs and \(formatDecimal(elements)) elements per sample",
+                hint: node["batch"].map { "'batch' is at \($0.location)" })
+            break
         }
         var sparsity: SparsitySpec?
         var layerSparsity: [LayerSparsity?]?

@@ -44,12 +44,12 @@ struct SweepRun: ParsableCommand {
 
     @Argument(help: "Sweep file (sweeps/*.yaml).") var spec: String
     @Option(name: .shortAndLong, help: ArgumentHelp("Output directory (default: out/sweeps/NAME).", valueName: "dir")) var output: String?
-    @Option(help: ArgumentHelp("Points simulated at once (default: all cores).", valueName: "n")) var jobs: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Points simulated at once (default: all cores).", valueName: "n")) var jobs: Int?
     @Option(help: ArgumentHelp("Run only shard i of n (1 ≤ i ≤ n): the points whose number modulo n is i - 1.", valueName: "i/n")) var shard: String?
     @Option(help: ArgumentHelp("Write a batch job instead of running: 'slurm' (an sbatch array job) or 'k8s' (an indexed Job).", valueName: "engine"))
     var emit: String?
-    @Option(help: ArgumentHelp("Shards of the emitted job (default: 8, or fewer when there are fewer points).", valueName: "n")) var shards: Int?
-    @Option(name: .customLong("cpus-per-task"), help: ArgumentHelp("Cores per shard in the emitted job (each shard's --jobs).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Shards of the emitted job (default: 8, or fewer when there are fewer points).", valueName: "n")) var shards: Int?
+    @Option(name: .customLong("cpus-per-task"), parsing: .unconditional, help: ArgumentHelp("Cores per shard in the emitted job (each shard's --jobs).", valueName: "n"))
     var cpusPerTask: Int = 1
     @Option(help: ArgumentHelp("Slurm partition for the emitted job.", valueName: "name")) var partition: String?
     @Option(help: ArgumentHelp("Slurm time limit for each task, e.g. 01:00:00.", valueName: "limit")) var time: String?
@@ -62,6 +62,9 @@ struct SweepRun: ParsableCommand {
     @Option(name: .customLong("only-point"), help: .hidden) var onlyPoint: Int?
 
     func run() throws {
+        if onlyPoint == nil, emit == nil, ProcessInfo.processInfo.environment[Supervisor.childVariable] == nil {
+            return try Supervisor.run(arguments: Array(CommandLine.arguments.dropFirst()), quiet: quiet)
+        }
         let sweep: SweepSpec
         do {
             sweep = try SweepObjective.loader.load(path: spec)
@@ -80,7 +83,7 @@ struct SweepRun: ParsableCommand {
                         return d
                     }))
         }
-        if let jobs, jobs < 1 { throw fail(InputError(Diagnostic(at: nil, "--jobs must be at least 1", expected: "a count ≥ 1", found: "\(jobs)"))) }
+        if let jobs, jobs < 1 { throw fail(InputError(Diagnostic(at: nil, "--jobs must be at least 1, found \(jobs)"))) }
         let out = output ?? "out/sweeps/" + safeFileName(sweep.name)
         let runner = SweepRunner(spec: sweep, outputDirectory: out, shard: part, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
 
@@ -137,11 +140,15 @@ struct SweepRun: ParsableCommand {
                         hint: "write 'on_invalid: skip' in \(spec) to skip such points")))
         }
         let broken = summary.failed + summary.crashed
+        let brokenText = summary.brokenPoints.isEmpty ? "" : describePoints(summary.brokenPoints)
         if part.count > 1 {
             say(
                 "shard \(part): \(summary.points) points (\(summary.resumed) done before, \(summary.ok) ok, \(summary.invalid) invalid, \(broken) failed) in \(out)\n"
                     + "merge every shard's directory: tessera sweep merge DIR... -o OUTPUT")
-            if broken > 0 { throw ExitCode(ExitStatus.internalError) }
+            if !summary.brokenPoints.isEmpty {
+                FileHandle.standardError.write(Data("error: \(brokenText) failed or crashed\n".utf8))
+                throw ExitCode(ExitStatus.internalError)
+            }
             return
         }
         let results: SweepResults.Summary
@@ -158,11 +165,18 @@ struct SweepRun: ParsableCommand {
                 throw fail(error)
             }
         }
-        if broken > 0 {
+        if !summary.brokenPoints.isEmpty {
             FileHandle.standardError.write(
-                Data("error: \(broken) point\(broken == 1 ? "" : "s") failed or crashed; see the 'error' column of \(runner.directory.resultsCSV)\n".utf8))
+                Data("error: \(brokenText) failed or crashed; see the 'error' column of \(runner.directory.resultsCSV)\n".utf8))
             throw ExitCode(ExitStatus.internalError)
         }
+    }
+
+    /// "point 5" or "3 points (2, 5, 9)", the first 20 named.
+    private func describePoints(_ points: [Int]) -> String {
+        if points.count == 1 { return "point \(points[0])" }
+        let named = points.prefix(20).map(String.init).joined(separator: ", ")
+        return "\(points.count) points (\(named)\(points.count > 20 ? ", …" : ""))"
     }
 
     private func say(_ s: String) {
@@ -218,9 +232,9 @@ struct SweepRun: ParsableCommand {
         guard emit == "slurm" || emit == "k8s" || emit == "kubernetes" else {
             throw fail(InputError(Diagnostic(at: nil, "unknown batch engine for --emit", expected: "'slurm' or 'k8s'", found: "'\(emit)'")))
         }
-        if let shards, shards < 1 { throw fail(InputError(Diagnostic(at: nil, "--shards must be at least 1", expected: "a count ≥ 1", found: "\(shards)"))) }
+        if let shards, shards < 1 { throw fail(InputError(Diagnostic(at: nil, "--shards must be at least 1, found \(shards)"))) }
         if cpusPerTask < 1 {
-            throw fail(InputError(Diagnostic(at: nil, "--cpus-per-task must be at least 1", expected: "a count ≥ 1", found: "\(cpusPerTask)")))
+            throw fail(InputError(Diagnostic(at: nil, "--cpus-per-task must be at least 1, found \(cpusPerTask)")))
         }
         if shard != nil {
             throw fail(
@@ -433,5 +447,45 @@ enum FaultInjection {
         guard let spec = ProcessInfo.processInfo.environment["TESSERA_SWEEP_FAULT"], spec.hasPrefix("crash:") else { return nil }
         let points = Set(spec.dropFirst("crash:".count).split(separator: ",").compactMap { Int($0) })
         return { k in if points.contains(k) { abort() } }
+    }
+}
+
+/// Runs a sweep in a child process and starts it again when a point kills it, so that a point
+/// that traps costs only itself: the resumed child runs the points the dead one had started alone
+/// (each in its own process, `--only-point`) and records them as crashed, then goes on with the
+/// rest. The child's exit status is the sweep's.
+enum Supervisor {
+    static let childVariable = "TESSERA_SWEEP_CHILD"
+
+    static func run(arguments: [String], quiet: Bool) throws {
+        let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
+        var args = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment[childVariable] = "1"
+        // Each restart finishes at least the points the dead run had started, so the loop ends; the
+        // bound only guards against a child that dies before it starts any point.
+        for attempt in 0..<1_000 {
+            let p = Process()
+            p.executableURL = executable
+            p.arguments = args
+            p.environment = environment
+            do {
+                try p.run()
+            } catch {
+                throw failInternal("could not start '\(executable.path)' to run the sweep: \(error)")
+            }
+            p.waitUntilExit()
+            guard p.terminationReason == .uncaughtSignal else { throw ExitCode(p.terminationStatus) }
+            if attempt > 0, attempt % 50 == 0, !quiet {
+                FileHandle.standardError.write(Data("sweep: \(attempt) restarts so far\n".utf8))
+            }
+            if !quiet {
+                FileHandle.standardError.write(
+                    Data("sweep: the simulator died (signal \(p.terminationStatus)) during a point; resuming, with the points it was running isolated\n".utf8))
+            }
+            // Resuming must keep what the dead run wrote.
+            args.removeAll { $0 == "--fresh" }
+        }
+        throw failInternal("the sweep kept dying before it ran any point")
     }
 }

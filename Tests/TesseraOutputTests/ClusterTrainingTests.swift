@@ -468,11 +468,14 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
 
     /// Steps too large for the simulator are refused where the user can change them, not run out of memory or overflow the clock.
     @Test func stepsBeyondTheSimulatorsLimitsAreLocatedErrors() throws {
-        let huge = try #require(error(cluster(nodes: 4), training("{dp: 4}", batch: 100_000_000)))
+        let huge = try #require(error(cluster(nodes: 4), training("{dp: 4}", batch: 1_048_576)))
         #expect(huge.description.contains("too many tasks"))
         #expect(huge.diagnostics.first?.location?.line == 5)  // batch:
-        let slow = try #require(error(cluster(nodes: 4, inter: "{kind: switch, bandwidth: 1 B/s}"), training("{dp: 4}", batch: 8)))
+        let slow = try #require(error(cluster(nodes: 4, inter: "{kind: switch, bandwidth: 1 KB/s}"), training("{dp: 4}", batch: 8)))
         #expect(slow.description.contains("longer than the simulator's clock holds"))
+        // Slower than the smallest bandwidth a spec may give is out of range where it is written.
+        let slower = try #require(error(cluster(nodes: 4, inter: "{kind: switch, bandwidth: 1 B/s}"), training("{dp: 4}", batch: 8)))
+        #expect(slower.description.contains("'inter_node.bandwidth' is out of range (expected from 1 KB/s to 10 PB/s, found '1 B/s')"))
         let fault = try #require(error(cluster(nodes: 4), training("{dp: 4}", batch: 8, extra: "faults:\n  - {gpu: 1, slowdown: 1e9}\n")))
         #expect(fault.description.contains("a factor from 1 to 10^6"))
     }

@@ -164,7 +164,7 @@ private func expectProblem(
         }
         #expect(e.diagnostics.count == 1)
         #expect(e.diagnostics.first?.location == TesseraCore.SourceLocation(file: "/tmp/tessera-sweep-test/s.yaml", line: 7, column: 24))
-        #expect(e.description.contains("'rows' is out of range (expected an integer ≥ 1, found 0)"))
+        #expect(e.description.contains("'rows' is out of range (expected an integer from 1 to 65536, found 0)"))
     }
 
     @Test func theDigestFollowsMeaningNotPlaces() throws {

@@ -95,7 +95,8 @@ private let slurmRequested = ProcessInfo.processInfo.environment["TESSERA_SLURM"
         for (arguments, expected) in [
             (["--shard", "3/2"], "error: --shard: shard '3/2' does not exist (expected i/n with 1 ≤ i ≤ n, such as 2/8, found shard 3 of 2)"),
             (["--shard", "two"], "error: --shard: malformed shard 'two'"),
-            (["--jobs", "0"], "error: --jobs must be at least 1"),
+            (["--jobs", "0"], "error: --jobs must be at least 1, found 0"),
+            (["--jobs", "-3"], "error: --jobs must be at least 1, found -3"),
             (["--emit", "pbs"], "error: unknown batch engine for --emit"),
         ] {
             let r = try tessera(["sweep", "s.yaml", "-o", "out"] + arguments, in: dir)
@@ -133,22 +134,25 @@ private let slurmRequested = ProcessInfo.processInfo.environment["TESSERA_SLURM"
         #expect(csv.contains("\n0,0,invalid,,,,,,,"), "\(csv)")
     }
 
+    /// Points that kill the simulator cost only themselves, in the same run: the sweep restarts
+    /// its child, isolates the points it was running, and every later run still fails and names them.
     @Test func aPointThatCrashesTheSimulatorCostsOnlyItself() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         try writeSweep(in: dir)
-        let fault = ["TESSERA_SWEEP_FAULT": "crash:5"]
-        let first = try tessera(["sweep", "s.yaml", "-o", "out", "--jobs", "1"], in: dir, environment: fault)
-        #expect(first.reason == .uncaughtSignal, "the run was meant to die on point 5: \(first.status)\n\(first.stderr)")
-        for k in 0..<5 { #expect(!contents(dir, "out/points/000\(k).json").isEmpty, "point \(k) lost") }
-        #expect(String(decoding: contents(dir, "out/points/started-1-of-1.log"), as: UTF8.self).hasSuffix("5\n"))
-
-        let second = try tessera(["sweep", "s.yaml", "-o", "out", "--jobs", "2"], in: dir, environment: fault)
-        #expect(second.status == 70, "\(second.stderr)")
-        #expect(second.stdout.contains("8 points: 7 ok, 1 crashed"), "\(second.stdout)")
+        let fault = ["TESSERA_SWEEP_FAULT": "crash:2,5"]
+        let first = try tessera(["sweep", "s.yaml", "-o", "out", "--jobs", "2"], in: dir, environment: fault)
+        #expect(first.status == 70, "\(first.status)\n\(first.stderr)")
+        #expect(first.stderr.contains("the simulator died (signal 6) during a point; resuming"), "\(first.stderr)")
+        #expect(first.stderr.contains("error: 2 points (2, 5) failed or crashed"), "\(first.stderr)")
         let rows = String(decoding: contents(dir, "out/results.csv"), as: UTF8.self).split(separator: "\n")
         #expect(rows[6].hasPrefix("5,32,25.6 GB/s,crashed,") && rows[6].contains("signal 6"), "\(rows[6])")
-        #expect(rows.filter { $0.contains(",ok,") }.count == 7)
+        #expect(rows.filter { $0.contains(",ok,") }.count == 6)
+
+        // A resumed run with nothing left to do still fails, and says which points.
+        let again = try tessera(["sweep", "s.yaml", "-o", "out"], in: dir)
+        #expect(again.status == 70, "\(again.stderr)")
+        #expect(again.stderr.contains("error: 2 points (2, 5) failed or crashed"), "\(again.stderr)")
     }
 
     @Test func batchJobsAreWrittenForSlurmAndKubernetes() throws {

@@ -1,3 +1,4 @@
+import TesseraCore
 import TesseraSpec
 
 /// The links of a `gpu-cluster` and the route of a message between any two GPUs.
@@ -91,7 +92,7 @@ public struct ClusterTopology: Sendable {
     /// leaves a node through its own NIC (as NCCL's channels do); one inside a single node.
     public var channels: Int { nodes > 1 && gpusPerNode > 1 ? min(spec.interNode?.nicsPerNode ?? 1, gpusPerNode) : 1 }
 
-    static func ps(_ seconds: Double) -> UInt64 { UInt64((seconds * 1e12).rounded()) }
+    static func ps(_ seconds: Double) -> UInt64 { Saturating.uint64Rounded(seconds * 1e12) }
 
     /// The links a message from rank `a` to rank `b` crosses, and its latency in picoseconds.
     public func route(_ a: Int, _ b: Int, into links: inout [Int]) -> UInt64 {

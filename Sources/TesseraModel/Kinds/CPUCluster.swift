@@ -18,7 +18,7 @@ public struct CPUCluster: ComponentModel {
             ParameterDecl("cores", .int(min: 1), "cores used"),
             ParameterDecl("lanes", .int(min: 1), "SIMD MACs (or lane-operations) per cycle per core"),
             ParameterDecl("clock", .quantity(.frequency), "core clock"),
-            ParameterDecl("efficiency", .number(min: 0.01), default: .number(0.5), "fraction of peak sustained (≤ 1)"),
+            ParameterDecl("efficiency", .number(min: 0.01, max: 1), default: .number(0.5), "fraction of peak sustained (≤ 1)"),
         ])
 
     public var name: String
@@ -47,7 +47,7 @@ public struct CPUCluster: ComponentModel {
     public func cycles(operations: UInt64, socClock: Frequency) -> UInt64 {
         guard operations > 0 else { return 0 }
         let cpuCycles = (Double(operations) / (Double(cores * lanes) * efficiency)).rounded(.up)
-        return UInt64((cpuCycles * socClock.hertz / clock.hertz).rounded(.up))
+        return Saturating.uint64(cpuCycles * socClock.hertz / clock.hertz)
     }
 
     /// SIMD instructions issued for `operations`.

@@ -25,8 +25,8 @@ public struct NMSparseArray: ComponentModel {
     public static let schema = ComponentSchema(
         kind: "nm-sparse-array", role: .compute, summary: "systolic array running dense and N:M-sparse products, dataflow chosen per operation",
         parameters: [
-            ParameterDecl("rows", .int(min: 1), "PE rows (R)"),
-            ParameterDecl("cols", .int(min: 1), "PE columns (C)"),
+            ParameterDecl("rows", .int(min: 1, max: 65536), "PE rows (R)"),
+            ParameterDecl("cols", .int(min: 1, max: 65536), "PE columns (C)"),
             ParameterDecl("patterns", .patternList, default: .strings(["2:4", "2:8", "1:8"]), defaultText: "[\"2:4\", \"2:8\", \"1:8\"]", "N:M patterns the multiplexers support (dense always runs)"),
             ParameterDecl("precision", .choice(Precision.allCases.map(\.rawValue), aliases: [:]), default: .string("fp16"), "MAC precision"),
             ParameterDecl(

@@ -28,8 +28,8 @@ public struct SystolicArray: ComponentModel {
     public static let schema = ComponentSchema(
         kind: "systolic-array", role: .compute, summary: "dense 2-D systolic array of MAC units",
         parameters: [
-            ParameterDecl("rows", .int(min: 1), "PE rows (R)"),
-            ParameterDecl("cols", .int(min: 1), "PE columns (C)"),
+            ParameterDecl("rows", .int(min: 1, max: 65536), "PE rows (R)"),
+            ParameterDecl("cols", .int(min: 1, max: 65536), "PE columns (C)"),
             ParameterDecl(
                 "dataflow", .choice(Dataflow.allCases.map(\.rawValue), aliases: Dataflow.aliases),
                 default: .string(Dataflow.outputStationary.rawValue), "which operand stays in the PEs"),

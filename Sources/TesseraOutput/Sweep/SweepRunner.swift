@@ -36,6 +36,9 @@ public struct SweepRunner: Sendable {
         public var invalid = 0
         public var failed = 0
         public var crashed = 0
+        /// Every point of the shard whose record says it failed or crashed, in this run or an
+        /// earlier one, in order: a resumed sweep with such points still fails.
+        public var brokenPoints: [Int] = []
     }
 
     /// Progress, reported from worker threads one call at a time.
@@ -195,6 +198,10 @@ public struct SweepRunner: Sendable {
         summary.invalid = counts[.invalid, default: 0]
         summary.failed = counts[.failed, default: 0]
         summary.crashed = counts[.crashed, default: 0]
+        summary.brokenPoints = shard.points(of: spec.count).filter { k in
+            guard let r = SweepRecord.read(directory.record(k)), r.point == k else { return false }
+            return r.status == .failed || r.status == .crashed
+        }
         return summary
     }
 

@@ -50,7 +50,7 @@ public struct SweepLoader: Sendable {
         guard var r = MappingReader(node, what: "a sweep file", bag: &bag) else { throw InputError(bag.diagnostics) }
         Header.check(&r, bag: &bag)
         _ = r.optional("description")
-        let name = r.required("name", expected: "a name", bag: &bag).flatMap { Scalar.string($0, what: "'name'", bag: &bag) }
+        let name = r.required("name", expected: "a name", bag: &bag).flatMap { Scalar.fileName($0, what: "'name'", bag: &bag) }
         let hardwareNode = r.required("hardware", expected: "the base hardware file, relative to this file", bag: &bag)
         let workloadNode = r.required("workload", expected: "the base workload file, relative to this file", bag: &bag)
         let axesNode = r.required("axes", expected: "a mapping from field paths to lists of values or ranges", bag: &bag)
