@@ -6,14 +6,17 @@ import TesseraSim
 import TesseraSpec
 
 extension Pipeline {
-    /// A GPU cluster running a collective microbenchmark: each message size is planned into
-    /// point-to-point steps and executed on the links, one size after another.
-    func runCluster() throws -> Output {
+    /// A GPU cluster: its topology, then the planning of a training step, a serving run or a
+    /// collective microbenchmark, with the bounds each must meet to fit the engine's clock.
+    func prepareCluster() throws -> Prepared {
         guard let spec = hardware.cluster, let healthy = ClusterTopology(spec) else {
             throw InputError(Diagnostic(at: SourceLocation(file: hardware.file, line: 1, column: 1), "the cluster could not be built", expected: "a valid gpu-cluster", found: "none"))
         }
-        if let llm = workload.llm { return try runClusterTraining(llm, topology: healthy) }
-        if let serving = workload.serving { return try runServing(serving, topology: healthy) }
+        if let llm = workload.llm { return .training(llm, healthy, try planClusterTraining(llm, topology: healthy)) }
+        if let serving = workload.serving {
+            try workBudget.check(WorkEstimate.servingEvents(serving), of: .servingEvents, at: serving.location, key: "request count or output length")
+            return .serving(serving, healthy, try ServingPlan.plan(serving, precision: workload.precision, topology: healthy, file: hardware.file))
+        }
         guard let collective = workload.collective else {
             throw InputError(Diagnostic(
                 at: workload.phaseLocation, "a 'gpu-cluster' runs collective microbenchmarks, transformer training steps and LLM serving",
@@ -23,6 +26,11 @@ extension Pipeline {
         // compared with the same message on the healthy links to find the link they share.
         try Self.checkFaults(collective.faults, healthy, file: hardware.file)
         let topology = healthy.applying(collective.faults, at: 0)
+        // Before planning (which, for 'auto', times every candidate): about 2n² messages per size.
+        let candidates = collective.algorithm == .auto ? Double(max(1, CollectivePlanner.candidates(collective.op, topology: topology).count)) : 1
+        try workBudget.check(
+            WorkEstimate.messages(sizes: collective.sizes.count, ranks: topology.ranks) * candidates, of: .messages, at: collective.location,
+            key: "number of sizes or of GPUs")
         var plans: [CollectivePlan] = []
         var diagnostics: [Diagnostic] = []
         for size in collective.sizes {
@@ -40,6 +48,12 @@ extension Pipeline {
                 at: collective.location, "the \(plan.op.rawValue) of \(plan.bytes) B would take longer than the simulator's clock holds (about 11 days)",
                 expected: "sizes and link bandwidths whose transfers take less than 10^6 s", found: "\(plan.bytes) B on \(hardware.file)"))
         }
+        return .collectives(collective, healthy: healthy, faulty: topology, plans: plans)
+    }
+
+    /// A collective microbenchmark: each message size, planned, executed on the links one size
+    /// after another.
+    func runCollectives(_ collective: CollectiveSpec, healthy: ClusterTopology, topology: ClusterTopology, plans: [CollectivePlan]) throws -> Output {
         let simulator = LinkSimulator(topology: topology)
         var total: UInt64 = 0, events: UInt64 = 0
         var linkBytes: [Int: Double] = [:]

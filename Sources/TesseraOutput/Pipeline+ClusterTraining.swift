@@ -39,9 +39,9 @@ extension Pipeline {
         try bag.throwIfErrors()
     }
 
-    /// A transformer training step on a GPU cluster: planned over tp × pp × dp (× ep) GPUs,
-    /// simulated on in-order streams with collectives on the links.
-    func runClusterTraining(_ llm: LLMTrainingSpec, topology: ClusterTopology) throws -> Output {
+    /// Plans a transformer training step on a GPU cluster over tp × pp × dp (× ep) GPUs, and
+    /// bounds every distinct collective by the engine's clock.
+    func planClusterTraining(_ llm: LLMTrainingSpec, topology: ClusterTopology) throws -> TrainingStepPlan {
         try Self.checkFaults(llm.faults, topology, file: hardware.file)
         let plan = try TrainingStepPlanner.plan(llm, precision: workload.precision, topology: topology, batch: workload.batch, batchLocation: llm.batchLocation ?? llm.transformerLocation)
         // Every distinct collective must fit the picosecond clock (as a microbenchmark's must).
@@ -58,6 +58,11 @@ extension Pipeline {
                     expected: "link bandwidths whose transfers take less than 10^5 s", found: "\(c.bytes) B on \(hardware.file)"))
             }
         }
+        return plan
+    }
+
+    /// Runs a planned training step: simulated on in-order streams with collectives on the links.
+    func runClusterTraining(_ llm: LLMTrainingSpec, topology: ClusterTopology, plan: TrainingStepPlan) throws -> Output {
         let sim = try StepSimulator(plan: plan).run()
         let computeBound = sim.stepSeconds
         guard computeBound.isFinite, computeBound < 1e6 else {

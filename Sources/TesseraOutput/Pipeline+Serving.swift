@@ -8,8 +8,7 @@ import TesseraSpec
 extension Pipeline {
     /// LLM inference served to a request trace on a GPU cluster: instances placed on the GPUs,
     /// the trace simulated iteration by iteration, TTFT and TPOT reported.
-    func runServing(_ serving: ServingSpec, topology: ClusterTopology) throws -> Output {
-        let plan = try ServingPlan.plan(serving, precision: workload.precision, topology: topology, file: hardware.file)
+    func runServing(_ serving: ServingSpec, topology: ClusterTopology, plan: ServingPlan) throws -> Output {
         let sim = try ServingSimulator(plan: plan).run()
         let end = sim.end
         let ttfts = sim.requests.map(\.ttft)

@@ -9,6 +9,8 @@ import TesseraSpec
 public struct Pipeline: Sendable {
     public var hardware: HardwareSpec
     public var workload: WorkloadSpec
+    /// The most work a run may do before it is refused (`--allow-large` lifts it).
+    public var workBudget = WorkBudget.standard
 
     public init(hardware: HardwareSpec, workload: WorkloadSpec) {
         self.hardware = hardware
@@ -53,10 +55,25 @@ public struct Pipeline: Sendable {
         }
     }
 
-    /// `composeContinual: false` simulates one step of a continual-learning workload without
-    /// composing the schedule (what the composition itself runs).
-    func run(recordTimeline: Bool, composeContinual: Bool) throws -> Output {
-        if hardware.kind == "gpu-cluster" { return try runCluster() }
+    /// What `simulate` has settled before it simulates: the pair of files accepted by the family's
+    /// rules, the workload elaborated and mapped or planned, and its size bounded.
+    enum Prepared {
+        case array(DataflowGraph, Plan)
+        case multiUnit(DataflowGraph, Plan)
+        case edge(DataflowGraph, Plan)
+        case collectives(CollectiveSpec, healthy: ClusterTopology, faulty: ClusterTopology, plans: [CollectivePlan])
+        case training(LLMTrainingSpec, ClusterTopology, TrainingStepPlan)
+        case serving(ServingSpec, ClusterTopology, ServingPlan)
+    }
+
+    /// Every check `simulate` makes before it simulates, through the same code: what
+    /// `tessera validate HARDWARE WORKLOAD` runs. Throws the `InputError` `run()` would throw
+    /// before its first event.
+    public func check() throws { _ = try prepare() }
+
+    /// The pair rules, elaboration and mapping (or planning) of every family.
+    func prepare() throws -> Prepared {
+        if hardware.kind == "gpu-cluster" { return try prepareCluster() }
         if let c = workload.collective {
             throw InputError(Diagnostic(
                 at: c.location, "collective microbenchmarks run on a 'gpu-cluster'", expected: "a hardware file with kind: gpu-cluster", found: "kind '\(hardware.kind)' in \(hardware.file)"))
@@ -70,8 +87,16 @@ public struct Pipeline: Sendable {
                 at: serving.location, "LLM serving runs on a 'gpu-cluster'", expected: "a hardware file with kind: gpu-cluster", found: "kind '\(hardware.kind)' in \(hardware.file)"))
         }
         let model = HardwareModel(hardware)
-        if hardware.kind == "sparse-training-array" { return try runMultiUnit(model, recordTimeline: recordTimeline, composeContinual: composeContinual) }
-        if hardware.kind == "edge-soc" { return try runEdge(model, recordTimeline: recordTimeline, composeContinual: composeContinual) }
+        if hardware.kind == "sparse-training-array" {
+            let graph = TrainingElaborator.elaborate(workload)
+            try checkMappingWork(graph, model)
+            return .multiUnit(graph, try TrainingMapper.plan(graph: graph, hardware: model, workload: workload.name, optimizations: hardware.optimizations))
+        }
+        if hardware.kind == "edge-soc" {
+            let graph = TrainingElaborator.elaborate(workload)
+            try checkMappingWork(graph, model)
+            return .edge(graph, try EdgeMapper.plan(graph: graph, hardware: model, workload: workload))
+        }
         var bag = DiagnosticBag()
         if let c = workload.continual {
             bag.error(c.location, "continual learning runs on an 'edge-soc' or a 'sparse-training-array'", expected: "no 'continual' on kind '\(hardware.kind)'", found: "'continual'")
@@ -88,18 +113,42 @@ public struct Pipeline: Sendable {
         }
         try bag.throwIfErrors()
         let graph = Elaborator.elaborate(workload)
-        let plan = try Mapper.plan(graph: graph, hardware: model, workload: workload.name)
-        let result = try Simulator(plan: plan, recordTimeline: recordTimeline).run()
-        var report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
-        report.batch = workload.batch
-        return Output(graph: graph, plan: plan, result: result, report: report)
+        try checkMappingWork(graph, model)
+        return .array(graph, try Mapper.plan(graph: graph, hardware: model, workload: workload.name))
+    }
+
+    /// Refuses a layer workload whose mapping and simulation would walk more folds than the budget.
+    private func checkMappingWork(_ graph: DataflowGraph, _ model: HardwareModel) throws {
+        try workBudget.check(
+            WorkEstimate.folds(graph, on: model), of: .folds, at: workload.batchLocation ?? SourceLocation(file: workload.file, line: 1, column: 1),
+            key: "batch or layer size")
+    }
+
+    /// `composeContinual: false` simulates one step of a continual-learning workload without
+    /// composing the schedule (what the composition itself runs).
+    func run(recordTimeline: Bool, composeContinual: Bool) throws -> Output {
+        switch try prepare() {
+        case .array(let graph, let plan):
+            let result = try Simulator(plan: plan, recordTimeline: recordTimeline).run()
+            var report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
+            report.batch = workload.batch
+            return Output(graph: graph, plan: plan, result: result, report: report)
+        case .multiUnit(let graph, let plan):
+            return try runMultiUnit(graph, plan, recordTimeline: recordTimeline, composeContinual: composeContinual)
+        case .edge(let graph, let plan):
+            return try runEdge(graph, plan, recordTimeline: recordTimeline, composeContinual: composeContinual)
+        case .collectives(let collective, let healthy, let faulty, let plans):
+            return try runCollectives(collective, healthy: healthy, topology: faulty, plans: plans)
+        case .training(let llm, let topology, let plan):
+            return try runClusterTraining(llm, topology: topology, plan: plan)
+        case .serving(let serving, let topology, let plan):
+            return try runServing(serving, topology: topology, plan: plan)
+        }
     }
 
     /// A sparse training accelerator: training elaboration, mapping with an offline schedule, and
     /// the multi-unit simulator.
-    func runMultiUnit(_ model: HardwareModel, recordTimeline: Bool, composeContinual: Bool) throws -> Output {
-        let graph = TrainingElaborator.elaborate(workload)
-        let plan = try TrainingMapper.plan(graph: graph, hardware: model, workload: workload.name, optimizations: hardware.optimizations)
+    func runMultiUnit(_ graph: DataflowGraph, _ plan: Plan, recordTimeline: Bool, composeContinual: Bool) throws -> Output {
         let (result, step) = try simulateMultiUnit(plan, recordTimeline: recordTimeline)
         var report = step
         let sparse = workload.layerSparsity.contains { $0 != nil }
@@ -114,14 +163,12 @@ public struct Pipeline: Sendable {
     }
 
     /// An edge SoC: placement on its units, a static schedule, DVFS and the power governor.
-    func runEdge(_ model: HardwareModel, recordTimeline: Bool, composeContinual: Bool) throws -> Output {
-        let graph = TrainingElaborator.elaborate(workload)
-        let plan = try EdgeMapper.plan(graph: graph, hardware: model, workload: workload)
+    func runEdge(_ graph: DataflowGraph, _ plan: Plan, recordTimeline: Bool, composeContinual: Bool) throws -> Output {
         let (result, step) = try simulateMultiUnit(plan, recordTimeline: recordTimeline)
         var report = step
         report.placement = plan.ops.map { ($0.name, $0.unit ?? "") }
         if let power = plan.schedule?.power {
-            let period = model.clock.periodPicoseconds
+            let period = plan.hardware.clock.periodPicoseconds
             report.operatingPoints = result.operatingPoints.map { c in (c.start / period, power.points[c.point].hertz, c.scale) }
         }
         if workload.phase == .training {

@@ -32,6 +32,8 @@ public struct WorkloadSpec: Sendable, Hashable {
     /// The N:M pattern of each layer (parallel to `layers`); `nil` is dense.
     public var layerSparsity: [LayerSparsity?]
     /// Where `phase:` was written (the file's start when it was not).
+    /// Where `batch:` was written, when it was (the key a work bound names).
+    public var batchLocation: SourceLocation? = nil
     public var phaseLocation: SourceLocation
     /// Sparse continual learning (a training schedule of tasks and epochs with SparCL's knobs).
     public var continual: ContinualSpec? = nil
@@ -235,6 +237,7 @@ public enum WorkloadLoader {
             name: name ?? "", batch: batch, phase: phase, precision: precision, model: model, layers: layers, file: file, sparsity: sparsity,
             layerSparsity: layerSparsity, phaseLocation: phaseLocation)
         spec.continual = continual
+        spec.batchLocation = node["batch"]?.location
         return spec
     }
 }

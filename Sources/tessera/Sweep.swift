@@ -60,6 +60,10 @@ struct SweepRun: ParsableCommand {
     @Flag(name: .customLong("no-plots"), help: "Do not draw the sweep file's plots.") var noPlots = false
     @Flag(help: "Print nothing but errors.") var quiet = false
     @Option(name: .customLong("only-point"), help: .hidden) var onlyPoint: Int?
+    @Flag(name: .customLong("allow-large"), help: "Run a sweep of more than 100000 points.") var allowLarge = false
+
+    /// The most points a sweep runs without --allow-large.
+    static let standardPoints = 100_000
 
     func run() throws {
         if onlyPoint == nil, emit == nil, ProcessInfo.processInfo.environment[Supervisor.childVariable] == nil {
@@ -70,6 +74,14 @@ struct SweepRun: ParsableCommand {
             sweep = try SweepObjective.loader.load(path: spec)
         } catch {
             throw fail(error)
+        }
+        // Work bound (DESIGN convention 12): a sweep that large is asked for, not started by a typo.
+        if sweep.count > Self.standardPoints, !allowLarge {
+            throw fail(InputError(Diagnostic(
+                at: sweep.axes.first?.location ?? SourceLocation(file: spec, line: 1, column: 1),
+                "the sweep has \(sweep.count) points, more than the work budget of \(Self.standardPoints)",
+                expected: "fewer axis values", found: "\(sweep.count) points",
+                hint: "pass --allow-large to run it anyway (or split it with --shard or --emit)")))
         }
         let part: SweepShard
         do {

@@ -81,6 +81,8 @@ struct Simulate: ParsableCommand {
     @Flag(help: "Print nothing but errors.") var quiet = false
     @Option(help: ArgumentHelp("Also write the timeline as Chrome trace-event JSON (open it in Perfetto).", valueName: "file")) var trace: String?
     @Flag(help: "Also run every layer dense and report the speedup over it (sparse training accelerators).") var compareDense = false
+    @Flag(name: .customLong("allow-large"), help: "Run even when the estimated work exceeds the budget (50 million folds, messages or serving events).")
+    var allowLarge = false
     @OptionGroup var optimizationFlags: OptimizationFlags
 
     func validate() throws {
@@ -100,6 +102,7 @@ struct Simulate: ParsableCommand {
         var dense: Report?
         do {
             var pipeline = try Pipeline.load(hardwarePath: hw, workloadPath: wl)
+            if allowLarge { pipeline.workBudget = .unlimited }
             try optimizationFlags.apply(to: &pipeline)
             out = try pipeline.run()
             if compareDense { dense = try pipeline.dense.run(recordTimeline: false).report }
@@ -181,16 +184,23 @@ enum OutputGuard {
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check hardware and workload files and report every problem.",
+        abstract: "Check hardware, workload and sweep files and report every problem.",
         discussion: """
             A file is read as hardware when it has a top-level 'kind', as a sweep when it has 'axes',
-            otherwise as a workload.
+            otherwise as a workload. Given exactly a hardware file and a workload file, the pair is
+            checked as 'simulate' checks it before simulating (the same code: pair rules, mapping or
+            planning, size bounds), so 'ok' means simulate will run it. A sweep's points are checked
+            the same way, up to \(Validate.sweepPointLimit) of them (it says how many).
             Exits with status 2 if any file has a problem.
 
             Examples:
-              tessera validate configs/array/scalesim-32x32-os.yaml
+              tessera validate configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml
               tessera validate configs/array/*.yaml traces/*.yaml
+              tessera validate sweeps/array-design-space.yaml
             """)
+
+    /// The most sweep points one `validate` checks.
+    static let sweepPointLimit = 1_000
 
     @Argument(help: "Files to check.") var files: [String]
 
@@ -200,20 +210,51 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         var diagnostics: [Diagnostic] = []
+        var hardware: [(String, HardwareSpec)] = [], workloads: [(String, WorkloadSpec)] = []
         for file in files {
             do {
                 let node = try SpecFile.load(path: file)
                 if SpecFile.isHardware(node) {
-                    _ = try KindTable.hardwareLoader.load(path: file)
+                    hardware.append((file, try KindTable.hardwareLoader.load(path: file)))
                 } else if node["axes"] != nil {
-                    _ = try SweepObjective.loader.load(path: file)
+                    let sweep = try SweepObjective.loader.load(path: file)
+                    let runner = SweepRunner(spec: sweep, outputDirectory: ".", jobs: ProcessInfo.processInfo.activeProcessorCount)
+                    let (checked, invalid) = runner.check(limit: Self.sweepPointLimit)
+                    if invalid.isEmpty {
+                        print("\(file): ok (\(checked == sweep.count ? "all \(checked)" : "the first \(checked) of \(sweep.count)") points checked)")
+                    } else if sweep.onInvalid == .skip {
+                        print("\(file): ok (\(checked) points checked; \(invalid.count) invalid, which the sweep skips: on_invalid: skip)")
+                    } else {
+                        for p in invalid {
+                            diagnostics += p.error.diagnostics.map { d in
+                                var d = d
+                                d.message = "point \(p.point) (\(p.values.joined(separator: ", "))): " + d.message
+                                return d
+                            }
+                        }
+                    }
+                    continue
                 } else {
-                    _ = try WorkloadLoader.load(path: file)
+                    workloads.append((file, try WorkloadLoader.load(path: file)))
                 }
-                print("\(file): ok")
+                if files.count != 2 { print("\(file): ok") }
             } catch {
                 diagnostics += error.diagnostics
             }
+        }
+        // A hardware file and a workload file: the pair, as simulate checks it.
+        if files.count == 2, hardware.count == 1, workloads.count == 1, diagnostics.isEmpty {
+            do {
+                try Pipeline(hardware: hardware[0].1, workload: workloads[0].1).check()
+                print("\(hardware[0].0) + \(workloads[0].0): ok")
+            } catch let e as InputError {
+                diagnostics += e.diagnostics
+            } catch {
+                throw failInternal("\(error)")
+            }
+        } else if files.count == 2, diagnostics.isEmpty {
+            for (file, _) in hardware { print("\(file): ok") }
+            for (file, _) in workloads { print("\(file): ok") }
         }
         if !diagnostics.isEmpty { throw fail(InputError(diagnostics)) }
     }

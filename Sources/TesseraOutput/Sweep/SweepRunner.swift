@@ -125,6 +125,30 @@ public struct SweepRunner: Sendable {
         return out
     }
 
+    /// Checks up to `limit` points of the shard (from the first) as `simulate` would before it
+    /// simulates (`Pipeline.check`: pair rules, mapping, planning, bounds), without reading or
+    /// writing the output directory: what `tessera validate SWEEP` runs. Returns how many points
+    /// were checked and the invalid ones.
+    public func check(limit: Int) -> (checked: Int, invalid: [InvalidPoint]) {
+        let points = Array(shard.points(of: spec.count).prefix(limit))
+        let checked = ParallelMap.map(points, jobs: jobs) { k -> InvalidPoint? in
+            switch builder.specs(point: k) {
+            case .failure(let e):
+                return InvalidPoint(point: k, values: spec.valueTexts(point: k), error: e)
+            case .success(let (hardware, workload)):
+                do {
+                    try Pipeline(hardware: hardware, workload: workload).check()
+                    return nil
+                } catch let e as InputError {
+                    return InvalidPoint(point: k, values: spec.valueTexts(point: k), error: e)
+                } catch {
+                    return InvalidPoint(point: k, values: spec.valueTexts(point: k), error: InputError(Diagnostic(at: nil, "internal error: \(error)")))
+                }
+            }
+        }
+        return (points.count, checked.compactMap { $0 })
+    }
+
     /// Records invalid points as such (so that results list them), and the run skips them.
     public func record(invalid: [InvalidPoint]) throws(AtomicFile.WriteError) {
         for p in invalid {

@@ -1,0 +1,87 @@
+import TesseraCore
+import TesseraGraph
+import TesseraModel
+import TesseraSpec
+
+/// How much work a run may do before the user must ask for more (DESIGN convention 12): estimated
+/// from the graph or plan before the expensive stage starts, refused with a located error that
+/// names the key to change and the estimate, unless the budget is lifted (`--allow-large`).
+///
+/// Each kind of work has its own standard limit, set to about 15 s of a release build on one core
+/// of the 2-core x86-64 machine the README's speed figures come from:
+/// - array folds (the mapper walks every fold of every GEMM; the simulator runs the tiles they
+///   merge into): MobileNetV2 at batch 16384 on a 128×128 output-stationary array walks 3.0·10⁸
+///   folds in 4.5 s, so 10⁹;
+/// - point-to-point messages of collective microbenchmarks (estimated as 2n² per size): 8000
+///   all-to-all sizes over 128 GPUs, 2.6·10⁸ messages, take 131 s, so 3·10⁷;
+/// - serving events (requests × 3 + output tokens / max batch): 10⁷.
+public struct WorkBudget: Sendable, Hashable {
+    /// Multiplies every standard limit (1 standard, +∞ unlimited).
+    public var scale: Double
+    public init(scale: Double) { self.scale = scale }
+    public static let standard = WorkBudget(scale: 1)
+    public static let unlimited = WorkBudget(scale: .infinity)
+
+    /// A kind of work with its standard limit.
+    public enum Work: String, Sendable {
+        case folds = "array folds"
+        case messages = "point-to-point messages"
+        case servingEvents = "serving events"
+        public var standardLimit: Double {
+            switch self {
+            case .folds: 1e9
+            case .messages: 3e7
+            case .servingEvents: 1e7
+            }
+        }
+    }
+
+    /// Throws when `estimate` exceeds the limit: the error is at `location`, names `key` and says
+    /// how to go on.
+    public func check(_ estimate: Double, of work: Work, at location: SourceLocation, key: String) throws(InputError) {
+        let limit = work.standardLimit * scale
+        guard estimate > limit else { return }
+        throw InputError(Diagnostic(
+            at: location, "the run would take about \(formatDecimal(estimate, maxDecimals: 0)) \(work.rawValue), more than the work budget of \(formatDecimal(limit, maxDecimals: 0))",
+            expected: "a smaller \(key)", found: "about \(formatDecimal(estimate / limit, maxDecimals: 1))× the budget",
+            hint: "pass --allow-large to run it anyway (it may take minutes and much memory)"))
+    }
+}
+
+/// Estimates of the work a run will do, cheap to compute from what is known before it starts.
+public enum WorkEstimate {
+    /// Folds the mapper walks over every GEMM of the graph: count × row folds × column folds on the
+    /// hardware's first array (systolic, else N:M sparse at its own size), one per other operation.
+    public static func folds(_ graph: DataflowGraph, on hardware: HardwareModel) -> Double {
+        var total = 0.0
+        for op in graph.operations {
+            guard case .gemm(let g) = op.kind else {
+                total += 1
+                continue
+            }
+            if let a = hardware.arrays.first {
+                let f = a.folds(g)
+                total += Double(g.count) * Double(f.row) * Double(f.col)
+            } else if let s = hardware.sparseArrays.first {
+                total += Double(g.count) * (Double(g.m) / Double(max(1, s.rows))).rounded(.up) * (Double(g.n) / Double(max(1, s.cols))).rounded(.up)
+            } else {
+                total += Double(g.count)
+            }
+        }
+        return total
+    }
+
+    /// Messages the link simulator sends for `sizes` collectives over `ranks` GPUs, before they are
+    /// planned: about 2n² per size (a ring all-reduce sends n messages in each of 2(n − 1) steps;
+    /// an all-to-all n(n − 1) in one).
+    public static func messages(sizes: Int, ranks: Int) -> Double {
+        Double(sizes) * 2 * Double(ranks) * Double(ranks)
+    }
+
+    /// Iterations and request events of a serving run: each request arrives, is prefilled and
+    /// finishes, and decode iterations run at least output tokens / max batch times.
+    public static func servingEvents(_ spec: ServingSpec) -> Double {
+        let tokens = spec.requests.reduce(0.0) { $0 + Double($1.output) }
+        return Double(spec.requests.count) * 3 + tokens / Double(max(1, spec.maxBatch))
+    }
+}

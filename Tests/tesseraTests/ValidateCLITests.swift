@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+/// `validate` runs the checks `simulate` runs before simulating (DESIGN convention 12 and the
+/// "validate ≡ simulate" rule): a pair it accepts simulates, a pair simulate refuses it refuses
+/// with the same located diagnostic, and work past the budget is refused before it starts.
+@Suite struct ValidateCLITests {
+    /// Every bundled pair the regression baselines run, a few mismatched pairs, and each verdict
+    /// of validate agrees with simulate's.
+    @Test(arguments: [
+        ("configs/array/scalesim-32x32-os.yaml", "traces/gemm-512.yaml", true),
+        ("configs/sat/vcu1525.yaml", "traces/small-cnn-train.yaml", true),
+        ("configs/edge/phone-soc.yaml", "traces/kws-dscnn-b1.yaml", true),
+        ("configs/gpu/ring-8.yaml", "traces/ar-sweep.yaml", true),
+        ("configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-serving-colocated.yaml", true),
+        ("configs/array/scalesim-32x32-os.yaml", "traces/resnet18-train-b16.yaml", false),
+        ("configs/gpu/ring-8.yaml", "traces/gemm-512.yaml", false),
+        ("configs/edge/phone-soc.yaml", "traces/ar-sweep.yaml", false),
+    ]) func validateOfAPairAgreesWithSimulate(_ hardware: String, _ workload: String, _ accepted: Bool) throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-validate-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let v = try runTessera(["validate", hardware, workload])
+        let s = try runTessera(["simulate", hardware, workload, "-o", out.path, "--format", "json", "--quiet"])
+        #expect((v.status == 0) == accepted, "\(v.stdout)\(v.stderr)")
+        #expect((s.status == 0) == accepted, "\(s.stderr)")
+        if accepted {
+            #expect(v.stdout == "\(hardware) + \(workload): ok\n")
+        } else {
+            #expect(v.status == 2 && s.status == 2)
+            #expect(v.stderr == s.stderr, "validate and simulate disagree:\n\(v.stderr)\n\(s.stderr)")
+        }
+    }
+
+    @Test func aSweepsPointsAreCheckedAndCounted() throws {
+        let r = try runTessera(["validate", "sweeps/array-design-space.yaml", "sweeps/llama3-8b-layouts.yaml"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("sweeps/array-design-space.yaml: ok (all 120 points checked)"), "\(r.stdout)")
+        #expect(r.stdout.contains("invalid, which the sweep skips: on_invalid: skip)"), "\(r.stdout)")
+    }
+
+    /// Work past the budget is refused where the key that makes it is, and --allow-large lifts it.
+    @Test func workPastTheBudgetIsRefusedAtItsKey() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-budget-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sizes = (1...2000).map { "\($0) MiB" }.joined(separator: ", ")
+        let wl = dir.appendingPathComponent("many.yaml")
+        try "tessera: 1\nname: many\ncollective: {op: all-to-all, sizes: [\(sizes)]}\n".write(to: wl, atomically: true, encoding: .utf8)
+        let cwd = cliPackageRoot.path
+        let hw = cwd + "/configs/gpu/dgx-h100-x16.yaml"
+        let v = try runTessera(["validate", hw, wl.path])
+        #expect(v.status == 2)
+        #expect(v.stderr.contains("many.yaml:3:13: error: the run would take about 65536000 point-to-point messages"), "\(v.stderr)")
+        #expect(v.stderr.contains("pass --allow-large"))
+        let big = try runTessera(["validate", "configs/array/tpu-128x128-os.yaml", "traces/mobilenetv2-b1.yaml"])
+        #expect(big.status == 0)
+        let batch = dir.appendingPathComponent("big.yaml")
+        try "tessera: 1\nextends: \(cwd)/traces/mobilenetv2-b1.yaml\nname: big\nbatch: 65536\n".write(to: batch, atomically: true, encoding: .utf8)
+        let folds = try runTessera(["simulate", "configs/array/tpu-128x128-os.yaml", batch.path, "-o", dir.path])
+        #expect(folds.status == 2)
+        #expect(folds.stderr.contains("big.yaml:4:8: error: the run would take about") && folds.stderr.contains("array folds"), "\(folds.stderr)")
+    }
+}
