@@ -3,7 +3,7 @@ SWIFT ?= swift
 APT_PACKAGES := libgraphviz-dev graphviz libyaml-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench golden regress lint deps clean build
+.PHONY: run test bench golden regress lint deps clean build fuzz
 
 run: deps
 	$(SWIFT) build -c release --product tessera
@@ -23,6 +23,16 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/regress.sh
+	scripts/fuzz.py --quick --seconds 30 --budget 120 --seed 1 --tessera .build/debug/tessera
+
+# Mutates the bundled configs, traces and sweeps and runs each in its own process (seeded,
+# time-boxed): fails on any signal, any run over its time budget, any exit 2 without
+# file:line:column, or a pair validate accepted and simulate refused. FUZZ_SECONDS=600 FUZZ_SEED=7.
+FUZZ_SECONDS ?= 300
+FUZZ_SEED ?= 1
+fuzz: deps
+	$(SWIFT) build -c release --product tessera
+	scripts/fuzz.py --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED) --tessera .build/release/tessera
 
 bench: deps
 	$(SWIFT) build -c release --product tessera-bench

@@ -11,11 +11,11 @@ public enum QuantityDimension: String, Sendable, Hashable, CaseIterable {
     public var units: [(String, Double)] {
         switch self {
         case .size:
-            [("B", 1), ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12),
-             ("KiB", 1024), ("MiB", 1_048_576), ("GiB", 1_073_741_824), ("TiB", 1_099_511_627_776),
+            [("B", 1), ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12), ("PB", 1e15),
+             ("KiB", 1024), ("MiB", 1_048_576), ("GiB", 1_073_741_824), ("TiB", 1_099_511_627_776), ("PiB", 1_125_899_906_842_624),
              ("b", 0.125), ("Kb", 125), ("Mb", 125e3), ("Gb", 125e6)]
         case .bandwidth:
-            [("B/s", 1), ("KB/s", 1e3), ("MB/s", 1e6), ("GB/s", 1e9), ("TB/s", 1e12),
+            [("B/s", 1), ("KB/s", 1e3), ("MB/s", 1e6), ("GB/s", 1e9), ("TB/s", 1e12), ("PB/s", 1e15),
              ("KiB/s", 1024), ("MiB/s", 1_048_576), ("GiB/s", 1_073_741_824),
              ("b/s", 0.125), ("Kb/s", 125), ("Mb/s", 125e3), ("Gb/s", 125e6), ("Tb/s", 125e9)]
         case .frequency:

@@ -19,8 +19,12 @@ struct Ablate: ParsableCommand {
     @Argument(help: "Hardware YAML file (kind: sparse-training-array).") var hardware: String
     @Argument(help: "Workload YAML file.") var workload: String
     @Option(name: .shortAndLong, help: ArgumentHelp("Also write the table to this file.", valueName: "file")) var output: String?
+    @Flag(help: "Overwrite the file even if Tessera did not write it.") var force = false
 
     func run() throws {
+        if let output {
+            do { try OutputGuard.check([output], force: force) } catch { throw fail(error) }
+        }
         let table: String
         do {
             let pipeline = try Pipeline.load(hardwarePath: hardware, workloadPath: workload)
@@ -38,7 +42,7 @@ struct Ablate: ParsableCommand {
         }
         print(table, terminator: "")
         if let output {
-            do { try AtomicFile.write(table, to: output) } catch { throw fail(InputError(Diagnostic(at: nil, error.description))) }
+            do { try OutputGuard.write(table, to: output) } catch { throw fail(InputError(Diagnostic(at: nil, error.description))) }
         }
     }
 }

@@ -35,8 +35,12 @@ struct Compare: ParsableCommand {
             valueName: "tolerance")) var tolerance: [String] = []
     @Flag(help: "Fail on improvements beyond tolerance too (the baseline should be re-recorded).") var strict = false
     @Option(help: ArgumentHelp("Also write the result as JUnit XML to this file.", valueName: "file")) var junit: String?
+    @Flag(help: "Overwrite the JUnit file even if Tessera did not write it.") var force = false
 
     func run() throws {
+        if let junit {
+            do { try OutputGuard.check([junit], force: force) } catch { throw fail(error) }
+        }
         let result: CompareReport
         do {
             let tolerances = try CompareTolerance.parse(tolerance)
@@ -47,7 +51,7 @@ struct Compare: ParsableCommand {
         print(result.markdown(), terminator: "")
         if let junit {
             do {
-                try AtomicFile.write(result.junit(), to: junit)
+                try OutputGuard.write(result.junit(), to: junit)
             } catch {
                 throw fail(InputError(Diagnostic(at: nil, error.description)))
             }

@@ -36,6 +36,7 @@ struct Plot: ParsableCommand {
     @Flag(name: .customLong("log-y"), help: "Logarithmic y axis.") var logY = false
     @Option(help: ArgumentHelp("Chart title (default: Y against X by COLOR).", valueName: "text")) var title: String?
     @Option(name: .shortAndLong, help: ArgumentHelp("File to write: .svg or .png.", valueName: "file")) var output: String
+    @Flag(help: "Overwrite the file even if Tessera did not write it.") var force = false
     @Flag(help: "Print nothing but errors.") var quiet = false
 
     func run() throws {
@@ -77,7 +78,7 @@ struct Plot: ParsableCommand {
         } catch {
             throw failInternal("\(error)")
         }
-        try writeOutputFile(bytes, to: output)
+        try writeOutputFile(bytes, to: output, force: force)
         if !quiet { print("wrote \(output)") }
     }
 }

@@ -31,6 +31,7 @@ struct PictureOutput: ParsableArguments {
     @Option(name: .shortAndLong, help: ArgumentHelp("File to write: .svg, .png, .pdf or .dot.", valueName: "file")) var output: String
     @Option(help: ArgumentHelp("Output format (svg, png, pdf, dot); default: from the file's extension.", valueName: "format")) var format: String?
     @Flag(help: "Print nothing but errors.") var quiet = false
+    @Flag(help: "Overwrite the file even if Tessera did not write it.") var force = false
 
     /// The format: `--format`, else the output file's extension.
     func resolvedFormat() throws -> String {
@@ -49,13 +50,14 @@ struct PictureOutput: ParsableArguments {
     /// Renders and writes the document atomically, then prints its notes and the file name.
     func write(_ document: DOTDocument) throws {
         let f = try resolvedFormat()
+        do { try OutputGuard.check([output], force: force) } catch { throw fail(error) }
         let bytes: [UInt8]
         do {
             bytes = try document.render(format: f)
         } catch {
             throw failInternal("\(error)")
         }
-        try writeOutputFile(bytes, to: output)
+        try writeOutputFile(bytes, to: output, force: force)
         if !quiet {
             for note in document.notes { print("note: \(note)") }
             print("wrote \(output)")
@@ -63,14 +65,20 @@ struct PictureOutput: ParsableArguments {
     }
 }
 
-/// Writes a rendered file atomically; a missing folder or a failed write is bad input (exit 2).
-func writeOutputFile(_ bytes: [UInt8], to output: String) throws {
+/// Writes a rendered file atomically, replacing only a file Tessera wrote (or any with `force`);
+/// a missing folder, a file that is not Tessera's or a failed write is bad input (exit 2).
+func writeOutputFile(_ bytes: [UInt8], to output: String, force: Bool) throws {
     let directory = (output as NSString).deletingLastPathComponent
     if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
         throw fail(InputError(Diagnostic(at: nil, "cannot write '\(output)': directory '\(directory)' does not exist")))
     }
     do {
-        try AtomicFile.write(Data(bytes), to: output)
+        try OutputGuard.check([output], force: force)
+    } catch {
+        throw fail(error)
+    }
+    do {
+        try OutputGuard.write(Data(bytes), to: output)
     } catch {
         throw fail(InputError(Diagnostic(at: nil, error.description)))
     }

@@ -64,8 +64,9 @@ struct Simulate: ParsableCommand {
         abstract: "Simulate a workload on a hardware description and write reports.",
         discussion: """
             With no files, simulates the bundled default (\(Defaults.hardwarePath) with \(Defaults.workloadPath)).
-            Reports are named WORKLOAD--HARDWARE.{json,csv,md}; an existing file that is not a Tessera
-            report is never overwritten unless --force is given.
+            Reports are named WORKLOAD--HARDWARE.{json,csv,md}. An existing file is replaced only when
+            Tessera wrote it (listed, with its content hash, in the folder's .tessera-written) or with
+            --force; every target, --trace included, is checked before the first is written.
 
             Examples:
               tessera simulate --compare-dense
@@ -77,7 +78,7 @@ struct Simulate: ParsableCommand {
     @Argument(help: "Workload YAML file.") var workload: String?
     @Option(name: .shortAndLong, help: "Directory to write reports into.") var output: String = "out"
     @Option(help: "Report formats to write: json, csv, md or all.") var format: ReportFormat = .all
-    @Flag(help: "Overwrite existing files even if they are not Tessera reports.") var force = false
+    @Flag(help: "Overwrite existing files that Tessera did not write (or that changed since it wrote them).") var force = false
     @Flag(help: "Print nothing but errors.") var quiet = false
     @Option(help: ArgumentHelp("Also write the timeline as Chrome trace-event JSON (open it in Perfetto).", valueName: "file")) var trace: String?
     @Flag(help: "Also run every layer dense and report the speedup over it (sparse training accelerators).") var compareDense = false
@@ -127,18 +128,21 @@ struct Simulate: ParsableCommand {
         if format == .json || format == .all { files.append(("\(base).json", report.json())) }
         if format == .csv || format == .all { files.append(("\(base).csv", report.csv())) }
         if format == .md || format == .all { files.append(("\(base).md", report.markdown())) }
+        // Every target, the trace included, is checked before the first is written.
+        let paths = files.map { (output as NSString).appendingPathComponent($0.0) }
+        do {
+            try OutputGuard.check(paths + (trace.map { [$0] } ?? []), force: force)
+        } catch {
+            throw fail(error)
+        }
         do {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         } catch {
             throw fail(InputError(Diagnostic(at: nil, "cannot create output directory '\(output)': \(error.localizedDescription)")))
         }
-        for (name, text) in files {
-            let path = (output as NSString).appendingPathComponent(name)
-            if !force, let existing = try? String(contentsOfFile: path, encoding: .utf8), !OutputGuard.isTesseraReport(existing) {
-                throw fail(InputError(Diagnostic(at: nil, "refusing to overwrite '\(path)': it is not a Tessera report", hint: "pass --force to overwrite it")))
-            }
+        for (path, (_, text)) in zip(paths, files) {
             do {
-                try AtomicFile.write(text, to: path)
+                try OutputGuard.write(text, to: path)
             } catch {
                 throw fail(InputError(Diagnostic(at: nil, error.description)))
             }
@@ -162,7 +166,7 @@ struct Simulate: ParsableCommand {
                 json = ChromeTrace(plan: out.plan, result: out.result, hardwareName: report.hardware, workloadName: report.workload).json()
             }
             do {
-                try AtomicFile.write(json, to: trace)
+                try OutputGuard.write(json, to: trace)
             } catch {
                 throw fail(InputError(Diagnostic(at: nil, error.description)))
             }
@@ -172,13 +176,6 @@ struct Simulate: ParsableCommand {
 
     private func safeName(_ s: String) -> String {
         String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
-    }
-}
-
-/// Recognises files Tessera wrote itself, which may be replaced without asking.
-enum OutputGuard {
-    static func isTesseraReport(_ text: String) -> Bool {
-        text.hasPrefix("{\n  \"tessera\": ") || text.hasPrefix("layer,op,unit,dataflow,") || text.hasPrefix("op,algorithm,ranks,bytes,") || text.hasPrefix("stage,name,gpus,compute_s,") || text.hasPrefix("instance,role,gpus,tp,") || text.contains("\n## Model\n")
     }
 }
 

@@ -49,6 +49,25 @@ private let wl = "traces/small-cnn.yaml"
         #expect(left == ["graph.out", "graph.png", "hw.svg", "schedule.dot", "schedule.pdf"])
     }
 
+    /// Every picture is byte-identical across runs: each run is its own process, so a dictionary's
+    /// per-process order cannot leak into a picture.
+    @Test(arguments: [
+        ["schedule", "configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-train-8.yaml"],
+        ["schedule", "configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-serving-disaggregated.yaml"],
+        ["graph", "configs/sat/vcu1525.yaml", "traces/small-cnn-train.yaml"],
+        ["hardware", "configs/gpu/dgx-h100-x16.yaml"],
+        ["schedule", "configs/edge/phone-soc.yaml", "traces/kws-dscnn-b1.yaml"],
+    ]) func everyPictureIsByteIdenticalAcrossRuns(_ what: [String]) throws {
+        var outputs: [[UInt8]] = []
+        for i in 0..<3 {
+            let name = "same-\(what[0])-\(i).svg"
+            let r = try run(["render"] + what + ["-o", file(name), "--quiet"], scratch: scratch)
+            #expect(r.status == 0, "\(r.stderr)")
+            outputs.append(try bytes(name))
+        }
+        #expect(outputs[0] == outputs[1] && outputs[1] == outputs[2], "\(what) differs between runs")
+    }
+
     @Test func badInputExitsTwo() throws {
         defer { try? FileManager.default.removeItem(at: scratch) }
         for arguments in [

@@ -61,3 +61,34 @@ import Testing
         #expect(folds.stderr.contains("big.yaml:4:8: error: the run would take about") && folds.stderr.contains("array folds"), "\(folds.stderr)")
     }
 }
+
+/// Nothing a user wrote is overwritten without --force, whatever it looks like; every target is
+/// checked before the first is written.
+@Suite struct OverwriteCLITests {
+    @Test func reportsAndTracesReplaceOnlyTheirOwnFiles() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-overwrite-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pair = ["configs/array/scalesim-32x32-os.yaml", "traces/gemm-512.yaml"]
+        let md = dir.appendingPathComponent("gemm-512--scalesim-32x32-os.md")
+        let trace = dir.appendingPathComponent("t.json")
+        let mine = "# my notes\n\n## Model\nkeep me\n"
+        try mine.write(to: md, atomically: true, encoding: .utf8)
+        let refused = try runTessera(["simulate"] + pair + ["-o", dir.path, "--quiet"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("refusing to overwrite") && refused.stderr.contains(".md"), "\(refused.stderr)")
+        // Checked before the first write: the .json and .csv were not written either.
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("gemm-512--scalesim-32x32-os.json").path))
+        #expect(try String(contentsOf: md, encoding: .utf8) == mine)
+
+        try "{\"tessera\": 2, \"mine\": true}".write(to: trace, atomically: true, encoding: .utf8)
+        let traced = try runTessera(["simulate"] + pair + ["-o", dir.appendingPathComponent("r").path, "--quiet", "--trace", trace.path])
+        #expect(traced.status == 2 && traced.stderr.contains("refusing to overwrite '\(trace.path)'"), "\(traced.stderr)")
+
+        // Its own files it replaces; --force replaces the user's.
+        let forced = try runTessera(["simulate"] + pair + ["-o", dir.path, "--quiet", "--force", "--trace", trace.path])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        let again = try runTessera(["simulate"] + pair + ["-o", dir.path, "--quiet", "--trace", trace.path])
+        #expect(again.status == 0, "\(again.stderr)")
+    }
+}

@@ -64,9 +64,15 @@ public struct ClusterScheduleDOT: Sendable {
             laneSpans.append(("\(en.name)\n\(en.ranks.count) GPUs", top, y))
             y -= 10
         }
+        // Busy times equal to 12 significant digits count as a tie, broken by the link's name, so
+        // that the lanes do not depend on the last bits of a floating-point sum.
+        func key(_ id: Int) -> Double {
+            let x = result.linkBusy[id] ?? 0
+            return x == 0 ? 0 : (x * 1e12).rounded() / 1e12
+        }
         let busiest = result.linkBusy.keys.sorted { a, b in
-            let x = result.linkBusy[a] ?? 0, y = result.linkBusy[b] ?? 0
-            return x != y ? x > y : a < b
+            let x = key(a), y = key(b)
+            return x != y ? x > y : plan.topology.describe(a).name < plan.topology.describe(b).name
         }.prefix(links)
         var linkRow: [Int: Int] = [:]
         let linkTop = y
@@ -154,7 +160,8 @@ public struct ClusterScheduleDOT: Sendable {
         for (e, _) in plan.entities.enumerated() {
             for (k, title) in rowTitles.enumerated() { chart.label(title + "\\r", x: chart.left - 40, y: rowY[e * rowTitles.count + k], w: 76, size: 8, color: "#666666") }
         }
-        for (id, row) in linkRow {
+        // In row order: a dictionary's order changes from run to run.
+        for (id, row) in linkRow.sorted(by: { $0.value < $1.value }) {
             let name = plan.topology.describe(id).name
             let util = total > 0 ? (result.linkBusy[id] ?? 0) / total : 0
             chart.label(DOTText.literal(name) + " (" + formatDecimal(util * 100, maxDecimals: 1) + "%)\\r", x: chart.left - 60, y: rowY[row], w: 116, size: 8, color: "#666666")
