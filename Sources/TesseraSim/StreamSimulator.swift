@@ -67,6 +67,8 @@ public final class StreamSimulator {
     /// Dynamic energy at the reference voltage of each op: unit side and transfer side, joules.
     private var computeJoules: [Double] = []
     private var transferJoules: [Double] = []
+    /// DRAM bytes of each operation (read + written), summed once: `OpPlan.dramRead` walks every tile.
+    private var transferBytes: [UInt64] = []
     /// Energy spent in the governor's window: (time, joules), oldest first, and their sum.
     private var windowEvents: [(Picoseconds, Double)] = []
     private var windowHead = 0
@@ -106,6 +108,7 @@ public final class StreamSimulator {
                 let parts = EnergyAccount.parts(plan: plan)
                 computeJoules = parts.compute.map { $0.reduce(0) { $0 + $1.2 } }
                 transferJoules = parts.transfer.map { $0.reduce(0) { $0 + $1.2 } }
+                transferBytes = plan.ops.map { $0.dramRead + $0.dramWrite }
             }
         }
     }
@@ -284,7 +287,7 @@ public final class StreamSimulator {
 
     private func dramTransfer(bytes: UInt64, at now: Picoseconds, op: Int, activity: Activity) -> Picoseconds {
         if !transferJoules.isEmpty {
-            let total = plan.ops[op].dramRead + plan.ops[op].dramWrite
+            let total = transferBytes[op]
             if total > 0 { spend(transferJoules[op] * Double(bytes) / Double(total), at: now) }
         }
         let (start, done) = dramQueue.transfer(bytes: bytes, at: now)

@@ -50,7 +50,8 @@ private func run(_ arguments: [String], in directory: URL) throws -> (status: In
         let xml = try String(contentsOf: dir.appendingPathComponent("compare.xml"), encoding: .utf8)
         #expect(xml.contains("<testsuite name=\"tessera compare\""))
         #expect(!xml.contains("<failure"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["base.json", "compare.xml", "current.json"])
+        // The JUnit file and the manifest that records it as Tessera's; no temporary file.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == [".tessera-written", "base.json", "compare.xml", "current.json"])
     }
 
     @Test func exitsOneOnARegressionAndStrictImprovement() throws {

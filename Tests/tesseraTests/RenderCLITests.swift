@@ -46,7 +46,7 @@ private let wl = "traces/small-cnn.yaml"
         #expect(r.stdout.contains("wrote "))
         // Nothing but the pictures and the runner's own files is left behind (no temporary files).
         let left = try FileManager.default.contentsOfDirectory(atPath: scratch.path).filter { !$0.hasPrefix(".std") }.sorted()
-        #expect(left == ["graph.out", "graph.png", "hw.svg", "schedule.dot", "schedule.pdf"])
+        #expect(left == [".tessera-written", "graph.out", "graph.png", "hw.svg", "schedule.dot", "schedule.pdf"])
     }
 
     /// Every picture is byte-identical across runs: each run is its own process, so a dictionary's
