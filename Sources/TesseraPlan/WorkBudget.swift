@@ -15,10 +15,17 @@ import TesseraSpec
 /// - point-to-point messages of collective microbenchmarks (estimated as 2n² per size): 8000
 ///   all-to-all sizes over 128 GPUs, 2.6·10⁸ messages, take 131 s, so 3·10⁷;
 /// - serving events (requests × 3 + output tokens / max batch): 10⁷.
-public struct WorkBudget: Sendable, Hashable {
+public struct WorkBudget: Sendable {
     /// Multiplies every standard limit (1 standard, +∞ unlimited).
     public var scale: Double
-    public init(scale: Double) { self.scale = scale }
+    /// Told, before a run starts, of work above a tenth of the standard limit (at least a second
+    /// or two of a release build), so that no long run starts without saying so; the CLI prints it
+    /// on a terminal.
+    public var notice: (@Sendable (String) -> Void)?
+    public init(scale: Double, notice: (@Sendable (String) -> Void)? = nil) {
+        self.scale = scale
+        self.notice = notice
+    }
     public static let standard = WorkBudget(scale: 1)
     public static let unlimited = WorkBudget(scale: .infinity)
 
@@ -40,7 +47,12 @@ public struct WorkBudget: Sendable, Hashable {
     /// how to go on.
     public func check(_ estimate: Double, of work: Work, at location: SourceLocation, key: String) throws(InputError) {
         let limit = work.standardLimit * scale
-        guard estimate > limit else { return }
+        guard estimate > limit else {
+            if estimate > work.standardLimit / 10 {
+                notice?("about \(formatDecimal(estimate, maxDecimals: 0)) \(work.rawValue) to go (\(formatDecimal(estimate / work.standardLimit * 100, maxDecimals: 0))% of the standard work budget): this may take a while")
+            }
+            return
+        }
         throw InputError(Diagnostic(
             at: location, "the run would take about \(formatDecimal(estimate, maxDecimals: 0)) \(work.rawValue), more than the work budget of \(formatDecimal(limit, maxDecimals: 0))",
             expected: "a smaller \(key)", found: "about \(formatDecimal(estimate / limit, maxDecimals: 1))× the budget",

@@ -37,7 +37,15 @@ struct MappingReader {
     /// Reports every key that was not read, with the closest known key as a hint.
     func finish(allowed extra: [String] = [], bag: inout DiagnosticBag) {
         let known = Array(used) + extra
-        for e in node.entries ?? [] where !used.contains(e.key) && !extra.contains(e.key) {
+        let unknown = (node.entries ?? []).filter { !used.contains($0.key) && !extra.contains($0.key) }
+        // Past the first 100, one line says how many more (a file of 100 000 stray keys is
+        // reported in milliseconds, not seconds).
+        if unknown.count > 100 {
+            bag.error(
+                unknown[100].keyLocation, "\(unknown.count - 100) more unknown keys in \(what) (the first 100 are listed)",
+                expected: "one of " + known.sorted().map { "'\($0)'" }.joined(separator: ", "), found: "\(unknown.count) unknown keys")
+        }
+        for e in unknown.prefix(100) {
             let hint = closestMatch(to: e.key, in: known.sorted()).map { "did you mean '\($0)'?" }
             bag.error(
                 e.keyLocation, "unknown key '\(e.key)' in \(what)",

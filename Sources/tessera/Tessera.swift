@@ -104,6 +104,9 @@ struct Simulate: ParsableCommand {
         do {
             var pipeline = try Pipeline.load(hardwarePath: hw, workloadPath: wl)
             if allowLarge { pipeline.workBudget = .unlimited }
+            if !quiet, isatty(STDERR_FILENO) != 0 {
+                pipeline.workBudget.notice = { FileHandle.standardError.write(Data("note: \($0)\n".utf8)) }
+            }
             try optimizationFlags.apply(to: &pipeline)
             out = try pipeline.run()
             if compareDense { dense = try pipeline.dense.run(recordTimeline: false).report }

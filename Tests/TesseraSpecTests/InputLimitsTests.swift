@@ -95,6 +95,13 @@ import Testing
         #expect(e.description.contains("out of range"), "\(e.description)")
     }
 
+    @Test func tensOfThousandsOfUnknownKeysAreSummarised() throws {
+        let keys = (0..<20_000).map { "stray_\($0): 1" }.joined(separator: "\n")
+        let e = try #require(workloadError("tessera: 1\nname: w\nlayers:\n  - {name: g, op: gemm, m: 8, n: 8, k: 8}\n" + keys + "\n"))
+        #expect(e.diagnostics.count == 101)
+        #expect(e.description.contains("19900 more unknown keys in a workload file (the first 100 are listed)"), "\(e.diagnostics.last?.description ?? "")")
+    }
+
     @Test func saturatingConversionsNeverTrap() {
         #expect(Saturating.uint64(.nan) == 0)
         #expect(Saturating.uint64(-.infinity) == 0)
