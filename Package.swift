@@ -44,22 +44,24 @@ let package = Package(
         ),
         .executableTarget(
             name: "tessera-bench",
-            dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraOutput"],
+            dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraOutput", "TesseraTestSupport"],
             path: "Benchmarks/tessera-bench"
         ),
+        // Helpers shared by the test targets (seeded generators).
+        .target(name: "TesseraTestSupport", path: "Tests/TesseraTestSupport"),
         .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore"]),
         .testTarget(name: "TesseraSpecTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "TesseraModelTests",
-            dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel"],
+            dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraTestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "TesseraGraphTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph"]),
-        .testTarget(name: "TesseraPlanTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan"]),
+        .testTarget(name: "TesseraPlanTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraTestSupport"]),
         .testTarget(name: "TesseraSimTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim"]),
         .testTarget(
             name: "TesseraOutputTests",
-            dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraOutput"],
+            dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraOutput", "TesseraTestSupport"],
             resources: [.copy("Golden")]
         ),
         .testTarget(name: "tesseraTests", dependencies: ["tessera"]),

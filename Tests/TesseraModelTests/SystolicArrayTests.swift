@@ -1,6 +1,7 @@
 import Foundation
 import TesseraCore
 import TesseraSpec
+import TesseraTestSupport
 import Testing
 
 @testable import TesseraModel
@@ -10,24 +11,6 @@ import Testing
 // and the boundary shapes around the array's size), and agreement with SCALE-Sim 3.0.0 fixtures.
 
 // MARK: - Helpers
-
-/// SplitMix64 (Steele, Lea and Flood 2014): a tiny deterministic generator, so seeded tests draw
-/// the same shapes on every platform and Swift version.
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// A value in `range` (modulo bias is irrelevant at these sizes).
-    mutating func int(in range: ClosedRange<Int>) -> Int {
-        range.lowerBound + Int(next() % UInt64(range.count))
-    }
-}
 
 private func randomMatrix(_ rows: Int, _ cols: Int, _ rng: inout SplitMix64) -> [[Int]] {
     (0..<rows).map { _ in (0..<cols).map { _ in rng.int(in: -4...4) } }

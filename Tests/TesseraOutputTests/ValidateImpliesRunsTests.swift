@@ -1,6 +1,7 @@
 import TesseraCore
 import TesseraModel
 import TesseraSpec
+import TesseraTestSupport
 import Testing
 
 @testable import TesseraOutput
@@ -11,20 +12,8 @@ import Testing
 /// a few bytes, which the mapper bounds at 2·10⁶ tiles per layer, are left to the fuzzer: they take
 /// seconds each in a debug build.)
 @Suite struct ValidateImpliesRunsTests {
-    private struct SplitMix64 {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func pick<T>(_ values: [T]) -> T { values[Int(next() % UInt64(values.count))] }
-    }
-
     @Test func whatValidateAcceptsSimulates() throws {
-        var rng = SplitMix64(state: 20_261_207)
+        var rng = SplitMix64(seed: 20_261_207)
         var accepted = 0, refused = 0
         for _ in 0..<200 {
             let kind = rng.pick(["array", "sparse-training-array", "edge-soc"])

@@ -3,6 +3,7 @@ import TesseraGraph
 import TesseraModel
 import TesseraCore
 import TesseraSpec
+import TesseraTestSupport
 
 @testable import TesseraPlan
 
@@ -30,19 +31,6 @@ func gemmWorkload(_ m: Int, _ n: Int, _ k: Int) -> WorkloadSpec {
     WorkloadSpec(name: "g", batch: 1, phase: .inference, precision: .int8, model: nil, layers: [LayerSpec(name: "g", op: .gemm(GEMM(m: m, n: n, k: k)))], file: "g.yaml")
 }
 
-/// SplitMix64: a small deterministic generator for seeded randomised checks.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
-}
-
 @Test func ampleBuffersReadEachOperandOnceAndWriteEachOutputOnce() throws {
     for df in ["os", "ws", "is"] {
         let hw = try hardware(rows: 8, cols: 8, dataflow: df)
@@ -56,13 +44,13 @@ struct SplitMix64 {
 }
 
 @Test func tilesAlwaysSumToTheClosedFormAndFitTheBufferHalves() throws {
-    var rng = SplitMix64(state: 42)
+    var rng = SplitMix64(seed: 42)
     for _ in 0..<150 {
-        let rows = rng.int(1...8), cols = rng.int(1...8)
-        let df = ["os", "ws", "is"][rng.int(0...2)]
-        let m = rng.int(1...90), n = rng.int(1...90), k = rng.int(1...90)
+        let rows = rng.int(in: 1...8), cols = rng.int(in: 1...8)
+        let df = ["os", "ws", "is"][rng.int(in: 0...2)]
+        let m = rng.int(in: 1...90), n = rng.int(in: 1...90), k = rng.int(in: 1...90)
         let sizes = ["64 B", "256 B", "1 KiB", "4 KiB", "64 KiB"]
-        let (i, f, o) = (sizes[rng.int(0...4)], sizes[rng.int(0...4)], sizes[rng.int(0...4)])
+        let (i, f, o) = (sizes[rng.int(in: 0...4)], sizes[rng.int(in: 0...4)], sizes[rng.int(in: 0...4)])
         let hw = try hardware(rows: rows, cols: cols, dataflow: df, ifmap: i, filter: f, ofmap: o)
         let plan = try Mapper.plan(graph: Elaborator.elaborate(gemmWorkload(m, n, k)), hardware: hw, workload: "g")
         let op = plan.ops[0]
