@@ -26,11 +26,11 @@ extension Pipeline {
         // compared with the same message on the healthy links to find the link they share.
         try Self.checkFaults(collective.faults, healthy, file: hardware.file)
         let topology = healthy.applying(collective.faults, at: 0)
-        // Before planning (which, for 'auto', times every candidate): about 2n² messages per size.
+        // Before planning, which for 'auto' times every candidate algorithm.
         let candidates = collective.algorithm == .auto ? Double(max(1, CollectivePlanner.candidates(collective.op, topology: topology).count)) : 1
         try workBudget.check(
-            WorkEstimate.messages(sizes: collective.sizes.count, ranks: topology.ranks) * candidates, of: .messages, at: collective.location,
-            key: "number of sizes or of GPUs")
+            WorkEstimate.messages(sizes: collective.sizes.count, ranks: topology.ranks, allToAll: collective.op == .allToAll) * candidates,
+            of: .messages, at: collective.location, key: "number of sizes or of GPUs")
         var plans: [CollectivePlan] = []
         var diagnostics: [Diagnostic] = []
         for size in collective.sizes {

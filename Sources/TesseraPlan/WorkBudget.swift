@@ -1,3 +1,4 @@
+import Foundation
 import TesseraCore
 import TesseraGraph
 import TesseraModel
@@ -12,8 +13,8 @@ import TesseraSpec
 /// - array folds (the mapper walks every fold of every GEMM; the simulator runs the tiles they
 ///   merge into): MobileNetV2 at batch 16384 on a 128×128 output-stationary array walks 3.0·10⁸
 ///   folds in 4.5 s, so 10⁹;
-/// - point-to-point messages of collective microbenchmarks (estimated as 2n² per size): 8000
-///   all-to-all sizes over 128 GPUs, 2.6·10⁸ messages, take 131 s, so 3·10⁷;
+/// - point-to-point messages of collective microbenchmarks (`messages(sizes:ranks:allToAll:)`):
+///   8000 all-to-all sizes over 128 GPUs, 1.3·10⁸ messages, take 131 s, so 1.5·10⁷;
 /// - serving events (requests × 3 + output tokens / max batch): 10⁷.
 public struct WorkBudget: Sendable {
     /// Multiplies every standard limit (1 standard, +∞ unlimited).
@@ -37,7 +38,7 @@ public struct WorkBudget: Sendable {
         public var standardLimit: Double {
             switch self {
             case .folds: 1e9
-            case .messages: 3e7
+            case .messages: 1.5e7
             case .servingEvents: 1e7
             }
         }
@@ -84,10 +85,12 @@ public enum WorkEstimate {
     }
 
     /// Messages the link simulator sends for `sizes` collectives over `ranks` GPUs, before they are
-    /// planned: about 2n² per size (a ring all-reduce sends n messages in each of 2(n − 1) steps;
-    /// an all-to-all n(n − 1) in one).
-    public static func messages(sizes: Int, ranks: Int) -> Double {
-        Double(sizes) * 2 * Double(ranks) * Double(ranks)
+    /// planned. Identical repeated steps (a ring's 2(n − 1)) are simulated once, so a size costs
+    /// about n(n − 1) messages for an all-to-all (every pair at once) and n·(2 + log₂ n) for the
+    /// others (ring, halving-doubling, tree and hierarchical steps of n messages each).
+    public static func messages(sizes: Int, ranks: Int, allToAll: Bool) -> Double {
+        let n = Double(ranks)
+        return Double(sizes) * (allToAll ? n * max(1, n - 1) : n * (2 + log2(max(1, n))))
     }
 
     /// Iterations and request events of a serving run: each request arrives, is prefilled and

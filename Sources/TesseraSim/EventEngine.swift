@@ -1,3 +1,4 @@
+import Foundation
 import HeapModule
 import TesseraCore
 
@@ -67,6 +68,39 @@ public struct EventEngine<Payload: Sendable>: Sendable {
         guard let e = heap.popMin() else { return nil }
         now = e.time
         eventCount += 1
+        if eventCount & SimulationProgress.mask == 0 { SimulationProgress.report(events: eventCount, now: now) }
         return (e.time, e.payload)
+    }
+}
+
+/// Where long runs say how far they are (DESIGN convention 12): every engine reports its event
+/// count and simulated time every 2²⁰ events to one process-wide handler, which the CLI sets on a
+/// terminal. Without a handler this costs one bit test per event.
+public enum SimulationProgress {
+    /// Events between two reports, minus one (a power of two minus one).
+    public static let mask: UInt64 = (1 << 20) - 1
+
+    /// Sets the handler (`nil` to stop reporting).
+    public static func setHandler(_ handler: (@Sendable (_ events: UInt64, _ now: Picoseconds) -> Void)?) {
+        box.set(handler)
+    }
+
+    static func report(events: UInt64, now: Picoseconds) { box.get()?(events, now) }
+
+    private static let box = HandlerBox()
+
+    private final class HandlerBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var handler: (@Sendable (UInt64, Picoseconds) -> Void)?
+        func set(_ h: (@Sendable (UInt64, Picoseconds) -> Void)?) {
+            lock.lock()
+            handler = h
+            lock.unlock()
+        }
+        func get() -> (@Sendable (UInt64, Picoseconds) -> Void)? {
+            lock.lock()
+            defer { lock.unlock() }
+            return handler
+        }
     }
 }

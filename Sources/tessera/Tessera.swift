@@ -104,9 +104,12 @@ struct Simulate: ParsableCommand {
         do {
             var pipeline = try Pipeline.load(hardwarePath: hw, workloadPath: wl)
             if allowLarge { pipeline.workBudget = .unlimited }
-            if !quiet, isatty(STDERR_FILENO) != 0 {
+            let onTerminal = !quiet && isatty(STDERR_FILENO) != 0
+            if onTerminal {
                 pipeline.workBudget.notice = { FileHandle.standardError.write(Data("note: \($0)\n".utf8)) }
+                TerminalProgress.start()
             }
+            defer { if onTerminal { TerminalProgress.stop() } }
             try optimizationFlags.apply(to: &pipeline)
             out = try pipeline.run()
             if compareDense { dense = try pipeline.dense.run(recordTimeline: false).report }
@@ -267,6 +270,21 @@ struct Kinds: ParsableCommand {
 
     func run() throws {
         print(KindsListing.text(), terminator: "")
+    }
+}
+
+/// A one-line progress display on standard error for long simulations: event count and simulated
+/// time, rewritten in place, cleared when the run ends.
+enum TerminalProgress {
+    static func start() {
+        SimulationProgress.setHandler { events, now in
+            let text = "\rsimulating: \(formatDecimal(Double(events) / 1e6, maxDecimals: 1)) M events, \(formatDecimal(Double(now) / 1e12, maxDecimals: 6)) s simulated"
+            FileHandle.standardError.write(Data(text.utf8))
+        }
+    }
+    static func stop() {
+        SimulationProgress.setHandler(nil)
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 }
 

@@ -50,7 +50,7 @@ import Testing
         let hw = cwd + "/configs/gpu/dgx-h100-x16.yaml"
         let v = try runTessera(["validate", hw, wl.path])
         #expect(v.status == 2)
-        #expect(v.stderr.contains("many.yaml:3:13: error: the run would take about 65536000 point-to-point messages"), "\(v.stderr)")
+        #expect(v.stderr.contains("many.yaml:3:13: error: the run would take about 32512000 point-to-point messages"), "\(v.stderr)")
         #expect(v.stderr.contains("pass --allow-large"))
         let big = try runTessera(["validate", "configs/array/tpu-128x128-os.yaml", "traces/mobilenetv2-b1.yaml"])
         #expect(big.status == 0)
