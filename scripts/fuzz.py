@@ -216,7 +216,8 @@ def one(case):
         out = os.path.join(wdir, f"out{n}")
         rc2, err2, to2, _ = run([tessera, "simulate", hw, wl, "-o", out, "--format", "json", "--quiet"], budget, wdir)
         s = classify(rc2, err2, to2)
-        if v == "ok" and s in ("located", "unlocated") and "--allow-large" not in err2 and "work budget" not in err2:
+        # What only execution reveals (the engine's horizon) is not a mismatch.
+        if v == "ok" and s in ("located", "unlocated") and "engine's horizon" not in err2:
             s = "mismatch"
         outcomes.append(("simulate", s, rc2, err2))
         shutil.rmtree(out, ignore_errors=True)

@@ -27,9 +27,9 @@ extension Pipeline {
         try Self.checkFaults(collective.faults, healthy, file: hardware.file)
         let topology = healthy.applying(collective.faults, at: 0)
         // Before planning, which for 'auto' times every candidate algorithm.
-        let candidates = collective.algorithm == .auto ? Double(max(1, CollectivePlanner.candidates(collective.op, topology: topology).count)) : 1
+        let algorithms = collective.algorithm == .auto ? CollectivePlanner.candidates(collective.op, topology: topology) : [collective.algorithm]
         try workBudget.check(
-            WorkEstimate.messages(sizes: collective.sizes.count, ranks: topology.ranks, allToAll: collective.op == .allToAll) * candidates,
+            WorkEstimate.messages(collective, ranks: topology.ranks, channels: topology.channels, algorithms: algorithms),
             of: .messages, at: collective.location, key: "number of sizes or of GPUs")
         var plans: [CollectivePlan] = []
         var diagnostics: [Diagnostic] = []

@@ -43,7 +43,8 @@ extension Pipeline {
     /// bounds every distinct collective by the engine's clock.
     func planClusterTraining(_ llm: LLMTrainingSpec, topology: ClusterTopology) throws -> TrainingStepPlan {
         try Self.checkFaults(llm.faults, topology, file: hardware.file)
-        let plan = try TrainingStepPlanner.plan(llm, precision: workload.precision, topology: topology, batch: workload.batch, batchLocation: llm.batchLocation ?? llm.transformerLocation)
+        let plan = try TrainingStepPlanner.plan(llm, precision: workload.precision, topology: topology, batch: workload.batch, batchLocation: llm.batchLocation ?? llm.transformerLocation,
+            budget: workBudget)
         // Every distinct collective must fit the picosecond clock (as a microbenchmark's must).
         var seen = Set<GroupCollective>()
         for t in plan.tasks {

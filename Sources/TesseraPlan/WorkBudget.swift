@@ -13,8 +13,11 @@ import TesseraSpec
 /// - array folds (the mapper walks every fold of every GEMM; the simulator runs the tiles they
 ///   merge into): MobileNetV2 at batch 16384 on a 128×128 output-stationary array walks 3.0·10⁸
 ///   folds in 4.5 s, so 10⁹;
-/// - point-to-point messages of collective microbenchmarks (`messages(sizes:ranks:allToAll:)`):
-///   8000 all-to-all sizes over 128 GPUs, 1.3·10⁸ messages, take 131 s, so 1.5·10⁷;
+/// - point-to-point messages of collective microbenchmarks (`WorkEstimate.messages`): 8000
+///   all-to-all sizes over 128 GPUs, 1.3·10⁸ messages, take 131 s, so 1.5·10⁷;
+/// - tasks of a transformer training step (`WorkEstimate.trainingTasks`): Llama-3 8B at batch 16000
+///   on 8 GPUs, 1.3·10⁶ tasks, takes 3.4 s and 360 MB, so 4·10⁶ (the planner's own hard bound,
+///   2·10⁷, holds with --allow-large too);
 /// - serving events (requests × 3 + output tokens / max batch): 10⁷.
 public struct WorkBudget: Sendable {
     /// Multiplies every standard limit (1 standard, +∞ unlimited).
@@ -35,11 +38,13 @@ public struct WorkBudget: Sendable {
         case folds = "array folds"
         case messages = "point-to-point messages"
         case servingEvents = "serving events"
+        case tasks = "training-step tasks"
         public var standardLimit: Double {
             switch self {
             case .folds: 1e9
             case .messages: 1.5e7
             case .servingEvents: 1e7
+            case .tasks: 4e6
             }
         }
     }
@@ -84,13 +89,35 @@ public enum WorkEstimate {
         return total
     }
 
-    /// Messages the link simulator sends for `sizes` collectives over `ranks` GPUs, before they are
-    /// planned. Identical repeated steps (a ring's 2(n − 1)) are simulated once, so a size costs
-    /// about n(n − 1) messages for an all-to-all (every pair at once) and n·(2 + log₂ n) for the
-    /// others (ring, halving-doubling, tree and hierarchical steps of n messages each).
-    public static func messages(sizes: Int, ranks: Int, allToAll: Bool) -> Double {
-        let n = Double(ranks)
-        return Double(sizes) * (allToAll ? n * max(1, n - 1) : n * (2 + log2(max(1, n))))
+    /// Messages the link simulator sends for a collective microbenchmark, before it is planned
+    /// (planning `auto` times every candidate). Identical consecutive steps are merged and
+    /// simulated once, so the count does not grow with the number of chunks; per size and
+    /// algorithm, with n ranks and H = ⌈log₂ n⌉: direct n(n − 1) (n for a broadcast, reduce or
+    /// send-recv), ring n · channels (a pipelined broadcast or reduce about n² over its fill and
+    /// drain steps), double binary tree (4H + 2) steps of n, halving-doubling and hierarchical
+    /// 2(H + 1) steps of n.
+    public static func messages(_ spec: CollectiveSpec, ranks: Int, channels: Int, algorithms: [CollectiveSpec.Algorithm]) -> Double {
+        let n = Double(max(2, ranks)), h = log2(n).rounded(.up)
+        var perSize = 0.0
+        for algorithm in algorithms {
+            switch algorithm {
+            case .direct:
+                perSize += spec.op == .broadcast || spec.op == .reduce || spec.op == .sendRecv ? n : n * (n - 1)
+            case .ring:
+                perSize += spec.op == .broadcast || spec.op == .reduce ? n * n : n * Double(max(1, channels))
+            case .doubleBinaryTree:
+                perSize += (4 * h + 2) * n
+            case .halvingDoubling, .hierarchical, .auto:
+                perSize += 2 * (h + 1) * n
+            }
+        }
+        return Double(spec.sizes.count) * perSize
+    }
+
+    /// Tasks of a transformer training step: about 10 per layer and microbatch of each class of
+    /// replicas (kernels and collectives), times 1 + the faults (each fault splits the step).
+    public static func trainingTasks(microbatches: Int, layers: Int, faults: Int) -> Double {
+        Double(microbatches) * Double(layers) * 10 * Double(1 + faults)
     }
 
     /// Iterations and request events of a serving run: each request arrives, is prefilled and

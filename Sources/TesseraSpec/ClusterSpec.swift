@@ -215,12 +215,8 @@ enum ClusterReader {
         }
         let latency = time("latency"), hop = time("hop_latency")
         var efficiency = 1.0
-        if let e = r.optional("efficiency") {
-            if case .scalar(let s, false) = e.value, let v = Double(s), v > 0, v <= 1 {
-                efficiency = v
-            } else {
-                bag.error(e.location, "'\(section).efficiency' is out of range", expected: "a number in (0, 1]", found: e.kindDescription)
-            }
+        if let e = r.optional("efficiency"), let v = Scalar.number(e, min: 0.01, max: 1, what: "'\(section).efficiency'", bag: &bag) {
+            efficiency = v
         }
         var nics = 1, over = 1.0, perLeaf = 1
         if !intra {

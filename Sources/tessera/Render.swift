@@ -32,6 +32,7 @@ struct PictureOutput: ParsableArguments {
     @Option(help: ArgumentHelp("Output format (svg, png, pdf, dot); default: from the file's extension.", valueName: "format")) var format: String?
     @Flag(help: "Print nothing but errors.") var quiet = false
     @Flag(help: "Overwrite the file even if Tessera did not write it.") var force = false
+    @Flag(name: .customLong("allow-large"), help: "Graph and schedule: run even when the estimated work exceeds the budget.") var allowLarge = false
 
     /// The format: `--format`, else the output file's extension.
     func resolvedFormat() throws -> String {
@@ -85,9 +86,12 @@ func writeOutputFile(_ bytes: [UInt8], to output: String, force: Bool) throws {
 }
 
 /// Loads and runs the pipeline for a picture, mapping failures to exit statuses.
-private func runPipeline(hardware: String, workload: String, flags: OptimizationFlags? = nil, clusterTraining: Bool = false) throws -> Pipeline.Output {
+private func runPipeline(
+    hardware: String, workload: String, flags: OptimizationFlags? = nil, clusterTraining: Bool = false, allowLarge: Bool
+) throws -> Pipeline.Output {
     do {
         var pipeline = try Pipeline.load(hardwarePath: hardware, workloadPath: workload)
+        if allowLarge { pipeline.workBudget = .unlimited }
         if !(clusterTraining && (pipeline.workload.llm != nil || pipeline.workload.serving != nil)) { try refuseCluster(pipeline.hardware) }
         try flags?.apply(to: &pipeline)
         return try pipeline.run()
@@ -172,7 +176,7 @@ struct RenderGraph: ParsableCommand {
         case .some(let other):
             throw fail(InputError(Diagnostic(at: nil, "unknown --collapse mode", expected: "layer, none or auto", found: "'\(other)'")))
         }
-        let out = try runPipeline(hardware: hardware, workload: workload)
+        let out = try runPipeline(hardware: hardware, workload: workload, allowLarge: picture.allowLarge)
         let document: DOTDocument
         do {
             document = try GraphDOT(out.graph, title: out.report.workload, options: .init(layers: layers, collapse: mode)).build()
@@ -211,7 +215,7 @@ struct RenderSchedule: ParsableCommand {
 
     func run() throws {
         _ = try picture.resolvedFormat()
-        let out = try runPipeline(hardware: hardware, workload: workload, flags: optimizationFlags, clusterTraining: true)
+        let out = try runPipeline(hardware: hardware, workload: workload, flags: optimizationFlags, clusterTraining: true, allowLarge: picture.allowLarge)
         let document: DOTDocument
         do {
             if let step = out.clusterStep {

@@ -469,7 +469,7 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
     /// Steps too large for the simulator are refused where the user can change them, not run out of memory or overflow the clock.
     @Test func stepsBeyondTheSimulatorsLimitsAreLocatedErrors() throws {
         let huge = try #require(error(cluster(nodes: 4), training("{dp: 4}", batch: 1_048_576)))
-        #expect(huge.description.contains("too many tasks"))
+        #expect(huge.description.contains("training-step tasks, more than the work budget of 4000000"), "\(huge.description)")
         #expect(huge.diagnostics.first?.location?.line == 5)  // batch:
         let slow = try #require(error(cluster(nodes: 4, inter: "{kind: switch, bandwidth: 1 KB/s}"), training("{dp: 4}", batch: 8)))
         #expect(slow.description.contains("longer than the simulator's clock holds"))

@@ -41,7 +41,8 @@ public enum TrainingStepPlanner {
     /// `mergeReplicas: false` simulates every data-parallel replica on its own (the reference that
     /// checks merging identical replicas changes nothing).
     public static func plan(
-        _ spec: LLMTrainingSpec, precision: Precision, topology: ClusterTopology, batch: Int, batchLocation: SourceLocation, mergeReplicas: Bool = true
+        _ spec: LLMTrainingSpec, precision: Precision, topology: ClusterTopology, batch: Int, batchLocation: SourceLocation, mergeReplicas: Bool = true,
+        budget: WorkBudget = .standard
     ) throws(InputError) -> TrainingStepPlan {
         let p = spec.parallelism, m = spec.transformer
         var bag = DiagnosticBag()
@@ -85,7 +86,8 @@ public enum TrainingStepPlanner {
 
         let M = batch / (p.dp * p.microbatch)
         // Tasks per class of replicas: about 10 per layer and microbatch (kernels and collectives).
-        let estimatedTasks = Double(M) * Double(m.layers) * 10 * Double(1 + spec.faults.count)
+        let estimatedTasks = WorkEstimate.trainingTasks(microbatches: M, layers: m.layers, faults: spec.faults.count)
+        try budget.check(estimatedTasks, of: .tasks, at: batchLocation, key: "batch (microbatches per replica: batch / (dp × microbatch) = \(M)) or number of layers")
         if estimatedTasks > Double(maxTasks) {
             throw InputError(Diagnostic(
                 at: batchLocation, "the training step has too many tasks to simulate (about \(formatDecimal(estimatedTasks, maxDecimals: 0)))",
