@@ -14,11 +14,13 @@ import TesseraSpec
 ///   merge into): MobileNetV2 at batch 16384 on a 128×128 output-stationary array walks 3.0·10⁸
 ///   folds in 4.5 s, so 10⁹;
 /// - point-to-point messages of collective microbenchmarks (`WorkEstimate.messages`): 8000
-///   all-to-all sizes over 128 GPUs, 1.3·10⁸ messages, take 131 s, so 1.5·10⁷;
+///   all-to-all sizes over 128 GPUs, 1.3·10⁸ messages, take 131 s, and an `auto` all-reduce of three
+///   sizes over 65536 GPUs, 1.3·10⁷, takes 18 s, so 5·10⁶;
 /// - tasks of a transformer training step (`WorkEstimate.trainingTasks`): Llama-3 8B at batch 16000
 ///   on 8 GPUs, 1.3·10⁶ tasks, takes 3.4 s and 360 MB, so 4·10⁶ (the planner's own hard bound,
 ///   2·10⁷, holds with --allow-large too);
-/// - serving events (requests × 3 + output tokens / max batch): 10⁷.
+/// - serving events (requests × 3 + output tokens / max batch): 10⁶ Llama-3 8B requests of 128
+///   output tokens at max batch 64, 5·10⁶ events, take 18 s, so 3·10⁶.
 public struct WorkBudget: Sendable {
     /// Multiplies every standard limit (1 standard, +∞ unlimited).
     public var scale: Double
@@ -42,8 +44,8 @@ public struct WorkBudget: Sendable {
         public var standardLimit: Double {
             switch self {
             case .folds: 1e9
-            case .messages: 1.5e7
-            case .servingEvents: 1e7
+            case .messages: 5e6
+            case .servingEvents: 3e6
             case .tasks: 4e6
             }
         }
