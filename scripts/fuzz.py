@@ -80,22 +80,16 @@ def mutate(text, rng):
         return text, "none"
     i = rng.choice(idx)
     line = lines[i]
-    if family == "number":
-        hits = list(NUMBER_RE.finditer(line))
+    if family in ("number", "unit"):
+        # One token of the line (a number, or the unit after a number) replaced.
+        pattern, choices = (NUMBER_RE, NUMBERS) if family == "number" else (UNIT_RE, UNITS)
+        hits = list(pattern.finditer(line))
         if not hits:
             return mutate(text, rng)
         m = rng.choice(hits)
-        value = rng.choice(NUMBERS)
+        value = rng.choice(choices)
         lines[i] = line[:m.start()] + value + line[m.end():]
-        return "\n".join(lines), f"number:{i + 1}:{value}"
-    if family == "unit":
-        hits = list(UNIT_RE.finditer(line))
-        if not hits:
-            return mutate(text, rng)
-        m = rng.choice(hits)
-        unit = rng.choice(UNITS)
-        lines[i] = line[:m.start()] + unit + line[m.end():]
-        return "\n".join(lines), f"unit:{i + 1}:{unit}"
+        return "\n".join(lines), f"{family}:{i + 1}:{value}"
     if family == "delete":
         del lines[i]
         return "\n".join(lines), f"delete:{i + 1}"

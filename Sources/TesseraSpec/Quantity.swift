@@ -90,11 +90,11 @@ public enum QuantityParser {
 /// products the models form of them stay inside `UInt64` picoseconds, bytes and cycles, and inside
 /// `Double`'s exact integers where they are counted in floating point.
 ///
-/// - Counts and shape dimensions (`InputLimits.count` = 2²⁰): four such factors multiply to at most
-///   2⁸⁰ in `Double` and a MAC count of a layer (batch × output pixels × kernel × channels) stays
-///   below 2⁶³ for every layer whose own dimensions are each within range; larger derived sizes are
-///   checked where they are formed (`Checked`).
-/// - Quantities (`QuantityDimension.range`): times up to 10⁵ s (10¹⁷ ps, a hundredth of what
+/// - Counts and shape dimensions (`InputLimits.count` = 2²⁰): any four such factors multiply to
+///   at most 2⁸⁰, far inside `Double`'s range. Products of more factors (a convolution's MACs) are
+///   not bounded by the ranges alone: `LayerBounds` refuses a layer above 2⁴⁶ elements or 2⁵² MACs
+///   before any integer product is formed, and engine times go through `Saturating`.
+/// - Quantities (`QuantityDimension.range`): times up to 10⁵ s (10¹⁷ ps, about 1/180 of what
 ///   `UInt64` picoseconds hold), sizes up to 1 PiB, bandwidths from 1 KB/s to 10 PB/s, clocks from
 ///   1 kHz to 100 GHz, energies up to 1 kJ per action and powers up to 10 MW.
 public enum InputLimits {
