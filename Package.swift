@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "tessera", targets: ["tessera"]),
         .library(name: "TesseraOutput", targets: ["TesseraOutput"]),
+        .library(name: "TesseraStudy", targets: ["TesseraStudy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -35,16 +36,27 @@ let package = Package(
             name: "TesseraOutput",
             dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "CGraphviz"]
         ),
+        .target(
+            name: "TesseraFamilies",
+            dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraOutput"]
+        ),
+        .target(
+            name: "TesseraStudy",
+            dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraOutput", "TesseraFamilies"]
+        ),
         .executableTarget(
             name: "tessera",
             dependencies: [
-                "TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraOutput",
+                "TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraOutput", "TesseraFamilies", "TesseraStudy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "tessera-bench",
-            dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraOutput", "TesseraTestSupport"],
+            dependencies: [
+                "TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraOutput", "TesseraFamilies", "TesseraStudy",
+                "TesseraTestSupport",
+            ],
             path: "Benchmarks/tessera-bench"
         ),
         // Helpers shared by the test targets (seeded generators).
@@ -61,7 +73,24 @@ let package = Package(
         .testTarget(name: "TesseraSimTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim"]),
         .testTarget(
             name: "TesseraOutputTests",
-            dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraOutput", "TesseraTestSupport"],
+            dependencies: [
+                "TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraOutput", "TesseraFamilies", "TesseraStudy",
+                "TesseraTestSupport",
+            ]
+        ),
+        .testTarget(
+            name: "TesseraFamiliesTests",
+            dependencies: [
+                "TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraOutput", "TesseraFamilies", "TesseraStudy",
+                "TesseraTestSupport",
+            ]
+        ),
+        .testTarget(
+            name: "TesseraStudyTests",
+            dependencies: [
+                "TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraOutput", "TesseraFamilies", "TesseraStudy",
+                "TesseraTestSupport",
+            ],
             resources: [.copy("Golden")]
         ),
         .testTarget(name: "tesseraTests", dependencies: ["tessera"]),

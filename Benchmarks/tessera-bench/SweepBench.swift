@@ -6,7 +6,9 @@
 // stream to disk.
 import Foundation
 import TesseraCore
+import TesseraFamilies
 import TesseraOutput
+import TesseraStudy
 import TesseraSpec
 
 #if canImport(Glibc)

@@ -1,7 +1,9 @@
 // Speed benchmarks (`make bench`): the whole pipeline (load, elaborate, map, simulate, report) per
 // case, timed over repeated runs; the figure is the median wall time. Kept out of `make test`.
 import Foundation
+import TesseraFamilies
 import TesseraOutput
+import TesseraStudy
 
 struct Case {
     var hardware: String

@@ -17,6 +17,10 @@ public enum AtomicFile {
         public var path: String
         public var reason: String
         public var description: String { "cannot write '\(path)': \(reason)" }
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
     }
 
     /// Temporary files are `.tessera-tmp-PID-RANDOM-NAME`: a run killed while writing leaves one,

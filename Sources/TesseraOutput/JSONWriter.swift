@@ -50,7 +50,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     /// Shortest round-trip decimal form of a double; integers keep a ".0"-free form; non-finite is null.
-    static func number(_ d: Double) -> String {
+    public static func number(_ d: Double) -> String {
         guard d.isFinite else { return "null" }
         if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
         return "\(d)"

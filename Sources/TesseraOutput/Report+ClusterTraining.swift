@@ -11,6 +11,13 @@ extension Report {
             var json: JSONValue {
                 .object([("compute_s", .double(compute)), ("exposed_comm_s", .double(exposedComm)), ("overlapped_comm_s", .double(overlappedComm)), ("idle_s", .double(idle))])
             }
+
+            public init(compute: Double = 0.0, exposedComm: Double = 0.0, overlappedComm: Double = 0.0, idle: Double = 0.0) {
+                self.compute = compute
+                self.exposedComm = exposedComm
+                self.overlappedComm = overlappedComm
+                self.idle = idle
+            }
         }
         public struct Stage: Sendable {
             public var name: String
@@ -20,6 +27,15 @@ extension Report {
             /// Seconds of each kind of communication on this GPU's streams (tp, pp, dp, ep).
             public var comm: [(String, Double)]
             public var memory: (weights: Double, gradients: Double, optimizer: Double, activations: Double)
+
+            public init(name: String, stage: Int, gpus: Int, split: Split, comm: [(String, Double)], memory: (weights: Double, gradients: Double, optimizer: Double, activations: Double)) {
+                self.name = name
+                self.stage = stage
+                self.gpus = gpus
+                self.split = split
+                self.comm = comm
+                self.memory = memory
+            }
         }
         public var model: String
         public var parameters: Double
@@ -128,13 +144,46 @@ extension Report {
             }
             return s
         }
+
+        public init(model: String, parameters: Double, gpus: Int, tp: Int, pp: Int, dp: Int, ep: Int, zero: Int, cp: Int = 1, virtualStages: Int = 1, sequenceParallel: Bool = false, microbatches: Int, microbatch: Int, recompute: String, overlap: Bool, stepSeconds: Double, tokensPerSecond: Double, modelFlops: Double, mfu: Double, split: Split, stages: [Stage], memoryCapacity: Double, slowestRank: (rank: Int, seconds: Double, medianSeconds: Double)?, slowestLink: (name: String, slowed: Int, messages: Int)?, busiestLink: (name: String, utilization: Double)?, faults: [(component: String, effect: String, at: Double)], failure: (component: String, at: Double)?, co2: (localSteps: Int, localStepSeconds: Double, outerSeconds: Double)?, tasks: Int, collectivesSimulated: Int) {
+            self.model = model
+            self.parameters = parameters
+            self.gpus = gpus
+            self.tp = tp
+            self.pp = pp
+            self.dp = dp
+            self.ep = ep
+            self.zero = zero
+            self.cp = cp
+            self.virtualStages = virtualStages
+            self.sequenceParallel = sequenceParallel
+            self.microbatches = microbatches
+            self.microbatch = microbatch
+            self.recompute = recompute
+            self.overlap = overlap
+            self.stepSeconds = stepSeconds
+            self.tokensPerSecond = tokensPerSecond
+            self.modelFlops = modelFlops
+            self.mfu = mfu
+            self.split = split
+            self.stages = stages
+            self.memoryCapacity = memoryCapacity
+            self.slowestRank = slowestRank
+            self.slowestLink = slowestLink
+            self.busiestLink = busiestLink
+            self.faults = faults
+            self.failure = failure
+            self.co2 = co2
+            self.tasks = tasks
+            self.collectivesSimulated = collectivesSimulated
+        }
     }
 
     public static let gpuEnergyNote =
         "energy: each GPU draws its TDP while computing and its idle power otherwise (communication and the bubble): E = sum over GPUs of TDP x t_compute + P_idle x (T - t_compute); idle power is 10% of TDP unless gpu.idle_power says otherwise (an assumption); NICs, switches and hosts are not counted; peak power is the step's average"
 
     /// What the options a run uses add to the model, one note each.
-    static func clusterTrainingOptionNotes(_ p: ParallelismSpec, faults: Bool) -> [String] {
+    public static func clusterTrainingOptionNotes(_ p: ParallelismSpec, faults: Bool) -> [String] {
         var notes: [String] = []
         if p.virtualStages > 1 {
             notes.append("interleaved 1F1B: \(p.virtualStages) model chunks per stage, microbatches in groups of pp, (pp - s - 1) x 2 + (v - 1) x pp warm-up chunk-forwards (Narayanan et al. 2021)")

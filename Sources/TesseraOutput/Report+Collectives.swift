@@ -18,6 +18,16 @@ extension Report {
                 ("seconds", .double(seconds)), ("algbw_gbps", .double(algbwGBps)), ("busbw_gbps", .double(busbwGBps)),
             ])
         }
+
+        public init(op: String, algorithm: String, ranks: Int, bytes: UInt64, seconds: Double, algbwGBps: Double, busbwGBps: Double) {
+            self.op = op
+            self.algorithm = algorithm
+            self.ranks = ranks
+            self.bytes = bytes
+            self.seconds = seconds
+            self.algbwGBps = algbwGBps
+            self.busbwGBps = busbwGBps
+        }
     }
 
     /// The faults a microbenchmark ran with, and the link its late messages share.
@@ -36,6 +46,11 @@ extension Report {
         var line: String {
             "faults: " + faults.map { "\($0.component) \($0.effect)" }.joined(separator: ", ")
                 + (slowestLink.map { "; slowest link: \($0.name) (\($0.slowed) of \($0.messages) messages late)" } ?? "; no message was late")
+        }
+
+        public init(faults: [(component: String, effect: String)], slowestLink: (name: String, slowed: Int, messages: Int)?) {
+            self.faults = faults
+            self.slowestLink = slowestLink
         }
     }
 

@@ -36,6 +36,22 @@ extension Report {
             public var peakDecodeBatch: Int
             public var kvCapacityTokens: Int
             public var peakKVTokens: Int
+
+            public init(name: String, role: String, ranks: [Int], tp: Int, prefillSeconds: Double, decodeSeconds: Double, utilization: Double, prefillBatches: Int, decodeIterations: Int, meanDecodeBatch: Double, peakDecodeBatch: Int, kvCapacityTokens: Int, peakKVTokens: Int) {
+                self.name = name
+                self.role = role
+                self.ranks = ranks
+                self.tp = tp
+                self.prefillSeconds = prefillSeconds
+                self.decodeSeconds = decodeSeconds
+                self.utilization = utilization
+                self.prefillBatches = prefillBatches
+                self.decodeIterations = decodeIterations
+                self.meanDecodeBatch = meanDecodeBatch
+                self.peakDecodeBatch = peakDecodeBatch
+                self.kvCapacityTokens = kvCapacityTokens
+                self.peakKVTokens = peakKVTokens
+            }
         }
         public var mode: String
         public var model: String
@@ -132,6 +148,35 @@ extension Report {
                 s += "| \(i.name) | \(i.role) | \(i.ranks.map(String.init).joined(separator: ",")) | \(ms(i.prefillSeconds)) | \(ms(i.decodeSeconds)) | \(pct(i.utilization)) | \(i.prefillBatches) | \(i.decodeIterations) | \(formatDecimal(i.meanDecodeBatch, maxDecimals: 2)) / \(i.peakDecodeBatch) | \(i.peakKVTokens) / \(i.kvCapacityTokens) |\n"
             }
             return s
+        }
+
+        public init(mode: String, model: String, parameters: Double, precision: String, gpus: Int, arrivals: String, requests: Int, maxBatch: Int, maxPrefillTokens: Int, seconds: Double, ttft: Distribution, tpot: Distribution, sloTTFT: Double, sloTPOT: Double, attainment: Double, ttftAttainment: Double, tpotAttainment: Double, goodput: Double, requestRate: Double, outputTokensPerSecond: Double, kvTransfer: Distribution?, kvTransferBytes: Double, referencePrefill: Double, referenceDecodeStep: Double, instances: [Instance], linkSimulations: Int) {
+            self.mode = mode
+            self.model = model
+            self.parameters = parameters
+            self.precision = precision
+            self.gpus = gpus
+            self.arrivals = arrivals
+            self.requests = requests
+            self.maxBatch = maxBatch
+            self.maxPrefillTokens = maxPrefillTokens
+            self.seconds = seconds
+            self.ttft = ttft
+            self.tpot = tpot
+            self.sloTTFT = sloTTFT
+            self.sloTPOT = sloTPOT
+            self.attainment = attainment
+            self.ttftAttainment = ttftAttainment
+            self.tpotAttainment = tpotAttainment
+            self.goodput = goodput
+            self.requestRate = requestRate
+            self.outputTokensPerSecond = outputTokensPerSecond
+            self.kvTransfer = kvTransfer
+            self.kvTransferBytes = kvTransferBytes
+            self.referencePrefill = referencePrefill
+            self.referenceDecodeStep = referenceDecodeStep
+            self.instances = instances
+            self.linkSimulations = linkSimulations
         }
     }
 

@@ -76,6 +76,13 @@ public struct Report: Sendable {
         public var kind: String
         public var busyCycles: UInt64
         public var utilization: Double
+
+        public init(name: String, kind: String, busyCycles: UInt64, utilization: Double) {
+            self.name = name
+            self.kind = kind
+            self.busyCycles = busyCycles
+            self.utilization = utilization
+        }
     }
 
     public var hardware: String

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import TesseraCore
+import TesseraFamilies
 import TesseraOutput
+import TesseraStudy
 
 /// `tessera ablate HW WL`: the run with each dataflow optimization removed in turn.
 struct Ablate: ParsableCommand {
@@ -28,11 +30,12 @@ struct Ablate: ParsableCommand {
         let table: String
         do {
             let pipeline = try Pipeline.load(hardwarePath: hardware, workloadPath: workload)
-            guard pipeline.hardware.kind == "sparse-training-array" else {
+            guard try pipeline.family().capabilities.contains(.ablate) else {
+                let kinds = FamilyTable.kinds(offering: .ablate)
                 throw InputError(
                     Diagnostic(
-                        at: SourceLocation(file: hardware, line: 1, column: 1), "ablate needs a 'sparse-training-array' hardware",
-                        expected: "kind: sparse-training-array", found: "kind '\(pipeline.hardware.kind)'"))
+                        at: SourceLocation(file: hardware, line: 1, column: 1), "ablate needs \(kinds) hardware",
+                        expected: "kind: \(kinds.replacingOccurrences(of: "'", with: ""))", found: "kind '\(pipeline.hardware.kind)'"))
             }
             table = try Ablation.run(pipeline).markdown()
         } catch let e as InputError {

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import TesseraCore
+import TesseraFamilies
 import TesseraOutput
+import TesseraStudy
 
 /// `tessera compare BASELINE CURRENT`: the CI gate. Prints a Markdown table; exits 0 when every
 /// figure is within tolerance, 1 on a regression (or a changed layer set, or an improvement under

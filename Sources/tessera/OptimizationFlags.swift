@@ -1,6 +1,8 @@
 import ArgumentParser
 import TesseraCore
+import TesseraFamilies
 import TesseraOutput
+import TesseraStudy
 import TesseraSpec
 
 /// The flags that turn off a sparse training accelerator's dataflow optimizations.
@@ -14,10 +16,11 @@ struct OptimizationFlags: ParsableArguments {
     /// Applies the flags; they are an input error on hardware without these optimizations.
     func apply(to pipeline: inout Pipeline) throws(InputError) {
         guard any else { return }
-        guard pipeline.hardware.kind == "sparse-training-array" else {
+        guard try pipeline.family().capabilities.contains(.optimizationFlags) else {
             throw InputError(
                 Diagnostic(
-                    at: SourceLocation(file: pipeline.hardware.file, line: 1, column: 1), "--no-interleave, --no-pregeneration and --no-offline-schedule apply only to a 'sparse-training-array'",
+                    at: SourceLocation(file: pipeline.hardware.file, line: 1, column: 1),
+                    "--no-interleave, --no-pregeneration and --no-offline-schedule apply only to \(FamilyTable.kinds(offering: .optimizationFlags))",
                     found: "kind '\(pipeline.hardware.kind)'"))
         }
         if noInterleave { pipeline.hardware.optimizations.interleave = false }

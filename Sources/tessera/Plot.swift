@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import TesseraCore
+import TesseraFamilies
 import TesseraOutput
+import TesseraStudy
 import TesseraSpec
 
 /// `tessera plot`: line, scatter and bar charts of a sweep's results, with Pareto fronts.

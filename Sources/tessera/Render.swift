@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import TesseraCore
 import TesseraModel
+import TesseraFamilies
 import TesseraOutput
+import TesseraStudy
 import TesseraSpec
 
 /// `tessera render`: the hardware, the dataflow graph and the simulated schedule as pictures,
@@ -86,13 +88,10 @@ func writeOutputFile(_ bytes: [UInt8], to output: String, force: Bool) throws {
 }
 
 /// Loads and runs the pipeline for a picture, mapping failures to exit statuses.
-private func runPipeline(
-    hardware: String, workload: String, flags: OptimizationFlags? = nil, clusterTraining: Bool = false, allowLarge: Bool
-) throws -> Pipeline.Output {
+private func runPipeline(hardware: String, workload: String, flags: OptimizationFlags? = nil, allowLarge: Bool) throws -> Pipeline.Output {
     do {
         var pipeline = try Pipeline.load(hardwarePath: hardware, workloadPath: workload)
         if allowLarge { pipeline.workBudget = .unlimited }
-        if !(clusterTraining && (pipeline.workload.llm != nil || pipeline.workload.serving != nil)) { try refuseCluster(pipeline.hardware) }
         try flags?.apply(to: &pipeline)
         return try pipeline.run()
     } catch let e as InputError {
@@ -100,16 +99,6 @@ private func runPipeline(
     } catch {
         throw failInternal("\(error)")
     }
-}
-
-/// The dataflow graph is a picture of accelerator runs, and a collective microbenchmark has no
-/// schedule; a GPU cluster's training step has a schedule (per-GPU lanes and busy links).
-private func refuseCluster(_ spec: HardwareSpec) throws(InputError) {
-    guard spec.kind == "gpu-cluster" else { return }
-    throw InputError(Diagnostic(
-        at: SourceLocation(file: spec.file, line: 1, column: 1), "this 'gpu-cluster' run has no dataflow graph or schedule to draw",
-        expected: "an 'array', 'sparse-training-array' or 'edge-soc' hardware, or (for 'render schedule') a training or serving workload", found: "kind 'gpu-cluster'",
-        hint: "'tessera render hardware' draws the cluster's topology; the report's 'units' give each link's utilization"))
 }
 
 struct RenderHardware: ParsableCommand {
@@ -133,11 +122,15 @@ struct RenderHardware: ParsableCommand {
         } catch {
             throw fail(InputError(error.diagnostics))
         }
-        if let cluster = spec.cluster, let topology = ClusterTopology(cluster) {
-            try picture.write(ClusterDOT(topology).build())
-            return
+        let document: DOTDocument
+        do {
+            document = try FamilyTable.family(of: spec).hardwarePicture(spec)
+        } catch let e as InputError {
+            throw fail(e)
+        } catch {
+            throw failInternal("\(error)")
         }
-        try picture.write(HardwareDOT(HardwareModel(spec)).build())
+        try picture.write(document)
     }
 }
 
@@ -179,9 +172,11 @@ struct RenderGraph: ParsableCommand {
         let out = try runPipeline(hardware: hardware, workload: workload, allowLarge: picture.allowLarge)
         let document: DOTDocument
         do {
-            document = try GraphDOT(out.graph, title: out.report.workload, options: .init(layers: layers, collapse: mode)).build()
+            document = try GraphDOT(try out.views.dataflowGraph(), title: out.report.workload, options: .init(layers: layers, collapse: mode)).build()
+        } catch let e as InputError {
+            throw fail(e)
         } catch {
-            throw fail(error)
+            throw failInternal("\(error)")
         }
         try picture.write(document)
     }
@@ -215,18 +210,14 @@ struct RenderSchedule: ParsableCommand {
 
     func run() throws {
         _ = try picture.resolvedFormat()
-        let out = try runPipeline(hardware: hardware, workload: workload, flags: optimizationFlags, clusterTraining: true, allowLarge: picture.allowLarge)
+        let out = try runPipeline(hardware: hardware, workload: workload, flags: optimizationFlags, allowLarge: picture.allowLarge)
         let document: DOTDocument
         do {
-            if let step = out.clusterStep {
-                document = try ClusterScheduleDOT(plan: step.plan, result: step.result, options: .init(from: from, to: to, maxBoxes: 8000)).build()
-            } else if let run = out.servingRun {
-                document = try ServingTimeline(plan: run.plan, result: run.result).schedule(options: .init(from: from, to: to))
-            } else {
-                document = try ScheduleDOT(plan: out.plan, result: out.result, options: .init(from: from, to: to)).build()
-            }
+            document = try out.views.schedule(from: from, to: to)
+        } catch let e as InputError {
+            throw fail(e)
         } catch {
-            throw fail(error)
+            throw failInternal("\(error)")
         }
         try picture.write(document)
     }

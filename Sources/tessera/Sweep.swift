@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import TesseraCore
+import TesseraFamilies
 import TesseraOutput
+import TesseraStudy
 import TesseraSpec
 
 #if canImport(Glibc)

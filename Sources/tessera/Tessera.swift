@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import TesseraCore
 import TesseraModel
+import TesseraFamilies
 import TesseraOutput
+import TesseraStudy
 import TesseraSim
 import TesseraSpec
 
@@ -125,7 +127,7 @@ struct Simulate: ParsableCommand {
                     InputError(
                         Diagnostic(
                             at: SourceLocation(file: hw, line: 1, column: 1), "--compare-dense needs hardware that trains with N:M weights",
-                            expected: "kind: sparse-training-array or edge-soc", found: "kind '\(out.plan.hardware.spec.kind)'")))
+                            expected: "kind \(FamilyTable.kinds(offering: .compareDense)) with a training workload", found: "kind '\(out.plan.hardware.spec.kind)'")))
             }
             report.denseTotalCycles = dense?.totalCycles
         }
@@ -160,16 +162,12 @@ struct Simulate: ParsableCommand {
         }
         if let trace {
             let json: String
-            if let step = out.clusterStep {
-                json = ClusterChromeTrace(plan: step.plan, result: step.result).json()
-            } else if let run = out.servingRun {
-                json = ServingTimeline(plan: run.plan, result: run.result).chromeTrace()
-            } else if out.plan.hardware.spec.kind == "gpu-cluster" {
-                throw fail(InputError(Diagnostic(
-                    at: SourceLocation(file: hw, line: 1, column: 1), "--trace draws timelines, which a collective microbenchmark does not have",
-                    expected: "no --trace on a collective workload (training steps and serving runs have one)", found: "--trace \(trace)")))
-            } else {
-                json = ChromeTrace(plan: out.plan, result: out.result, hardwareName: report.hardware, workloadName: report.workload).json()
+            do {
+                json = try out.views.chromeTrace(hardware: report.hardware, workload: report.workload)
+            } catch let e as InputError {
+                throw fail(e)
+            } catch {
+                throw failInternal("\(error)")
             }
             do {
                 try OutputGuard.write(json, to: trace)

@@ -2,6 +2,9 @@ import Foundation
 import Testing
 
 @testable import TesseraOutput
+import TesseraStudy
+import TesseraFamilies
+import TesseraTestSupport
 
 @Suite struct ChromeTraceTests {
     static let workloads = ["traces/small-cnn.yaml", "traces/resnet50-b1.yaml"]

@@ -3,6 +3,9 @@ import TesseraCore
 import Testing
 
 @testable import TesseraOutput
+import TesseraStudy
+import TesseraFamilies
+import TesseraTestSupport
 
 #if canImport(FoundationXML)
     import FoundationXML

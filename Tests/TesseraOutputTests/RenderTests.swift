@@ -5,6 +5,9 @@ import TesseraSpec
 import Testing
 
 @testable import TesseraOutput
+import TesseraStudy
+import TesseraFamilies
+import TesseraTestSupport
 
 #if canImport(FoundationXML)
     import FoundationXML

@@ -1,7 +1,7 @@
 import TesseraCore
 
 /// Small pieces of DOT syntax: quoted ids and attribute lists.
-enum DOTText {
+public enum DOTText {
     /// A double-quoted DOT string; `\n`, `\l` and `\r` written by the caller stay line breaks.
     static func quote(_ s: String) -> String {
         var out = "\""
@@ -33,7 +33,7 @@ enum DOTText {
     static func isHTML(_ s: String) -> Bool { s.hasPrefix("<") && s.hasSuffix(">") }
 
     /// Text for inside an HTML-like label.
-    static func escape(_ s: String) -> String {
+    public static func escape(_ s: String) -> String {
         var out = ""
         for c in s {
             switch c {

@@ -1,0 +1,84 @@
+import TesseraCore
+import TesseraGraph
+import TesseraModel
+import TesseraOutput
+import TesseraPlan
+import TesseraSim
+import TesseraSpec
+
+/// `kind: gpu-cluster`: GPUs in nodes joined by an intra-node fabric and an inter-node network,
+/// running collective microbenchmarks, transformer training steps (tp/pp/dp/cp/ep/ZeRO) and
+/// LLM serving.
+public struct GPUClusterFamily: HardwareFamily {
+    public init() {}
+    public var kind: String { "gpu-cluster" }
+    public var capabilities: FamilyCapabilities { [] }
+
+    public func prepare(_ request: RunRequest) throws -> PreparedRun { try request.prepareCluster() }
+
+    /// The topology: nodes, GPUs, the fabric and its switches.
+    public func hardwarePicture(_ spec: HardwareSpec) throws -> DOTDocument {
+        guard let cluster = spec.cluster, let topology = ClusterTopology(cluster) else {
+            throw InputError(Diagnostic(at: SourceLocation(file: spec.file, line: 1, column: 1), "the cluster could not be built", expected: "a valid gpu-cluster", found: "none"))
+        }
+        return ClusterDOT(topology).build()
+    }
+}
+
+/// The refusal every cluster view gives where the run has no dataflow graph (yet).
+private func noGraph(_ file: String) -> InputError {
+    InputError(Diagnostic(
+        at: SourceLocation(file: file, line: 1, column: 1), "this 'gpu-cluster' run has no dataflow graph to draw",
+        expected: "an 'array', 'sparse-training-array' or 'edge-soc' hardware", found: "kind 'gpu-cluster'",
+        hint: "'tessera render hardware' draws the cluster's topology; 'tessera render schedule' draws a training step or a serving run"))
+}
+
+/// A transformer training step: per-GPU-class lanes (compute, tensor/expert collectives, pipeline
+/// transfers, data-parallel collectives) and the busiest links.
+public struct TrainingStepViews: RunViews {
+    public var plan: TrainingStepPlan
+    public var result: StepSimulator.Result
+    var file: String
+
+    public func dataflowGraph() throws -> DataflowGraph { throw noGraph(file) }
+    public func chromeTrace(hardware: String, workload: String) throws -> String { ClusterChromeTrace(plan: plan, result: result).json() }
+    public func schedule(from: UInt64?, to: UInt64?) throws -> DOTDocument {
+        try ClusterScheduleDOT(plan: plan, result: result, options: .init(from: from, to: to, maxBoxes: 8000)).build()
+    }
+}
+
+/// An LLM serving run: one lane per instance (prefill and decode iterations, KV caches arriving).
+public struct ServingViews: RunViews {
+    public var plan: ServingPlan
+    public var result: ServingSimulator.Result
+    var file: String
+
+    public func dataflowGraph() throws -> DataflowGraph { throw noGraph(file) }
+    public func chromeTrace(hardware: String, workload: String) throws -> String { ServingTimeline(plan: plan, result: result).chromeTrace() }
+    public func schedule(from: UInt64?, to: UInt64?) throws -> DOTDocument {
+        try ServingTimeline(plan: plan, result: result).schedule(options: .init(from: from, to: to))
+    }
+}
+
+/// A collective microbenchmark: sizes run one after another; it has no timeline of its own.
+struct CollectiveViews: RunViews {
+    var file: String
+
+    private func refusal(_ what: String, _ option: String) -> InputError {
+        InputError(Diagnostic(
+            at: SourceLocation(file: file, line: 1, column: 1), "\(what), which a collective microbenchmark does not have",
+            expected: "a training or serving workload on this cluster", found: option,
+            hint: "'tessera render hardware' draws the cluster's topology; the report's 'units' give each link's utilization"))
+    }
+
+    func dataflowGraph() throws -> DataflowGraph { throw noGraph(file) }
+    func chromeTrace(hardware: String, workload: String) throws -> String { throw refusal("--trace draws timelines", "--trace") }
+    func schedule(from: UInt64?, to: UInt64?) throws -> DOTDocument { throw refusal("a schedule draws a timeline", "render schedule") }
+}
+
+extension RunOutput {
+    /// A transformer training step's plan and simulated times, when this run is one.
+    public var clusterStep: TrainingStepViews? { views as? TrainingStepViews }
+    /// A serving run's plan and simulated iterations, when this run is one.
+    public var servingRun: ServingViews? { views as? ServingViews }
+}

@@ -1,0 +1,150 @@
+import TesseraCore
+import TesseraGraph
+import TesseraModel
+import TesseraOutput
+import TesseraPlan
+import TesseraSim
+import TesseraSpec
+
+extension RunRequest {
+    /// A GPU cluster: its topology, then the planning of a training step, a serving run or a
+    /// collective microbenchmark, with the bounds each must meet to fit the engine's clock.
+    func prepareCluster() throws -> PreparedRun {
+        guard let spec = hardware.cluster, let healthy = ClusterTopology(spec) else {
+            throw InputError(Diagnostic(at: SourceLocation(file: hardware.file, line: 1, column: 1), "the cluster could not be built", expected: "a valid gpu-cluster", found: "none"))
+        }
+        if let llm = workload.llm {
+            let plan = try planClusterTraining(llm, topology: healthy)
+            return PreparedRun { _ in try self.runClusterTraining(llm, topology: healthy, plan: plan) }
+        }
+        if let serving = workload.serving {
+            try workBudget.check(WorkEstimate.servingEvents(serving), of: .servingEvents, at: serving.location, key: "request count or output length")
+            let plan = try ServingPlan.plan(serving, precision: workload.precision, topology: healthy, file: hardware.file)
+            return PreparedRun { _ in try self.runServing(serving, topology: healthy, plan: plan) }
+        }
+        guard let collective = workload.collective else {
+            throw InputError(Diagnostic(
+                at: workload.phaseLocation, "a 'gpu-cluster' runs collective microbenchmarks, transformer training steps and LLM serving",
+                expected: "a workload with 'collective: {op: all-reduce, sizes: [...]}' or 'transformer: gpt3-175b' on \(hardware.file)", found: "a layer workload"))
+        }
+        // Faults hold for every size: the collectives run on the faulty links, and each message is
+        // compared with the same message on the healthy links to find the link they share.
+        try Self.checkFaults(collective.faults, healthy, file: hardware.file)
+        let topology = healthy.applying(collective.faults, at: 0)
+        // Before planning, which for 'auto' times every candidate algorithm.
+        let algorithms = collective.algorithm == .auto ? CollectivePlanner.candidates(collective.op, topology: topology) : [collective.algorithm]
+        try workBudget.check(
+            WorkEstimate.messages(collective, ranks: topology.ranks, channels: topology.channels, algorithms: algorithms),
+            of: .messages, at: collective.location, key: "number of sizes or of GPUs")
+        var plans: [CollectivePlan] = []
+        var diagnostics: [Diagnostic] = []
+        for size in collective.sizes {
+            do {
+                if collective.algorithm == .auto {
+                    plans.append(try fastest(collective, bytes: size, topology: topology))
+                } else {
+                    plans.append(try CollectivePlanner.plan(collective, bytes: size, topology: topology))
+                }
+            } catch let e as InputError { diagnostics += e.diagnostics }
+        }
+        if let first = diagnostics.first { throw InputError(first) }
+        for plan in plans where Self.upperBoundPicoseconds(plan, topology) > 1e18 {
+            throw InputError(Diagnostic(
+                at: collective.location, "the \(plan.op.rawValue) of \(plan.bytes) B would take longer than the simulator's clock holds (about 11 days)",
+                expected: "sizes and link bandwidths whose transfers take less than 10^6 s", found: "\(plan.bytes) B on \(hardware.file)"))
+        }
+        return PreparedRun { [plans] _ in try self.runCollectives(collective, healthy: healthy, topology: topology, plans: plans) }
+    }
+
+    /// A collective microbenchmark: each message size, planned, executed on the links one size
+    /// after another.
+    func runCollectives(_ collective: CollectiveSpec, healthy: ClusterTopology, topology: ClusterTopology, plans: [CollectivePlan]) throws -> RunOutput {
+        let simulator = LinkSimulator(topology: topology)
+        var total: UInt64 = 0, events: UInt64 = 0
+        var linkBytes: [Int: Double] = [:]
+        var rows: [Report.Collective] = []
+        var late: [Int: (slowed: Int, messages: Int)] = [:]
+        for plan in plans {
+            let r = try simulator.run(plan, arrivals: !collective.faults.isEmpty)
+            if !collective.faults.isEmpty {
+                let reference = try LinkSimulator(topology: healthy).run(plan, arrivals: true)
+                LinkSimulator.countLateMessages(plan, faulty: r, healthy: reference, on: topology, into: &late)
+            }
+            total += r.picoseconds
+            events += r.events
+            for (id, b) in r.linkBytes { linkBytes[id, default: 0] += b }
+            let seconds = Double(r.picoseconds) / 1e12
+            let algbw = seconds > 0 ? Double(plan.bytes) / seconds / 1e9 : 0
+            rows.append(Report.Collective(
+                op: plan.op.rawValue, algorithm: plan.algorithm.rawValue, ranks: plan.ranks, bytes: plan.bytes, seconds: seconds, algbwGBps: algbw,
+                busbwGBps: algbw * plan.busFactor))
+        }
+        let model = HardwareModel(hardware)
+        let plan = Plan.empty(hardware: model, workload: workload.name)
+        let result = SimResult(picoseconds: total, events: events)
+        var report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
+        report.collectives = rows
+        if !collective.faults.isEmpty {
+            let suspect = LinkSimulator.rankSuspects(late).first
+            report.collectiveFindings = Report.CollectiveFindings(
+                faults: collective.faults.map { ($0.name, $0.isCut ? "cut" : "slowdown ×" + formatDecimal($0.slowdown, maxDecimals: 3)) },
+                slowestLink: suspect.map { (topology.describe($0.link).name, $0.slowed, $0.messages) })
+        }
+        report.units = linkBytes.keys.sorted().map { id in
+            let (name, kind) = topology.describe(id)
+            let busyPs = (linkBytes[id] ?? 0) / topology.capacity(id) * 1e12
+            return Report.Unit(name: name, kind: kind, busyCycles: UInt64((busyPs / 1000).rounded()), utilization: total == 0 ? 0 : busyPs / Double(total))
+        }
+        report.modelNotes = Report.clusterNotes
+        let graph = DataflowGraph(operations: [], tensors: [], layers: [], bytesPerElement: 1)
+        return RunOutput(graph: graph, plan: plan, result: result, report: report, views: CollectiveViews(file: hardware.file))
+    }
+}
+
+extension RunRequest {
+    /// `auto`: every candidate algorithm that applies, timed on the link simulator; the fastest
+    /// (the earlier candidate on a tie). A candidate that cannot be planned or whose transfers would
+    /// overflow the clock is skipped; when none remains, the first candidate's error is thrown.
+    func fastest(_ spec: CollectiveSpec, bytes: UInt64, topology: ClusterTopology) throws -> CollectivePlan {
+        var best: (plan: CollectivePlan, ps: UInt64)?
+        var firstError: InputError?
+        for algorithm in CollectivePlanner.candidates(spec.op, topology: topology) {
+            var s = spec
+            s.algorithm = algorithm
+            let plan: CollectivePlan
+            do { plan = try CollectivePlanner.plan(s, bytes: bytes, topology: topology) } catch {
+                if firstError == nil { firstError = error }
+                continue
+            }
+            guard Self.upperBoundPicoseconds(plan, topology) <= 1e18 else { continue }
+            let ps = try LinkSimulator(topology: topology).run(plan).picoseconds
+            if best == nil || ps < best?.ps ?? .max { best = (plan, ps) }
+        }
+        if let best { return best.plan }
+        if let firstError { throw firstError }
+        return try CollectivePlanner.plan(spec, bytes: bytes, topology: topology)
+    }
+
+    /// A bound on a plan's simulated time: every step's bytes through the slowest link, plus the
+    /// largest latency a message can have, per step.
+    static func upperBoundPicoseconds(_ plan: CollectivePlan, _ t: ClusterTopology) -> Double {
+        let slowest = t.slowestCapacity
+        var total = 0.0
+        for step in plan.steps {
+            let bytes = step.flows.reduce(0.0) { $0 + $1.bytes }
+            total += Double(step.repeats) * (bytes / slowest * 1e12 + t.largestLatencySeconds * 1e12 + 1)
+        }
+        return total
+    }
+}
+
+extension Report {
+    public static let clusterNotes = [
+        "collectives are decomposed into point-to-point steps (ring, halving-doubling, direct, hierarchical) and run step after step, each step starting when the last message of the previous one arrived",
+        "every link is one direction of a connection with bandwidth x efficiency; messages crossing a link share it max-min fairly (progressive filling, recomputed whenever a message finishes)",
+        "a message of b bytes takes its route's latency (latency + hop_latency x switches crossed) plus b / its fair rate",
+        "ring collectives across nodes use one ring per NIC (channels), each leaving every node through its own NIC; GPU-to-NIC (PCIe) links are not modeled",
+        "algbw = S / time and busbw = algbw x 2(n-1)/n (all-reduce), (n-1)/n (reduce-scatter, all-gather, all-to-all), 1 (broadcast, reduce, send-recv), as nccl-tests defines them; GB/s = 10^9 bytes/s",
+        "units are the links that carried traffic; busy cycles are bytes / bandwidth in ns (1 GHz count), utilization is busy time / run time",
+    ]
+}
