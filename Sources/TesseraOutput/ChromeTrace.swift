@@ -140,4 +140,23 @@ public struct ChromeTrace: Sendable {
 
     /// The trace as JSON text with a trailing newline.
     public func json() -> String { value().render() + "\n" }
+
+    /// A "power" counter track from an energy account's windows (a sample where the power
+    /// changes, zero at the end), for the trace writers whose time is in seconds.
+    public static func powerCounters(_ energy: EnergyAccount, pid: Int64) -> [JSONValue] {
+        var events: [JSONValue] = []
+        var previous: Double? = nil
+        func sample(_ seconds: Double, _ watts: Double) -> JSONValue {
+            .object([
+                ("name", .string("power")), ("ph", .string("C")), ("ts", .double(seconds * 1e6)), ("pid", .int(pid)), ("tid", .int(0)),
+                ("args", .object([("watts", .double(watts))])),
+            ])
+        }
+        for (w, watts) in energy.windowWatts.enumerated() where watts != previous {
+            events.append(sample(Double(w) * energy.windowSeconds, watts))
+            previous = watts
+        }
+        if !energy.windowWatts.isEmpty { events.append(sample(energy.seconds, 0)) }
+        return events
+    }
 }

@@ -12,9 +12,13 @@ public struct ClusterChromeTrace: Sendable {
     public var plan: TrainingStepPlan
     public var result: StepSimulator.Result
 
-    public init(plan: TrainingStepPlan, result: StepSimulator.Result) {
+    /// The step's energy account, drawn as a power counter track when given.
+    public var energy: EnergyAccount?
+
+    public init(plan: TrainingStepPlan, result: StepSimulator.Result, energy: EnergyAccount? = nil) {
         self.plan = plan
         self.result = result
+        self.energy = energy
     }
 
     public func json() -> String {
@@ -39,6 +43,11 @@ public struct ClusterChromeTrace: Sendable {
                 ("name", .string(t.name)), ("cat", .string(t.kind.rawValue)), ("ph", .string("X")), ("pid", .int(pid(plan.streams[t.stream]))),
                 ("tid", .int(Int64(t.stream))), ("ts", .double(result.start[i] * 1e6)), ("dur", .double((result.end[i] - result.start[i]) * 1e6)), ("args", .object(args)),
             ]))
+        }
+        if let energy {
+            let pid = Int64(shared + plan.spec.parallelism.pp + 1)
+            events.append(.object([("name", .string("process_name")), ("ph", .string("M")), ("pid", .int(pid)), ("args", .object([("name", .string("power (all GPUs and links)"))]))]))
+            events += ChromeTrace.powerCounters(energy, pid: pid)
         }
         return JSONValue.object([("traceEvents", .array(events)), ("displayTimeUnit", .string("ns"))]).render() + "\n"
     }

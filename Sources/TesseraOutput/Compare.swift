@@ -3,13 +3,14 @@ import TesseraCore
 /// `tessera compare`: checks a current JSON report against a baseline, figure by figure, for CI.
 ///
 /// Compared: the top-level `total_cycles`, `seconds`, `utilization`, `stall_cycles`,
-/// `compute_cycles`, `dram_read_bytes`, `dram_write_bytes`, and each layer's `total_cycles`,
+/// `compute_cycles`, `dram_read_bytes`, `dram_write_bytes`, `energy_j` (those both reports have:
+/// schema 2 writes the cycle figures for clocked hardware only), and each layer's `total_cycles`,
 /// `compute_cycles` and `stall_cycles` (layers matched by name); a cluster report's collective
 /// sizes and training-step stages are compared as layers (`ReportFigures.clusterEntries`). A figure whose relative change
 /// passes its tolerance in the worse direction is a regression (fails); in the better direction an
 /// improvement (fails only when strict). Layers present in one report only mean a different
-/// workload shape, and fail. Reports of different hardware, workload or schema version are refused
-/// as bad input, before any figure is compared.
+/// workload shape, and fail. Reports of different hardware or workload, or of a schema version this
+/// tessera cannot read, are refused as bad input, before any figure is compared.
 public enum ReportComparison {
     /// Loads both files (reporting the problems of both at once) and compares them.
     public static func compare(
@@ -24,18 +25,12 @@ public enum ReportComparison {
         return try compare(baseline: baseline, current: current, tolerance: tolerance, strict: strict)
     }
 
-    /// Compares two parsed reports; refuses a pair of different schema version, hardware or workload.
+    /// Compares two parsed reports; refuses a pair of different hardware or workload.
     public static func compare(
         baseline: ReportFigures, current: ReportFigures, tolerance: CompareTolerance = CompareTolerance(), strict: Bool = false
     ) throws(InputError) -> CompareReport {
         var bag = DiagnosticBag()
         let hint = "compare a report only with a baseline of the same schema, hardware and workload"
-        if baseline.schema != current.schema {
-            bag.error(
-                current.location(ofKey: "tessera"),
-                "the reports have different schema versions: baseline '\(baseline.path)' has tessera: \(baseline.schema), current '\(current.path)' has tessera: \(current.schema)",
-                hint: "re-record the baseline with this version of tessera")
-        }
         if baseline.hardware != current.hardware {
             bag.error(
                 current.location(ofKey: "hardware"),
@@ -50,7 +45,8 @@ public enum ReportComparison {
         }
         try bag.throwIfErrors()
 
-        let figures = CompareMetric.allCases.map { m in
+        // The figures both reports have (a schema-1 baseline of a cluster has cycles a schema-2 report does not).
+        let figures = CompareMetric.allCases.filter { baseline.figures[$0] != nil && current.figures[$0] != nil }.map { m in
             FigureDelta(metric: m, baseline: baseline.figures[m] ?? 0, current: current.figures[m] ?? 0, tolerance: tolerance.fraction(for: m))
         }
         let baselineLayers = Dictionary(baseline.layers.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })

@@ -180,7 +180,7 @@ extension Report {
     }
 
     public static let gpuEnergyNote =
-        "energy: each GPU draws its TDP while computing and its idle power otherwise (communication and the bubble): E = sum over GPUs of TDP x t_compute + P_idle x (T - t_compute); idle power is 10% of TDP unless gpu.idle_power says otherwise (an assumption); NICs, switches and hosts are not counted; peak power is the step's average"
+        "energy: each GPU draws its TDP while computing and its idle power otherwise (communication and the bubble): E = sum over GPUs of TDP x t_compute + P_idle x (T - t_compute); idle power is 10% of TDP unless gpu.idle_power says otherwise (an assumption); peak power is the largest 1 us (or step/4096) window, with link energy spread evenly over the step"
 
     /// What the options a run uses add to the model, one note each.
     public static func clusterTrainingOptionNotes(_ p: ParallelismSpec, faults: Bool) -> [String] {

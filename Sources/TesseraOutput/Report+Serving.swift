@@ -180,6 +180,9 @@ extension Report {
         }
     }
 
+    public static let servingEnergyNote =
+        "energy: an instance's GPUs draw their TDP while one of its prefill or decode iterations runs and their idle power otherwise (GPUs in no instance idle throughout; a memory-bound decode step draws less than TDP on real GPUs, so this is an upper bound), plus the network energy of every byte the all-reduces and KV-cache transfers carried (spread evenly over the run in the power over time)"
+
     public static let servingNotes = [
         "serving: each request is a prefill of its prompt (which yields the first token) and o - 1 decode iterations; instances batch at iteration level (continuous batching), first come first served, up to max_batch running requests and max_prefill_tokens prompt tokens per prefill batch",
         "colocated instances run a waiting prefill before their next decode iteration (vLLM's default scheduler without chunked prefill), so prefills stall the decode of every running request; disaggregated prefill and decode instances never share a GPU",

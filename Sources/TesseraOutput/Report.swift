@@ -10,7 +10,7 @@ import TesseraSpec
 /// The JSON form is the stable contract (schema version `Report.schemaVersion`); fields may be
 /// added, never renamed.
 public struct Report: Sendable {
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     public struct Layer: Sendable {
         public var name: String
@@ -71,22 +71,42 @@ public struct Report: Sendable {
         public var interleavedTiles: Int
     }
 
+    /// A resource of the run and how busy it was: seconds for every family, cycles (in the
+    /// hardware's clock) where the hardware has one.
     public struct Unit: Sendable {
         public var name: String
         public var kind: String
-        public var busyCycles: UInt64
+        public var busySeconds: Double
+        /// Busy cycles in the hardware's clock; nil where the hardware has no clock (a cluster's GPUs and links).
+        public var busyCycles: UInt64?
         public var utilization: Double
 
-        public init(name: String, kind: String, busyCycles: UInt64, utilization: Double) {
+        /// A unit of clocked hardware.
+        public init(name: String, kind: String, busyCycles: UInt64, clockHz: Double, utilization: Double) {
             self.name = name
             self.kind = kind
             self.busyCycles = busyCycles
+            self.busySeconds = clockHz > 0 ? Double(busyCycles) / clockHz : 0
+            self.utilization = utilization
+        }
+
+        /// A unit without a clock of its own, busy for `busySeconds`.
+        public init(name: String, kind: String, busySeconds: Double, utilization: Double) {
+            self.name = name
+            self.kind = kind
+            self.busySeconds = busySeconds
+            self.busyCycles = nil
             self.utilization = utilization
         }
     }
 
     public var hardware: String
     public var workload: String
+    /// The hardware family that ran (the hardware file's `kind`), set by the pipeline.
+    public var family = ""
+    /// Whether the hardware has one clock, so that cycles, MACs, layers and DRAM bytes mean
+    /// something (the accelerator families); false for a GPU cluster, whose report has no such fields.
+    public var isClocked = true
     public var clockHz: Double
     public var totalCycles: UInt64
     public var seconds: Double
@@ -179,8 +199,29 @@ public struct Report: Sendable {
             }
         }
         units = result.units.map { u in
-            Unit(name: u.name, kind: u.kind, busyCycles: u.busyCycles, utilization: result.totalCycles == 0 ? 0 : Double(u.busyCycles) / Double(result.totalCycles))
+            Unit(
+                name: u.name, kind: u.kind, busyCycles: u.busyCycles, clockHz: plan.hardware.clock.hertz,
+                utilization: result.totalCycles == 0 ? 0 : Double(u.busyCycles) / Double(result.totalCycles))
         }
+    }
+
+    /// The report of a run on hardware without one clock (a GPU cluster): time, events and energy;
+    /// the family adds its sections, units and notes.
+    public init(hardwareName: String, workloadName: String, seconds: Double, events: UInt64, energy: EnergyAccount) {
+        hardware = hardwareName
+        workload = workloadName
+        isClocked = false
+        clockHz = 0
+        totalCycles = 0
+        self.seconds = seconds
+        macs = 0
+        peCount = 0
+        layers = []
+        units = []
+        self.events = events
+        planEstimateCycles = 0
+        modelNotes = []
+        self.energy = energy
     }
 }
 

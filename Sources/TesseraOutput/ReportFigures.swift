@@ -3,6 +3,11 @@ import TesseraCore
 
 /// The figures `tessera compare` reads from one JSON report (the format `Report.json()` writes):
 /// its schema version, names, top-level metrics and per-layer cycles.
+///
+/// Reads schema 1 (every report had the clocked figures and `layers`, a cluster's as a 1 GHz
+/// count) and schema 2 (the core always — `seconds`, `energy_j` — and the clocked figures and
+/// `layers` only where the report has `clock_hz`). A figure a report does not have is absent from
+/// `figures`, and `compare` checks the figures both reports have.
 public struct ReportFigures: Sendable {
     public struct Layer: Sendable {
         /// The layer's name; a name that repeats gets `#2`, `#3` … in `key` so that layers still
@@ -71,7 +76,14 @@ public struct ReportFigures: Sendable {
         let schema = integer(schemaValue)
         if schema == nil {
             bag.error(at("tessera"), "\(role) report '\(path)' has a bad 'tessera' schema version", expected: "an integer", found: jsonKind(schemaValue))
+        } else if let v = schema, !supportedSchemas.contains(v) {
+            bag.error(
+                at("tessera"), "\(role) report '\(path)' has schema version \(v), which this tessera cannot read",
+                expected: "tessera: \(supportedSchemas.lowerBound) to \(supportedSchemas.upperBound)", found: "tessera: \(v)",
+                hint: v > supportedSchemas.upperBound ? "it was written by a newer tessera; compare it with that version" : nil)
         }
+        // Schema 1 has every figure; schema 2 the clocked ones only where the hardware has a clock.
+        let clocked = schema == 1 || top["clock_hz"] != nil
         var names: [String: String] = [:]
         for key in ["hardware", "workload"] {
             if let s = top[key] as? String {
@@ -84,6 +96,8 @@ public struct ReportFigures: Sendable {
         for metric in CompareMetric.allCases {
             if let v = top[metric.rawValue].flatMap(number) {
                 figures[metric] = v
+            } else if top[metric.rawValue] == nil, !(metric.isCore || clocked) || (metric == .energyJoules && schema == 1) {
+                continue
             } else {
                 bag.error(
                     at(metric.rawValue), "\(role) report '\(path)' has no '\(metric.rawValue)' figure", expected: "a number",
@@ -112,7 +126,7 @@ public struct ReportFigures: Sendable {
                 seen[name] = n
                 layers.append(Layer(name: name, key: n == 1 ? name : "\(name)#\(n)", figures: lf))
             }
-        } else {
+        } else if clocked || top["layers"] != nil {
             bag.error(at("layers"), "\(role) report '\(path)' has no 'layers' list", expected: "an array", found: top["layers"].map(jsonKind) ?? "nothing")
         }
         layers += clusterEntries(top)
@@ -159,6 +173,9 @@ public struct ReportFigures: Sendable {
         }
         return out
     }
+
+    /// The schema versions `compare` reads.
+    public static let supportedSchemas = 1...2
 
     /// A JSON number as a Double; not a Boolean, which Foundation also hands back as an NSNumber
     /// (of Objective-C type `c`, where JSON numbers are `q`, `i` or `d`).

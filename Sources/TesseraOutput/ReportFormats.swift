@@ -2,8 +2,12 @@ import TesseraCore
 import TesseraModel
 
 extension Report {
-    /// The JSON contract: top-level `tessera`, `hardware`, `workload`, `clock_hz`, `total_cycles`,
-    /// `seconds`, `layers` and `units`, plus summary fields.
+    /// The JSON contract (schema 2): a core every family writes (`tessera`, `hardware`,
+    /// `workload`, `family`, `seconds`, the energy and power figures, `units`, `model_notes`) and the
+    /// sections of the family that ran: clocked hardware adds `clock_hz`, `total_cycles`, `macs`,
+    /// `utilization`, cycle and DRAM figures and `layers`; a sparse training array or an edge SoC
+    /// its training, placement and continual-learning fields; a GPU cluster `collectives`,
+    /// `training_step` or `serving`. A field that does not apply to a run is absent, never zero.
     public func json() -> String {
         let layerValues: [JSONValue] = layers.map { l in
             var pairs: [(String, JSONValue)] = [
@@ -29,7 +33,9 @@ extension Report {
             return .object(pairs)
         }
         let unitValues: [JSONValue] = units.map { u in
-            .object([("name", .string(u.name)), ("kind", .string(u.kind)), ("busy_cycles", .uint(u.busyCycles)), ("utilization", .double(u.utilization))])
+            .object(
+                [("name", .string(u.name)), ("kind", .string(u.kind)), ("busy_s", .double(u.busySeconds))] + (u.busyCycles.map { [("busy_cycles", .uint($0))] } ?? [])
+                    + [("utilization", .double(u.utilization))])
         }
         var trainingPairs: [(String, JSONValue)] = []
         if let t = training {
@@ -96,10 +102,13 @@ extension Report {
         if let c = clusterStep { collectivePairs.append(("training_step", c.json)) }
         if let f = collectiveFindings { collectivePairs += f.pairs }
         if let v = serving { collectivePairs.append(("serving", v.json)) }
-        let top: JSONValue = .object([
+        let core: [(String, JSONValue)] = [
             ("tessera", .int(Int64(Report.schemaVersion))),
             ("hardware", .string(hardware)),
             ("workload", .string(workload)),
+            ("family", .string(family)),
+        ]
+        let clocked: [(String, JSONValue)] = [
             ("clock_hz", .double(clockHz)),
             ("total_cycles", .uint(totalCycles)),
             ("seconds", .double(seconds)),
@@ -110,11 +119,13 @@ extension Report {
             ("plan_estimate_cycles", .uint(planEstimateCycles)),
             ("dram_read_bytes", .uint(dramReadBytes)),
             ("dram_write_bytes", .uint(dramWriteBytes)),
-        ] + energyPairs + edgePairs + trainingPairs + continualPairs + collectivePairs + [
-            ("layers", .array(layerValues)),
-            ("units", .array(unitValues)),
-            ("model_notes", .array(modelNotes.map(JSONValue.string))),
-        ])
+        ]
+        let top: JSONValue = .object(
+            core + (isClocked ? clocked : [("seconds", .double(seconds))]) + energyPairs + edgePairs + trainingPairs + continualPairs + collectivePairs
+                + (isClocked ? [("layers", .array(layerValues))] : []) + [
+                    ("units", .array(unitValues)),
+                    ("model_notes", .array(modelNotes.map(JSONValue.string))),
+                ])
         return top.render() + "\n"
     }
 
@@ -151,14 +162,18 @@ extension Report {
     public func markdown(topLayers: Int = 10) -> String {
         var s = "# \(workload) on \(hardware)\n\n"
         s += "| figure | value |\n| --- | --- |\n"
-        s += "| total cycles | \(totalCycles) |\n"
-        s += "| time | \(formatDecimal(seconds * 1e3, maxDecimals: 6)) ms at \(formatDecimal(clockHz / 1e6)) MHz |\n"
-        s += "| MACs | \(macs) |\n"
-        s += "| utilization | \(pct(utilization)) |\n"
-        s += "| compute cycles | \(computeCycles) |\n"
-        s += "| stall cycles | \(stallCycles) |\n"
-        s += "| offline schedule's estimate | \(planEstimateCycles) cycles |\n"
-        s += "| DRAM read / write | \(formatBytes(dramReadBytes)) / \(formatBytes(dramWriteBytes)) |\n"
+        if isClocked {
+            s += "| total cycles | \(totalCycles) |\n"
+            s += "| time | \(formatDecimal(seconds * 1e3, maxDecimals: 6)) ms at \(formatDecimal(clockHz / 1e6)) MHz |\n"
+            s += "| MACs | \(macs) |\n"
+            s += "| utilization | \(pct(utilization)) |\n"
+            s += "| compute cycles | \(computeCycles) |\n"
+            s += "| stall cycles | \(stallCycles) |\n"
+            s += "| offline schedule's estimate | \(planEstimateCycles) cycles |\n"
+            s += "| DRAM read / write | \(formatBytes(dramReadBytes)) / \(formatBytes(dramWriteBytes)) |\n"
+        } else {
+            s += "| time | \(Self.time(seconds)) |\n"
+        }
         s += "| energy | \(joules(energy.totalJoules)) (\(joules(energy.dynamicJoules)) dynamic, \(joules(energy.staticJoules)) static) |\n"
         s += "| power average / peak | \(formatDecimal(energy.averageWatts, maxDecimals: 4)) W / \(formatDecimal(energy.peakWatts, maxDecimals: 4)) W |\n"
         s += collectivesMarkdown()
@@ -193,7 +208,7 @@ extension Report {
             }
             s += "\n"
         }
-        s += "## Units\n\n| unit | kind | busy cycles | utilization |\n| --- | --- | ---: | ---: |\n"
+        s += isClocked ? "## Units\n\n| unit | kind | busy cycles | utilization |\n| --- | --- | ---: | ---: |\n" : "## Units\n\n| unit | kind | busy | utilization |\n| --- | --- | ---: | ---: |\n"
         // A cluster has thousands of links: its GPUs and the busiest links, the rest in the JSON.
         let shownUnits: [Unit]
         if units.count > Self.markdownUnits, clusterStep != nil || serving != nil || !collectives.isEmpty {
@@ -205,7 +220,7 @@ extension Report {
         } else {
             shownUnits = units
         }
-        for u in shownUnits { s += "| \(u.name) | \(u.kind) | \(u.busyCycles) | \(pct(u.utilization)) |\n" }
+        for u in shownUnits { s += "| \(u.name) | \(u.kind) | \(u.busyCycles.map { "\($0)" } ?? Self.time(u.busySeconds)) | \(pct(u.utilization)) |\n" }
         if shownUnits.count < units.count { s += "\n\(units.count - shownUnits.count) less busy links are in the JSON report's `units`.\n" }
         s += "\n## Energy\n\n| component | energy | share |\n| --- | ---: | ---: |\n"
         for c in energy.byComponent { s += "| \(c.name) | \(joules(c.joules)) | \(pct(energy.totalJoules > 0 ? c.joules / energy.totalJoules : 0)) |\n" }
@@ -220,7 +235,9 @@ extension Report {
 
     /// A short fixed-width table for the terminal.
     public func table(maxLayers: Int = 12) -> String {
-        var s = "\(workload) on \(hardware): \(totalCycles) cycles, \(formatDecimal(seconds * 1e3, maxDecimals: 6)) ms, utilization \(pct(utilization)), stalls \(stallCycles) cycles\n"
+        let power = "energy \(joules(energy.totalJoules)), power \(formatDecimal(energy.averageWatts, maxDecimals: 4)) W average, \(formatDecimal(energy.peakWatts, maxDecimals: 4)) W peak"
+        guard isClocked else { return "\(workload) on \(hardware): \(Self.time(seconds)), \(power)\n" + familyLines() }
+        var s = "\(workload) on \(hardware): \(totalCycles) cycles, \(formatDecimal(seconds * 1e3, maxDecimals: 6)) ms, utilization \(pct(utilization)), stalls \(stallCycles) cycles, \(power)\n"
         let head = ["layer", "op", "total", "compute", "stall", "util"]
         var rows = [head]
         let shown = layers.prefix(maxLayers)
@@ -232,6 +249,12 @@ extension Report {
             }.joined(separator: "  ") + "\n"
         }
         if layers.count > maxLayers { s += "… \(layers.count - maxLayers) more layers in the report\n" }
+        return s + familyLines()
+    }
+
+    /// The console lines of a GPU cluster's sections.
+    private func familyLines() -> String {
+        var s = ""
         if let c = clusterStep {
             s += "\(c.model) on \(c.gpus) GPUs (tp \(c.tp) × pp \(c.pp) × dp \(c.dp)\(c.cp > 1 ? " × cp \(c.cp)" : "")): step \(formatDecimal(c.stepSeconds * 1e3, maxDecimals: 3)) ms, MFU \(pct(c.mfu)), per GPU compute \(formatDecimal(c.split.compute * 1e3, maxDecimals: 3)) ms, exposed communication \(formatDecimal(c.split.exposedComm * 1e3, maxDecimals: 3)) ms, overlapped \(formatDecimal(c.split.overlappedComm * 1e3, maxDecimals: 3)) ms, idle \(formatDecimal(c.split.idle * 1e3, maxDecimals: 3)) ms\n"
             if let r = c.slowestRank { s += "slowest rank: gpu\(r.rank) (\(formatDecimal(r.seconds * 1e3, maxDecimals: 3)) ms of compute, median \(formatDecimal(r.medianSeconds * 1e3, maxDecimals: 3)) ms)\n" }
@@ -249,6 +272,12 @@ extension Report {
     }
 
     private func pct(_ x: Double) -> String { formatDecimal(x * 100, maxDecimals: 2) + "%" }
+
+    /// Seconds with a readable unit (s, ms, µs, ns), six significant decimals at most.
+    static func time(_ seconds: Double) -> String {
+        for (f, u) in [(1.0, "s"), (1e-3, "ms"), (1e-6, "µs")] where abs(seconds) >= f { return formatDecimal(seconds / f, maxDecimals: 6) + " " + u }
+        return formatDecimal(seconds * 1e9, maxDecimals: 6) + " ns"
+    }
 
     /// Joules with an SI prefix (J, mJ, µJ, nJ), four significant decimals.
     private func joules(_ j: Double) -> String {

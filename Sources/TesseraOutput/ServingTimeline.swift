@@ -15,7 +15,8 @@ public struct ServingTimeline: Sendable {
         self.result = result
     }
 
-    public func chromeTrace() -> String {
+    /// The timeline as Chrome trace-event JSON; `energy` adds a power counter track.
+    public func chromeTrace(energy: EnergyAccount? = nil) -> String {
         var events: [JSONValue] = []
         for (i, inst) in plan.instances.enumerated() {
             events.append(.object([("name", .string("process_name")), ("ph", .string("M")), ("pid", .int(Int64(i + 1))), ("args", .object([("name", .string("\(inst.name) (\(inst.role.rawValue), \(inst.ranks.count) GPUs)"))]))]))
@@ -35,6 +36,11 @@ public struct ServingTimeline: Sendable {
                 ("name", .string("request \(r) KV cache")), ("cat", .string("kv")), ("ph", .string("X")), ("pid", .int(Int64(q.decodeInstance + 1))), ("tid", .int(1)),
                 ("ts", .double(q.firstToken * 1e6)), ("dur", .double(q.kvTransfer * 1e6)), ("args", .object([("prompt_tokens", .int(Int64(q.prompt)))])),
             ]))
+        }
+        if let energy {
+            let pid = Int64(plan.instances.count + 1)
+            events.append(.object([("name", .string("process_name")), ("ph", .string("M")), ("pid", .int(pid)), ("args", .object([("name", .string("power (all GPUs and links)"))]))]))
+            events += ChromeTrace.powerCounters(energy, pid: pid)
         }
         return JSONValue.object([("traceEvents", .array(events)), ("displayTimeUnit", .string("ns"))]).render() + "\n"
     }

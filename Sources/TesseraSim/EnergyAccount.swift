@@ -34,6 +34,21 @@ public struct EnergyAccount: Sendable {
     public var windowWatts: [Double]
     public var peakWatts: Double { windowWatts.max() ?? averageWatts }
 
+    /// An account from its figures (a ledger other than the accelerators' builds it).
+    public init(
+        seconds: Double, dynamicJoules: Double, staticJoules: Double, byComponent: [(name: String, joules: Double)], byAction: [(action: String, joules: Double)],
+        windowSeconds: Double, windowWatts: [Double]
+    ) {
+        self.seconds = seconds
+        self.dynamicJoules = dynamicJoules
+        self.staticJoules = staticJoules
+        self.totalJoules = dynamicJoules + staticJoules
+        self.byComponent = byComponent
+        self.byAction = byAction
+        self.windowSeconds = windowSeconds
+        self.windowWatts = windowWatts
+    }
+
     public init(plan: Plan, result: SimResult) {
         let hw = plan.hardware
         let seconds = Double(result.totalPicoseconds) / 1e12

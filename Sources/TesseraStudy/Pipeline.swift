@@ -67,6 +67,7 @@ public struct Pipeline: Sendable {
     func run(recordTimeline: Bool, composeContinual: Bool) throws -> Output {
         let family = try family()
         var output = try family.prepare(RunRequest(hardware: hardware, workload: workload, workBudget: workBudget)).execute(recordTimeline: recordTimeline)
+        output.report.family = family.kind
         if workload.continual != nil, composeContinual, family.capabilities.contains(.continualLearning) {
             output.report.continual = try ContinualRun.run(self, step: output.report)
             output.report.modelNotes.append(Report.continualNote)

@@ -376,14 +376,26 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
         #expect(throws: InputError.self) { try ClusterScheduleDOT(plan: step.plan, result: step.result, options: .init(from: UInt64(step.result.stepSeconds * 2e9))).build() }
     }
 
-    /// GPU energy: TDP while computing, idle power otherwise, per GPU, overridable on the preset.
+    /// GPU energy: TDP while computing, idle power otherwise, per GPU, overridable on the preset;
+    /// plus every link's bytes at its kind's energy per bit.
     @Test func energyIsTDPWhileComputingAndIdlePowerOtherwise() throws {
         var hw = cluster(nodes: 2, gpusPerNode: 8, inter: "{kind: switch, nic: 400 Gb/s, nics_per_node: 8, latency: 5 us}")
         hw = hw.replacingOccurrences(of: "gpu: {preset: h100-sxm}", with: "gpu: {preset: h100-sxm, tdp: 500 W, idle_power: 50 W}")
         let report = try run(hw, training("{tp: 2, pp: 2, dp: 4}", batch: 16)).report
         let s = try #require(report.clusterStep)
-        let expected = s.stages.reduce(0.0) { $0 + Double($1.gpus) * (500 * $1.split.compute + 50 * (s.stepSeconds - $1.split.compute)) }
-        #expect(abs(report.energy.totalJoules - expected) / expected < 1e-12)
+        let gpus = s.stages.reduce(0.0) { $0 + Double($1.gpus) * (500 * $1.split.compute + 50 * (s.stepSeconds - $1.split.compute)) }
+        let out = try run(hw, training("{tp: 2, pp: 2, dp: 4}", batch: 16))
+        let step = try #require(out.clusterStep)
+        let spec = try #require(out.plan.hardware.spec.cluster)
+        let topology = try #require(ClusterTopology(spec))
+        let network = step.result.linkBytes.keys.sorted().reduce(0.0) { $0 + NetworkEnergy.joules(bytes: step.result.linkBytes[$1] ?? 0, kind: topology.describe($1).kind) }
+        #expect(network > 0)
+        let expected = gpus + network
+        #expect(abs(report.energy.totalJoules - expected) / expected < 1e-9)
+        #expect(report.energy.byComponent.last?.name == "network" && abs((report.energy.byComponent.last?.joules ?? 0) - network) / network < 1e-9)
+        // Peak power is at least the average, at most every GPU at TDP plus the network's average.
+        #expect(report.energy.peakWatts >= report.energy.averageWatts * (1 - 1e-9))
+        #expect(report.energy.peakWatts <= 16 * 500 + network / s.stepSeconds * 1.0001)
         #expect(abs(report.energy.averageWatts - expected / s.stepSeconds) < 1e-6)
         #expect(report.energy.averageWatts > 16 * 50 && report.energy.averageWatts < 16 * 500)
         let preset = try run(cluster(nodes: 1, gpusPerNode: 8), training("{dp: 8}", batch: 8)).report

@@ -94,7 +94,7 @@ import TesseraTestSupport
         // Compute on the array adds up to its busy time; the gaps are stall or idle events.
         let array = on("array")
         let computeUs = array.filter { $0["cat"] as? String == "compute" }.reduce(0.0) { $0 + ($1["dur"] as! NSNumber).doubleValue }
-        let busy = try #require(out.report.units.first { $0.name == "array" }).busyCycles
+        let busy = try #require(out.report.units.first { $0.name == "array" }).busyCycles ?? 0
         #expect(abs(computeUs * 1e6 / Double(out.plan.hardware.clock.periodPicoseconds) - Double(busy)) < 1)
         let gaps = array.filter { $0["name"] as? String == "stall" || $0["name"] as? String == "idle" }
         #expect(!gaps.isEmpty)

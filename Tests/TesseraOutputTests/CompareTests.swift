@@ -45,7 +45,7 @@ import TesseraTestSupport
     static func scaled(_ report: [String: Any], _ key: String, by factor: Double) -> [String: Any] {
         var r = report
         let v = (report[key] as! NSNumber).doubleValue * factor
-        r[key] = key == "seconds" || key == "utilization" ? v as Any : Int((v).rounded()) as Any
+        r[key] = ["seconds", "utilization", "energy_j"].contains(key) ? v as Any : Int((v).rounded()) as Any
         return r
     }
 
@@ -346,13 +346,13 @@ import TesseraTestSupport
 
     // MARK: refused inputs
 
-    @Test(arguments: [("hardware", "tpu-128x128-is"), ("workload", "resnet50-b1"), ("tessera", "2")])
-    func refusesReportsOfDifferentHardwareWorkloadOrSchema(key: String, value: String) throws {
+    @Test(arguments: [("hardware", "tpu-128x128-is"), ("workload", "resnet50-b1")])
+    func refusesReportsOfDifferentHardwareOrWorkload(key: String, value: String) throws {
         let dir = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let base = try Self.report()
         var other = base
-        other[key] = key == "tessera" ? Int(value)! as Any : value
+        other[key] = value
         let b = try Self.write(base, "base.json", in: dir)
         let c = try Self.write(other, "other.json", in: dir)
         let diagnostics = Self.refusal(baselinePath: b, currentPath: c)
@@ -362,8 +362,39 @@ import TesseraTestSupport
         #expect(d.message.contains(value))
         #expect(d.location?.file == c)
         #expect((d.location?.line ?? 0) > 1, "the location points at the key's line")
-        let expected = ["hardware": "different hardware", "workload": "different workloads", "tessera": "different schema versions"][key]!
+        let expected = ["hardware": "different hardware", "workload": "different workloads"][key]!
         #expect(d.message.contains(expected))
+    }
+
+    /// A schema this tessera does not know is refused at its 'tessera' key; schema 1 and 2 are
+    /// compared on the figures both have.
+    @Test func readsSchemaOneAndTwoAndRefusesNewer() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = try Self.report()
+        #expect(base["tessera"] as? Int == 2)
+        var newer = base
+        newer["tessera"] = 3
+        let diagnostics = Self.refusal(baselinePath: try Self.write(base, "base.json", in: dir), currentPath: try Self.write(newer, "newer.json", in: dir))
+        let d = try #require(diagnostics.first)
+        #expect(diagnostics.count == 1 && d.message.contains("schema version 3") && d.description.contains("newer tessera"), "\(d)")
+        #expect((d.location?.line ?? 0) > 1)
+        // A schema-1 report of the same run (no 'family', units without busy_s) compares equal.
+        var old = base
+        old["tessera"] = 1
+        old.removeValue(forKey: "family")
+        old["units"] = (base["units"] as! [[String: Any]]).map { u in var u = u; u.removeValue(forKey: "busy_s"); return u }
+        let r = try Self.compare(old, base, tolerance: ["0%"], strict: true)
+        #expect(r.passed)
+        #expect(r.figures.map(\.metric) == CompareMetric.allCases)
+        // A schema-2 cluster report has no cycles: only the core figures are compared.
+        var cluster = base
+        for key in ["clock_hz", "total_cycles", "macs", "utilization", "compute_cycles", "stall_cycles", "plan_estimate_cycles", "dram_read_bytes", "dram_write_bytes", "layers"] {
+            cluster.removeValue(forKey: key)
+        }
+        let c = try Self.compare(cluster, Self.scaled(cluster, "energy_j", by: 1.5))
+        #expect(c.figures.map(\.metric) == [.seconds, .energyJoules])
+        #expect(!c.passed && c.regressions.map(\.subject) == ["energy_j"])
     }
 
     @Test func refusesMissingFilesNamingBoth() throws {
@@ -466,7 +497,7 @@ import TesseraTestSupport
         let junit = try JUnitReader.read(r.junit())
         #expect(junit.suites.count == 1)
         #expect(junit.suites.first?["name"] == "tessera compare")
-        #expect(junit.cases.count == 7 + 3 * 6 + 1)
+        #expect(junit.cases.count == 8 + 3 * 6 + 1)
         #expect(junit.suites.first?["tests"] == "\(junit.cases.count)")
         #expect(junit.suites.first?["failures"] == "2")
         #expect(junit.failures.map(\.testcase) == ["total_cycles", "layer set"])

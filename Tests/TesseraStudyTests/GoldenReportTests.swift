@@ -57,10 +57,11 @@ import TesseraTestSupport
     ).run()
     let object = try JSONSerialization.jsonObject(with: Data(out.report.json().utf8)) as? [String: Any]
     let top = try #require(object)
-    for key in ["tessera", "hardware", "workload", "clock_hz", "total_cycles", "seconds", "layers", "units"] {
+    for key in ["tessera", "hardware", "workload", "family", "clock_hz", "total_cycles", "seconds", "energy_j", "layers", "units"] {
         #expect(top[key] != nil, "missing \(key)")
     }
-    #expect(top["tessera"] as? Int == 1)
+    #expect(top["tessera"] as? Int == 2)
+    #expect(top["family"] as? String == "array")
     let layers = try #require(top["layers"] as? [[String: Any]])
     #expect(layers.count == 7)
     for l in layers {
@@ -74,7 +75,7 @@ import TesseraTestSupport
     let units = try #require(top["units"] as? [[String: Any]])
     #expect(units.contains { $0["kind"] as? String == "systolic-array" })
     for u in units {
-        for key in ["name", "kind", "busy_cycles", "utilization"] { #expect(u[key] != nil) }
+        for key in ["name", "kind", "busy_s", "busy_cycles", "utilization"] { #expect(u[key] != nil) }
     }
 }
 

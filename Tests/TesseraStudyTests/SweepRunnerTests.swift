@@ -109,7 +109,7 @@ private let resultFiles = ["results.csv", "results.json", "pareto.csv"]
         #expect(pareto.rows.map { Int($0[0]) ?? -1 } == brute)
 
         let json = try #require(try JSONSerialization.jsonObject(with: bytes("\(out)/results.json")) as? [String: Any])
-        #expect(json["tessera"] as? Int == 1)
+        #expect(json["tessera"] as? Int == Report.schemaVersion)
         #expect(json["sweep"] as? String == "small")
         #expect(json["digest"] as? String == spec.digest)
         let results = try #require(json["results"] as? [[String: Any]])

@@ -39,9 +39,10 @@ public struct TrainingStepViews: RunViews {
     public var plan: TrainingStepPlan
     public var result: StepSimulator.Result
     var file: String
+    var energy: EnergyAccount
 
     public func dataflowGraph() throws -> DataflowGraph { throw noGraph(file) }
-    public func chromeTrace(hardware: String, workload: String) throws -> String { ClusterChromeTrace(plan: plan, result: result).json() }
+    public func chromeTrace(hardware: String, workload: String) throws -> String { ClusterChromeTrace(plan: plan, result: result, energy: energy).json() }
     public func schedule(from: UInt64?, to: UInt64?) throws -> DOTDocument {
         try ClusterScheduleDOT(plan: plan, result: result, options: .init(from: from, to: to, maxBoxes: 8000)).build()
     }
@@ -52,9 +53,10 @@ public struct ServingViews: RunViews {
     public var plan: ServingPlan
     public var result: ServingSimulator.Result
     var file: String
+    var energy: EnergyAccount
 
     public func dataflowGraph() throws -> DataflowGraph { throw noGraph(file) }
-    public func chromeTrace(hardware: String, workload: String) throws -> String { ServingTimeline(plan: plan, result: result).chromeTrace() }
+    public func chromeTrace(hardware: String, workload: String) throws -> String { ServingTimeline(plan: plan, result: result).chromeTrace(energy: energy) }
     public func schedule(from: UInt64?, to: UInt64?) throws -> DOTDocument {
         try ServingTimeline(plan: plan, result: result).schedule(options: .init(from: from, to: to))
     }

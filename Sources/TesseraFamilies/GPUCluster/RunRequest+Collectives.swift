@@ -62,6 +62,8 @@ extension RunRequest {
         let simulator = LinkSimulator(topology: topology)
         var total: UInt64 = 0, events: UInt64 = 0
         var linkBytes: [Int: Double] = [:]
+        // Each size's traffic per link, over the span it ran in (sizes run one after another).
+        var traffic: [(span: (Double, Double), links: [(id: Int, bytes: Double)])] = []
         var rows: [Report.Collective] = []
         var late: [Int: (slowed: Int, messages: Int)] = [:]
         for plan in plans {
@@ -70,7 +72,8 @@ extension RunRequest {
                 let reference = try LinkSimulator(topology: healthy).run(plan, arrivals: true)
                 LinkSimulator.countLateMessages(plan, faulty: r, healthy: reference, on: topology, into: &late)
             }
-            total += r.picoseconds
+            traffic.append(((Double(total) / 1e12, Double(Saturating.add(total, r.picoseconds)) / 1e12), r.linkBytes))
+            total = Saturating.add(total, r.picoseconds)
             events += r.events
             for (id, b) in r.linkBytes { linkBytes[id, default: 0] += b }
             let seconds = Double(r.picoseconds) / 1e12
@@ -79,10 +82,14 @@ extension RunRequest {
                 op: plan.op.rawValue, algorithm: plan.algorithm.rawValue, ranks: plan.ranks, bytes: plan.bytes, seconds: seconds, algbwGBps: algbw,
                 busbwGBps: algbw * plan.busFactor))
         }
-        let model = HardwareModel(hardware)
-        let plan = Plan.empty(hardware: model, workload: workload.name)
-        let result = SimResult(picoseconds: total, events: events)
-        var report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
+        let seconds = Double(total) / 1e12
+        // Energy: every GPU at idle power (the reduction kernels' SM work is not modeled), link traffic per byte.
+        var ledger = ClusterEnergyLedger(seconds: seconds)
+        ledger.addGPUs("gpus (\(topology.ranks))", count: topology.ranks, gpu: topology.gpu, busy: [])
+        for t in traffic {
+            for (id, bytes) in t.links { ledger.addLink(kind: topology.describe(id).kind, bytes: bytes, over: t.span) }
+        }
+        var report = Report(hardwareName: hardware.name, workloadName: workload.name, seconds: seconds, events: events, energy: ledger.account())
         report.collectives = rows
         if !collective.faults.isEmpty {
             let suspect = LinkSimulator.rankSuspects(late).first
@@ -92,10 +99,13 @@ extension RunRequest {
         }
         report.units = linkBytes.keys.sorted().map { id in
             let (name, kind) = topology.describe(id)
-            let busyPs = (linkBytes[id] ?? 0) / topology.capacity(id) * 1e12
-            return Report.Unit(name: name, kind: kind, busyCycles: UInt64((busyPs / 1000).rounded()), utilization: total == 0 ? 0 : busyPs / Double(total))
+            let busy = (linkBytes[id] ?? 0) / topology.capacity(id)
+            return Report.Unit(name: name, kind: kind, busySeconds: busy, utilization: seconds == 0 ? 0 : busy / seconds)
         }
-        report.modelNotes = Report.clusterNotes
+        report.modelNotes = Report.clusterNotes + [Report.collectiveEnergyNote, NetworkEnergy.note]
+        let model = HardwareModel(hardware)
+        let plan = Plan.empty(hardware: model, workload: workload.name)
+        let result = SimResult(picoseconds: total, events: events)
         let graph = DataflowGraph(operations: [], tensors: [], layers: [], bytesPerElement: 1)
         return RunOutput(graph: graph, plan: plan, result: result, report: report, views: CollectiveViews(file: hardware.file))
     }
@@ -139,12 +149,15 @@ extension RunRequest {
 }
 
 extension Report {
+    public static let collectiveEnergyNote =
+        "energy: every GPU draws its idle power for the whole benchmark (the reduction kernels' work on the SMs is not modeled), plus the network energy of every byte carried; power over time spreads each size's link energy evenly over the time that size ran"
+
     public static let clusterNotes = [
         "collectives are decomposed into point-to-point steps (ring, halving-doubling, direct, hierarchical) and run step after step, each step starting when the last message of the previous one arrived",
         "every link is one direction of a connection with bandwidth x efficiency; messages crossing a link share it max-min fairly (progressive filling, recomputed whenever a message finishes)",
         "a message of b bytes takes its route's latency (latency + hop_latency x switches crossed) plus b / its fair rate",
         "ring collectives across nodes use one ring per NIC (channels), each leaving every node through its own NIC; GPU-to-NIC (PCIe) links are not modeled",
         "algbw = S / time and busbw = algbw x 2(n-1)/n (all-reduce), (n-1)/n (reduce-scatter, all-gather, all-to-all), 1 (broadcast, reduce, send-recv), as nccl-tests defines them; GB/s = 10^9 bytes/s",
-        "units are the links that carried traffic; busy cycles are bytes / bandwidth in ns (1 GHz count), utilization is busy time / run time",
+        "units are the links that carried traffic; busy_s is bytes / bandwidth, utilization is busy time / run time",
     ]
 }

@@ -66,20 +66,31 @@ extension RunRequest {
         let model = HardwareModel(hardware)
         let emptyPlan = Plan.empty(hardware: model, workload: workload.name)
         let result = SimResult(picoseconds: UInt64((end * 1e12).rounded()), events: sim.events)
-        var report = Report(plan: emptyPlan, result: result, hardwareName: hardware.name, workloadName: workload.name)
+        // Energy: each instance's GPUs at TDP while an iteration runs on them, idle otherwise; link traffic per byte.
+        var busy = [[(Double, Double)]](repeating: [], count: plan.instances.count)
+        for it in sim.iterations where it.instance < busy.count { busy[it.instance].append((it.start, it.end)) }
+        var ledger = ClusterEnergyLedger(seconds: end)
+        for (i, en) in plan.instances.enumerated() {
+            ledger.addGPUs("\(en.name) (\(en.ranks.count) GPUs)", count: en.ranks.count, gpu: topology.gpu, busy: busy[i])
+        }
+        let unused = topology.ranks - plan.instances.reduce(0) { $0 + $1.ranks.count }
+        if unused > 0 { ledger.addGPUs("unused (\(unused) GPUs)", count: unused, gpu: topology.gpu, busy: []) }
+        for id in sim.linkBytes.keys.sorted() { ledger.addLink(kind: topology.describe(id).kind, bytes: sim.linkBytes[id] ?? 0) }
+        var report = Report(hardwareName: hardware.name, workloadName: workload.name, seconds: end, events: sim.events, energy: ledger.account())
         report.serving = report0
         report.batch = serving.requests.count
         let linkIDs = sim.linkBytes.keys.sorted()
         report.units = instances.map { i in
             let busy = i.prefillSeconds + i.decodeSeconds
-            return Report.Unit(name: "\(i.name) (\(i.tp) GPUs)", kind: "gpu", busyCycles: UInt64((busy * 1e9).rounded()), utilization: i.utilization)
+            return Report.Unit(name: "\(i.name) (\(i.tp) GPUs)", kind: "gpu", busySeconds: busy, utilization: i.utilization)
         } + linkIDs.map { id in
             let (name, kind) = topology.describe(id)
             let busy = (sim.linkBytes[id] ?? 0) / topology.capacity(id)
-            return Report.Unit(name: name, kind: kind, busyCycles: UInt64((busy * 1e9).rounded()), utilization: end > 0 ? busy / end : 0)
+            return Report.Unit(name: name, kind: kind, busySeconds: busy, utilization: end > 0 ? busy / end : 0)
         }
         report.modelNotes = Report.servingNotes + Report.clusterNotes.filter { !$0.hasPrefix("algbw") && !$0.hasPrefix("collectives are") }
+            + [Report.servingEnergyNote, NetworkEnergy.note]
         let graph = DataflowGraph(operations: [], tensors: [], layers: [], bytesPerElement: workload.precision.bytes)
-        return RunOutput(graph: graph, plan: emptyPlan, result: result, report: report, views: ServingViews(plan: plan, result: sim, file: hardware.file))
+        return RunOutput(graph: graph, plan: emptyPlan, result: result, report: report, views: ServingViews(plan: plan, result: sim, file: hardware.file, energy: report.energy))
     }
 }

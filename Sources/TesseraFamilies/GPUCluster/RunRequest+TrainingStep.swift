@@ -117,7 +117,7 @@ extension RunRequest {
         }
         var gpus = 0
         for (e, en) in plan.entities.enumerated() {
-            let c = Self.union(computeIntervals[e]), k = Self.union(commIntervals[e])
+            let c = ClusterEnergyLedger.union(computeIntervals[e]), k = ClusterEnergyLedger.union(commIntervals[e])
             let compute = Self.length(c), comm = Self.length(k), both = Self.overlap(c, k)
             let split = Report.ClusterStep.Split(compute: compute, exposedComm: comm - both, overlappedComm: both, idle: max(0, sim.stepSeconds - compute - comm + both))
             let mem = plan.memory[en.stage]
@@ -138,11 +138,11 @@ extension RunRequest {
         let linkIDs = sim.linkBusy.keys.sorted()
         let units: [Report.Unit] = plan.entities.enumerated().map { e, en in
             let busy = stages[e].split.compute
-            return Report.Unit(name: "\(en.name) (\(en.ranks.count) GPUs)", kind: "gpu", busyCycles: UInt64((busy * 1e9).rounded()), utilization: sim.stepSeconds > 0 ? busy / sim.stepSeconds : 0)
+            return Report.Unit(name: "\(en.name) (\(en.ranks.count) GPUs)", kind: "gpu", busySeconds: busy, utilization: sim.stepSeconds > 0 ? busy / sim.stepSeconds : 0)
         } + linkIDs.map { id in
             let (name, kind) = topology.describe(id)
             let busy = sim.linkBusy[id] ?? 0
-            return Report.Unit(name: name, kind: kind, busyCycles: UInt64((busy * 1e9).rounded()), utilization: sim.stepSeconds > 0 ? busy / sim.stepSeconds : 0)
+            return Report.Unit(name: name, kind: kind, busySeconds: busy, utilization: sim.stepSeconds > 0 ? busy / sim.stepSeconds : 0)
         }
         let busiest = linkIDs.max { a, b in
             let x = sim.linkBusy[a] ?? 0, y = sim.linkBusy[b] ?? 0
@@ -172,53 +172,23 @@ extension RunRequest {
         let model = HardwareModel(hardware)
         let emptyPlan = Plan.empty(hardware: model, workload: workload.name)
         let result = SimResult(picoseconds: UInt64((stepSeconds * 1e12).rounded()), events: sim.events)
-        var report = Report(plan: emptyPlan, result: result, hardwareName: hardware.name, workloadName: workload.name)
+        // Energy: each class of GPUs at TDP over its compute spans, idle power otherwise; link traffic per byte.
+        var ledger = ClusterEnergyLedger(seconds: stepSeconds)
+        for (e, en) in plan.entities.enumerated() {
+            ledger.addGPUs("\(en.name) (\(en.ranks.count) GPUs)", count: en.ranks.count, gpu: topology.gpu, busy: computeIntervals[e])
+        }
+        for id in linkIDs { ledger.addLink(kind: topology.describe(id).kind, bytes: sim.linkBytes[id] ?? 0) }
+        var report = Report(hardwareName: hardware.name, workloadName: workload.name, seconds: stepSeconds, events: sim.events, energy: ledger.account())
         report.clusterStep = step
         report.units = units
         report.batch = workload.batch
         report.isTrainingStep = true
         report.modelNotes = Report.clusterTrainingNotes + Report.clusterTrainingOptionNotes(p, faults: !llm.faults.isEmpty)
-            + Report.clusterNotes.filter { !$0.hasPrefix("algbw") } + [Report.gpuEnergyNote]
-        report.energy = Self.gpuEnergy(stages, entities: plan.entities, gpu: topology.gpu, stepSeconds: stepSeconds, plan: emptyPlan, result: result)
+            + Report.clusterNotes.filter { !$0.hasPrefix("algbw") } + [Report.gpuEnergyNote, NetworkEnergy.note]
         let graph = DataflowGraph(operations: [], tensors: [], layers: [], bytesPerElement: workload.precision.bytes)
-        return RunOutput(graph: graph, plan: emptyPlan, result: result, report: report, views: TrainingStepViews(plan: plan, result: sim, file: hardware.file))
+        return RunOutput(graph: graph, plan: emptyPlan, result: result, report: report, views: TrainingStepViews(plan: plan, result: sim, file: hardware.file, energy: report.energy))
     }
 
-    /// GPU energy of the step: each GPU draws its TDP while it computes and its idle power
-    /// otherwise (communication, the bubble): E = Σ GPUs × (TDP · t_compute + P_idle · (T − t_compute)).
-    /// NICs, switches, CPUs and cooling are not counted.
-    static func gpuEnergy(_ stages: [Report.ClusterStep.Stage], entities: [StepEntity], gpu: GPUPreset, stepSeconds: Double, plan: Plan, result: SimResult) -> EnergyAccount {
-        var account = EnergyAccount(plan: plan, result: result)
-        var dynamic = 0.0, idle = 0.0
-        var byComponent: [(name: String, joules: Double)] = []
-        for (st, en) in zip(stages, entities) {
-            let n = Double(en.ranks.count)
-            let compute = min(st.split.compute, stepSeconds)
-            let d = n * (gpu.tdpWatts - gpu.idleWatts) * compute
-            let i = n * gpu.idleWatts * stepSeconds
-            dynamic += d
-            idle += i
-            byComponent.append(("\(en.name) (\(en.ranks.count) GPUs)", d + i))
-        }
-        account.dynamicJoules = dynamic
-        account.staticJoules = idle
-        account.totalJoules = dynamic + idle
-        account.byComponent = byComponent
-        account.byAction = [("gpu-compute-above-idle", dynamic), ("gpu-idle", idle)]
-        account.seconds = stepSeconds
-        account.windowSeconds = stepSeconds
-        account.windowWatts = stepSeconds > 0 ? [(dynamic + idle) / stepSeconds] : []
-        return account
-    }
-
-    /// Sorted, merged intervals.
-    static func union(_ spans: [(Double, Double)]) -> [(Double, Double)] {
-        var out: [(Double, Double)] = []
-        for s in spans.sorted(by: { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }) {
-            if let last = out.last, s.0 <= last.1 { out[out.count - 1].1 = max(last.1, s.1) } else { out.append(s) }
-        }
-        return out
-    }
     static func length(_ spans: [(Double, Double)]) -> Double { spans.reduce(0) { $0 + ($1.1 - $1.0) } }
     /// Total length of the intersection of two merged interval lists.
     static func overlap(_ a: [(Double, Double)], _ b: [(Double, Double)]) -> Double {
