@@ -5,9 +5,9 @@ import TesseraPlan
 /// Executes a collective plan on a cluster's links: every link a resource shared max-min fairly
 /// among the messages that cross it.
 ///
-/// Within a step all messages start together; rates come from progressive filling (raise every
-/// unfrozen message's rate equally until some link is full, freeze the messages on full links,
-/// repeat: Bertsekas and Gallager, Data Networks, §6.5.2) and are recomputed whenever a message
+/// Within a step all messages start together; rates come from `MaxMinFairShare` (progressive
+/// filling: raise every unfrozen message's rate equally until some link is full, freeze the
+/// messages on full links, repeat) and are recomputed whenever a message
 /// finishes transmitting (events on `EventEngine`, integer picoseconds). A message of b bytes sent
 /// at rate r arrives ⌈b/r⌉ ps after it starts plus its route's latency; the step ends when the
 /// last arrives. A step repeated k times lasts k times as long (the network is empty between
@@ -67,8 +67,7 @@ public struct LinkSimulator {
             })
         }
         let capacity = ids.map { topology.capacity($0) / 1e12 }  // bytes per ps
-        var onLink = Array(repeating: [Int](), count: ids.count)
-        for (f, p) in paths.enumerated() { for l in p { onLink[l].append(f) } }
+        let network = MaxMinFairShare(paths: paths.map { $0.map { (link: $0, weight: 1.0) } }, capacity: capacity)
 
         var remaining = flows.map(\.bytes)
         var rate = Array(repeating: 0.0, count: flows.count)
@@ -99,7 +98,7 @@ public struct LinkSimulator {
                 let dt = Double(now - lastUpdate)
                 for f in flows.indices where active[f] { remaining[f] = max(0, remaining[f] - rate[f] * dt) }
                 lastUpdate = now
-                fill(active: active, paths: paths, onLink: onLink, capacity: capacity, rate: &rate)
+                network.solve(active: active, into: &rate)
                 for f in flows.indices where active[f] {
                     generation[f] += 1
                     guard rate[f] > 0 else { throw .deadlock(time: now, pending: "a message from rank \(flows[f].src) to rank \(flows[f].dst) gets no bandwidth") }
@@ -112,32 +111,6 @@ public struct LinkSimulator {
         var carried = Array(repeating: 0.0, count: ids.count)
         for (f, p) in paths.enumerated() { for l in p { carried[l] += flows[f].bytes } }
         return (end, Array(zip(ids, carried)), engine.eventCount, arrive)
-    }
-
-    /// Max-min fair rates by progressive filling; links tied at the smallest share fill together.
-    func fill(active: [Bool], paths: [[Int]], onLink: [[Int]], capacity: [Double], rate: inout [Double]) {
-        var cap = capacity
-        var count = onLink.map { fs in fs.reduce(0) { $0 + (active[$1] ? 1 : 0) } }
-        var frozen = active.map { !$0 }
-        var left = frozen.reduce(0) { $0 + ($1 ? 0 : 1) }
-        while left > 0 {
-            var share = Double.infinity
-            for l in cap.indices where count[l] > 0 { share = min(share, cap[l] / Double(count[l])) }
-            guard share.isFinite else { break }
-            var tight: [Int] = []
-            for l in cap.indices where count[l] > 0 && cap[l] / Double(count[l]) <= share * (1 + 1e-12) { tight.append(l) }
-            for l in tight {
-                for f in onLink[l] where !frozen[f] {
-                    frozen[f] = true
-                    left -= 1
-                    rate[f] = share
-                    for k in paths[f] {
-                        cap[k] -= share
-                        count[k] -= 1
-                    }
-                }
-            }
-        }
     }
 }
 

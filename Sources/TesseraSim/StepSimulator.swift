@@ -1,4 +1,3 @@
-import HeapModule
 import TesseraCore
 import TesseraModel
 import TesseraPlan
@@ -20,7 +19,9 @@ import TesseraSpec
 /// per-replica collective's traffic (its T₀ is still that of all groups at once: conservative).
 ///
 /// Streams do not compete for a GPU's compute or memory (communication kernels are assumed not to
-/// slow the compute they overlap). Events are ordered by (time, insertion), so runs are deterministic.
+/// slow the compute they overlap). Finishes are events on `EventEngine` in integer picoseconds (a
+/// compute task's seconds rounded to the nearest picosecond, a collective's remaining time rounded
+/// up), ordered by (time, insertion), so runs are deterministic; `Result` gives times in seconds.
 public struct StepSimulator {
     public struct Result: Sendable {
         public var start: [Double]
@@ -54,61 +55,28 @@ public struct StepSimulator {
         self.sharedLinks = sharedLinks
     }
 
-    /// A pending finish: (time, insertion) order; `generation` drops finishes a rate change replaced.
-    struct Finish: Comparable {
-        var time: Double
-        var sequence: Int
+    /// A pending finish; `generation` drops finishes a rate change replaced.
+    struct Finish: Sendable {
         var task: Int
         var generation: Int
-        static func < (a: Finish, b: Finish) -> Bool { a.time != b.time ? a.time < b.time : a.sequence < b.sequence }
-        static func == (a: Finish, b: Finish) -> Bool { a.time == b.time && a.sequence == b.sequence }
     }
 
     /// Max-min fair fractions r_c ≤ 1 of standalone speed for collectives with link demands
-    /// `demand[c]` = [(link, u)], under Σ_c r_c·u ≤ `capacity(link)`: raise every unfrozen r together
-    /// until a link is full or r reaches 1, freeze the collectives on full links, repeat.
+    /// `demand[c]` = [(link, u)], under Σ_c r_c·u ≤ `capacity(link)` (`MaxMinFairShare` with the
+    /// demands as weights and a ceiling of 1); at least 10⁻⁹, so that every collective progresses.
     static func fairShares(_ demand: [[(link: Int, rate: Double)]], capacity: (Int) -> Double) -> [Double] {
-        var r = [Double](repeating: 0, count: demand.count)
-        var frozen = [Bool](repeating: false, count: demand.count)
-        var users: [Int: [(c: Int, u: Double)]] = [:]
-        for (c, d) in demand.enumerated() { for x in d where x.rate > 0 { users[x.link, default: []].append((c, x.rate)) } }
-        // Only links used by two or more collectives can bind below 1 (one alone uses at most its capacity).
-        let links = users.keys.filter { (users[$0]?.count ?? 0) > 1 }.sorted()
-        let caps = links.map(capacity)
-        var left = demand.count
-        while left > 0 {
-            var best = 1.0
-            var tight: [Int] = []
-            for (k, l) in links.enumerated() {
-                var fixed = 0.0, open = 0.0
-                for (c, u) in users[l] ?? [] {
-                    if frozen[c] { fixed += r[c] * u } else { open += u }
-                }
-                guard open > 0 else { continue }
-                let x = max(0, caps[k] - fixed) / open
-                if x < best * (1 - 1e-12) {
-                    best = x
-                    tight = [l]
-                } else if x <= best * (1 + 1e-12) {
-                    tight.append(l)
-                }
+        var local: [Int: Int] = [:]
+        var ids: [Int] = []
+        let paths = demand.map { d in
+            d.filter { $0.rate > 0 }.map { x -> (link: Int, weight: Double) in
+                if let k = local[x.link] { return (k, x.rate) }
+                local[x.link] = ids.count
+                ids.append(x.link)
+                return (ids.count - 1, x.rate)
             }
-            if best >= 1 - 1e-9 {
-                for c in demand.indices where !frozen[c] { r[c] = 1 }
-                break
-            }
-            var progressed = false
-            for l in tight {
-                for (c, _) in users[l] ?? [] where !frozen[c] {
-                    frozen[c] = true
-                    r[c] = best
-                    left -= 1
-                    progressed = true
-                }
-            }
-            if !progressed { break }
         }
-        return r.map { max($0, 1e-9) }
+        let network = MaxMinFairShare(paths: paths, capacity: ids.map(capacity))
+        return network.rates(active: Array(repeating: true, count: demand.count), ceiling: 1).map { max($0, 1e-9) }
     }
 
     /// The topology with the link faults in force at `epoch` (the number of fault times passed).
@@ -165,14 +133,14 @@ public struct StepSimulator {
         let faultyRanksOf: [[Int]] = plan.entities.map { e in e.ranks.filter { gpuFaults[$0] != nil } }
 
         let epochs = self.epochs()
-        var cache: [Key: (seconds: Double, links: [(id: Int, bytes: Double)], index: Int)] = [:]
+        var cache: [Key: (picoseconds: Picoseconds, links: [(id: Int, bytes: Double)], index: Int)] = [:]
         var taskCollective = [Int32](repeating: -1, count: n)
         var collectiveLinks: [[Int]] = []
         var uses: [Int: (Key, Int)] = [:]  // collective index → its key and how many tasks ran it
         var linkBytes: [Int: Double] = [:], linkBusy: [Int: Double] = [:]
         var events: UInt64 = 0
         var suspect: [Int: (slowed: Int, messages: Int)] = [:]
-        var start = [Double](repeating: 0, count: n), end = [Double](repeating: 0, count: n)
+        var start = [Picoseconds](repeating: 0, count: n), end = [Picoseconds](repeating: 0, count: n)
         var entityBase = [Double](repeating: 0, count: plan.entities.count)
         var rankOwn: [Int: Double] = [:]
         var failure: (rank: Int, at: Double)?
@@ -181,36 +149,40 @@ public struct StepSimulator {
         var deferConflicts = false
         let multipleClasses = plan.entities.count > plan.spec.parallelism.pp
         // Active collectives: standalone time, remaining fraction, current fraction of speed, demand.
+        // Standalone time in picoseconds, remaining fraction, fraction of speed, when last updated.
         var t0 = [Double](repeating: 0, count: n), remaining = [Double](repeating: 0, count: n)
-        var share = [Double](repeating: 1, count: n), updated = [Double](repeating: 0, count: n)
+        var share = [Double](repeating: 1, count: n), updated = [Picoseconds](repeating: 0, count: n)
         var generation = [Int](repeating: 0, count: n)
         var demand: [Int: [(link: Int, rate: Double)]] = [:]
         var linkUsers: [Int: [Int]] = [:]
         var sharing = [Int](repeating: 0, count: n)  // links of an active collective that others use too
-        var heap = Heap<Finish>()
-        var sequence = 0
-        var now = 0.0
+        var engine = EventEngine<Finish>()
+        var now: Picoseconds = 0
+        func seconds(_ ps: Picoseconds) -> Double { Double(ps) / 1e12 }
         var fastActive: [Int: [Int]] = [:]  // collective index → running tasks not yet registered on links
         var taskLinks: [Int: [(id: Int, bytes: Double)]] = [:]
-        func schedule(_ i: Int, at time: Double) {
+        func schedule(_ i: Int, at time: Picoseconds) throws(SimError) {
             generation[i] += 1
-            heap.insert(Finish(time: time, sequence: sequence, task: i, generation: generation[i]))
-            sequence += 1
+            try engine.schedule(at: time, Finish(task: i, generation: generation[i]))
+        }
+        /// `now` plus a fraction of a collective's standalone time at a fraction of its speed, rounded up.
+        func after(_ fraction: Double, of standalone: Double, at speed: Double) -> Picoseconds {
+            Saturating.add(now, Saturating.uint64((fraction * standalone / speed).rounded(.up)))
         }
         /// New fair shares for every collective that shares a link; the others run at full speed.
-        func reshare() {
+        func reshare() throws(SimError) {
             let contended = demand.keys.filter { sharing[$0] > 0 }.sorted()
-            let topo = epochs.topologies[epochs.index(now)]
+            let topo = epochs.topologies[epochs.index(seconds(now))]
             let shares = Self.fairShares(contended.map { demand[$0] ?? [] }, capacity: { topo.capacity($0) })
             var newShare: [Int: Double] = [:]
             for (k, c) in contended.enumerated() { newShare[c] = shares[k] }
             for c in demand.keys.sorted() {
                 let x = newShare[c] ?? 1
                 guard x != share[c] else { continue }
-                remaining[c] = max(0, remaining[c] - (now - updated[c]) * share[c] / t0[c])
+                remaining[c] = max(0, remaining[c] - Double(now - updated[c]) * share[c] / t0[c])
                 updated[c] = now
                 share[c] = x
-                schedule(c, at: now + remaining[c] * t0[c] / x)
+                try schedule(c, at: after(remaining[c], of: t0[c], at: x))
             }
         }
         /// Puts running collective `i` on its links; true when it shares one with another.
@@ -220,7 +192,7 @@ public struct StepSimulator {
             // A class of k replicas carries k/dp of a per-replica collective's messages (tensor,
             // expert, pipeline); a data-parallel collective is every class's at once.
             let fraction = plan.streams[t.stream].entity == nil ? 1 : Double(plan.entities[t.entity].replicas.count) / Double(plan.spec.parallelism.dp)
-            demand[i] = links.map { ($0.id, fraction * $0.bytes / t0[i]) }
+            demand[i] = links.map { ($0.id, fraction * $0.bytes / (t0[i] / 1e12)) }
             var contended = false
             for (l, _) in demand[i] ?? [] {
                 var users = linkUsers[l] ?? []
@@ -235,14 +207,14 @@ public struct StepSimulator {
             return contended
         }
         // Collective details at an epoch: T₀, bytes per link, its index; computed once per key.
-        func info(_ c: GroupCollective, _ epoch: Int) throws(SimError) -> (seconds: Double, links: [(id: Int, bytes: Double)], index: Int) {
+        func info(_ c: GroupCollective, _ epoch: Int) throws(SimError) -> (picoseconds: Picoseconds, links: [(id: Int, bytes: Double)], index: Int) {
             let key = Key(collective: c, epoch: epoch)
             if let hit = cache[key] { return hit }
             let topo = epochs.topologies[epoch]
             let cp = plan.collectivePlan(c)
             let r = try LinkSimulator(topology: topo).run(cp, arrivals: epoch > 0)
             events += r.events
-            let hit = (Double(r.picoseconds) / 1e12, r.linkBytes, collectiveLinks.count)
+            let hit = (r.picoseconds, r.linkBytes, collectiveLinks.count)
             cache[key] = hit
             collectiveLinks.append(r.linkBytes.map(\.id))
             // Which distinct collectives could share a link with this one (itself too when several
@@ -263,7 +235,7 @@ public struct StepSimulator {
                 for j in conflicts[hit.2] where j != hit.2 {
                     for task in fastActive.removeValue(forKey: j) ?? [] { contended = register(task) || contended }
                 }
-                if contended { reshare() }
+                if contended { try reshare() }
             }
             if epoch > 0 {
                 let healthy = try LinkSimulator(topology: plan.topology).run(cp, arrivals: true)
@@ -275,52 +247,52 @@ public struct StepSimulator {
 
         func begin(_ i: Int) throws(SimError) {
             let t = tasks[i]
-            let s = now
+            let s = now, sSeconds = seconds(now)
             start[i] = s
             switch t.work {
-            case .compute(let seconds):
+            case .compute(let duration):
                 var f = 1.0
                 for r in faultyRanksOf[t.entity] {
-                    let own = factor(r, s)
+                    let own = factor(r, sSeconds)
                     f = max(f, own)
-                    if own.isFinite { rankOwn[r, default: 0] += seconds * own }
+                    if own.isFinite { rankOwn[r, default: 0] += duration * own }
                 }
-                entityBase[t.entity] += seconds
+                entityBase[t.entity] += duration
                 if f.isInfinite {
-                    if failure == nil { failure = (faultyRanksOf[t.entity].first { factor($0, s).isInfinite } ?? -1, s) }
-                    schedule(i, at: s)
+                    if failure == nil { failure = (faultyRanksOf[t.entity].first { factor($0, sSeconds).isInfinite } ?? -1, sSeconds) }
+                    try schedule(i, at: s)
                 } else {
-                    schedule(i, at: s + seconds * f)
+                    try schedule(i, at: Saturating.add(s, Saturating.uint64((duration * f * 1e12).rounded())))
                 }
             case .collective(let c):
-                let epoch = epochs.index(s)
+                let epoch = epochs.index(sSeconds)
                 let hit = try info(c, epoch)
                 taskCollective[i] = Int32(hit.index)
                 uses[hit.index] = (Key(collective: c, epoch: epoch), (uses[hit.index]?.1 ?? 0) + 1)
-                guard hit.seconds > 0 else {
-                    schedule(i, at: s)
+                guard hit.picoseconds > 0 else {
+                    try schedule(i, at: s)
                     return
                 }
-                t0[i] = hit.seconds
+                t0[i] = Double(hit.picoseconds)
                 remaining[i] = 1
                 updated[i] = s
                 share[i] = 1
                 guard sharedLinks else {
-                    schedule(i, at: s + hit.seconds)
+                    try schedule(i, at: Saturating.add(s, hit.picoseconds))
                     return
                 }
                 taskLinks[i] = hit.links
                 guard !conflicts[hit.index].isEmpty else {
                     fastActive[hit.index, default: []].append(i)
-                    schedule(i, at: s + hit.seconds)
+                    try schedule(i, at: Saturating.add(s, hit.picoseconds))
                     return
                 }
                 let before = generation[i]
-                if register(i) { reshare() }
-                if generation[i] == before { schedule(i, at: s + hit.seconds / share[i]) }
+                if register(i) { try reshare() }
+                if generation[i] == before { try schedule(i, at: after(1, of: t0[i], at: share[i])) }
             }
         }
-        func finishCollective(_ i: Int) {
+        func finishCollective(_ i: Int) throws(SimError) {
             if taskLinks.removeValue(forKey: i) != nil, taskCollective[i] >= 0 { fastActive[Int(taskCollective[i])]?.removeAll { $0 == i } }
             guard let d = demand.removeValue(forKey: i) else { return }
             let wasShared = sharing[i] > 0
@@ -331,7 +303,7 @@ public struct StepSimulator {
                 linkUsers[l] = users.isEmpty ? nil : users
             }
             sharing[i] = 0
-            if wasShared { reshare() }
+            if wasShared { try reshare() }
         }
 
         // Every collective on the healthy network first, so that which can share a link is known:
@@ -360,13 +332,13 @@ public struct StepSimulator {
         }
         var visited = 0
         for i in 0..<n where indegree[i] == 0 { try begin(i) }
-        while let f = heap.popMin() {
+        while let (time, f) = engine.next() {
             guard f.generation == generation[f.task] else { continue }
-            now = f.time
+            now = time
             let i = f.task
             end[i] = now
             visited += 1
-            finishCollective(i)
+            try finishCollective(i)
             for j in successors[i] {
                 indegree[j] -= 1
                 if indegree[j] == 0 { try begin(j) }
@@ -381,16 +353,17 @@ public struct StepSimulator {
                 linkBusy[id, default: 0] += b * Double(count) / topo.capacity(id)
             }
         }
-        guard visited == n else { throw .deadlock(time: 0, pending: "\(n - visited) tasks of the training step wait on each other") }
+        guard visited == n else { throw .deadlock(time: now, pending: "\(n - visited) tasks of the training step wait on each other") }
         var rankCompute: [(Int, Double)] = []
         for (e, en) in plan.entities.enumerated() {
             if let healthy = en.ranks.first(where: { gpuFaults[$0] == nil }) { rankCompute.append((healthy, entityBase[e])) }
         }
         for r in rankOwn.keys.sorted() { rankCompute.append((r, rankOwn[r] ?? 0)) }
         let suspects = LinkSimulator.rankSuspects(suspect)
-        let step = failure?.at ?? (end.max() ?? 0)
+        let step = failure?.at ?? seconds(end.max() ?? 0)
         return Result(
-            start: start, end: end, stepSeconds: step, linkBytes: linkBytes, linkBusy: linkBusy, events: events, collectivesSimulated: cache.count,
+            start: start.map(seconds), end: end.map(seconds), stepSeconds: step, linkBytes: linkBytes, linkBusy: linkBusy, events: events + engine.eventCount,
+            collectivesSimulated: cache.count,
             rankCompute: rankCompute, suspectLinks: suspects, failure: failure, taskCollective: taskCollective, collectiveLinks: collectiveLinks)
     }
 }
