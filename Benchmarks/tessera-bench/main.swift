@@ -34,6 +34,8 @@ let cases: [Case] = ["os", "ws", "is"].flatMap { df in
     + [(8, 1), (32, 4), (512, 64)].map { nodes, dp in
         Case(hardware: "Benchmarks/cluster/dgx-h100-x\(nodes).yaml", workload: "Benchmarks/cluster/gpt3-dp\(dp).yaml", budgetMs: 10_000, repetitions: 5)
     }
+    // The largest cluster the schema takes, 131,072 GPUs (tp 8 × pp 8 × dp 2048): budget 3 s.
+    + [Case(hardware: "Benchmarks/cluster/dgx-h100-x16384.yaml", workload: "Benchmarks/cluster/gpt3-dp2048.yaml", budgetMs: 3_000, repetitions: 3)]
 let repetitions = Int(ProcessInfo.processInfo.environment["TESSERA_BENCH_REPS"] ?? "") ?? 21
 var failed = false
 

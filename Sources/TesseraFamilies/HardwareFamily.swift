@@ -83,6 +83,7 @@ public protocol RunViews: Sendable {
     func dataflowGraph() throws -> DataflowGraph
     /// Chrome trace-event JSON of the timeline; throws a located `InputError` where the run has none.
     func chromeTrace(hardware: String, workload: String) throws -> String
-    /// The schedule picture over a window of the run; throws where the run has no schedule.
-    func schedule(from: UInt64?, to: UInt64?) throws -> DOTDocument
+    /// The schedule picture over a window of the run (`from`/`to` mean the same time on every
+    /// family); throws where the run has no schedule.
+    func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument
 }

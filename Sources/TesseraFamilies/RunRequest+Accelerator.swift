@@ -74,8 +74,9 @@ struct AcceleratorViews: RunViews {
         ChromeTrace(plan: plan, result: result, hardwareName: hardware, workloadName: workload).json()
     }
 
-    func schedule(from: UInt64?, to: UInt64?) throws -> DOTDocument {
-        try ScheduleDOT(plan: plan, result: result, options: .init(from: from, to: to)).build()
+    func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument {
+        let hz = plan.hardware.clock.hertz
+        return try ScheduleDOT(plan: plan, result: result, options: .init(from: from?.cycles(clockHz: hz), to: to?.cycles(clockHz: hz))).build()
     }
 }
 

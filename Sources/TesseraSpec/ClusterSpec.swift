@@ -59,7 +59,7 @@ public struct ClusterSpec: Sendable, Hashable {
     /// Leaves under one pod of a three-level fat-tree when `leaves_per_pod` is not given.
     public static let podLeaves = 32
     /// The most GPUs a cluster may have.
-    public static let maxRanks = 65_536
+    public static let maxRanks = 131_072
     /// The GPU of a file that names none (collectives do not depend on it).
     public static let defaultPreset = "h100-sxm"
     /// Precisions a GPU preset lists throughput for.

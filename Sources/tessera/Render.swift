@@ -24,6 +24,7 @@ struct Render: ParsableCommand {
               tessera render graph configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o l1.pdf --layers conv1..layer1.2.add
               tessera render schedule configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o schedule.png
               tessera render schedule configs/array/scalesim-32x32-os.yaml traces/small-cnn.yaml -o s.svg --from 0 --to 20000
+              tessera render schedule configs/array/scalesim-32x32-os.yaml traces/small-cnn.yaml -o s.svg --to 20us
             """,
         subcommands: [RenderHardware.self, RenderGraph.self, RenderSchedule.self])
 }
@@ -193,27 +194,38 @@ struct RenderSchedule: ParsableCommand {
             A transformer training step on a GPU cluster draws one lane per class of GPUs (compute, \
             tensor/expert collectives, pipeline transfers, data-parallel collectives) and the busiest \
             links; a serving run one lane per instance (prefill and decode iterations, KV caches \
-            arriving). For both, --from and --to are in nanoseconds.
+            arriving). --from and --to take a time with its unit (2ms, 3.1s, 150us), the same on \
+            every family, or on clocked hardware a count of cycles (150000 or 150000cycles).
 
             Examples:
               tessera render schedule configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o schedule.svg
               tessera render schedule configs/array/scalesim-32x32-os.yaml traces/resnet50-b1.yaml -o head.png --to 500000
               tessera render schedule configs/gpu/dgx-h100-x1.yaml traces/llama3-8b-train-8.yaml -o step.svg
+              tessera render schedule configs/gpu/dgx-h100-x128.yaml traces/gpt3-175b-train-1024.yaml -o w.png --from 3s --to 3.1s
             """)
 
     @Argument(help: "Hardware YAML file.") var hardware: String
     @Argument(help: "Workload YAML file.") var workload: String
     @OptionGroup var picture: PictureOutput
-    @Option(help: ArgumentHelp("First cycle of the window to draw (default 0).", valueName: "cycle")) var from: UInt64?
-    @Option(help: ArgumentHelp("Last cycle of the window to draw (default: the end of the run).", valueName: "cycle")) var to: UInt64?
+    @Option(help: ArgumentHelp("Start of the window to draw: a time (2ms, 3.1s, 150us) or cycles (150000, 150000cycles); default 0.", valueName: "time"))
+    var from: String?
+    @Option(help: ArgumentHelp("End of the window to draw, as --from (default: the end of the run).", valueName: "time")) var to: String?
     @OptionGroup var optimizationFlags: OptimizationFlags
 
     func run() throws {
         _ = try picture.resolvedFormat()
+        let window: (TimeBound?, TimeBound?)
+        do {
+            window = (try from.map { try TimeBound.parse($0, option: "--from") }, try to.map { try TimeBound.parse($0, option: "--to") })
+        } catch let e as InputError {
+            throw fail(e)
+        } catch {
+            throw failInternal("\(error)")
+        }
         let out = try runPipeline(hardware: hardware, workload: workload, flags: optimizationFlags, allowLarge: picture.allowLarge)
         let document: DOTDocument
         do {
-            document = try out.views.schedule(from: from, to: to)
+            document = try out.views.schedule(from: window.0, to: window.1)
         } catch let e as InputError {
             throw fail(e)
         } catch {

@@ -43,8 +43,9 @@ public struct TrainingStepViews: RunViews {
 
     public func dataflowGraph() throws -> DataflowGraph { throw noGraph(file) }
     public func chromeTrace(hardware: String, workload: String) throws -> String { ClusterChromeTrace(plan: plan, result: result, energy: energy).json() }
-    public func schedule(from: UInt64?, to: UInt64?) throws -> DOTDocument {
-        try ClusterScheduleDOT(plan: plan, result: result, options: .init(from: from, to: to, maxBoxes: 8000)).build()
+    public func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument {
+        let a = try from?.nanoseconds(option: "--from", file: file), b = try to?.nanoseconds(option: "--to", file: file)
+        return try ClusterScheduleDOT(plan: plan, result: result, options: .init(from: a, to: b, maxBoxes: 8000)).build()
     }
 }
 
@@ -57,8 +58,9 @@ public struct ServingViews: RunViews {
 
     public func dataflowGraph() throws -> DataflowGraph { throw noGraph(file) }
     public func chromeTrace(hardware: String, workload: String) throws -> String { ServingTimeline(plan: plan, result: result).chromeTrace(energy: energy) }
-    public func schedule(from: UInt64?, to: UInt64?) throws -> DOTDocument {
-        try ServingTimeline(plan: plan, result: result).schedule(options: .init(from: from, to: to))
+    public func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument {
+        let a = try from?.nanoseconds(option: "--from", file: file), b = try to?.nanoseconds(option: "--to", file: file)
+        return try ServingTimeline(plan: plan, result: result).schedule(options: .init(from: a, to: b))
     }
 }
 
@@ -75,7 +77,7 @@ struct CollectiveViews: RunViews {
 
     func dataflowGraph() throws -> DataflowGraph { throw noGraph(file) }
     func chromeTrace(hardware: String, workload: String) throws -> String { throw refusal("--trace draws timelines", "--trace") }
-    func schedule(from: UInt64?, to: UInt64?) throws -> DOTDocument { throw refusal("a schedule draws a timeline", "render schedule") }
+    func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument { throw refusal("a schedule draws a timeline", "render schedule") }
 }
 
 extension RunOutput {
