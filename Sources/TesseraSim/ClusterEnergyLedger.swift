@@ -10,7 +10,7 @@ import TesseraModel
 /// Power over time: GPU power is integrated over equal windows (1 µs, or the run / 4096 if that is
 /// longer) from the busy intervals; a link's energy is spread evenly over the interval it was
 /// given (the whole run when none), so peak power is exact for the GPUs and averaged for links.
-/// Complexity O(intervals + windows).
+/// Complexity O(intervals + links + windows × distinct link spans).
 public struct ClusterEnergyLedger: Sendable {
     public let seconds: Double
     public let windowSeconds: Double
@@ -19,6 +19,13 @@ public struct ClusterEnergyLedger: Sendable {
     private var idleJoules = 0.0
     private var busyJoules = 0.0
     private var linkJoules: [String: Double] = [:]
+    /// Link energy not yet spread, by span (thousands of links share a few spans).
+    private var pending: [Span: Double] = [:]
+
+    struct Span: Hashable, Comparable {
+        var start: Double, end: Double
+        static func < (a: Span, b: Span) -> Bool { a.start != b.start ? a.start < b.start : a.end < b.end }
+    }
 
     public init(seconds: Double) {
         let s = seconds.isFinite ? max(0, seconds) : 0
@@ -48,12 +55,20 @@ public struct ClusterEnergyLedger: Sendable {
         let j = NetworkEnergy.joules(bytes: max(0, bytes), kind: kind)
         guard j > 0 else { return }
         linkJoules[kind, default: 0] += j
-        spread(j, over: span ?? (0, seconds))
+        let s = span ?? (0, seconds)
+        pending[Span(start: s.0, end: s.1), default: 0] += j
     }
 
     /// The ledger as the report's energy account: GPU idle energy is its static part, GPU compute
     /// above idle and link traffic its dynamic part.
     public func account() -> EnergyAccount {
+        var ledger = self
+        for span in pending.keys.sorted() { ledger.spread(pending[span] ?? 0, over: (span.start, span.end)) }
+        ledger.pending = [:]
+        return ledger.settled()
+    }
+
+    private func settled() -> EnergyAccount {
         let kinds = linkJoules.keys.sorted()
         let network = kinds.reduce(0.0) { $0 + (linkJoules[$1] ?? 0) }
         let dynamic = busyJoules + network
