@@ -154,7 +154,8 @@ public struct StepSimulator {
         var share = [Double](repeating: 1, count: n), updated = [Picoseconds](repeating: 0, count: n)
         var generation = [Int](repeating: 0, count: n)
         var demand: [Int: [(link: Int, rate: Double)]] = [:]
-        var linkUsers: [Int: [Int]] = [:]
+        // The running collectives on each link, by link id (mutated in place: no copy per change).
+        var linkUsers = [[Int]](repeating: [], count: epochs.topologies.map(\.linkCount).max() ?? 0)
         var sharing = [Int](repeating: 0, count: n)  // links of an active collective that others use too
         var engine = EventEngine<Finish>()
         var now: Picoseconds = 0
@@ -195,14 +196,12 @@ public struct StepSimulator {
             demand[i] = links.map { ($0.id, fraction * $0.bytes / (t0[i] / 1e12)) }
             var contended = false
             for (l, _) in demand[i] ?? [] {
-                var users = linkUsers[l] ?? []
-                if users.count == 1 { sharing[users[0]] += 1 }
-                if !users.isEmpty {
+                if linkUsers[l].count == 1 { sharing[linkUsers[l][0]] += 1 }
+                if !linkUsers[l].isEmpty {
                     sharing[i] += 1
                     contended = true
                 }
-                users.append(i)
-                linkUsers[l] = users
+                linkUsers[l].append(i)
             }
             return contended
         }
@@ -297,10 +296,8 @@ public struct StepSimulator {
             guard let d = demand.removeValue(forKey: i) else { return }
             let wasShared = sharing[i] > 0
             for (l, _) in d {
-                var users = linkUsers[l] ?? []
-                users.removeAll { $0 == i }
-                if users.count == 1 { sharing[users[0]] -= 1 }
-                linkUsers[l] = users.isEmpty ? nil : users
+                linkUsers[l].removeAll { $0 == i }
+                if linkUsers[l].count == 1 { sharing[linkUsers[l][0]] -= 1 }
             }
             sharing[i] = 0
             if wasShared { try reshare() }
