@@ -218,10 +218,25 @@ public struct ServingSimulator {
             try engine.schedule(at: Saturating.add(now, t), .iterationDone(i))
         }
 
-        for (r, q) in reqs.enumerated() { try engine.schedule(at: Self.ps(q.arrival), .arrival(r)) }
+        // Arrivals enter the queue one at a time, in (time, index) order, each scheduled when the one
+        // before it is delivered, ahead of any other event at the same time (priority −1): the
+        // order a queue holding them all would give, with a queue of a few events instead of every request.
+        let arrivalOrder = reqs.indices.sorted { a, b in
+            let ta = Self.ps(reqs[a].arrival), tb = Self.ps(reqs[b].arrival)
+            return ta != tb ? ta < tb : a < b
+        }
+        var nextArrival = 0
+        func scheduleNextArrival() throws(SimError) {
+            guard nextArrival < arrivalOrder.count else { return }
+            let r = arrivalOrder[nextArrival]
+            nextArrival += 1
+            try engine.schedule(at: Self.ps(reqs[r].arrival), priority: -1, .arrival(r))
+        }
+        try scheduleNextArrival()
         while let (now, event) = engine.next() {
             switch event {
             case .arrival(let r):
+                try scheduleNextArrival()
                 let i = leastLoaded(entry)
                 inst[i].queue.append(r)
                 inst[i].assigned += 1
@@ -271,12 +286,22 @@ public struct ServingSimulator {
                         }
                     }
                 } else {
-                    var still: [Int] = []
-                    for r in inst[i].running {
+                    // Compacted in place (the batch keeps its order; no new array per iteration).
+                    var running = inst[i].running
+                    inst[i].running = []
+                    var kept = 0
+                    for j in running.indices {
+                        let r = running[j]
                         generated[r] += 1
-                        if generated[r] >= reqs[r].output { finish(r, at: now, on: i) } else { still.append(r) }
+                        if generated[r] >= reqs[r].output {
+                            finish(r, at: now, on: i)
+                        } else {
+                            running[kept] = r
+                            kept += 1
+                        }
                     }
-                    inst[i].running = still
+                    running.removeLast(running.count - kept)
+                    inst[i].running = running
                 }
                 try tryStart(i, now)
             case .kvArrived(let r, let d):
@@ -289,7 +314,8 @@ public struct ServingSimulator {
         }
         guard finished == reqs.count else { throw .deadlock(time: engine.now, pending: "\(reqs.count - finished) requests never finished") }
         for i in plan.instances.indices {
-            for (bytes, count) in allReduceCount[i] {
+            for bytes in allReduceCount[i].keys.sorted() {
+                let count = allReduceCount[i][bytes] ?? 0
                 for (id, b) in allReduce[i][bytes]?.1 ?? [] { linkBytes[id, default: 0] += b * Double(count) }
             }
         }
