@@ -65,7 +65,7 @@ for c in cases {
             let out = try pipeline.run(recordTimeline: true)
             _ = out.report.json()
             cycles = out.report.totalCycles
-            events = out.result.events
+            events = out.report.events
         } catch {
             print("\(c.hardware) \(c.workload): \(error)")
             exit(2)

@@ -61,14 +61,16 @@ public struct PreparedRun: Sendable {
 
 /// Everything one simulation produced.
 public struct RunOutput: Sendable {
-    public var graph: DataflowGraph
-    public var plan: Plan
-    public var result: SimResult
+    /// The dataflow graph, the mapped plan and the cycle-level result of a run on clocked hardware;
+    /// nil for a GPU cluster, whose plans and results its `views` hold.
+    public var graph: DataflowGraph?
+    public var plan: Plan?
+    public var result: SimResult?
     public var report: Report
     /// The run's timeline as the trace writer and the schedule renderer draw it.
     public var views: any RunViews
 
-    public init(graph: DataflowGraph, plan: Plan, result: SimResult, report: Report, views: any RunViews) {
+    public init(graph: DataflowGraph?, plan: Plan?, result: SimResult?, report: Report, views: any RunViews) {
         self.graph = graph
         self.plan = plan
         self.result = result

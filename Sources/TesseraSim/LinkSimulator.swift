@@ -146,13 +146,3 @@ extension LinkSimulator {
             }
     }
 }
-
-extension SimResult {
-    /// The result of a run that has no operations on compute units (a collective microbenchmark):
-    /// its length at a 1 GHz count and its events.
-    public init(picoseconds: Picoseconds, events: UInt64) {
-        self.init(
-            totalPicoseconds: picoseconds, totalCycles: ceilDiv(picoseconds, 1000), ops: [], units: [], intervals: [], dramBytesSent: 0, bufferBytesReceived: 0,
-            dramBytesWritten: 0, events: events)
-    }
-}

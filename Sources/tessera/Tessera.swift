@@ -127,7 +127,7 @@ struct Simulate: ParsableCommand {
                     InputError(
                         Diagnostic(
                             at: SourceLocation(file: hw, line: 1, column: 1), "--compare-dense needs hardware that trains with N:M weights",
-                            expected: "kind \(FamilyTable.kinds(offering: .compareDense)) with a training workload", found: "kind '\(out.plan.hardware.spec.kind)'")))
+                            expected: "kind \(FamilyTable.kinds(offering: .compareDense)) with a training workload", found: "kind '\(report.family)'")))
             }
             report.denseTotalCycles = dense?.totalCycles
         }

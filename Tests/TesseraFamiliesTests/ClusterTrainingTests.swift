@@ -386,7 +386,7 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
         let gpus = s.stages.reduce(0.0) { $0 + Double($1.gpus) * (500 * $1.split.compute + 50 * (s.stepSeconds - $1.split.compute)) }
         let out = try run(hw, training("{tp: 2, pp: 2, dp: 4}", batch: 16))
         let step = try #require(out.clusterStep)
-        let spec = try #require(out.plan.hardware.spec.cluster)
+        let spec = try #require(try KindTable.hardwareLoader.parse(hw, file: "hw.yaml").cluster)
         let topology = try #require(ClusterTopology(spec))
         let network = step.result.linkBytes.keys.sorted().reduce(0.0) { $0 + NetworkEnergy.joules(bytes: step.result.linkBytes[$1] ?? 0, kind: topology.describe($1).kind) }
         #expect(network > 0)

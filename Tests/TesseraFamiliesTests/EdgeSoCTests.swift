@@ -88,9 +88,9 @@ private func pipeline(_ hw: String, _ wl: String) throws -> Pipeline {
         let unthrottled = try free.run().report
         #expect(unthrottled.operatingPoints.count == 1)
         #expect(unthrottled.seconds < out.report.seconds)
-        let dot = try ScheduleDOT(plan: out.plan, result: out.result).build()
+        let dot = try ScheduleDOT(plan: out.plan!, result: out.result!).build()
         #expect(dot.text.contains("500 MHz") && dot.text.contains("1000 MHz"))
-        let trace = ChromeTrace(plan: out.plan, result: out.result, hardwareName: "phone-soc", workloadName: "resnet18-b1").json()
+        let trace = ChromeTrace(plan: out.plan!, result: out.result!, hardwareName: "phone-soc", workloadName: "resnet18-b1").json()
         #expect(trace.contains("\"name\": \"clock\""))
     }
 
@@ -194,7 +194,7 @@ private func pipeline(_ hw: String, _ wl: String) throws -> Pipeline {
         sparsity: {pattern: "2:8", dense_first_last: false}
         """
     let out = try Pipeline(hardware: try KindTable.hardwareLoader.parse(hw, file: "soc.yaml"), workload: try WorkloadLoader.parse(wl, file: "w.yaml")).run()
-    let masks = out.plan.ops.filter { $0.pass == .maskgen }
+    let masks = out.plan!.ops.filter { $0.pass == .maskgen }
     #expect(!masks.isEmpty)
     for m in masks {
         #expect(m.unit == "vec")

@@ -13,7 +13,7 @@ import TesseraTestSupport
         let out = try Pipeline.load(
             hardwarePath: packageRoot.appendingPathComponent(hardware).path, workloadPath: packageRoot.appendingPathComponent(workload).path
         ).run()
-        let text = ChromeTrace(plan: out.plan, result: out.result, hardwareName: out.report.hardware, workloadName: out.report.workload).json()
+        let text = ChromeTrace(plan: out.plan!, result: out.result!, hardwareName: out.report.hardware, workloadName: out.report.workload).json()
         let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
         return (out, try #require(object))
     }
@@ -95,7 +95,7 @@ import TesseraTestSupport
         let array = on("array")
         let computeUs = array.filter { $0["cat"] as? String == "compute" }.reduce(0.0) { $0 + ($1["dur"] as! NSNumber).doubleValue }
         let busy = try #require(out.report.units.first { $0.name == "array" }).busyCycles ?? 0
-        #expect(abs(computeUs * 1e6 / Double(out.plan.hardware.clock.periodPicoseconds) - Double(busy)) < 1)
+        #expect(abs(computeUs * 1e6 / Double(out.plan!.hardware.clock.periodPicoseconds) - Double(busy)) < 1)
         let gaps = array.filter { $0["name"] as? String == "stall" || $0["name"] as? String == "idle" }
         #expect(!gaps.isEmpty)
         let gapUs = gaps.reduce(0.0) { $0 + ($1["dur"] as! NSNumber).doubleValue }
@@ -111,7 +111,7 @@ import TesseraTestSupport
         let a = try Pipeline.load(hardwarePath: hw, workloadPath: wl).run()
         let b = try Pipeline.load(hardwarePath: hw, workloadPath: wl).run()
         #expect(
-            ChromeTrace(plan: a.plan, result: a.result, hardwareName: "h", workloadName: "w").json()
-                == ChromeTrace(plan: b.plan, result: b.result, hardwareName: "h", workloadName: "w").json())
+            ChromeTrace(plan: a.plan!, result: a.result!, hardwareName: "h", workloadName: "w").json()
+                == ChromeTrace(plan: b.plan!, result: b.result!, hardwareName: "h", workloadName: "w").json())
     }
 }

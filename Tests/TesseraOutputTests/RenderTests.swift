@@ -115,14 +115,14 @@ private let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0
 
     @Test func graphPictureHasEveryOperation() throws {
         let out = try pipeline(defaultHardware, "traces/small-cnn.yaml")
-        let doc = try GraphDOT(out.graph, title: "small-cnn").build()
+        let doc = try GraphDOT(out.graph!, title: "small-cnn").build()
         #expect(doc.notes.isEmpty)
         let svg = try SVGSummary.parse(doc.render(format: "svg"))
-        for op in out.graph.operations {
+        for op in out.graph!.operations {
             #expect(svg.texts.contains(op.name), "no node for \(op.name)")
         }
         #expect(svg.texts.contains("conv2d · 2048×16×27"))
-        #expect(svg.nodes >= out.graph.operations.count)
+        #expect(svg.nodes >= out.graph!.operations.count)
         #expect(Array(try doc.render(format: "png").prefix(8)) == pngSignature)
         #expect(String(decoding: try doc.render(format: "pdf").prefix(4), as: UTF8.self) == "%PDF")
     }
@@ -131,7 +131,7 @@ private let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0
         let out = try pipeline(defaultHardware, "traces/resnet50-b1.yaml")
         let clock = ContinuousClock()
         let start = clock.now
-        let doc = try GraphDOT(out.graph, title: "resnet50-b1").build()
+        let doc = try GraphDOT(out.graph!, title: "resnet50-b1").build()
         let svgBytes = try doc.render(format: "svg")
         let elapsed = clock.now - start
         #expect(elapsed < .seconds(5), "ResNet-50 graph took \(elapsed)")
@@ -145,9 +145,9 @@ private let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0
     @Test func graphAutoCollapsesAboveTheThreshold() throws {
         let out = try pipeline(defaultHardware, "traces/resnet50-b1.yaml")
         // ResNet-50 has 72 operations: under the default threshold of 200 it is drawn whole …
-        #expect(try GraphDOT(out.graph).build().notes.isEmpty)
+        #expect(try GraphDOT(out.graph!).build().notes.isEmpty)
         // … and collapses to one node per block (conv1, maxpool, 16 blocks, avgpool, fc) above it.
-        let doc = try GraphDOT(out.graph, options: .init(autoCollapseAbove: 50)).build()
+        let doc = try GraphDOT(out.graph!, options: .init(autoCollapseAbove: 50)).build()
         #expect(doc.notes.count == 1)
         #expect(doc.notes[0].contains("72 operations"))
         let svg = try SVGSummary.parse(doc.render(format: "svg"))
@@ -168,18 +168,18 @@ private let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0
         let path = directory.appendingPathComponent("deep.yaml").path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
         let out = try Pipeline.load(hardwarePath: packageRoot.appendingPathComponent(defaultHardware).path, workloadPath: path).run()
-        #expect(out.graph.operations.count == 210)
-        let doc = try GraphDOT(out.graph).build()
+        #expect(out.graph!.operations.count == 210)
+        let doc = try GraphDOT(out.graph!).build()
         #expect(doc.notes.first?.contains("more than 200") == true)
         let ids = try SVGSummary.parse(doc.render(format: "svg")).nodeIDs
         #expect(ids.filter { $0.hasPrefix("g") }.count == 70, "one node per block of three")
         // Asked for explicitly, every operation is drawn.
-        #expect(try GraphDOT(out.graph, options: .init(collapse: .none)).build().notes.isEmpty)
+        #expect(try GraphDOT(out.graph!, options: .init(collapse: .none)).build().notes.isEmpty)
     }
 
     @Test func layerRangesByIndexAndName() throws {
         let out = try pipeline(defaultHardware, "traces/resnet50-b1.yaml")
-        let layers = out.graph.layers
+        let layers = out.graph!.layers
         #expect(try GraphDOT.layerRange("3..10", layers: layers) == 3...10)
         #expect(try GraphDOT.layerRange("conv1..layer1.2.add", layers: layers) == 0...14)
         #expect(try GraphDOT.layerRange("layer2.0.conv1", layers: layers) == 15...15)
@@ -190,7 +190,7 @@ private let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0
         #expect(throws: InputError.self) { try GraphDOT.layerRange("10..3", layers: layers) }
         #expect(throws: InputError.self) { try GraphDOT.layerRange("0..72", layers: layers) }
 
-        let doc = try GraphDOT(out.graph, options: .init(layers: "conv1..layer1.2.add")).build()
+        let doc = try GraphDOT(out.graph!, options: .init(layers: "conv1..layer1.2.add")).build()
         let svg = try SVGSummary.parse(doc.render(format: "svg"))
         #expect(svg.texts.contains("layer1.2.add"))
         #expect(!svg.texts.contains("layer2.0.conv1"))
@@ -201,7 +201,7 @@ private let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0
 
     @Test func schedulePictureHasLanesAndBoxes() throws {
         let out = try pipeline(defaultHardware, "traces/small-cnn.yaml")
-        let doc = try ScheduleDOT(plan: out.plan, result: out.result).build()
+        let doc = try ScheduleDOT(plan: out.plan!, result: out.result!).build()
         #expect(doc.engine == "nop")
         #expect(doc.text.contains("splines=\"false\""))
         #expect(doc.text.contains("pin=\"true\""))
@@ -210,7 +210,7 @@ private let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0
         #expect(svg.texts.contains("dram"))
         #expect(svg.texts.contains("layers"))
         // At least one box per layer in the band plus the intervals.
-        #expect(svg.nodes > out.plan.ops.count + 10)
+        #expect(svg.nodes > out.plan!.ops.count + 10)
         #expect(Array(try doc.render(format: "png").prefix(8)) == pngSignature)
         #expect(String(decoding: try doc.render(format: "pdf").prefix(4), as: UTF8.self) == "%PDF")
     }
@@ -219,7 +219,7 @@ private let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0
         let out = try pipeline(defaultHardware, "traces/resnet50-b1.yaml")
         let clock = ContinuousClock()
         let start = clock.now
-        let doc = try ScheduleDOT(plan: out.plan, result: out.result).build()
+        let doc = try ScheduleDOT(plan: out.plan!, result: out.result!).build()
         let svgBytes = try doc.render(format: "svg")
         let elapsed = clock.now - start
         #expect(elapsed < .seconds(5), "ResNet-50 schedule took \(elapsed)")
@@ -233,7 +233,7 @@ private let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0
 
     @Test func scheduleBoxesAreBoundedByMerging() throws {
         let out = try pipeline(defaultHardware, "traces/resnet50-b1.yaml")
-        let doc = try ScheduleDOT(plan: out.plan, result: out.result, options: .init(maxBoxes: 150)).build()
+        let doc = try ScheduleDOT(plan: out.plan!, result: out.result!, options: .init(maxBoxes: 150)).build()
         #expect(doc.notes.contains { $0.contains("merged into") })
         let boxes = doc.text.split(separator: "\n").filter { $0.contains("tooltip=") && $0.contains(" intervals") }
         #expect(!boxes.isEmpty)
@@ -242,15 +242,15 @@ private let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0
 
     @Test func scheduleWindow() throws {
         let out = try pipeline(defaultHardware, "traces/resnet50-b1.yaml")
-        let whole = try ScheduleDOT(plan: out.plan, result: out.result).build()
-        let window = try ScheduleDOT(plan: out.plan, result: out.result, options: .init(from: 150_000, to: 800_000)).build()
+        let whole = try ScheduleDOT(plan: out.plan!, result: out.result!).build()
+        let window = try ScheduleDOT(plan: out.plan!, result: out.result!, options: .init(from: 150_000, to: 800_000)).build()
         #expect(window.text.count < whole.text.count)
         let svg = try SVGSummary.parse(window.render(format: "svg"))
         #expect(svg.texts.contains("layer1.0.conv3"))
         #expect(!svg.texts.contains("layer3.0"))
         #expect(svg.texts.contains("500,000"))
-        #expect(throws: InputError.self) { try ScheduleDOT(plan: out.plan, result: out.result, options: .init(from: 10, to: 10)).build() }
-        #expect(throws: InputError.self) { try ScheduleDOT(plan: out.plan, result: out.result, options: .init(from: 9_000_000)).build() }
+        #expect(throws: InputError.self) { try ScheduleDOT(plan: out.plan!, result: out.result!, options: .init(from: 10, to: 10)).build() }
+        #expect(throws: InputError.self) { try ScheduleDOT(plan: out.plan!, result: out.result!, options: .init(from: 9_000_000)).build() }
     }
 
     @Test func tickSteps() {

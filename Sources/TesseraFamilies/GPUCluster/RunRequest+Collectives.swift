@@ -103,11 +103,7 @@ extension RunRequest {
             return Report.Unit(name: name, kind: kind, busySeconds: busy, utilization: seconds == 0 ? 0 : busy / seconds)
         }
         report.modelNotes = Report.clusterNotes + [Report.collectiveEnergyNote, NetworkEnergy.note]
-        let model = HardwareModel(hardware)
-        let plan = Plan.empty(hardware: model, workload: workload.name)
-        let result = SimResult(picoseconds: total, events: events)
-        let graph = DataflowGraph(operations: [], tensors: [], layers: [], bytesPerElement: 1)
-        return RunOutput(graph: graph, plan: plan, result: result, report: report, views: CollectiveViews(file: hardware.file))
+        return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: CollectiveViews(file: hardware.file))
     }
 }
 

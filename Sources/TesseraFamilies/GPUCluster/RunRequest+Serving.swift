@@ -63,9 +63,6 @@ extension RunRequest {
             kvTransfer: disaggregated ? .init(transfers) : nil, kvTransferBytes: kvBytes, referencePrefill: referencePrefill, referenceDecodeStep: referenceDecode,
             instances: instances, linkSimulations: sim.linkSimulations)
 
-        let model = HardwareModel(hardware)
-        let emptyPlan = Plan.empty(hardware: model, workload: workload.name)
-        let result = SimResult(picoseconds: UInt64((end * 1e12).rounded()), events: sim.events)
         // Energy: each instance's GPUs at TDP while an iteration runs on them, idle otherwise; link traffic per byte.
         var busy = [[(Double, Double)]](repeating: [], count: plan.instances.count)
         for it in sim.iterations where it.instance < busy.count { busy[it.instance].append((it.start, it.end)) }
@@ -90,7 +87,6 @@ extension RunRequest {
         }
         report.modelNotes = Report.servingNotes + Report.clusterNotes.filter { !$0.hasPrefix("algbw") && !$0.hasPrefix("collectives are") }
             + [Report.servingEnergyNote, NetworkEnergy.note]
-        let graph = DataflowGraph(operations: [], tensors: [], layers: [], bytesPerElement: workload.precision.bytes)
-        return RunOutput(graph: graph, plan: emptyPlan, result: result, report: report, views: ServingViews(plan: plan, result: sim, file: hardware.file, energy: report.energy))
+        return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: ServingViews(plan: plan, result: sim, file: hardware.file, energy: report.energy))
     }
 }

@@ -169,9 +169,6 @@ extension RunRequest {
         step.sequenceParallel = p.sequenceParallel
         if sim.failure != nil { step.mfu = 0; step.tokensPerSecond = 0 }
 
-        let model = HardwareModel(hardware)
-        let emptyPlan = Plan.empty(hardware: model, workload: workload.name)
-        let result = SimResult(picoseconds: UInt64((stepSeconds * 1e12).rounded()), events: sim.events)
         // Energy: each class of GPUs at TDP over its compute spans, idle power otherwise; link traffic per byte.
         var ledger = ClusterEnergyLedger(seconds: stepSeconds)
         for (e, en) in plan.entities.enumerated() {
@@ -185,8 +182,7 @@ extension RunRequest {
         report.isTrainingStep = true
         report.modelNotes = Report.clusterTrainingNotes + Report.clusterTrainingOptionNotes(p, faults: !llm.faults.isEmpty)
             + Report.clusterNotes.filter { !$0.hasPrefix("algbw") } + [Report.gpuEnergyNote, NetworkEnergy.note]
-        let graph = DataflowGraph(operations: [], tensors: [], layers: [], bytesPerElement: workload.precision.bytes)
-        return RunOutput(graph: graph, plan: emptyPlan, result: result, report: report, views: TrainingStepViews(plan: plan, result: sim, file: hardware.file, energy: report.energy))
+        return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: TrainingStepViews(plan: plan, result: sim, file: hardware.file, energy: report.energy))
     }
 
     static func length(_ spans: [(Double, Double)]) -> Double { spans.reduce(0) { $0 + ($1.1 - $1.0) } }

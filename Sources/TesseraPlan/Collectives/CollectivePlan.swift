@@ -326,11 +326,3 @@ public enum CollectivePlanner {
         return steps
     }
 }
-
-extension Plan {
-    /// A plan with no operations, for runs whose work is not on compute units (collective
-    /// microbenchmarks on a GPU cluster).
-    public static func empty(hardware: HardwareModel, workload: String) -> Plan {
-        Plan(hardware: hardware, workload: workload, layers: [], ops: [], estimatedCycles: 0)
-    }
-}
