@@ -46,6 +46,15 @@ public enum OperationKind: Sendable, Hashable {
     case vector(elements: Int, operations: Int)
     /// Pruning `weights` dense values to `pattern` on a mask generator.
     case maskgen(weights: Int, pattern: NMPattern)
+    /// Work of a class of GPUs in a cluster: layer compute (`seconds` on one healthy GPU) or a
+    /// collective or transfer over a group (`bytes` per GPU); `gpus` is how many GPUs run it.
+    case device(DeviceWork, gpus: Int)
+}
+
+/// What a cluster operation does on its GPUs.
+public enum DeviceWork: Sendable, Hashable {
+    case compute(seconds: Double)
+    case collective(op: String, group: String, bytes: UInt64)
 }
 
 /// Which pass of a training step an operation belongs to.
@@ -89,6 +98,13 @@ public struct Operation: Sendable, Hashable {
     /// Fraction of its (N:M-executed) work the operation does after continual learning's weight or
     /// gradient sparsity (1 for none): exact FLOPs are `macs · density`, cycles are scaled by it.
     public var density: Double = 1
+}
+
+extension Operation {
+    /// An operation on a GPU cluster's devices (no tensors of its own: its edges are its dependencies).
+    public static func device(id: OpID, name: String, layer: Int, op: String, work: DeviceWork, gpus: Int, dependencies: [OpID]) -> Operation {
+        Operation(id: id, name: name, layer: layer, op: op, kind: .device(work, gpus: gpus), inputs: [], outputs: [], dependencies: dependencies, macs: 0)
+    }
 }
 
 /// The elaborated workload: operations, tensors and their dependencies, in a deterministic order.

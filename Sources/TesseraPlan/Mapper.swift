@@ -62,7 +62,7 @@ public enum Mapper {
                 }
                 p = planned
                 tileCount += p.tiles.count
-            case .memory, .vector, .maskgen:
+            case .memory, .vector, .maskgen, .device:
                 let inBytes = op.inputs.reduce(UInt64(0)) { $0 + graph.tensor($1).bytes }
                 let outBytes = op.outputs.reduce(UInt64(0)) { $0 + graph.tensor($1).bytes }
                 p = OpPlan(

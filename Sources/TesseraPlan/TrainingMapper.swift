@@ -81,7 +81,7 @@ public enum TrainingMapper {
                 p = streamed(op, graph: graph, unit: maskgen?.name ?? "maskgen", kind: .maskgen, cycles: total, inHalf: hB, outHalf: hB)
                 // A streaming top-N sorter compares each weight with the N it keeps.
                 p.maskCompares = UInt64(weights) * UInt64(pattern.n)
-            case .memory:
+            case .memory, .device:
                 p = streamed(op, graph: graph, unit: vector.name, kind: .vector, cycles: 0, inHalf: hA, outHalf: hO)
             }
             p.pass = op.pass

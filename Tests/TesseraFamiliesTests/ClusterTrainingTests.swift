@@ -522,3 +522,28 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
         #expect(s.stages.allSatisfy { $0.memory.weights + $0.memory.gradients + $0.memory.optimizer + $0.memory.activations < 80e9 })
     }
 }
+
+/// A training step elaborates into a dataflow graph: one operation per task, the plan's
+/// dependencies as edges, grouped so that a large step draws as one node per class and kind.
+@Suite struct TrainingStepGraphTests {
+    @Test func everyTaskIsAnOperationWithItsDependencies() throws {
+        let out = try run(cluster(nodes: 2, gpusPerNode: 8, inter: "{kind: switch, nic: 400 Gb/s, nics_per_node: 8, latency: 5 us}"), training("{tp: 2, pp: 2, dp: 4}", batch: 16))
+        let step = try #require(out.clusterStep)
+        let graph = try out.views.dataflowGraph()
+        #expect(graph.operations.count == step.plan.tasks.count)
+        #expect(graph.operations.enumerated().allSatisfy { $0.offset == $0.element.id.raw })
+        // Dependencies point at operations that exist, and the edge count is the plan's.
+        #expect(graph.operations.allSatisfy { $0.dependencies.allSatisfy { $0.raw < graph.operations.count } })
+        #expect(graph.operations.reduce(0) { $0 + $1.dependencies.count } == step.plan.tasks.reduce(0) { $0 + $1.deps.count })
+        // Compute seconds and collective bytes are the plan's.
+        let seconds = graph.operations.reduce(0.0) { s, op in if case .device(.compute(let t), _) = op.kind { return s + t } else { return s } }
+        let planned = step.plan.tasks.reduce(0.0) { s, t in if case .compute(let x) = t.work { return s + x } else { return s } }
+        #expect(abs(seconds - planned) <= 1e-9 * planned)
+        // Blocks: one per class of GPUs and kind of work, each a contiguous run.
+        let doc = try GraphDOT(graph, title: "step").build()
+        let blocks = Set(graph.operations.map { op in String(op.name.split(separator: ".").prefix(2).joined(separator: ".")) })
+        #expect(doc.notes.first?.contains("\(graph.operations.count) operations") == true)
+        #expect(blocks.count <= 2 * StepTask.Kind.allCases.count)
+        for b in ["stage0.forward", "stage1.backward", "stage0.tp", "stage1.dp"] { #expect(doc.text.contains(b), "\(b)") }
+    }
+}

@@ -65,6 +65,8 @@ func mlpWorkload(sparsity: String = "{pattern: \"2:8\", scheme: bdwp, dense_firs
                 #expect(p.computeCycles == UInt64(hw.maskGenerators[0].cycles(weights: weights, pattern: pattern)))
             case .memory:
                 Issue.record("no memory-only work in training")
+            case .device:
+                Issue.record("no GPU-cluster work on an accelerator")
             }
         }
         // Every unit's stream lists each of its operations once.

@@ -41,7 +41,8 @@ public struct TrainingStepViews: RunViews {
     var file: String
     var energy: EnergyAccount
 
-    public func dataflowGraph() throws -> DataflowGraph { throw noGraph(file) }
+    /// The step's tasks as a dataflow graph (see `TrainingStepPlan.dataflowGraph`).
+    public func dataflowGraph() throws -> DataflowGraph { plan.dataflowGraph(bytesPerElement: 2) }
     public func chromeTrace(hardware: String, workload: String) throws -> String { ClusterChromeTrace(plan: plan, result: result, energy: energy).json() }
     public func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument {
         let a = try from?.nanoseconds(option: "--from", file: file), b = try to?.nanoseconds(option: "--to", file: file)

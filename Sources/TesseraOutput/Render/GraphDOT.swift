@@ -48,6 +48,16 @@ public struct GraphDOT: Sendable {
         case "gemm": ("#d8efd3", "#3b8a2e")
         case "matmul": ("#e6dcf3", "#6a4a9c")
         case "maxpool", "avgpool": ("#fde3c8", "#c46a12")
+        // A GPU cluster's training step, in its schedule's colours.
+        case "forward": ("#7cc47a", "#3d7f3a")
+        case "backward": ("#e57f7f", "#a33a3a")
+        case "head": ("#999999", "#555555")
+        case "optimizer": ("#f1c232", "#a07c12")
+        case "tp": ("#f5b26b", "#b4661b")
+        case "ep": ("#c6a0d6", "#7a4a91")
+        case "cp": ("#e6b8af", "#a14f3d")
+        case "pp": ("#8fb5de", "#34679e")
+        case "dp": ("#6fa8dc", "#2f5f8f")
         default: ("#fbf3c4", "#a38a12")
         }
     }
@@ -66,7 +76,7 @@ public struct GraphDOT: Sendable {
         }
         let macs = selected.reduce(UInt64(0)) { $0 + $1.macs }
         var heading = title.map { DOTText.literal($0) + ": " } ?? ""
-        heading += "\(selected.count) operations, \(DOTText.si(macs)) MACs"
+        heading += "\(selected.count) operations" + (macs > 0 || Self.deviceWork(selected) == nil ? ", \(DOTText.si(macs)) MACs" : "")
         if let range {
             heading +=
                 " (layers \(range.lowerBound) to \(range.upperBound): \(DOTText.literal(graph.layers[range.lowerBound])) … \(DOTText.literal(graph.layers[range.upperBound])))"
@@ -256,6 +266,14 @@ public struct GraphDOT: Sendable {
             lines.append("mask \(pattern) · mask generator")
             lines.append("\(DOTText.si(UInt64(weights))) weights")
             tip += ": N:M pruning of \(DOTText.grouped(UInt64(weights))) weights to \(pattern)"
+        case .device(.compute(let seconds), let gpus):
+            lines.append("\(op.op) · \(gpus) GPUs")
+            lines.append(DOTText.seconds(seconds) + " per GPU")
+            tip += ": compute on \(gpus) GPUs, \(DOTText.seconds(seconds)) each on a healthy GPU"
+        case .device(.collective(let kind, let group, let bytes), let gpus):
+            lines.append("\(kind) over \(group) · \(gpus) GPUs")
+            lines.append(formatBytes(bytes))
+            tip += ": \(kind) of \(DOTText.grouped(bytes)) B over the \(group) groups of \(gpus) GPUs"
         }
         return "\(opID(op.id)) \(DOTText.attributes([("fillcolor", c.fill), ("color", c.line), ("label", DOTText.titled(op.name, lines)), ("tooltip", tip)]))\n"
     }
@@ -282,6 +300,25 @@ public struct GraphDOT: Sendable {
 
     // MARK: - One node per layer block
 
+    /// What a group of a GPU cluster's operations does per GPU (compute time, bytes moved), or nil
+    /// when the group has none.
+    static func deviceWork(_ ops: [Operation]) -> String? {
+        var seconds = 0.0, bytes: UInt64 = 0, any = false
+        for op in ops {
+            guard case .device(let work, _) = op.kind else { continue }
+            any = true
+            switch work {
+            case .compute(let s): seconds += s
+            case .collective(_, _, let b): bytes = Saturating.add(bytes, b)
+            }
+        }
+        guard any else { return nil }
+        var parts: [String] = []
+        if seconds > 0 { parts.append(DOTText.seconds(seconds) + " of compute per GPU") }
+        if bytes > 0 { parts.append(formatBytes(bytes) + " per GPU") }
+        return parts.isEmpty ? "no work" : parts.joined(separator: ", ")
+    }
+
     private func collapsedBody(_ ops: [Operation]) -> String {
         var s = ""
         let blocks = LayerBlocks.indices(ops.map(\.name))
@@ -302,7 +339,7 @@ public struct GraphDOT: Sendable {
                 if let i = kinds.firstIndex(where: { $0.0 == m.op }) { kinds[i].1 += 1 } else { kinds.append((m.op, 1)) }
             }
             let summary = kinds.map { $0.1 > 1 ? "\($0.1) \($0.0)" : $0.0 }.joined(separator: ", ")
-            let lines = [summary, macs > 0 ? "\(DOTText.si(macs)) MACs" : "memory only"]
+            let lines = [summary, macs > 0 ? "\(DOTText.si(macs)) MACs" : Self.deviceWork(members) ?? "memory only"]
             let lead = members.first { if case .gemm = $0.kind { true } else { false } } ?? members[0]
             let c = Self.style(of: lead)
             let tip = members.map(\.name).joined(separator: ", ")
