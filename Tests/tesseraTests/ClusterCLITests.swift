@@ -70,3 +70,26 @@ import Testing
         #expect(r.stderr.contains(try Regex(#"\.yaml:\d+:\d+: error: "#)), "stderr:\n\(r.stderr)")
     }
 }
+
+/// `render graph` draws every bundled GPU trace: training steps, serving deployments and
+/// collective microbenchmarks, byte-identical from run to run.
+@Suite struct ClusterGraphCLITests {
+    @Test(arguments: [
+        ("configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-train-8.yaml", "stage0.forward"),
+        ("configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-serving-disaggregated.yaml", "kv-cache"),
+        ("configs/gpu/dgx-h100-x1.yaml", "traces/ar-sweep.yaml", "all-reduce"),
+    ])
+    func clusterRunsDrawAGraph(hardware: String, workload: String, piece: String) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-cluster-graph-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = dir.appendingPathComponent("a.dot").path, b = dir.appendingPathComponent("b.dot").path
+        for file in [a, b] {
+            let r = try runTessera(["render", "graph", hardware, workload, "-o", file, "--quiet"])
+            #expect(r.reason == .exit && r.status == 0, "stderr:\n\(r.stderr)")
+        }
+        let dot = try String(contentsOfFile: a, encoding: .utf8)
+        #expect(dot.contains(piece), "\(piece)")
+        #expect(dot == (try String(contentsOfFile: b, encoding: .utf8)))
+    }
+}

@@ -25,14 +25,6 @@ public struct GPUClusterFamily: HardwareFamily {
     }
 }
 
-/// The refusal every cluster view gives where the run has no dataflow graph (yet).
-private func noGraph(_ file: String) -> InputError {
-    InputError(Diagnostic(
-        at: SourceLocation(file: file, line: 1, column: 1), "this 'gpu-cluster' run has no dataflow graph to draw",
-        expected: "an 'array', 'sparse-training-array' or 'edge-soc' hardware", found: "kind 'gpu-cluster'",
-        hint: "'tessera render hardware' draws the cluster's topology; 'tessera render schedule' draws a training step or a serving run"))
-}
-
 /// A transformer training step: per-GPU-class lanes (compute, tensor/expert collectives, pipeline
 /// transfers, data-parallel collectives) and the busiest links.
 public struct TrainingStepViews: RunViews {
@@ -57,7 +49,8 @@ public struct ServingViews: RunViews {
     var file: String
     var energy: EnergyAccount
 
-    public func dataflowGraph() throws -> DataflowGraph { throw noGraph(file) }
+    /// The deployment's instances, phases and KV-cache transfers (see `ServingPlan.dataflowGraph`).
+    public func dataflowGraph() throws -> DataflowGraph { plan.dataflowGraph(result) }
     public func chromeTrace(hardware: String, workload: String) throws -> String { ServingTimeline(plan: plan, result: result).chromeTrace(energy: energy) }
     public func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument {
         let a = try from?.nanoseconds(option: "--from", file: file), b = try to?.nanoseconds(option: "--to", file: file)
@@ -68,6 +61,7 @@ public struct ServingViews: RunViews {
 /// A collective microbenchmark: sizes run one after another; it has no timeline of its own.
 struct CollectiveViews: RunViews {
     var file: String
+    var plans: [CollectivePlan]
 
     private func refusal(_ what: String, _ option: String) -> InputError {
         InputError(Diagnostic(
@@ -76,7 +70,8 @@ struct CollectiveViews: RunViews {
             hint: "'tessera render hardware' draws the cluster's topology; the report's 'units' give each link's utilization"))
     }
 
-    func dataflowGraph() throws -> DataflowGraph { throw noGraph(file) }
+    /// One operation per message size, in the order they run.
+    func dataflowGraph() throws -> DataflowGraph { plans.dataflowGraph() }
     func chromeTrace(hardware: String, workload: String) throws -> String { throw refusal("--trace draws timelines", "--trace") }
     func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument { throw refusal("a schedule draws a timeline", "render schedule") }
 }

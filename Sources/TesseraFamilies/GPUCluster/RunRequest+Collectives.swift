@@ -103,7 +103,7 @@ extension RunRequest {
             return Report.Unit(name: name, kind: kind, busySeconds: busy, utilization: seconds == 0 ? 0 : busy / seconds)
         }
         report.modelNotes = Report.clusterNotes + [Report.collectiveEnergyNote, NetworkEnergy.note]
-        return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: CollectiveViews(file: hardware.file))
+        return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: CollectiveViews(file: hardware.file, plans: plans))
     }
 }
 

@@ -57,7 +57,10 @@ public struct GraphDOT: Sendable {
         case "ep": ("#c6a0d6", "#7a4a91")
         case "cp": ("#e6b8af", "#a14f3d")
         case "pp": ("#8fb5de", "#34679e")
-        case "dp": ("#6fa8dc", "#2f5f8f")
+        case "dp", "collective": ("#6fa8dc", "#2f5f8f")
+        case "prefill": ("#7cc47a", "#3d7f3a")
+        case "decode": ("#f5b26b", "#b4661b")
+        case "kv-cache": ("#8fb5de", "#34679e")
         default: ("#fbf3c4", "#a38a12")
         }
     }
