@@ -70,7 +70,8 @@ let package = Package(
         ),
         .testTarget(name: "TesseraGraphTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph"]),
         .testTarget(name: "TesseraPlanTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraTestSupport"]),
-        .testTarget(name: "TesseraSimTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim"]),
+        .testTarget(
+            name: "TesseraSimTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraTestSupport"]),
         .testTarget(
             name: "TesseraOutputTests",
             dependencies: [
