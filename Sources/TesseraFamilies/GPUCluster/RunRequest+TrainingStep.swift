@@ -119,7 +119,10 @@ extension RunRequest {
         for (e, en) in plan.entities.enumerated() {
             let c = ClusterEnergyLedger.union(computeIntervals[e]), k = ClusterEnergyLedger.union(commIntervals[e])
             let compute = Self.length(c), comm = Self.length(k), both = Self.overlap(c, k)
-            let split = Report.ClusterStep.Split(compute: compute, exposedComm: comm - both, overlappedComm: both, idle: max(0, sim.stepSeconds - compute - comm + both))
+            // Idle is what the step leaves; a remainder below 10⁻¹² of the step is rounding, not idle time.
+            let rest = sim.stepSeconds - compute - comm + both
+            let split = Report.ClusterStep.Split(
+                compute: compute, exposedComm: comm - both, overlappedComm: both, idle: rest > 1e-12 * sim.stepSeconds ? rest : 0)
             let mem = plan.memory[en.stage]
             stages.append(Report.ClusterStep.Stage(
                 name: en.name, stage: en.stage, gpus: en.ranks.count, split: split, comm: commByKind[e].keys.sorted().map { ($0, commByKind[e][$0] ?? 0) },
