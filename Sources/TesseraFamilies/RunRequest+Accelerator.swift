@@ -67,11 +67,13 @@ struct AcceleratorViews: RunViews {
     var graph: DataflowGraph
     var plan: Plan
     var result: SimResult
+    /// The report's energy account (its power over time goes into the trace).
+    var energy: EnergyAccount
 
     func dataflowGraph() throws -> DataflowGraph { graph }
 
     func chromeTrace(hardware: String, workload: String) throws -> String {
-        ChromeTrace(plan: plan, result: result, hardwareName: hardware, workloadName: workload).json()
+        ChromeTrace(plan: plan, result: result, hardwareName: hardware, workloadName: workload, energy: energy).json()
     }
 
     func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument {

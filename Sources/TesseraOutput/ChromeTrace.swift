@@ -19,13 +19,17 @@ public struct ChromeTrace: Sendable {
     public var workloadName: String
     /// The phase every event belongs to: `FF` (forward) for inference.
     public var phase: String
+    /// The run's energy account, for the power track (the report's, so that it is not integrated
+    /// again; computed from the plan and result when nil).
+    public var energy: EnergyAccount?
 
-    public init(plan: Plan, result: SimResult, hardwareName: String, workloadName: String, phase: String = "FF") {
+    public init(plan: Plan, result: SimResult, hardwareName: String, workloadName: String, phase: String = "FF", energy: EnergyAccount? = nil) {
         self.plan = plan
         self.result = result
         self.hardwareName = hardwareName
         self.workloadName = workloadName
         self.phase = phase
+        self.energy = energy
     }
 
     static let pid: Int64 = 1
@@ -109,22 +113,7 @@ public struct ChromeTrace: Sendable {
             }
         }
         // Power over time: a counter track, one sample per energy window (static included).
-        let energy = EnergyAccount(plan: plan, result: result)
-        let windowPs = Picoseconds((energy.windowSeconds * 1e12).rounded())
-        var previous: Double? = nil
-        for (w, watts) in energy.windowWatts.enumerated() where watts != previous {
-            events.append(
-                .object([
-                    ("name", .string("power")), ("ph", .string("C")), ("ts", us(Picoseconds(w) * windowPs)), ("pid", .int(Self.pid)), ("tid", .int(0)),
-                    ("args", .object([("watts", .double(watts))])),
-                ]))
-            previous = watts
-        }
-        events.append(
-            .object([
-                ("name", .string("power")), ("ph", .string("C")), ("ts", us(result.totalPicoseconds)), ("pid", .int(Self.pid)), ("tid", .int(0)),
-                ("args", .object([("watts", .double(0))])),
-            ]))
+        events += Self.powerCounters(energy ?? EnergyAccount(plan: plan, result: result), pid: Self.pid)
         return .object([
             ("traceEvents", .array(events)),
             ("displayTimeUnit", .string("ns")),

@@ -172,7 +172,7 @@ extension Report {
             s += "| offline schedule's estimate | \(planEstimateCycles) cycles |\n"
             s += "| DRAM read / write | \(formatBytes(dramReadBytes)) / \(formatBytes(dramWriteBytes)) |\n"
         } else {
-            s += "| time | \(Self.time(seconds)) |\n"
+            s += "| time | \(DOTText.seconds(seconds, maxDecimals: 6)) |\n"
         }
         s += "| energy | \(joules(energy.totalJoules)) (\(joules(energy.dynamicJoules)) dynamic, \(joules(energy.staticJoules)) static) |\n"
         s += "| power average / peak | \(formatDecimal(energy.averageWatts, maxDecimals: 4)) W / \(formatDecimal(energy.peakWatts, maxDecimals: 4)) W |\n"
@@ -220,7 +220,7 @@ extension Report {
         } else {
             shownUnits = units
         }
-        for u in shownUnits { s += "| \(u.name) | \(u.kind) | \(u.busyCycles.map { "\($0)" } ?? Self.time(u.busySeconds)) | \(pct(u.utilization)) |\n" }
+        for u in shownUnits { s += "| \(u.name) | \(u.kind) | \(u.busyCycles.map { "\($0)" } ?? DOTText.seconds(u.busySeconds, maxDecimals: 6)) | \(pct(u.utilization)) |\n" }
         if shownUnits.count < units.count { s += "\n\(units.count - shownUnits.count) less busy links are in the JSON report's `units`.\n" }
         s += "\n## Energy\n\n| component | energy | share |\n| --- | ---: | ---: |\n"
         for c in energy.byComponent { s += "| \(c.name) | \(joules(c.joules)) | \(pct(energy.totalJoules > 0 ? c.joules / energy.totalJoules : 0)) |\n" }
@@ -236,7 +236,7 @@ extension Report {
     /// A short fixed-width table for the terminal.
     public func table(maxLayers: Int = 12) -> String {
         let power = "energy \(joules(energy.totalJoules)), power \(formatDecimal(energy.averageWatts, maxDecimals: 4)) W average, \(formatDecimal(energy.peakWatts, maxDecimals: 4)) W peak"
-        guard isClocked else { return "\(workload) on \(hardware): \(Self.time(seconds)), \(power)\n" + familyLines() }
+        guard isClocked else { return "\(workload) on \(hardware): \(DOTText.seconds(seconds, maxDecimals: 6)), \(power)\n" + familyLines() }
         var s = "\(workload) on \(hardware): \(totalCycles) cycles, \(formatDecimal(seconds * 1e3, maxDecimals: 6)) ms, utilization \(pct(utilization)), stalls \(stallCycles) cycles, \(power)\n"
         let head = ["layer", "op", "total", "compute", "stall", "util"]
         var rows = [head]
@@ -273,11 +273,6 @@ extension Report {
 
     private func pct(_ x: Double) -> String { formatDecimal(x * 100, maxDecimals: 2) + "%" }
 
-    /// Seconds with a readable unit (s, ms, µs, ns), six significant decimals at most.
-    static func time(_ seconds: Double) -> String {
-        for (f, u) in [(1.0, "s"), (1e-3, "ms"), (1e-6, "µs")] where abs(seconds) >= f { return formatDecimal(seconds / f, maxDecimals: 6) + " " + u }
-        return formatDecimal(seconds * 1e9, maxDecimals: 6) + " ns"
-    }
 
     /// Joules with an SI prefix (J, mJ, µJ, nJ), four significant decimals.
     private func joules(_ j: Double) -> String {

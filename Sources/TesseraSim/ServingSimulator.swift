@@ -221,16 +221,14 @@ public struct ServingSimulator {
         // Arrivals enter the queue one at a time, in (time, index) order, each scheduled when the one
         // before it is delivered, ahead of any other event at the same time (priority −1): the
         // order a queue holding them all would give, with a queue of a few events instead of every request.
-        let arrivalOrder = reqs.indices.sorted { a, b in
-            let ta = Self.ps(reqs[a].arrival), tb = Self.ps(reqs[b].arrival)
-            return ta != tb ? ta < tb : a < b
-        }
+        let arrivalPs = reqs.map { Self.ps($0.arrival) }
+        let arrivalOrder = reqs.indices.sorted { a, b in arrivalPs[a] != arrivalPs[b] ? arrivalPs[a] < arrivalPs[b] : a < b }
         var nextArrival = 0
         func scheduleNextArrival() throws(SimError) {
             guard nextArrival < arrivalOrder.count else { return }
             let r = arrivalOrder[nextArrival]
             nextArrival += 1
-            try engine.schedule(at: Self.ps(reqs[r].arrival), priority: -1, .arrival(r))
+            try engine.schedule(at: arrivalPs[r], priority: -1, .arrival(r))
         }
         try scheduleNextArrival()
         while let (now, event) = engine.next() {

@@ -90,15 +90,11 @@ func writeOutputFile(_ bytes: [UInt8], to output: String, force: Bool) throws {
 
 /// Loads and runs the pipeline for a picture, mapping failures to exit statuses.
 private func runPipeline(hardware: String, workload: String, flags: OptimizationFlags? = nil, allowLarge: Bool) throws -> Pipeline.Output {
-    do {
+    try exitingOnError {
         var pipeline = try Pipeline.load(hardwarePath: hardware, workloadPath: workload)
         if allowLarge { pipeline.workBudget = .unlimited }
         try flags?.apply(to: &pipeline)
         return try pipeline.run()
-    } catch let e as InputError {
-        throw fail(e)
-    } catch {
-        throw failInternal("\(error)")
     }
 }
 
@@ -123,14 +119,7 @@ struct RenderHardware: ParsableCommand {
         } catch {
             throw fail(InputError(error.diagnostics))
         }
-        let document: DOTDocument
-        do {
-            document = try FamilyTable.family(of: spec).hardwarePicture(spec)
-        } catch let e as InputError {
-            throw fail(e)
-        } catch {
-            throw failInternal("\(error)")
-        }
+        let document = try exitingOnError { try FamilyTable.family(of: spec).hardwarePicture(spec) }
         try picture.write(document)
     }
 }
@@ -171,13 +160,8 @@ struct RenderGraph: ParsableCommand {
             throw fail(InputError(Diagnostic(at: nil, "unknown --collapse mode", expected: "layer, none or auto", found: "'\(other)'")))
         }
         let out = try runPipeline(hardware: hardware, workload: workload, allowLarge: picture.allowLarge)
-        let document: DOTDocument
-        do {
-            document = try GraphDOT(try out.views.dataflowGraph(), title: out.report.workload, options: .init(layers: layers, collapse: mode)).build()
-        } catch let e as InputError {
-            throw fail(e)
-        } catch {
-            throw failInternal("\(error)")
+        let document = try exitingOnError {
+            try GraphDOT(try out.views.dataflowGraph(), title: out.report.workload, options: .init(layers: layers, collapse: mode)).build()
         }
         try picture.write(document)
     }
@@ -214,23 +198,11 @@ struct RenderSchedule: ParsableCommand {
 
     func run() throws {
         _ = try picture.resolvedFormat()
-        let window: (TimeBound?, TimeBound?)
-        do {
-            window = (try from.map { try TimeBound.parse($0, option: "--from") }, try to.map { try TimeBound.parse($0, option: "--to") })
-        } catch let e as InputError {
-            throw fail(e)
-        } catch {
-            throw failInternal("\(error)")
+        let window = try exitingOnError {
+            (try from.map { try TimeBound.parse($0, option: "--from") }, try to.map { try TimeBound.parse($0, option: "--to") })
         }
         let out = try runPipeline(hardware: hardware, workload: workload, flags: optimizationFlags, allowLarge: picture.allowLarge)
-        let document: DOTDocument
-        do {
-            document = try out.views.schedule(from: window.0, to: window.1)
-        } catch let e as InputError {
-            throw fail(e)
-        } catch {
-            throw failInternal("\(error)")
-        }
+        let document = try exitingOnError { try out.views.schedule(from: window.0, to: window.1) }
         try picture.write(document)
     }
 }

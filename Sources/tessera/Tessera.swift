@@ -57,6 +57,20 @@ func failInternal(_ message: String) -> ExitCode {
     return ExitCode(ExitStatus.internalError)
 }
 
+/// Runs `body`: an `InputError` becomes its diagnostics and exit status 2, an exit status passes
+/// through, anything else is an internal error.
+func exitingOnError<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let e as InputError {
+        throw fail(e)
+    } catch let e as ExitCode {
+        throw e
+    } catch {
+        throw failInternal("\(error)")
+    }
+}
+
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
     case json, csv, md, all
 }
@@ -161,14 +175,7 @@ struct Simulate: ParsableCommand {
             for (name, _) in files { print("wrote \((output as NSString).appendingPathComponent(name))") }
         }
         if let trace {
-            let json: String
-            do {
-                json = try out.views.chromeTrace(hardware: report.hardware, workload: report.workload)
-            } catch let e as InputError {
-                throw fail(e)
-            } catch {
-                throw failInternal("\(error)")
-            }
+            let json = try exitingOnError { try out.views.chromeTrace(hardware: report.hardware, workload: report.workload) }
             do {
                 try OutputGuard.write(json, to: trace)
             } catch {

@@ -41,7 +41,7 @@ public struct ArrayFamily: HardwareFamily {
             let result = try Simulator(plan: plan, recordTimeline: recordTimeline).run()
             var report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
             report.batch = workload.batch
-            return RunOutput(graph: graph, plan: plan, result: result, report: report, views: AcceleratorViews(graph: graph, plan: plan, result: result))
+            return RunOutput(graph: graph, plan: plan, result: result, report: report, views: AcceleratorViews(graph: graph, plan: plan, result: result, energy: report.energy))
         }
     }
 

@@ -27,7 +27,7 @@ public struct EdgeSoCFamily: HardwareFamily {
             }
             if workload.phase == .training { request.addTraining(to: &report, plan: plan, result: result, phase: "training") }
             report.modelNotes = Report.edgeNotes + [Report.energyNote]
-            return RunOutput(graph: graph, plan: plan, result: result, report: report, views: AcceleratorViews(graph: graph, plan: plan, result: result))
+            return RunOutput(graph: graph, plan: plan, result: result, report: report, views: AcceleratorViews(graph: graph, plan: plan, result: result, energy: report.energy))
         }
     }
 

@@ -17,11 +17,15 @@ public struct GPUClusterFamily: HardwareFamily {
     public func prepare(_ request: RunRequest) throws -> PreparedRun { try request.prepareCluster() }
 
     /// The topology: nodes, GPUs, the fabric and its switches.
-    public func hardwarePicture(_ spec: HardwareSpec) throws -> DOTDocument {
+    public func hardwarePicture(_ spec: HardwareSpec) throws -> DOTDocument { ClusterDOT(try Self.topology(spec)).build() }
+
+    /// The cluster a validated `gpu-cluster` file describes (validation leaves nothing that fails
+    /// here; the error is located all the same).
+    static func topology(_ spec: HardwareSpec) throws(InputError) -> ClusterTopology {
         guard let cluster = spec.cluster, let topology = ClusterTopology(cluster) else {
             throw InputError(Diagnostic(at: SourceLocation(file: spec.file, line: 1, column: 1), "the cluster could not be built", expected: "a valid gpu-cluster", found: "none"))
         }
-        return ClusterDOT(topology).build()
+        return topology
     }
 }
 
@@ -32,9 +36,11 @@ public struct TrainingStepViews: RunViews {
     public var result: StepSimulator.Result
     var file: String
     var energy: EnergyAccount
+    /// Bytes per element of the workload's precision, for the dataflow graph.
+    var bytesPerElement: Int
 
     /// The step's tasks as a dataflow graph (see `TrainingStepPlan.dataflowGraph`).
-    public func dataflowGraph() throws -> DataflowGraph { plan.dataflowGraph(bytesPerElement: 2) }
+    public func dataflowGraph() throws -> DataflowGraph { plan.dataflowGraph(bytesPerElement: bytesPerElement) }
     public func chromeTrace(hardware: String, workload: String) throws -> String { ClusterChromeTrace(plan: plan, result: result, energy: energy).json() }
     public func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument {
         let a = try from?.nanoseconds(option: "--from", file: file), b = try to?.nanoseconds(option: "--to", file: file)
@@ -48,9 +54,11 @@ public struct ServingViews: RunViews {
     public var result: ServingSimulator.Result
     var file: String
     var energy: EnergyAccount
+    /// Bytes per element of the workload's precision, for the dataflow graph.
+    var bytesPerElement: Int
 
     /// The deployment's instances, phases and KV-cache transfers (see `ServingPlan.dataflowGraph`).
-    public func dataflowGraph() throws -> DataflowGraph { plan.dataflowGraph(result) }
+    public func dataflowGraph() throws -> DataflowGraph { plan.dataflowGraph(result, bytesPerElement: bytesPerElement) }
     public func chromeTrace(hardware: String, workload: String) throws -> String { ServingTimeline(plan: plan, result: result).chromeTrace(energy: energy) }
     public func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument {
         let a = try from?.nanoseconds(option: "--from", file: file), b = try to?.nanoseconds(option: "--to", file: file)
@@ -62,6 +70,7 @@ public struct ServingViews: RunViews {
 struct CollectiveViews: RunViews {
     var file: String
     var plans: [CollectivePlan]
+    var bytesPerElement: Int
 
     private func refusal(_ what: String, _ option: String) -> InputError {
         InputError(Diagnostic(
@@ -71,7 +80,7 @@ struct CollectiveViews: RunViews {
     }
 
     /// One operation per message size, in the order they run.
-    func dataflowGraph() throws -> DataflowGraph { plans.dataflowGraph() }
+    func dataflowGraph() throws -> DataflowGraph { plans.dataflowGraph(bytesPerElement: bytesPerElement) }
     func chromeTrace(hardware: String, workload: String) throws -> String { throw refusal("--trace draws timelines", "--trace") }
     func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument { throw refusal("a schedule draws a timeline", "render schedule") }
 }

@@ -10,9 +10,7 @@ extension RunRequest {
     /// A GPU cluster: its topology, then the planning of a training step, a serving run or a
     /// collective microbenchmark, with the bounds each must meet to fit the engine's clock.
     func prepareCluster() throws -> PreparedRun {
-        guard let spec = hardware.cluster, let healthy = ClusterTopology(spec) else {
-            throw InputError(Diagnostic(at: SourceLocation(file: hardware.file, line: 1, column: 1), "the cluster could not be built", expected: "a valid gpu-cluster", found: "none"))
-        }
+        let healthy = try GPUClusterFamily.topology(hardware)
         if let llm = workload.llm {
             let plan = try planClusterTraining(llm, topology: healthy)
             return PreparedRun { _ in try self.runClusterTraining(llm, topology: healthy, plan: plan) }
@@ -103,7 +101,7 @@ extension RunRequest {
             return Report.Unit(name: name, kind: kind, busySeconds: busy, utilization: seconds == 0 ? 0 : busy / seconds)
         }
         report.modelNotes = Report.clusterNotes + [Report.collectiveEnergyNote, NetworkEnergy.note]
-        return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: CollectiveViews(file: hardware.file, plans: plans))
+        return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: CollectiveViews(file: hardware.file, plans: plans, bytesPerElement: workload.precision.bytes))
     }
 }
 

@@ -87,6 +87,6 @@ extension RunRequest {
         }
         report.modelNotes = Report.servingNotes + Report.clusterNotes.filter { !$0.hasPrefix("algbw") && !$0.hasPrefix("collectives are") }
             + [Report.servingEnergyNote, NetworkEnergy.note]
-        return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: ServingViews(plan: plan, result: sim, file: hardware.file, energy: report.energy))
+        return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: ServingViews(plan: plan, result: sim, file: hardware.file, energy: report.energy, bytesPerElement: workload.precision.bytes))
     }
 }

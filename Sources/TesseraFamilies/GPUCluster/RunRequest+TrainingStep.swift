@@ -185,7 +185,7 @@ extension RunRequest {
         report.isTrainingStep = true
         report.modelNotes = Report.clusterTrainingNotes + Report.clusterTrainingOptionNotes(p, faults: !llm.faults.isEmpty)
             + Report.clusterNotes.filter { !$0.hasPrefix("algbw") } + [Report.gpuEnergyNote, NetworkEnergy.note]
-        return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: TrainingStepViews(plan: plan, result: sim, file: hardware.file, energy: report.energy))
+        return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: TrainingStepViews(plan: plan, result: sim, file: hardware.file, energy: report.energy, bytesPerElement: workload.precision.bytes))
     }
 
     static func length(_ spans: [(Double, Double)]) -> Double { spans.reduce(0) { $0 + ($1.1 - $1.0) } }

@@ -8,7 +8,7 @@ extension ServingPlan {
     /// (the compute time its GPUs spent in the run), and in a disaggregated deployment the KV-cache
     /// transfer from each prefill instance to each decode instance, as edges prefill → (transfer →)
     /// decode. One node per instance and phase, not per iteration: the iterations are the schedule's.
-    func dataflowGraph(_ result: ServingSimulator.Result) -> DataflowGraph {
+    func dataflowGraph(_ result: ServingSimulator.Result, bytesPerElement: Int) -> DataflowGraph {
         // KV-cache bytes from each prefill instance to each decode instance.
         var kvBytes: [Int: UInt64] = [:]
         for q in result.requests where q.output > 1 && q.prefillInstance >= 0 && q.decodeInstance >= 0 && q.prefillInstance != q.decodeInstance {
@@ -43,14 +43,14 @@ extension ServingPlan {
             }
             decodeOp[d] = add("\(inst.name).decode", "decode", .compute(seconds: seconds(d, prefill: false)), gpus: inst.ranks.count, after: transfers)
         }
-        return DataflowGraph(operations: ops, tensors: [], layers: ops.map(\.name), bytesPerElement: 2)
+        return DataflowGraph(operations: ops, tensors: [], layers: ops.map(\.name), bytesPerElement: bytesPerElement)
     }
 }
 
 extension Array where Element == CollectivePlan {
     /// A collective microbenchmark as a dataflow graph: one operation per message size, run one
     /// after another.
-    func dataflowGraph() -> DataflowGraph {
+    func dataflowGraph(bytesPerElement: Int) -> DataflowGraph {
         var ops: [Operation] = []
         for (k, plan) in enumerated() {
             let id = OpID(k)
@@ -59,6 +59,6 @@ extension Array where Element == CollectivePlan {
                 work: .collective(op: plan.op.rawValue, group: "all \(plan.ranks) GPUs", bytes: plan.bytes), gpus: plan.ranks,
                 dependencies: k > 0 ? [OpID(k - 1)] : []))
         }
-        return DataflowGraph(operations: ops, tensors: [], layers: ops.map(\.name), bytesPerElement: 1)
+        return DataflowGraph(operations: ops, tensors: [], layers: ops.map(\.name), bytesPerElement: bytesPerElement)
     }
 }

@@ -22,7 +22,7 @@ public struct SparseTrainingArrayFamily: HardwareFamily {
             let (result, step) = try request.simulateMultiUnit(plan, recordTimeline: recordTimeline)
             var report = step
             request.addTraining(to: &report, plan: plan, result: result, phase: workload.phase.rawValue)
-            return RunOutput(graph: graph, plan: plan, result: result, report: report, views: AcceleratorViews(graph: graph, plan: plan, result: result))
+            return RunOutput(graph: graph, plan: plan, result: result, report: report, views: AcceleratorViews(graph: graph, plan: plan, result: result, energy: report.energy))
         }
     }
 

@@ -87,11 +87,11 @@ public enum DOTText {
     }
 
     /// Seconds with a fitting unit: 0.0073 → "7.3 ms".
-    static func seconds(_ s: Double) -> String {
+    static func seconds(_ s: Double, maxDecimals d: Int = 3) -> String {
         if s == 0 { return "0 s" }
-        if s >= 1 { return formatDecimal(s, maxDecimals: 3) + " s" }
-        if s >= 1e-3 { return formatDecimal(s * 1e3, maxDecimals: 3) + " ms" }
-        if s >= 1e-6 { return formatDecimal(s * 1e6, maxDecimals: 3) + " µs" }
-        return formatDecimal(s * 1e9, maxDecimals: 3) + " ns"
+        if s >= 1 { return formatDecimal(s, maxDecimals: d) + " s" }
+        if s >= 1e-3 { return formatDecimal(s * 1e3, maxDecimals: d) + " ms" }
+        if s >= 1e-6 { return formatDecimal(s * 1e6, maxDecimals: d) + " µs" }
+        return formatDecimal(s * 1e9, maxDecimals: d) + " ns"
     }
 }
