@@ -34,7 +34,7 @@ public struct EnergyAccount: Sendable {
     public var windowWatts: [Double]
     public var peakWatts: Double { windowWatts.max() ?? averageWatts }
 
-    /// An account from its figures (a ledger other than the accelerators' builds it).
+    /// An account from its figures (`EnergyLedger.account` draws it up).
     public init(
         seconds: Double, dynamicJoules: Double, staticJoules: Double, byComponent: [(name: String, joules: Double)], byAction: [(action: String, joules: Double)],
         windowSeconds: Double, windowWatts: [Double]
@@ -49,16 +49,14 @@ public struct EnergyAccount: Sendable {
         self.windowWatts = windowWatts
     }
 
+    /// An accelerator run's account: the plan's actions priced by `EnergyTable`, spent over the
+    /// simulated intervals, posted into the one `EnergyLedger`.
     public init(plan: Plan, result: SimResult) {
         let hw = plan.hardware
-        let seconds = Double(result.totalPicoseconds) / 1e12
-        self.seconds = seconds
-        var component: [String: Double] = [:]
-        var action: [String: Double] = [:]
+        var ledger = EnergyLedger(duration: result.totalPicoseconds)
         func add(_ c: String, _ a: EnergyAction, _ j: Double) {
             guard j != 0 else { return }
-            component[c, default: 0] += j
-            action[a.rawValue, default: 0] += j
+            ledger.add(j, component: c, action: a.rawValue)
         }
         let parts = EnergyAccount.parts(plan: plan)
         let computeParts = parts.compute, transferParts = parts.transfer
@@ -66,10 +64,6 @@ public struct EnergyAccount: Sendable {
         let transferSide = transferParts.map { $0.reduce(0) { $0 + $1.2 } }
 
         // Spread over intervals, scaled by the operating point's (V/V_ref)².
-        let total = max(result.totalPicoseconds, 1)
-        let windowPs = max(Picoseconds(1_000_000), total / 4096 + 1)
-        let windows = Int(ceilDiv(total, windowPs))
-        var energyIn = Array(repeating: 0.0, count: max(windows, 1))
         var computeTime = Array(repeating: Picoseconds(0), count: plan.ops.count)
         var transferBytes = Array(repeating: UInt64(0), count: plan.ops.count)
         let dram = hw.dram.name
@@ -78,21 +72,6 @@ public struct EnergyAccount: Sendable {
         }
         var scaledCompute = Array(repeating: 0.0, count: plan.ops.count)
         var scaledTransfer = Array(repeating: 0.0, count: plan.ops.count)
-        func spread(_ j: Double, from s: Picoseconds, to e: Picoseconds) {
-            guard j > 0, windows > 0 else { return }
-            if e <= s {
-                energyIn[min(Int(s / windowPs), windows - 1)] += j
-                return
-            }
-            var t = s
-            while t < e {
-                let w = min(Int(t / windowPs), windows - 1)
-                let wEnd = min(e, Picoseconds(w + 1) * windowPs)
-                let end = wEnd > t ? wEnd : e
-                energyIn[w] += j * Double(end - t) / Double(e - s)
-                t = end
-            }
-        }
         let hasTimeline = !result.intervals.isEmpty
         for iv in result.intervals {
             let v = result.voltageScale(at: iv.start)
@@ -101,50 +80,26 @@ public struct EnergyAccount: Sendable {
                 // Transfers are not scaled: DRAM is off the SoC's voltage domain.
                 let j = transferSide[iv.op] * Double(iv.bytes) / Double(transferBytes[iv.op])
                 scaledTransfer[iv.op] += j
-                spread(j, from: iv.start, to: iv.end)
+                ledger.spread(j, from: iv.start, to: iv.end)
             } else if iv.activity == .compute, computeTime[iv.op] > 0 {
                 let j = computeSide[iv.op] * Double(iv.end - iv.start) / Double(computeTime[iv.op]) * v
                 scaledCompute[iv.op] += j
-                spread(j, from: iv.start, to: iv.end)
+                ledger.spread(j, from: iv.start, to: iv.end)
             }
         }
         for i in plan.ops.indices {
             // Work with no interval (no timeline recorded, or zero-length compute) counts at its op's voltage.
             let cScale = computeSide[i] > 0 ? (computeTime[i] > 0 && hasTimeline ? scaledCompute[i] / computeSide[i] : result.voltageScale(at: result.ops[i].start)) : 1
             let tScale = transferSide[i] > 0 && transferBytes[i] > 0 && hasTimeline ? scaledTransfer[i] / transferSide[i] : 1
-            if !(computeTime[i] > 0 && hasTimeline), computeSide[i] > 0 { spread(computeSide[i] * cScale, from: result.ops[i].start, to: result.ops[i].end) }
-            if !(transferBytes[i] > 0 && hasTimeline), transferSide[i] > 0 { spread(transferSide[i] * tScale, from: result.ops[i].start, to: result.ops[i].end) }
+            if !(computeTime[i] > 0 && hasTimeline), computeSide[i] > 0 { ledger.spread(computeSide[i] * cScale, from: result.ops[i].start, to: result.ops[i].end) }
+            if !(transferBytes[i] > 0 && hasTimeline), transferSide[i] > 0 { ledger.spread(transferSide[i] * tScale, from: result.ops[i].start, to: result.ops[i].end) }
             for (c, a, j) in computeParts[i] { add(c, a, j * cScale) }
             for (c, a, j) in transferParts[i] { add(c, a, j * tScale) }
         }
-        // Sums in a fixed order (dictionary order varies between runs, and float addition is not associative).
-        let dynamic = component.keys.sorted().reduce(0.0) { $0 + (component[$1] ?? 0) }
-        var staticWatts = hw.staticPower.filter { $0.watts > 0 }
-        if result.socStaticWatts > 0 { staticWatts.append(("soc", result.socStaticWatts)) }
-        let staticTotal = staticWatts.reduce(0) { $0 + $1.watts }
-        var byComponent: [(String, Double)] = []
-        let names = hw.spec.components.map(\.name) + [hw.dram.name]
-        var seen = Set<String>()
-        for n in names where seen.insert(n).inserted {
-            let s = staticWatts.first { $0.name == n }?.watts ?? 0
-            let j = (component[n] ?? 0) + s * seconds
-            if j > 0 { byComponent.append((n, j)) }
-        }
-        if result.socStaticWatts > 0 { byComponent.append(("soc", result.socStaticWatts * seconds)) }
-        var byAction = EnergyAction.allCases.compactMap { a in action[a.rawValue].map { (a.rawValue, $0) } }
-        if staticTotal > 0 { byAction.append(("static", staticTotal * seconds)) }
-        self.dynamicJoules = dynamic
-        self.staticJoules = staticTotal * seconds
-        self.totalJoules = dynamic + staticTotal * seconds
-        self.byComponent = byComponent
-        self.byAction = byAction
-        self.windowSeconds = Double(windowPs) / 1e12
-        // The last window may be partial.
-        self.windowWatts = energyIn.enumerated().map { w, j in
-            let start = Picoseconds(w) * windowPs
-            let width = Double(min(total, start + windowPs) - start) / 1e12
-            return width > 0 ? j / width + staticTotal : staticTotal
-        }
+        for (name, watts) in hw.staticPower where watts > 0 { ledger.addStatic(watts: watts, component: name) }
+        if result.socStaticWatts > 0 { ledger.addStatic(watts: result.socStaticWatts, component: "soc") }
+        let names = hw.spec.components.map(\.name) + [hw.dram.name, "soc"]
+        self = ledger.account(componentOrder: names, actionOrder: EnergyAction.allCases.map(\.rawValue) + ["static"])
     }
 
     /// Each operation's dynamic energy at the reference voltage, split into the unit side (its

@@ -82,12 +82,12 @@ extension RunRequest {
         }
         let seconds = Double(total) / 1e12
         // Energy: every GPU at idle power (the reduction kernels' SM work is not modeled), link traffic per byte.
-        var ledger = ClusterEnergyLedger(seconds: seconds)
+        var ledger = EnergyLedger(seconds: seconds)
         ledger.addGPUs("gpus (\(topology.ranks))", count: topology.ranks, gpu: topology.gpu, busy: [])
         for t in traffic {
             for (id, bytes) in t.links { ledger.addLink(kind: topology.describe(id).kind, bytes: bytes, over: t.span) }
         }
-        var report = Report(hardwareName: hardware.name, workloadName: workload.name, seconds: seconds, events: events, energy: ledger.account())
+        var report = Report(hardwareName: hardware.name, workloadName: workload.name, seconds: seconds, events: events, energy: ledger.clusterAccount())
         report.collectives = rows
         if !collective.faults.isEmpty {
             let suspect = LinkSimulator.rankSuspects(late).first

@@ -66,14 +66,14 @@ extension RunRequest {
         // Energy: each instance's GPUs at TDP while an iteration runs on them, idle otherwise; link traffic per byte.
         var busy = [[(Double, Double)]](repeating: [], count: plan.instances.count)
         for it in sim.iterations where it.instance < busy.count { busy[it.instance].append((it.start, it.end)) }
-        var ledger = ClusterEnergyLedger(seconds: end)
+        var ledger = EnergyLedger(seconds: end)
         for (i, en) in plan.instances.enumerated() {
             ledger.addGPUs("\(en.name) (\(en.ranks.count) GPUs)", count: en.ranks.count, gpu: topology.gpu, busy: busy[i])
         }
         let unused = topology.ranks - plan.instances.reduce(0) { $0 + $1.ranks.count }
         if unused > 0 { ledger.addGPUs("unused (\(unused) GPUs)", count: unused, gpu: topology.gpu, busy: []) }
         for id in sim.linkBytes.keys.sorted() { ledger.addLink(kind: topology.describe(id).kind, bytes: sim.linkBytes[id] ?? 0) }
-        var report = Report(hardwareName: hardware.name, workloadName: workload.name, seconds: end, events: sim.events, energy: ledger.account())
+        var report = Report(hardwareName: hardware.name, workloadName: workload.name, seconds: end, events: sim.events, energy: ledger.clusterAccount())
         report.serving = report0
         report.batch = serving.requests.count
         let linkIDs = sim.linkBytes.keys.sorted()

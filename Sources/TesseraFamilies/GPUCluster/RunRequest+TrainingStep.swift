@@ -117,7 +117,7 @@ extension RunRequest {
         }
         var gpus = 0
         for (e, en) in plan.entities.enumerated() {
-            let c = ClusterEnergyLedger.union(computeIntervals[e]), k = ClusterEnergyLedger.union(commIntervals[e])
+            let c = EnergyLedger.union(computeIntervals[e]), k = EnergyLedger.union(commIntervals[e])
             let compute = Self.length(c), comm = Self.length(k), both = Self.overlap(c, k)
             // Idle is what the step leaves; a remainder below 10⁻¹² of the step is rounding, not idle time.
             let rest = sim.stepSeconds - compute - comm + both
@@ -173,12 +173,12 @@ extension RunRequest {
         if sim.failure != nil { step.mfu = 0; step.tokensPerSecond = 0 }
 
         // Energy: each class of GPUs at TDP over its compute spans, idle power otherwise; link traffic per byte.
-        var ledger = ClusterEnergyLedger(seconds: stepSeconds)
+        var ledger = EnergyLedger(seconds: stepSeconds)
         for (e, en) in plan.entities.enumerated() {
             ledger.addGPUs("\(en.name) (\(en.ranks.count) GPUs)", count: en.ranks.count, gpu: topology.gpu, busy: computeIntervals[e])
         }
         for id in linkIDs { ledger.addLink(kind: topology.describe(id).kind, bytes: sim.linkBytes[id] ?? 0) }
-        var report = Report(hardwareName: hardware.name, workloadName: workload.name, seconds: stepSeconds, events: sim.events, energy: ledger.account())
+        var report = Report(hardwareName: hardware.name, workloadName: workload.name, seconds: stepSeconds, events: sim.events, energy: ledger.clusterAccount())
         report.clusterStep = step
         report.units = units
         report.batch = workload.batch
