@@ -79,13 +79,38 @@ public struct RunOutput: Sendable {
     }
 }
 
-/// The pictures and traces of one run, drawn the way its family's timeline reads.
+/// The pictures and traces of one run: its dataflow graph, and its one `Timeline`, which the one
+/// Chrome-trace writer and the one schedule renderer draw for every family.
 public protocol RunViews: Sendable {
     /// The dataflow graph to draw; throws a located `InputError` where the run has none.
     func dataflowGraph() throws -> DataflowGraph
-    /// Chrome trace-event JSON of the timeline; throws a located `InputError` where the run has none.
-    func chromeTrace(hardware: String, workload: String) throws -> String
-    /// The schedule picture over a window of the run (`from`/`to` mean the same time on every
-    /// family); throws where the run has no schedule.
-    func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument
+    /// The run's timeline, from its family's lane provider; throws a located `InputError` where the run has none.
+    func timeline() throws -> Timeline
+    /// The hardware file, where a window bound this run cannot read is located.
+    var hardwareFile: String { get }
+}
+
+extension RunViews {
+    /// Chrome trace-event JSON of the timeline.
+    public func chromeTrace() throws -> String { ChromeTrace(try timeline()).json() }
+
+    /// The schedule picture over a window of the run: `from`/`to` mean the same time on every
+    /// family; counts of cycles are read on clocked hardware and refused elsewhere, located at the
+    /// hardware file.
+    public func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument {
+        let tl = try timeline()
+        func ps(_ bound: TimeBound?, _ option: String) throws(InputError) -> Picoseconds? {
+            guard let bound else { return nil }
+            switch bound {
+            case .seconds(let s): return Saturating.uint64((s * 1e12).rounded(.down))
+            case .cycles(let n):
+                guard let period = tl.clockPeriod else {
+                    _ = try bound.nanoseconds(option: option, file: hardwareFile)
+                    return nil
+                }
+                return Saturating.multiply(n, period)
+            }
+        }
+        return try ScheduleDOT(tl, options: .init(from: try ps(from, "--from"), to: try ps(to, "--to"))).build()
+    }
 }

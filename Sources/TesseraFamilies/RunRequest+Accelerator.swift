@@ -62,23 +62,19 @@ extension RunRequest {
     }
 }
 
-/// An accelerator run's views: its dataflow graph, and its cycle-level timeline as trace and schedule.
+/// An accelerator run's views: its dataflow graph, and its cycle-level timeline.
 struct AcceleratorViews: RunViews {
     var graph: DataflowGraph
     var plan: Plan
     var result: SimResult
     /// The report's energy account (its power over time goes into the trace).
     var energy: EnergyAccount
+    var hardwareFile: String { plan.hardware.spec.file }
 
     func dataflowGraph() throws -> DataflowGraph { graph }
 
-    func chromeTrace(hardware: String, workload: String) throws -> String {
-        ChromeTrace(plan: plan, result: result, hardwareName: hardware, workloadName: workload, energy: energy).json()
-    }
-
-    func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument {
-        let hz = plan.hardware.clock.hertz
-        return try ScheduleDOT(plan: plan, result: result, options: .init(from: from?.cycles(clockHz: hz), to: to?.cycles(clockHz: hz))).build()
+    func timeline() throws -> Timeline {
+        .accelerator(plan: plan, result: result, hardwareName: plan.hardware.spec.name, workloadName: plan.workload, energy: energy)
     }
 }
 

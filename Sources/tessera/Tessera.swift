@@ -175,7 +175,7 @@ struct Simulate: ParsableCommand {
             for (name, _) in files { print("wrote \((output as NSString).appendingPathComponent(name))") }
         }
         if let trace {
-            let json = try exitingOnError { try out.views.chromeTrace(hardware: report.hardware, workload: report.workload) }
+            let json = try exitingOnError { try out.views.chromeTrace() }
             do {
                 try OutputGuard.write(json, to: trace)
             } catch {

@@ -8,7 +8,7 @@ import TesseraSpec
 
 @testable import TesseraOutput
 import TesseraStudy
-import TesseraFamilies
+@testable import TesseraFamilies
 import TesseraTestSupport
 
 /// A small transformer that runs in milliseconds: 8 layers, 1024 wide, 8 heads, FFN 4096, 512 tokens.
@@ -367,13 +367,22 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
         let hw = cluster(nodes: 2, gpusPerNode: 8, inter: "{kind: switch, nic: 400 Gb/s, nics_per_node: 8, latency: 5 us}")
         let out = try run(hw, training("{tp: 2, pp: 2, dp: 4}", batch: 16, extra: "faults:\n  - {gpu: 13, slowdown: 2}\n"))
         let step = try #require(out.clusterStep)
-        let dot = try ClusterScheduleDOT(plan: step.plan, result: step.result, links: 4).build()
-        for lane in ["stage0", "stage1", "stage1.replica2", "busiest links", "tensor / context / expert", "data parallel"] { #expect(dot.text.contains(lane), "\(lane)") }
+        let timeline = Timeline.trainingStep(plan: step.plan, result: step.result, energy: nil, links: 4)
+        #expect(timeline.rows.filter { $0.lane == "busiest links" }.count == 4)
+        let dot = try out.views.schedule(from: nil, to: nil)
+        for lane in ["stage0", "stage1", "stage1.replica2", "busiest links", "tp / cp / ep collectives", "data parallel", "pipeline →"] { #expect(dot.text.contains(lane), "\(lane)") }
         #expect(dot.text.contains("fillcolor=\"#7cc47a\""))  // forward boxes
         #expect(dot.engine == "nop")
-        let window = try ClusterScheduleDOT(plan: step.plan, result: step.result, options: .init(from: 0, to: UInt64(step.result.stepSeconds * 1e9 / 4))).build()
+        let window = try out.views.schedule(from: .seconds(0), to: .seconds(step.result.stepSeconds / 4))
         #expect(window.text.count < dot.text.count)
-        #expect(throws: InputError.self) { try ClusterScheduleDOT(plan: step.plan, result: step.result, options: .init(from: UInt64(step.result.stepSeconds * 2e9))).build() }
+        #expect(throws: InputError.self) { try out.views.schedule(from: .seconds(step.result.stepSeconds * 2), to: nil) }
+        // A cluster has no single clock: a count of cycles is refused.
+        #expect(throws: InputError.self) { try out.views.schedule(from: .cycles(5), to: nil) }
+        // Link rows are busy intervals, merged: they never overlap on a track.
+        for row in timeline.rows.indices where timeline.rows[row].lane == "busiest links" {
+            let spans: [Timeline.Span] = timeline.spans.filter { $0.row == row }.sorted { $0.start < $1.start }
+            for k in spans.indices.dropFirst() { #expect(spans[k - 1].end <= spans[k].start) }
+        }
     }
 
     /// GPU energy: TDP while computing, idle power otherwise, per GPU, overridable on the preset;

@@ -88,9 +88,9 @@ private func pipeline(_ hw: String, _ wl: String) throws -> Pipeline {
         let unthrottled = try free.run().report
         #expect(unthrottled.operatingPoints.count == 1)
         #expect(unthrottled.seconds < out.report.seconds)
-        let dot = try ScheduleDOT(plan: out.plan!, result: out.result!).build()
+        let dot = try out.views.schedule(from: nil, to: nil)
         #expect(dot.text.contains("500 MHz") && dot.text.contains("1000 MHz"))
-        let trace = ChromeTrace(plan: out.plan!, result: out.result!, hardwareName: "phone-soc", workloadName: "resnet18-b1").json()
+        let trace = try out.views.chromeTrace()
         #expect(trace.contains("\"name\": \"clock\""))
     }
 

@@ -201,7 +201,7 @@ private let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0
 
     @Test func schedulePictureHasLanesAndBoxes() throws {
         let out = try pipeline(defaultHardware, "traces/small-cnn.yaml")
-        let doc = try ScheduleDOT(plan: out.plan!, result: out.result!).build()
+        let doc = try ScheduleDOT(try out.views.timeline()).build()
         #expect(doc.engine == "nop")
         #expect(doc.text.contains("splines=\"false\""))
         #expect(doc.text.contains("pin=\"true\""))
@@ -219,7 +219,7 @@ private let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0
         let out = try pipeline(defaultHardware, "traces/resnet50-b1.yaml")
         let clock = ContinuousClock()
         let start = clock.now
-        let doc = try ScheduleDOT(plan: out.plan!, result: out.result!).build()
+        let doc = try ScheduleDOT(try out.views.timeline()).build()
         let svgBytes = try doc.render(format: "svg")
         let elapsed = clock.now - start
         #expect(elapsed < .seconds(5), "ResNet-50 schedule took \(elapsed)")
@@ -233,24 +233,24 @@ private let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0
 
     @Test func scheduleBoxesAreBoundedByMerging() throws {
         let out = try pipeline(defaultHardware, "traces/resnet50-b1.yaml")
-        let doc = try ScheduleDOT(plan: out.plan!, result: out.result!, options: .init(maxBoxes: 150)).build()
+        let doc = try ScheduleDOT(try out.views.timeline(), options: .init(maxBoxes: 150)).build()
         #expect(doc.notes.contains { $0.contains("merged into") })
-        let boxes = doc.text.split(separator: "\n").filter { $0.contains("tooltip=") && $0.contains(" intervals") }
+        let boxes = doc.text.split(separator: "\n").filter { $0.contains("tooltip=") && $0.contains(" spans)") }
         #expect(!boxes.isEmpty)
         _ = try SVGSummary.parse(doc.render(format: "svg"))
     }
 
     @Test func scheduleWindow() throws {
         let out = try pipeline(defaultHardware, "traces/resnet50-b1.yaml")
-        let whole = try ScheduleDOT(plan: out.plan!, result: out.result!).build()
-        let window = try ScheduleDOT(plan: out.plan!, result: out.result!, options: .init(from: 150_000, to: 800_000)).build()
+        let whole = try ScheduleDOT(try out.views.timeline()).build()
+        let window = try ScheduleDOT(try out.views.timeline(), options: .init(from: 150_000_000, to: 800_000_000)).build()
         #expect(window.text.count < whole.text.count)
         let svg = try SVGSummary.parse(window.render(format: "svg"))
         #expect(svg.texts.contains("layer1.0.conv3"))
         #expect(!svg.texts.contains("layer3.0"))
         #expect(svg.texts.contains("500,000"))
-        #expect(throws: InputError.self) { try ScheduleDOT(plan: out.plan!, result: out.result!, options: .init(from: 10, to: 10)).build() }
-        #expect(throws: InputError.self) { try ScheduleDOT(plan: out.plan!, result: out.result!, options: .init(from: 9_000_000)).build() }
+        #expect(throws: InputError.self) { try ScheduleDOT(try out.views.timeline(), options: .init(from: 10_000, to: 10_000)).build() }
+        #expect(throws: InputError.self) { try ScheduleDOT(try out.views.timeline(), options: .init(from: 9_000_000_000)).build() }
     }
 
     @Test func tickSteps() {

@@ -2,8 +2,8 @@ import Foundation
 import Testing
 
 // The CLI on GPU clusters: a collective microbenchmark writes its reports and the hardware picture
-// draws the topology; what a cluster run does not have (a dataflow graph, a schedule, a trace) and
-// workloads on the wrong hardware exit 2 with a located error.
+// draws the topology; every cluster run draws its schedule and trace; a window in cycles (a
+// cluster has no single clock) and workloads on the wrong hardware exit 2 with a located error.
 
 @Suite struct ClusterCLITests {
     private func outDir() throws -> URL {
@@ -55,9 +55,32 @@ import Testing
         #expect(bad.status == 2 && bad.stderr.contains("tp × pp × dp = 128 GPUs"), "stderr:\n\(bad.stderr)")
     }
 
+    /// Training steps, serving runs and collective benchmarks draw their schedule through the one
+    /// renderer, byte-identical from run to run, and write a trace with a power track.
     @Test(arguments: [
-        ["render", "schedule", "configs/gpu/ring-8.yaml", "traces/ar-sweep.yaml", "-o", "OUT/s.svg"],
-        ["simulate", "configs/gpu/ring-8.yaml", "traces/ar-sweep.yaml", "-o", "OUT", "--trace", "OUT/t.json", "--quiet"],
+        ("configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-train-8.yaml"), ("configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-serving-colocated.yaml"),
+        ("configs/gpu/ring-8.yaml", "traces/ar-sweep.yaml"),
+    ])
+    func everyClusterRunDrawsItsScheduleIdentically(_ pair: (String, String)) throws {
+        let dir = try outDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var pictures: [Data] = []
+        for k in 0..<2 {
+            let file = dir.appendingPathComponent("s\(k).svg")
+            let r = try runTessera(["render", "schedule", pair.0, pair.1, "-o", file.path])
+            #expect(r.reason == .exit && r.status == 0, "stderr:\n\(r.stderr)")
+            pictures.append(try Data(contentsOf: file))
+        }
+        #expect(pictures[0] == pictures[1])
+        let t = try runTessera(["simulate", pair.0, pair.1, "-o", dir.path, "--trace", dir.appendingPathComponent("t.json").path, "--quiet"])
+        #expect(t.reason == .exit && t.status == 0, "stderr:\n\(t.stderr)")
+        let trace = try String(contentsOf: dir.appendingPathComponent("t.json"), encoding: .utf8)
+        #expect(trace.contains("\"ph\": \"X\"") && trace.contains("\"watts\""))
+    }
+
+    @Test(arguments: [
+        ["render", "schedule", "configs/gpu/ring-8.yaml", "traces/ar-sweep.yaml", "-o", "OUT/s.svg", "--from", "5"],
+        ["render", "schedule", "configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-train-8.yaml", "-o", "OUT/s.svg", "--to", "150000cycles"],
         ["simulate", "configs/gpu/ring-8.yaml", "traces/small-cnn.yaml", "-o", "OUT", "--quiet"],
         ["simulate", "configs/array/ideal-32x32-os.yaml", "traces/ar-sweep.yaml", "-o", "OUT", "--quiet"],
     ])

@@ -38,14 +38,11 @@ public struct TrainingStepViews: RunViews {
     var energy: EnergyAccount
     /// Bytes per element of the workload's precision, for the dataflow graph.
     var bytesPerElement: Int
+    public var hardwareFile: String { file }
 
     /// The step's tasks as a dataflow graph (see `TrainingStepPlan.dataflowGraph`).
     public func dataflowGraph() throws -> DataflowGraph { plan.dataflowGraph(bytesPerElement: bytesPerElement) }
-    public func chromeTrace(hardware: String, workload: String) throws -> String { ClusterChromeTrace(plan: plan, result: result, energy: energy).json() }
-    public func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument {
-        let a = try from?.nanoseconds(option: "--from", file: file), b = try to?.nanoseconds(option: "--to", file: file)
-        return try ClusterScheduleDOT(plan: plan, result: result, options: .init(from: a, to: b, maxBoxes: 8000)).build()
-    }
+    public func timeline() throws -> Timeline { .trainingStep(plan: plan, result: result, energy: energy) }
 }
 
 /// An LLM serving run: one lane per instance (prefill and decode iterations, KV caches arriving).
@@ -56,33 +53,27 @@ public struct ServingViews: RunViews {
     var energy: EnergyAccount
     /// Bytes per element of the workload's precision, for the dataflow graph.
     var bytesPerElement: Int
+    public var hardwareFile: String { file }
 
     /// The deployment's instances, phases and KV-cache transfers (see `ServingPlan.dataflowGraph`).
     public func dataflowGraph() throws -> DataflowGraph { plan.dataflowGraph(result, bytesPerElement: bytesPerElement) }
-    public func chromeTrace(hardware: String, workload: String) throws -> String { ServingTimeline(plan: plan, result: result).chromeTrace(energy: energy) }
-    public func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument {
-        let a = try from?.nanoseconds(option: "--from", file: file), b = try to?.nanoseconds(option: "--to", file: file)
-        return try ServingTimeline(plan: plan, result: result).schedule(options: .init(from: a, to: b))
-    }
+    public func timeline() throws -> Timeline { .serving(plan: plan, result: result, energy: energy) }
 }
 
-/// A collective microbenchmark: sizes run one after another; it has no timeline of its own.
+/// A collective microbenchmark: its sizes, one after another.
 struct CollectiveViews: RunViews {
     var file: String
     var plans: [CollectivePlan]
     var bytesPerElement: Int
-
-    private func refusal(_ what: String, _ option: String) -> InputError {
-        InputError(Diagnostic(
-            at: SourceLocation(file: file, line: 1, column: 1), "\(what), which a collective microbenchmark does not have",
-            expected: "a training or serving workload on this cluster", found: option,
-            hint: "'tessera render hardware' draws the cluster's topology; the report's 'units' give each link's utilization"))
-    }
+    /// Each size's plan, span and bandwidths, in the order they ran.
+    var runs: [(plan: CollectivePlan, start: Picoseconds, end: Picoseconds, algbwGBps: Double, busbwGBps: Double)]
+    var ranks: Int
+    var energy: EnergyAccount
+    var hardwareFile: String { file }
 
     /// One operation per message size, in the order they run.
     func dataflowGraph() throws -> DataflowGraph { plans.dataflowGraph(bytesPerElement: bytesPerElement) }
-    func chromeTrace(hardware: String, workload: String) throws -> String { throw refusal("--trace draws timelines", "--trace") }
-    func schedule(from: TimeBound?, to: TimeBound?) throws -> DOTDocument { throw refusal("a schedule draws a timeline", "render schedule") }
+    func timeline() throws -> Timeline { .collectives(runs, ranks: ranks, energy: energy) }
 }
 
 extension RunOutput {

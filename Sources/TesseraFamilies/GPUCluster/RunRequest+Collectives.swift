@@ -63,6 +63,7 @@ extension RunRequest {
         // Each size's traffic per link, over the span it ran in (sizes run one after another).
         var traffic: [(span: (Double, Double), links: [(id: Int, bytes: Double)])] = []
         var rows: [Report.Collective] = []
+        var runs: [(plan: CollectivePlan, start: Picoseconds, end: Picoseconds, algbwGBps: Double, busbwGBps: Double)] = []
         var late: [Int: (slowed: Int, messages: Int)] = [:]
         for plan in plans {
             let r = try simulator.run(plan, arrivals: !collective.faults.isEmpty)
@@ -70,12 +71,14 @@ extension RunRequest {
                 let reference = try LinkSimulator(topology: healthy).run(plan, arrivals: true)
                 LinkSimulator.countLateMessages(plan, faulty: r, healthy: reference, on: topology, into: &late)
             }
+            let start = total
             traffic.append(((Double(total) / 1e12, Double(Saturating.add(total, r.picoseconds)) / 1e12), r.linkBytes))
             total = Saturating.add(total, r.picoseconds)
             events += r.events
             for (id, b) in r.linkBytes { linkBytes[id, default: 0] += b }
             let seconds = Double(r.picoseconds) / 1e12
             let algbw = seconds > 0 ? Double(plan.bytes) / seconds / 1e9 : 0
+            runs.append((plan, start, total, algbw, algbw * plan.busFactor))
             rows.append(Report.Collective(
                 op: plan.op.rawValue, algorithm: plan.algorithm.rawValue, ranks: plan.ranks, bytes: plan.bytes, seconds: seconds, algbwGBps: algbw,
                 busbwGBps: algbw * plan.busFactor))
@@ -101,7 +104,8 @@ extension RunRequest {
             return Report.Unit(name: name, kind: kind, busySeconds: busy, utilization: seconds == 0 ? 0 : busy / seconds)
         }
         report.modelNotes = Report.clusterNotes + [Report.collectiveEnergyNote, NetworkEnergy.note]
-        return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: CollectiveViews(file: hardware.file, plans: plans, bytesPerElement: workload.precision.bytes))
+        return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: CollectiveViews(
+                file: hardware.file, plans: plans, bytesPerElement: workload.precision.bytes, runs: runs, ranks: topology.ranks, energy: report.energy))
     }
 }
 

@@ -55,7 +55,7 @@ public enum DOTText {
     }
 
     /// A clock frequency for people: 1e9 → "1 GHz", 9.4e8 → "940 MHz".
-    static func frequency(_ hz: Double) -> String {
+    public static func frequency(_ hz: Double) -> String {
         if hz >= 1e9 { return formatDecimal(hz / 1e9) + " GHz" }
         if hz >= 1e6 { return formatDecimal(hz / 1e6) + " MHz" }
         if hz >= 1e3 { return formatDecimal(hz / 1e3) + " kHz" }
@@ -63,10 +63,10 @@ public enum DOTText {
     }
 
     /// A number in points or inches with at most three decimals.
-    static func number(_ x: Double) -> String { formatDecimal(x, maxDecimals: 3) }
+    public static func number(_ x: Double) -> String { formatDecimal(x, maxDecimals: 3) }
 
     /// 1234567 → "1,234,567".
-    static func grouped(_ v: UInt64) -> String {
+    public static func grouped(_ v: UInt64) -> String {
         let s = String(v)
         var out = ""
         for (i, c) in s.enumerated() {
@@ -87,7 +87,7 @@ public enum DOTText {
     }
 
     /// Seconds with a fitting unit: 0.0073 → "7.3 ms".
-    static func seconds(_ s: Double, maxDecimals d: Int = 3) -> String {
+    public static func seconds(_ s: Double, maxDecimals d: Int = 3) -> String {
         if s == 0 { return "0 s" }
         if s >= 1 { return formatDecimal(s, maxDecimals: d) + " s" }
         if s >= 1e-3 { return formatDecimal(s * 1e3, maxDecimals: d) + " ms" }

@@ -3,15 +3,15 @@
 ///
 /// Operations of one workload layer always share a block, so a block is also the natural cluster
 /// when a layer expands into several operations.
-enum LayerBlocks {
-    static func block(of name: String) -> String {
+public enum LayerBlocks {
+    public static func block(of name: String) -> String {
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
         return String(name[..<dot])
     }
 
     /// For each name, the index of its block among consecutive runs: names in the same block next
     /// to each other share an index; a block that comes back later gets a new one.
-    static func indices(_ names: [String]) -> [Int] {
+    public static func indices(_ names: [String]) -> [Int] {
         var out: [Int] = []
         var previous: String?
         var index = -1

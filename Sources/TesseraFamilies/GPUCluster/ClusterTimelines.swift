@@ -1,0 +1,159 @@
+import TesseraCore
+import TesseraModel
+import TesseraOutput
+import TesseraPlan
+import TesseraSim
+
+/// The lane providers of the `gpu-cluster` family: a training step, a serving run and a
+/// collective benchmark as the one `Timeline` (no single clock: times only).
+extension Timeline {
+    /// A training step: one lane per class of GPUs (a pipeline stage of the healthy replicas, or of
+    /// a replica with a faulty GPU) with a row per stream it uses (compute; tensor, context and
+    /// expert collectives, which run on the compute stream and which the GPUs wait for; pipeline
+    /// sends forward and backward; the stage's data-parallel streams), then the `links` busiest
+    /// links, each busy while a collective that crosses it runs (its busy intervals merged).
+    static func trainingStep(plan: TrainingStepPlan, result: StepSimulator.Result, energy: EnergyAccount?, links: Int = 8) -> Timeline {
+        let m = plan.spec.transformer, p = plan.spec.parallelism
+        let gpus = plan.topology.spec.nodes * plan.topology.spec.gpusPerNode
+        var tl = Timeline(
+            title:
+                "\(m.name): tp \(p.tp) × pp \(p.pp) × dp \(p.dp)\(p.cp > 1 ? " × cp \(p.cp)" : "")\(p.ep > 1 ? " (ep \(p.ep))" : ""), ZeRO \(p.zero), \(plan.microbatches) microbatches — step \(DOTText.seconds(result.stepSeconds))",
+            comment: "A training step of \(m.name) on \(gpus) GPUs.", end: picoseconds(result.stepSeconds))
+        // Which streams each class of GPUs shows: its own, and its stage's shared ones.
+        var used = Set<Int>()
+        var collectiveOnCompute = Set<Int>()
+        for (i, t) in plan.tasks.enumerated() where result.end[i] > result.start[i] {
+            used.insert(t.stream)
+            if t.kind == .tp || t.kind == .ep || t.kind == .cp { collectiveOnCompute.insert(t.stream) }
+        }
+        func title(_ stream: StepStream) -> String {
+            let suffix = stream.name.split(separator: ".").last.map(String.init) ?? stream.name
+            switch suffix {
+            case "compute": return "compute"
+            case "send-forward": return "pipeline →"
+            case "send-backward": return "pipeline ←"
+            default: return suffix.replacingOccurrences(of: "-", with: " ")
+            }
+        }
+        // rows[stream] per entity: (entity, row); the collectives of a compute stream get their own row.
+        var streamRows = Array(repeating: [(entity: Int, row: Int)](), count: plan.streams.count)
+        var collectiveRows = Array(repeating: [(entity: Int, row: Int)](), count: plan.streams.count)
+        for (e, en) in plan.entities.enumerated() {
+            let pid = tl.process("\(en.name) (\(en.ranks.count) GPUs)")
+            let lane = "\(en.name)\n\(en.ranks.count) GPUs"
+            for (k, st) in plan.streams.enumerated() where used.contains(k) && (st.entity == e || (st.entity == nil && st.stage == en.stage)) {
+                streamRows[k].append((e, tl.row(process: pid, lane: lane, title: title(st), track: st.name)))
+                if collectiveOnCompute.contains(k) {
+                    collectiveRows[k].append((e, tl.row(process: pid, lane: lane, title: "tp / cp / ep collectives", track: "\(en.name).collectives")))
+                }
+            }
+        }
+        for (i, t) in plan.tasks.enumerated() where result.end[i] > result.start[i] {
+            let rows = (t.kind == .tp || t.kind == .ep || t.kind == .cp) && !collectiveRows[t.stream].isEmpty ? collectiveRows[t.stream] : streamRows[t.stream]
+            var args: [(String, Timeline.Value)] = [("kind", .string(t.kind.rawValue))]
+            var bytes: UInt64 = 0
+            if case .collective(let c) = t.work {
+                args += [("collective", .string("\(c.op.rawValue) over \(c.group.rawValue)")), ("bytes", .uint(c.bytes))]
+                bytes = c.bytes
+            }
+            let s = picoseconds(result.start[i]), e = picoseconds(result.end[i])
+            for r in rows { tl.spans.append(Span(row: r.row, start: s, end: e, name: t.name, category: t.kind.rawValue, bytes: bytes, args: args)) }
+        }
+
+        // The busiest links: busy times equal to 12 significant digits count as a tie, broken by
+        // the link's name, so that the lanes do not depend on the last bits of a floating-point sum.
+        func key(_ id: Int) -> Double {
+            let x = result.linkBusy[id] ?? 0
+            return x == 0 ? 0 : (x * 1e12).rounded() / 1e12
+        }
+        let busiest = result.linkBusy.keys.sorted { a, b in
+            let x = key(a), y = key(b)
+            return x != y ? x > y : plan.topology.describe(a).name < plan.topology.describe(b).name
+        }.prefix(links)
+        if !busiest.isEmpty {
+            let pid = tl.process("busiest links")
+            let index = Dictionary(uniqueKeysWithValues: busiest.enumerated().map { ($1, $0) })
+            var spans = Array(repeating: [(Double, Double)](), count: busiest.count)
+            for i in plan.tasks.indices where result.end[i] > result.start[i] {
+                let c = Int(result.taskCollective[i])
+                guard c >= 0, c < result.collectiveLinks.count else { continue }
+                for id in result.collectiveLinks[c] { if let k = index[id] { spans[k].append((result.start[i], result.end[i])) } }
+            }
+            for (k, id) in busiest.enumerated() {
+                let (name, kind) = plan.topology.describe(id)
+                let util = result.stepSeconds > 0 ? (result.linkBusy[id] ?? 0) / result.stepSeconds : 0
+                let row = tl.row(process: pid, lane: "busiest links", title: "\(name) (\(formatDecimal(util * 100, maxDecimals: 1))%)", track: name, style: .thin)
+                for span in EnergyLedger.union(spans[k]) {
+                    tl.spans.append(Span(
+                        row: row, start: picoseconds(span.0), end: picoseconds(span.1), name: name, category: "link",
+                        args: [("link", .string(name)), ("kind", .string(kind)), ("utilization_in_step", .double(util))]))
+                }
+            }
+            tl.notes.append("links: the \(busiest.count) busiest of \(result.linkBusy.count), each busy while a collective crossing it runs (its share of the bandwidth is not drawn)")
+        }
+        tl.legend = [
+            ("forward", "forward"), ("backward", "backward"), ("head", "output layer"), ("optimizer", "optimizer"), ("tp", "tensor-parallel all-reduce"),
+            ("ep", "expert all-to-all"), ("cp", "context-parallel KV"), ("pp", "pipeline transfer"), ("dp", "gradient / parameter collective"), ("link", "link busy"),
+        ]
+        if let energy { tl.counters.append(powerCounter(energy)) }
+        tl.counterProcess = "power (all GPUs and links)"
+        tl.metadata = [("model", .string(m.name)), ("gpus", .int(Int64(gpus))), ("step_s", .double(result.stepSeconds))]
+        return tl
+    }
+
+    /// A serving run: one lane per instance, a row of iterations (prefill or decode, with the
+    /// batch) and, on instances that receive them, a row of KV caches arriving.
+    static func serving(plan: ServingPlan, result: ServingSimulator.Result, energy: EnergyAccount?) -> Timeline {
+        let gpus = plan.topology.spec.nodes * plan.topology.spec.gpusPerNode
+        var tl = Timeline(
+            title: "\(plan.spec.transformer.name), \(plan.spec.mode.rawValue): \(result.requests.count) requests in \(DOTText.seconds(result.end))",
+            comment: "LLM serving on \(gpus) GPUs.", end: picoseconds(result.end))
+        let receives = Set(result.requests.filter { $0.kvTransfer > 0 && $0.decodeInstance >= 0 }.map(\.decodeInstance))
+        var iterationRow: [Int] = [], kvRow: [Int: Int] = [:]
+        for (i, inst) in plan.instances.enumerated() {
+            let pid = tl.process("\(inst.name) (\(inst.role.rawValue), \(inst.ranks.count) GPUs)")
+            let lane = "\(inst.name)\n\(inst.role.rawValue), \(inst.ranks.count) GPUs"
+            iterationRow.append(tl.row(process: pid, lane: lane, title: "iterations", track: "iterations"))
+            if receives.contains(i) { kvRow[i] = tl.row(process: pid, lane: lane, title: "KV caches in", track: "KV caches in") }
+        }
+        for it in result.iterations where it.end > it.start && it.instance < iterationRow.count {
+            let kind = it.prefill ? "prefill" : "decode"
+            tl.spans.append(Span(
+                row: iterationRow[it.instance], start: picoseconds(it.start), end: picoseconds(it.end), name: kind, category: kind, args: [("batch", .int(Int64(it.batch)))]))
+        }
+        for (r, q) in result.requests.enumerated() where q.kvTransfer > 0 && q.decodeInstance >= 0 {
+            guard let row = kvRow[q.decodeInstance] else { continue }
+            tl.spans.append(Span(
+                row: row, start: picoseconds(q.firstToken), end: picoseconds(q.firstToken + q.kvTransfer), name: "request \(r) KV cache", category: "kv",
+                args: [("prompt_tokens", .int(Int64(q.prompt)))]))
+        }
+        tl.legend = [("prefill", "prefill iteration"), ("decode", "decode iteration"), ("kv", "KV cache arriving")]
+        if let energy { tl.counters.append(powerCounter(energy)) }
+        tl.counterProcess = "power (all GPUs and links)"
+        tl.metadata = [("model", .string(plan.spec.transformer.name)), ("requests", .int(Int64(result.requests.count)))]
+        return tl
+    }
+
+    /// A collective benchmark: its sizes one after another, each a span with its algorithm and
+    /// bandwidths.
+    static func collectives(_ rows: [(plan: CollectivePlan, start: Picoseconds, end: Picoseconds, algbwGBps: Double, busbwGBps: Double)], ranks: Int, energy: EnergyAccount?) -> Timeline {
+        let end = rows.last?.end ?? 0
+        let op = rows.first?.plan.op.rawValue ?? "collective"
+        var tl = Timeline(title: "\(op) on \(ranks) GPUs: \(rows.count) size\(rows.count == 1 ? "" : "s") in \(DOTText.seconds(Double(end) / 1e12))", comment: "A collective benchmark on \(ranks) GPUs.", end: end)
+        let pid = tl.process("collectives (\(ranks) GPUs)")
+        let row = tl.row(process: pid, lane: "\(ranks) GPUs", title: "sizes", track: "collectives")
+        for r in rows {
+            tl.spans.append(Span(
+                row: row, start: r.start, end: r.end, name: "\(r.plan.op.rawValue) \(formatBytes(r.plan.bytes))", category: "collective",
+                bytes: r.plan.bytes,
+                args: [
+                    ("algorithm", .string(r.plan.algorithm.rawValue)), ("bytes", .uint(r.plan.bytes)), ("algbw_GBps", .double(r.algbwGBps)),
+                    ("busbw_GBps", .double(r.busbwGBps)),
+                ]))
+        }
+        tl.legend = [("collective", "collective (one size)")]
+        if let energy { tl.counters.append(powerCounter(energy)) }
+        tl.counterProcess = "power (all GPUs and links)"
+        return tl
+    }
+}
