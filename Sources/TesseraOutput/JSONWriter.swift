@@ -12,40 +12,45 @@ public indirect enum JSONValue: Sendable, Equatable {
     public static func == (a: JSONValue, b: JSONValue) -> Bool { a.render() == b.render() }
 
     /// Pretty-printed JSON with two-space indentation and a trailing newline at top level.
+    /// Written as UTF-8 bytes and decoded once (a 500,000-unit cluster report is 80 MB).
     public func render(indent: Int = 0) -> String {
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(4096)
         write(into: &out, indent: indent)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private func write(into out: inout String, indent: Int) {
-        let pad = String(repeating: "  ", count: indent + 1)
-        let close = String(repeating: "  ", count: indent)
+    private func write(into out: inout [UInt8], indent: Int) {
+        func pad(_ n: Int) { for _ in 0..<n { out.append(0x20); out.append(0x20) } }
         switch self {
         case .object(let pairs):
-            if pairs.isEmpty { out += "{}"; return }
-            out += "{\n"
+            if pairs.isEmpty { out += "{}".utf8; return }
+            out += "{\n".utf8
             for (i, (k, v)) in pairs.enumerated() {
-                out += pad + JSONValue.quote(k) + ": "
+                pad(indent + 1)
+                JSONValue.quote(k, into: &out)
+                out += ": ".utf8
                 v.write(into: &out, indent: indent + 1)
-                out += i == pairs.count - 1 ? "\n" : ",\n"
+                out += (i == pairs.count - 1 ? "\n" : ",\n").utf8
             }
-            out += close + "}"
+            pad(indent)
+            out.append(UInt8(ascii: "}"))
         case .array(let items):
-            if items.isEmpty { out += "[]"; return }
-            out += "[\n"
+            if items.isEmpty { out += "[]".utf8; return }
+            out += "[\n".utf8
             for (i, v) in items.enumerated() {
-                out += pad
+                pad(indent + 1)
                 v.write(into: &out, indent: indent + 1)
-                out += i == items.count - 1 ? "\n" : ",\n"
+                out += (i == items.count - 1 ? "\n" : ",\n").utf8
             }
-            out += close + "]"
-        case .string(let s): out += JSONValue.quote(s)
-        case .int(let i): out += String(i)
-        case .uint(let u): out += String(u)
-        case .double(let d): out += JSONValue.number(d)
-        case .bool(let b): out += b ? "true" : "false"
-        case .null: out += "null"
+            pad(indent)
+            out.append(UInt8(ascii: "]"))
+        case .string(let s): JSONValue.quote(s, into: &out)
+        case .int(let i): out += String(i).utf8
+        case .uint(let u): out += String(u).utf8
+        case .double(let d): out += JSONValue.number(d).utf8
+        case .bool(let b): out += (b ? "true" : "false").utf8
+        case .null: out += "null".utf8
         }
     }
 
@@ -57,23 +62,34 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
+        var out: [UInt8] = []
+        quote(s, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `s` as a JSON string literal: quote, backslash and control characters escaped, everything
+    /// else (multi-byte UTF-8 included) as it is.
+    static func quote(_ s: String, into out: inout [UInt8]) {
+        out.append(0x22)
+        // Most strings need no escape: copy them whole.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out.append(contentsOf: s.utf8)
+            out.append(0x22)
+            return
+        }
+        for b in s.utf8 {
+            switch b {
+            case 0x22: out += [0x5C, 0x22]
+            case 0x5C: out += [0x5C, 0x5C]
+            case 0x0A: out += [0x5C, UInt8(ascii: "n")]
+            case 0x0D: out += [0x5C, UInt8(ascii: "r")]
+            case 0x09: out += [0x5C, UInt8(ascii: "t")]
+            case ..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]]
+            default: out.append(b)
             }
         }
-        return out + "\""
+        out.append(0x22)
     }
 }

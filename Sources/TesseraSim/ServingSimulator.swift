@@ -66,17 +66,24 @@ public struct ServingSimulator {
         /// Link id → bytes carried (all-reduces and KV transfers).
         public var linkBytes: [Int: Double]
         public var linkSimulations: Int
-        /// Every iteration of every instance, in start order: a prefill of `batch` prompts or a
-        /// decode step of `batch` running requests, seconds.
-        public var iterations: [Iteration] = []
+        /// Every instance's iterations as runs, in start order: back-to-back iterations of one
+        /// kind on one instance are one run (a million requests make tens of millions of decode
+        /// steps; their runs are what a timeline can draw and what the energy ledger needs).
+        public var iterationRuns: [IterationRun] = []
     }
 
-    public struct Iteration: Sendable {
-        public var instance: Int
+    /// Back-to-back iterations of one kind on one instance: prefills of up to `batch` prompts or
+    /// decode steps of up to `batch` running requests, seconds.
+    public struct IterationRun: Sendable {
+        public var instance: Int32
         public var prefill: Bool
+        /// Iterations in the run.
+        public var count: Int32
+        /// The smallest and largest batch of its iterations.
+        public var minBatch: Int32
+        public var batch: Int32
         public var start: Double
         public var end: Double
-        public var batch: Int
     }
 
     enum Event: Sendable {
@@ -90,6 +97,8 @@ public struct ServingSimulator {
         var queue: [Int] = []
         var head = 0
         var running: [Int] = []
+        /// Σ (prompt + tokens generated) over `running`: the context a decode step reads.
+        var context = 0
         var batch: [Int] = []
         var prefilling = false
         var busy = false
@@ -112,7 +121,26 @@ public struct ServingSimulator {
         var engine = EventEngine<Event>()
         var inst = Array(repeating: Instance(), count: plan.instances.count)
         var stats = Array(repeating: InstanceStats(), count: plan.instances.count)
-        var iterations: [Iteration] = []
+        var runs: [IterationRun] = []
+        var lastRun = Array(repeating: -1, count: plan.instances.count)  // each instance's open run
+        var lastRunEnd = Array(repeating: UInt64(0), count: plan.instances.count)
+        /// Records an iteration of instance `i` from `now` to `end`: extends its run when it starts
+        /// where the run ended and is of the same kind.
+        func record(_ i: Int, prefill: Bool, _ now: UInt64, _ end: UInt64, batch: Int) {
+            let k = lastRun[i]
+            if k >= 0, runs[k].prefill == prefill, lastRunEnd[i] == now {
+                runs[k].end = Double(end) / 1e12
+                runs[k].count += 1
+                runs[k].batch = max(runs[k].batch, Int32(clamping: batch))
+                runs[k].minBatch = min(runs[k].minBatch, Int32(clamping: batch))
+            } else {
+                lastRun[i] = runs.count
+                runs.append(IterationRun(
+                    instance: Int32(i), prefill: prefill, count: 1, minBatch: Int32(clamping: batch), batch: Int32(clamping: batch), start: Double(now) / 1e12,
+                    end: Double(end) / 1e12))
+            }
+            lastRunEnd[i] = end
+        }
         var out = reqs.map { RequestResult(arrival: $0.arrival, prompt: $0.prompt, output: $0.output, firstToken: 0, finish: 0, kvTransfer: 0, prefillInstance: -1, decodeInstance: -1) }
         var generated = Array(repeating: 0, count: reqs.count)
         var finished = 0
@@ -126,20 +154,37 @@ public struct ServingSimulator {
         var decodeDense = Array(repeating: [Int: Double](), count: plan.instances.count)
 
         let roles = plan.instances.map(\.role)
+        let costs = plan.instances.map(\.cost), capacities = plan.instances.map(\.kvCapacityTokens)
         let entry = roles.indices.filter { roles[$0] != .decode }
         let decoders = roles.indices.filter { roles[$0] == .decode }
         let disaggregated = !decoders.isEmpty
 
+        // Token counts up to the largest batch (every decode step's) index arrays, not dictionaries.
+        let small = max(0, spec.maxBatch) + 1
+        var allReduceSmall = Array(repeating: [UInt64?](repeating: nil, count: small), count: plan.instances.count)
+        var allReduceSmallCount = Array(repeating: [Int](repeating: 0, count: small), count: plan.instances.count)
+        var decodeDenseSmall = Array(repeating: [Double?](repeating: nil, count: small), count: plan.instances.count)
+
         func allReducePs(_ i: Int, tokens: Int) throws(SimError) -> UInt64 {
             guard plan.instances[i].ranks.count > 1 else { return 0 }
+            if tokens >= 0, tokens < small, let ps = allReduceSmall[i][tokens] {
+                allReduceSmallCount[i][tokens] += 2 * L
+                return 2 * UInt64(L) * ps
+            }
             let bytes = UInt64(tokens) * hidden * elementBytes
             if allReduce[i][bytes] == nil {
                 let r = try links.run(plan.allReducePlan(instance: i, bytes: bytes))
                 allReduce[i][bytes] = (r.picoseconds, r.linkBytes)
                 linkSimulations += 1
             }
-            allReduceCount[i][bytes, default: 0] += 2 * L
-            return 2 * UInt64(L) * (allReduce[i][bytes]?.0 ?? 0)
+            let ps = allReduce[i][bytes]?.0 ?? 0
+            if tokens >= 0, tokens < small {
+                allReduceSmall[i][tokens] = ps
+                allReduceSmallCount[i][tokens] += 2 * L
+            } else {
+                allReduceCount[i][bytes, default: 0] += 2 * L
+            }
+            return 2 * UInt64(L) * ps
         }
         func reserve(_ r: Int, _ role: ServingSpec.Group.Role) -> Int { role == .prefill ? reqs[r].prompt : reqs[r].prompt + reqs[r].output }
         func leastLoaded(_ candidates: [Int]) -> Int {
@@ -156,7 +201,8 @@ public struct ServingSimulator {
 
         func tryStart(_ i: Int, _ now: UInt64) throws(SimError) {
             guard !inst[i].busy else { return }
-            let role = roles[i], cost = plan.instances[i].cost, capacity = plan.instances[i].kvCapacityTokens
+            // The cost model is read in place (`costs[i]`): copying it per iteration retains its strings.
+            let role = roles[i], capacity = capacities[i]
             if role == .decode {
                 // Admit from the queue into the running batch.
                 while inst[i].waiting > 0, inst[i].running.count < spec.maxBatch {
@@ -164,6 +210,7 @@ public struct ServingSimulator {
                     guard inst[i].kvUsed + reserve(r, role) <= capacity else { break }
                     inst[i].kvUsed += reserve(r, role)
                     inst[i].running.append(r)
+                    inst[i].context += reqs[r].prompt + generated[r]
                     inst[i].head += 1
                 }
             } else {
@@ -187,15 +234,15 @@ public struct ServingSimulator {
                     var computeSeconds = 0.0
                     for r in batch {
                         let p = reqs[r].prompt
-                        if attention[i][p] == nil { attention[i][p] = cost.promptAttentionSeconds(prompt: p) }
+                        if attention[i][p] == nil { attention[i][p] = costs[i].promptAttentionSeconds(prompt: p) }
                         computeSeconds += Double(L) * (attention[i][p] ?? 0)
                     }
-                    if dense[i][tokens] == nil { dense[i][tokens] = Double(L) * cost.layerDenseSeconds(tokens: tokens) }
-                    computeSeconds += (dense[i][tokens] ?? 0) + cost.headSeconds(rows: batch.count)
+                    if dense[i][tokens] == nil { dense[i][tokens] = Double(L) * costs[i].layerDenseSeconds(tokens: tokens) }
+                    computeSeconds += (dense[i][tokens] ?? 0) + costs[i].headSeconds(rows: batch.count)
                     let t = Self.ps(computeSeconds) + (try allReducePs(i, tokens: tokens))
                     stats[i].prefillSeconds += Double(t) / 1e12
                     stats[i].prefillBatches += 1
-                    iterations.append(Iteration(instance: i, prefill: true, start: Double(now) / 1e12, end: Double(Saturating.add(now, t)) / 1e12, batch: batch.count))
+                    record(i, prefill: true, now, Saturating.add(now, t), batch: batch.count)
                     stats[i].peakKVTokens = max(stats[i].peakKVTokens, inst[i].kvUsed)
                     try engine.schedule(at: Saturating.add(now, t), .iterationDone(i))
                     return
@@ -203,15 +250,21 @@ public struct ServingSimulator {
             }
             guard !inst[i].running.isEmpty else { return }
             let B = inst[i].running.count
-            var context = 0
-            for r in inst[i].running { context += reqs[r].prompt + generated[r] }
-            if decodeDense[i][B] == nil { decodeDense[i][B] = cost.decodeDenseSeconds(batch: B) }
-            let t = Self.ps((decodeDense[i][B] ?? 0) + cost.decodeAttentionSeconds(contextTokens: context)) + (try allReducePs(i, tokens: B))
+            let context = inst[i].context
+            let denseSeconds: Double
+            if B < small {
+                if decodeDenseSmall[i][B] == nil { decodeDenseSmall[i][B] = costs[i].decodeDenseSeconds(batch: B) }
+                denseSeconds = decodeDenseSmall[i][B] ?? 0
+            } else {
+                if decodeDense[i][B] == nil { decodeDense[i][B] = costs[i].decodeDenseSeconds(batch: B) }
+                denseSeconds = decodeDense[i][B] ?? 0
+            }
+            let t = Self.ps(denseSeconds + costs[i].decodeAttentionSeconds(contextTokens: context)) + (try allReducePs(i, tokens: B))
             inst[i].prefilling = false
             inst[i].busy = true
             stats[i].decodeSeconds += Double(t) / 1e12
             stats[i].decodeIterations += 1
-            iterations.append(Iteration(instance: i, prefill: false, start: Double(now) / 1e12, end: Double(Saturating.add(now, t)) / 1e12, batch: B))
+            record(i, prefill: false, now, Saturating.add(now, t), batch: B)
             stats[i].decodeTokens += B
             stats[i].peakBatch = max(stats[i].peakBatch, B)
             stats[i].peakKVTokens = max(stats[i].peakKVTokens, inst[i].kvUsed)
@@ -252,7 +305,12 @@ public struct ServingSimulator {
                         out[r].firstToken = Double(now) / 1e12
                         generated[r] = 1
                         if !disaggregated {
-                            if reqs[r].output == 1 { finish(r, at: now, on: i) } else { inst[i].running.append(r) }
+                            if reqs[r].output == 1 {
+                                finish(r, at: now, on: i)
+                            } else {
+                                inst[i].running.append(r)
+                                inst[i].context += reqs[r].prompt + generated[r]
+                            }
                             continue
                         }
                         // Disaggregated: the prefill instance is done with it once its KV cache has left.
@@ -287,7 +345,7 @@ public struct ServingSimulator {
                     // Compacted in place (the batch keeps its order; no new array per iteration).
                     var running = inst[i].running
                     inst[i].running = []
-                    var kept = 0
+                    var kept = 0, context = 0
                     for j in running.indices {
                         let r = running[j]
                         generated[r] += 1
@@ -296,10 +354,12 @@ public struct ServingSimulator {
                         } else {
                             running[kept] = r
                             kept += 1
+                            context += reqs[r].prompt + generated[r]
                         }
                     }
                     running.removeLast(running.count - kept)
                     inst[i].running = running
+                    inst[i].context = context
                 }
                 try tryStart(i, now)
             case .kvArrived(let r, let d):
@@ -312,6 +372,9 @@ public struct ServingSimulator {
         }
         guard finished == reqs.count else { throw .deadlock(time: engine.now, pending: "\(reqs.count - finished) requests never finished") }
         for i in plan.instances.indices {
+            for tokens in 0..<small where allReduceSmallCount[i][tokens] > 0 {
+                allReduceCount[i][UInt64(tokens) * hidden * elementBytes, default: 0] += allReduceSmallCount[i][tokens]
+            }
             for bytes in allReduceCount[i].keys.sorted() {
                 let count = allReduceCount[i][bytes] ?? 0
                 for (id, b) in allReduce[i][bytes]?.1 ?? [] { linkBytes[id, default: 0] += b * Double(count) }
@@ -319,6 +382,6 @@ public struct ServingSimulator {
         }
         let end = out.map(\.finish).max() ?? 0
         return Result(
-            requests: out, instances: stats, end: end, events: engine.eventCount, linkBytes: linkBytes, linkSimulations: linkSimulations, iterations: iterations)
+            requests: out, instances: stats, end: end, events: engine.eventCount, linkBytes: linkBytes, linkSimulations: linkSimulations, iterationRuns: runs)
     }
 }

@@ -27,9 +27,12 @@ public struct StepSimulator {
         public var start: [Double]
         public var end: [Double]
         public var stepSeconds: Double
-        /// Link id → bytes carried and seconds busy (bytes / capacity in force), over the step.
-        public var linkBytes: [Int: Double]
-        public var linkBusy: [Int: Double]
+        /// The links that carried traffic, ascending id.
+        public var linkIDs: [Int]
+        /// By link id (dense: 0 for links with no traffic): bytes carried and seconds busy (bytes /
+        /// capacity in force), over the step.
+        public var linkBytes: [Double]
+        public var linkBusy: [Double]
         public var events: UInt64
         public var collectivesSimulated: Int
         /// Rank → seconds its own kernels took (for the GPUs named by faults, and one healthy
@@ -133,18 +136,24 @@ public struct StepSimulator {
         let faultyRanksOf: [[Int]] = plan.entities.map { e in e.ranks.filter { gpuFaults[$0] != nil } }
 
         let epochs = self.epochs()
-        var cache: [Key: (picoseconds: Picoseconds, links: [(id: Int, bytes: Double)], index: Int)] = [:]
+        // Distinct collectives (a collective at a fault epoch), by index: found by key once, then by index.
+        var cache: [Key: Int] = [:]
+        var infos: [(picoseconds: Picoseconds, links: [(id: Int, bytes: Double)], index: Int)] = []
+        var infoKeys: [Key] = []
+        var useCount: [Int] = []  // collective index → how many tasks ran it
+        var taskIndex0 = [Int32](repeating: -1, count: n)  // each task's collective on the healthy network
         var taskCollective = [Int32](repeating: -1, count: n)
         var collectiveLinks: [[Int]] = []
-        var uses: [Int: (Key, Int)] = [:]  // collective index → its key and how many tasks ran it
-        var linkBytes: [Int: Double] = [:], linkBusy: [Int: Double] = [:]
+        let linkSlots = epochs.topologies.map(\.linkCount).max() ?? 0
+        var linkBytes = [Double](repeating: 0, count: linkSlots), linkBusy = [Double](repeating: 0, count: linkSlots)
+        var carried = [Bool](repeating: false, count: linkSlots)
         var events: UInt64 = 0
         var suspect: [Int: (slowed: Int, messages: Int)] = [:]
         var start = [Picoseconds](repeating: 0, count: n), end = [Picoseconds](repeating: 0, count: n)
         var entityBase = [Double](repeating: 0, count: plan.entities.count)
         var rankOwn: [Int: Double] = [:]
         var failure: (rank: Int, at: Double)?
-        var linkSets: [Set<Int>] = []
+        var linkSets: [LinkSet] = []
         var conflicts: [[Int]] = []
         var deferConflicts = false
         let multipleClasses = plan.entities.count > plan.spec.parallelism.pp
@@ -154,14 +163,17 @@ public struct StepSimulator {
         var share = [Double](repeating: 1, count: n), updated = [Picoseconds](repeating: 0, count: n)
         var generation = [Int](repeating: 0, count: n)
         var demand: [Int: [(link: Int, rate: Double)]] = [:]
-        // The running collectives on each link, by link id (mutated in place: no copy per change).
-        var linkUsers = [[Int]](repeating: [], count: epochs.topologies.map(\.linkCount).max() ?? 0)
+        // The running collectives on each link, by link id: how many, and the XOR of their task
+        // indices (which, when one is left, is that one).
+        var linkUserCount = [Int32](repeating: 0, count: epochs.topologies.map(\.linkCount).max() ?? 0)
+        var linkUserXor = [Int](repeating: 0, count: linkUserCount.count)
         var sharing = [Int](repeating: 0, count: n)  // links of an active collective that others use too
         var engine = EventEngine<Finish>()
         var now: Picoseconds = 0
         func seconds(_ ps: Picoseconds) -> Double { Double(ps) / 1e12 }
-        var fastActive: [Int: [Int]] = [:]  // collective index → running tasks not yet registered on links
-        var taskLinks: [Int: [(id: Int, bytes: Double)]] = [:]
+        var contested: [[(id: Int, bytes: Double)]?] = []  // collective index → the links it may share (nil: all)
+        var fastActive: [[Int]] = []  // collective index → running tasks not yet registered on links
+        var linksKnown = [Bool](repeating: false, count: n)  // a running collective task that may join the link accounting
         func schedule(_ i: Int, at time: Picoseconds) throws(SimError) {
             generation[i] += 1
             try engine.schedule(at: time, Finish(task: i, generation: generation[i]))
@@ -189,40 +201,48 @@ public struct StepSimulator {
         /// Puts running collective `i` on its links; true when it shares one with another.
         func register(_ i: Int) -> Bool {
             let t = tasks[i]
-            guard case .collective = t.work, let links = taskLinks[i] else { return false }
+            guard case .collective = t.work, linksKnown[i], taskCollective[i] >= 0 else { return false }
+            let c = Int(taskCollective[i])
+            let links = c < contested.count ? (contested[c] ?? infos[c].links) : infos[c].links
             // A class of k replicas carries k/dp of a per-replica collective's messages (tensor,
             // expert, pipeline); a data-parallel collective is every class's at once.
             let fraction = plan.streams[t.stream].entity == nil ? 1 : Double(plan.entities[t.entity].replicas.count) / Double(plan.spec.parallelism.dp)
-            demand[i] = links.map { ($0.id, fraction * $0.bytes / (t0[i] / 1e12)) }
+            let d = links.map { (link: $0.id, rate: fraction * $0.bytes / (t0[i] / 1e12)) }
+            demand[i] = d
             var contended = false
-            for (l, _) in demand[i] ?? [] {
-                if linkUsers[l].count == 1 { sharing[linkUsers[l][0]] += 1 }
-                if !linkUsers[l].isEmpty {
+            for (l, _) in d {
+                if linkUserCount[l] == 1 { sharing[linkUserXor[l]] += 1 }
+                if linkUserCount[l] > 0 {
                     sharing[i] += 1
                     contended = true
                 }
-                linkUsers[l].append(i)
+                linkUserCount[l] += 1
+                linkUserXor[l] ^= i
             }
             return contended
         }
         // Collective details at an epoch: T₀, bytes per link, its index; computed once per key.
         func info(_ c: GroupCollective, _ epoch: Int) throws(SimError) -> (picoseconds: Picoseconds, links: [(id: Int, bytes: Double)], index: Int) {
             let key = Key(collective: c, epoch: epoch)
-            if let hit = cache[key] { return hit }
+            if let k = cache[key] { return infos[k] }
             let topo = epochs.topologies[epoch]
             let cp = plan.collectivePlan(c)
             let r = try LinkSimulator(topology: topo).run(cp, arrivals: epoch > 0)
             events += r.events
             let hit = (r.picoseconds, r.linkBytes, collectiveLinks.count)
-            cache[key] = hit
+            cache[key] = hit.2
+            infos.append(hit)
+            infoKeys.append(key)
+            useCount.append(0)
+            fastActive.append([])
             collectiveLinks.append(r.linkBytes.map(\.id))
             // Which distinct collectives could share a link with this one (itself too when several
             // classes of replicas each run it: their groups' messages compete).
-            let mine = Set(r.linkBytes.map(\.id))
+            let mine = LinkSet(sortedIDs: r.linkBytes.map(\.id))
             conflicts.append([])
             linkSets.append(mine)
             if !deferConflicts {
-                for (j, other) in linkSets.enumerated() where j != hit.2 && !other.isDisjoint(with: mine) {
+                for (j, other) in linkSets.enumerated() where j != hit.2 && other.intersects(mine) {
                     conflicts[j].append(hit.2)
                     conflicts[hit.2].append(j)
                 }
@@ -232,7 +252,9 @@ public struct StepSimulator {
             if sharedLinks {
                 var contended = false
                 for j in conflicts[hit.2] where j != hit.2 {
-                    for task in fastActive.removeValue(forKey: j) ?? [] { contended = register(task) || contended }
+                    let waiting = fastActive[j]
+                    fastActive[j] = []
+                    for task in waiting { contended = register(task) || contended }
                 }
                 if contended { try reshare() }
             }
@@ -265,9 +287,9 @@ public struct StepSimulator {
                 }
             case .collective(let c):
                 let epoch = epochs.index(sSeconds)
-                let hit = try info(c, epoch)
+                let hit = epoch == 0 && taskIndex0[i] >= 0 ? infos[Int(taskIndex0[i])] : try info(c, epoch)
                 taskCollective[i] = Int32(hit.index)
-                uses[hit.index] = (Key(collective: c, epoch: epoch), (uses[hit.index]?.1 ?? 0) + 1)
+                useCount[hit.index] += 1
                 guard hit.picoseconds > 0 else {
                     try schedule(i, at: s)
                     return
@@ -280,9 +302,9 @@ public struct StepSimulator {
                     try schedule(i, at: Saturating.add(s, hit.picoseconds))
                     return
                 }
-                taskLinks[i] = hit.links
+                linksKnown[i] = true
                 guard !conflicts[hit.index].isEmpty else {
-                    fastActive[hit.index, default: []].append(i)
+                    fastActive[hit.index].append(i)
                     try schedule(i, at: Saturating.add(s, hit.picoseconds))
                     return
                 }
@@ -292,12 +314,16 @@ public struct StepSimulator {
             }
         }
         func finishCollective(_ i: Int) throws(SimError) {
-            if taskLinks.removeValue(forKey: i) != nil, taskCollective[i] >= 0 { fastActive[Int(taskCollective[i])]?.removeAll { $0 == i } }
+            if linksKnown[i], taskCollective[i] >= 0 {
+                linksKnown[i] = false
+                fastActive[Int(taskCollective[i])].removeAll { $0 == i }
+            }
             guard let d = demand.removeValue(forKey: i) else { return }
             let wasShared = sharing[i] > 0
             for (l, _) in d {
-                linkUsers[l].removeAll { $0 == i }
-                if linkUsers[l].count == 1 { sharing[linkUsers[l][0]] -= 1 }
+                linkUserCount[l] -= 1
+                linkUserXor[l] ^= i
+                if linkUserCount[l] == 1 { sharing[linkUserXor[l]] -= 1 }
             }
             sharing[i] = 0
             if wasShared { try reshare() }
@@ -309,9 +335,10 @@ public struct StepSimulator {
         if sharedLinks {
             deferConflicts = true
             var streamsOf: [Int: [Int]] = [:]  // collective index → up to two streams it runs on
-            for t in tasks {
+            for (i, t) in tasks.enumerated() {
                 guard case .collective(let c) = t.work else { continue }
                 let idx = try info(c, 0).index
+                taskIndex0[i] = Int32(idx)
                 var st = streamsOf[idx] ?? []
                 if st.count < 2, !st.contains(t.stream) { st.append(t.stream) }
                 streamsOf[idx] = st
@@ -320,11 +347,22 @@ public struct StepSimulator {
             func oneStream(_ i: Int) -> Int? { (streamsOf[i]?.count ?? 0) == 1 ? streamsOf[i]?[0] : nil }
             for i in linkSets.indices {
                 if multipleClasses, !linkSets[i].isEmpty, oneStream(i) == nil { conflicts[i].append(i) }
-                for j in (i + 1)..<linkSets.count where !linkSets[i].isDisjoint(with: linkSets[j]) {
+                for j in (i + 1)..<linkSets.count where linkSets[i].intersects(linkSets[j]) {
                     if let a = oneStream(i), let b = oneStream(j), a == b { continue }
                     conflicts[i].append(j)
                     conflicts[j].append(i)
                 }
+            }
+            // With no link faults every distinct collective is known now. A link only one of them
+            // uses is never shared by two running collectives unless that one runs on two streams
+            // at once, and alone on a link a collective never exceeds it (its standalone average
+            // rate fits the capacity, and its share is at most 1): such links are left out of its
+            // demand, which changes no share and saves registering a data-parallel collective's
+            // tens of thousands of links each time it runs.
+            if epochs.times.isEmpty {
+                var users = [UInt8](repeating: 0, count: linkSlots)
+                for info in infos { for (id, _) in info.links where id >= 0 && id < linkSlots && users[id] < 2 { users[id] += 1 } }
+                contested = infos.indices.map { c in oneStream(c) == nil ? nil : infos[c].links.filter { $0.id >= 0 && $0.id < linkSlots && users[$0.id] >= 2 } }
             }
         }
         var visited = 0
@@ -342,12 +380,14 @@ public struct StepSimulator {
             }
         }
         // Link traffic: each distinct collective's bytes times the tasks that ran it.
-        for index in uses.keys.sorted() {
-            guard let (key, count) = uses[index], let hit = cache[key] else { continue }
+        for index in useCount.indices where useCount[index] > 0 {
+            let key = infoKeys[index], count = useCount[index], hit = infos[index]
             let topo = epochs.topologies[key.epoch]
             for (id, b) in hit.links {
-                linkBytes[id, default: 0] += b * Double(count)
-                linkBusy[id, default: 0] += b * Double(count) / topo.capacity(id)
+                guard id >= 0, id < linkSlots else { continue }
+                carried[id] = true
+                linkBytes[id] += b * Double(count)
+                linkBusy[id] += b * Double(count) / topo.capacity(id)
             }
         }
         guard visited == n else { throw .deadlock(time: now, pending: "\(n - visited) tasks of the training step wait on each other") }
@@ -359,8 +399,38 @@ public struct StepSimulator {
         let suspects = LinkSimulator.rankSuspects(suspect)
         let step = failure?.at ?? seconds(end.max() ?? 0)
         return Result(
-            start: start.map(seconds), end: end.map(seconds), stepSeconds: step, linkBytes: linkBytes, linkBusy: linkBusy, events: events + engine.eventCount,
+            start: start.map(seconds), end: end.map(seconds), stepSeconds: step, linkIDs: carried.indices.filter { carried[$0] }, linkBytes: linkBytes, linkBusy: linkBusy, events: events + engine.eventCount,
             collectivesSimulated: cache.count,
             rankCompute: rankCompute, suspectLinks: suspects, failure: failure, taskCollective: taskCollective, collectiveLinks: collectiveLinks)
+    }
+}
+
+/// A set of link ids as a bitset over the range of ids it holds: whether two collectives' links
+/// meet is a word-wise AND over the ranges both span (a data-parallel collective's links across
+/// 131,072 GPUs: about 10⁴ words), with no hashing.
+struct LinkSet: Sendable {
+    /// The first word's index (id / 64).
+    let base: Int
+    let words: [UInt64]
+
+    init(sortedIDs ids: [Int]) {
+        guard let first = ids.first, let last = ids.last, first >= 0 else {
+            base = 0
+            words = []
+            return
+        }
+        base = first >> 6
+        var w = [UInt64](repeating: 0, count: (last >> 6) - base + 1)
+        for id in ids where id >= 0 { w[(id >> 6) - base] |= 1 << UInt64(id & 63) }
+        words = w
+    }
+
+    var isEmpty: Bool { words.isEmpty }
+
+    func intersects(_ other: LinkSet) -> Bool {
+        let lo = max(base, other.base), hi = min(base + words.count, other.base + other.words.count)
+        guard lo < hi else { return false }
+        for k in lo..<hi where words[k - base] & other.words[k - other.base] != 0 { return true }
+        return false
     }
 }

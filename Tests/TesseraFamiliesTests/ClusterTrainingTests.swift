@@ -115,7 +115,7 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
             #expect(each.entities.count == 8 && merged.entities.count == (extra.isEmpty ? 2 : 4))
             let a = try StepSimulator(plan: merged).run(), b = try StepSimulator(plan: each).run()
             #expect(abs(a.stepSeconds - b.stepSeconds) <= 1e-12 * a.stepSeconds, "\(a.stepSeconds) vs \(b.stepSeconds)")
-            #expect(a.linkBusy.keys.sorted() == b.linkBusy.keys.sorted())
+            #expect(a.linkIDs == b.linkIDs)
         }
     }
 
@@ -242,7 +242,7 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
             outerParams = 2 * plan.spec.transformer.embeddingParameters  // embedding and output layer
             let m = try #require(out.report.clusterStep).stages[0].memory
             states.append(m.weights + m.gradients + m.optimizer)
-            dpComm.append(try #require(out.clusterStep).result.linkBytes.values.reduce(0, +))
+            dpComm.append(try #require(out.clusterStep).result.linkBytes.reduce(0, +))
         }
         let psi = states[0] / 16
         let buffer = 2 * 2 * layerParams / 8  // ZeRO 3: two gathered layers (8 layers in layerParams)
@@ -397,7 +397,7 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
         let step = try #require(out.clusterStep)
         let spec = try #require(try KindTable.hardwareLoader.parse(hw, file: "hw.yaml").cluster)
         let topology = try #require(ClusterTopology(spec))
-        let network = step.result.linkBytes.keys.sorted().reduce(0.0) { $0 + NetworkEnergy.joules(bytes: step.result.linkBytes[$1] ?? 0, kind: topology.describe($1).kind) }
+        let network = step.result.linkIDs.reduce(0.0) { $0 + NetworkEnergy.joules(bytes: step.result.linkBytes[$1], kind: topology.describe($1).kind) }
         #expect(network > 0)
         let expected = gpus + network
         #expect(abs(report.energy.totalJoules - expected) / expected < 1e-9)

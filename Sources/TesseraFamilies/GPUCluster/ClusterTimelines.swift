@@ -63,10 +63,10 @@ extension Timeline {
         // The busiest links: busy times equal to 12 significant digits count as a tie, broken by
         // the link's name, so that the lanes do not depend on the last bits of a floating-point sum.
         func key(_ id: Int) -> Double {
-            let x = result.linkBusy[id] ?? 0
+            let x = result.linkBusy[id]
             return x == 0 ? 0 : (x * 1e12).rounded() / 1e12
         }
-        let busiest = result.linkBusy.keys.sorted { a, b in
+        let busiest = result.linkIDs.sorted { a, b in
             let x = key(a), y = key(b)
             return x != y ? x > y : plan.topology.describe(a).name < plan.topology.describe(b).name
         }.prefix(links)
@@ -81,7 +81,7 @@ extension Timeline {
             }
             for (k, id) in busiest.enumerated() {
                 let (name, kind) = plan.topology.describe(id)
-                let util = result.stepSeconds > 0 ? (result.linkBusy[id] ?? 0) / result.stepSeconds : 0
+                let util = result.stepSeconds > 0 ? result.linkBusy[id] / result.stepSeconds : 0
                 let row = tl.row(process: pid, lane: "busiest links", title: "\(name) (\(formatDecimal(util * 100, maxDecimals: 1))%)", track: name, style: .thin)
                 for span in EnergyLedger.union(spans[k]) {
                     tl.spans.append(Span(
@@ -89,7 +89,7 @@ extension Timeline {
                         args: [("link", .string(name)), ("kind", .string(kind)), ("utilization_in_step", .double(util))]))
                 }
             }
-            tl.notes.append("links: the \(busiest.count) busiest of \(result.linkBusy.count), each busy while a collective crossing it runs (its share of the bandwidth is not drawn)")
+            tl.notes.append("links: the \(busiest.count) busiest of \(result.linkIDs.count), each busy while a collective crossing it runs (its share of the bandwidth is not drawn)")
         }
         tl.legend = [
             ("forward", "forward"), ("backward", "backward"), ("head", "output layer"), ("optimizer", "optimizer"), ("tp", "tensor-parallel all-reduce"),
@@ -101,8 +101,9 @@ extension Timeline {
         return tl
     }
 
-    /// A serving run: one lane per instance, a row of iterations (prefill or decode, with the
-    /// batch) and, on instances that receive them, a row of KV caches arriving.
+    /// A serving run: one lane per instance, a row of iterations (runs of back-to-back prefills or
+    /// decode steps, with their count and largest batch) and, on instances that receive them, a
+    /// row of KV caches arriving.
     static func serving(plan: ServingPlan, result: ServingSimulator.Result, energy: EnergyAccount?) -> Timeline {
         let gpus = plan.topology.spec.nodes * plan.topology.spec.gpusPerNode
         var tl = Timeline(
@@ -116,10 +117,12 @@ extension Timeline {
             iterationRow.append(tl.row(process: pid, lane: lane, title: "iterations", track: "iterations"))
             if receives.contains(i) { kvRow[i] = tl.row(process: pid, lane: lane, title: "KV caches in", track: "KV caches in") }
         }
-        for it in result.iterations where it.end > it.start && it.instance < iterationRow.count {
-            let kind = it.prefill ? "prefill" : "decode"
-            tl.spans.append(Span(
-                row: iterationRow[it.instance], start: picoseconds(it.start), end: picoseconds(it.end), name: kind, category: kind, args: [("batch", .int(Int64(it.batch)))]))
+        for run in result.iterationRuns where run.end > run.start && Int(run.instance) < iterationRow.count {
+            let kind = run.prefill ? "prefill" : "decode"
+            let name = run.count == 1 ? kind : "\(kind) ×\(run.count)"
+            var args: [(String, Value)] = [("iterations", .int(Int64(run.count))), ("batch", .int(Int64(run.batch)))]
+            if run.minBatch != run.batch { args.append(("smallest_batch", .int(Int64(run.minBatch)))) }
+            tl.spans.append(Span(row: iterationRow[Int(run.instance)], start: picoseconds(run.start), end: picoseconds(run.end), name: name, category: kind, args: args))
         }
         for (r, q) in result.requests.enumerated() where q.kvTransfer > 0 && q.decodeInstance >= 0 {
             guard let row = kvRow[q.decodeInstance] else { continue }

@@ -65,7 +65,7 @@ extension RunRequest {
 
         // Energy: each instance's GPUs at TDP while an iteration runs on them, idle otherwise; link traffic per byte.
         var busy = [[(Double, Double)]](repeating: [], count: plan.instances.count)
-        for it in sim.iterations where it.instance < busy.count { busy[it.instance].append((it.start, it.end)) }
+        for run in sim.iterationRuns where Int(run.instance) < busy.count { busy[Int(run.instance)].append((run.start, run.end)) }
         var ledger = EnergyLedger(seconds: end)
         for (i, en) in plan.instances.enumerated() {
             ledger.addGPUs("\(en.name) (\(en.ranks.count) GPUs)", count: en.ranks.count, gpu: topology.gpu, busy: busy[i])

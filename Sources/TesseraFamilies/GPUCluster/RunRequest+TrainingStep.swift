@@ -138,17 +138,17 @@ extension RunRequest {
         weighted = Report.ClusterStep.Split(compute: weighted.compute / g, exposedComm: weighted.exposedComm / g, overlappedComm: weighted.overlappedComm / g, idle: weighted.idle / g)
 
         // Links: utilization over the step; the busiest; the one late messages share.
-        let linkIDs = sim.linkBusy.keys.sorted()
+        let linkIDs = sim.linkIDs
         let units: [Report.Unit] = plan.entities.enumerated().map { e, en in
             let busy = stages[e].split.compute
             return Report.Unit(name: "\(en.name) (\(en.ranks.count) GPUs)", kind: "gpu", busySeconds: busy, utilization: sim.stepSeconds > 0 ? busy / sim.stepSeconds : 0)
         } + linkIDs.map { id in
             let (name, kind) = topology.describe(id)
-            let busy = sim.linkBusy[id] ?? 0
+            let busy = sim.linkBusy[id]
             return Report.Unit(name: name, kind: kind, busySeconds: busy, utilization: sim.stepSeconds > 0 ? busy / sim.stepSeconds : 0)
         }
         let busiest = linkIDs.max { a, b in
-            let x = sim.linkBusy[a] ?? 0, y = sim.linkBusy[b] ?? 0
+            let x = sim.linkBusy[a], y = sim.linkBusy[b]
             return x != y ? x < y : a > b
         }
         let ranked = sim.rankCompute.sorted { $0.seconds != $1.seconds ? $0.seconds > $1.seconds : $0.rank < $1.rank }
@@ -164,7 +164,7 @@ extension RunRequest {
             microbatch: p.microbatch, recompute: p.recompute.rawValue, overlap: p.overlap, stepSeconds: stepSeconds, tokensPerSecond: stepSeconds > 0 ? tokens / stepSeconds : 0,
             modelFlops: plan.modelFlops, mfu: stepSeconds > 0 && peak > 0 ? plan.modelFlops / (stepSeconds * Double(topology.ranks) * peak) : 0, split: weighted,
             stages: stages, memoryCapacity: topology.gpu.hbmCapacity, slowestRank: sim.failure == nil ? slowestRank : nil, slowestLink: slowestLink,
-            busiestLink: busiest.map { (topology.describe($0).name, sim.stepSeconds > 0 ? (sim.linkBusy[$0] ?? 0) / sim.stepSeconds : 0) },
+            busiestLink: busiest.map { (topology.describe($0).name, sim.stepSeconds > 0 ? sim.linkBusy[$0] / sim.stepSeconds : 0) },
             faults: llm.faults.map { ($0.name, $0.isCut ? "cut" : "slowdown ×" + formatDecimal($0.slowdown, maxDecimals: 3), $0.at) },
             failure: sim.failure.map { ("gpu\($0.rank)", $0.at) }, co2: co2, tasks: plan.tasks.count, collectivesSimulated: sim.collectivesSimulated)
         step.cp = p.cp
@@ -177,7 +177,7 @@ extension RunRequest {
         for (e, en) in plan.entities.enumerated() {
             ledger.addGPUs("\(en.name) (\(en.ranks.count) GPUs)", count: en.ranks.count, gpu: topology.gpu, busy: computeIntervals[e])
         }
-        for id in linkIDs { ledger.addLink(kind: topology.describe(id).kind, bytes: sim.linkBytes[id] ?? 0) }
+        for id in linkIDs { ledger.addLink(kind: topology.describe(id).kind, bytes: sim.linkBytes[id]) }
         var report = Report(hardwareName: hardware.name, workloadName: workload.name, seconds: stepSeconds, events: sim.events, energy: ledger.clusterAccount())
         report.clusterStep = step
         report.units = units
