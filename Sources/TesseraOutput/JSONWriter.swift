@@ -21,7 +21,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     private func write(into out: inout [UInt8], indent: Int) {
-        func pad(_ n: Int) { for _ in 0..<n { out.append(0x20); out.append(0x20) } }
+        func pad(_ n: Int) { out.append(contentsOf: repeatElement(0x20, count: 2 * n)) }
         switch self {
         case .object(let pairs):
             if pairs.isEmpty { out += "{}".utf8; return }

@@ -49,4 +49,20 @@ import TesseraSpec
         #expect(ps == 2_500_000)
         #expect(t.route(3, 3, into: &links) == 0 || links.isEmpty)
     }
+
+    /// `kind(_:)` (the energy ledger's fast path) agrees with `describe(_:)` on every link of every
+    /// fabric.
+    @Test(arguments: [
+        "nodes: 2\ngpus_per_node: 4\nintra_node: {kind: nvlink-mesh, bandwidth: 50 GB/s, latency: 1 us}\ninter_node: {kind: ring, bandwidth: 25 GB/s, latency: 2 us}\n",
+        "nodes: 3\ngpus_per_node: 4\nintra_node: {kind: nvlink-ring, bandwidth: 50 GB/s, latency: 1 us}\ninter_node: {kind: fully-connected, bandwidth: 25 GB/s, latency: 2 us}\n",
+        "nodes: 9\ngpus_per_node: 2\nintra_node: {kind: nvswitch, bandwidth: 450 GB/s, latency: 1 us}\ninter_node: {kind: torus, dims: [3, 3], bandwidth: 50 GB/s, latency: 1 us}\n",
+        "nodes: 4\ngpus_per_node: 4\nintra_node: {kind: nvswitch, bandwidth: 300 GB/s, latency: 1 us}\ninter_node: {kind: rail-optimized, bandwidth: 25 GB/s, nics_per_node: 4, latency: 5 us}\n",
+        "nodes: 8\ngpus_per_node: 2\nintra_node: {kind: nvswitch, bandwidth: 300 GB/s, latency: 1 us}\ninter_node: {kind: fat-tree, bandwidth: 50 GB/s, latency: 1 us, nodes_per_leaf: 2, levels: 3, leaves_per_pod: 2}\n",
+        "nodes: 4\ngpus_per_node: 8\nintra_node: {kind: nvswitch, bandwidth: 450 GB/s, latency: 1 us}\ninter_node: {kind: switch, nic: 400 Gb/s, nics_per_node: 8, latency: 5 us}\n",
+    ])
+    func kindAgreesWithDescribe(_ body: String) throws {
+        let t = try Self.topology(body)
+        #expect(t.linkCount > 0)
+        for id in 0..<t.linkCount { #expect(t.kind(id) == t.describe(id).kind, "link \(id) \(t.describe(id).name)") }
+    }
 }

@@ -88,7 +88,7 @@ extension RunRequest {
         var ledger = EnergyLedger(seconds: seconds)
         ledger.addGPUs("gpus (\(topology.ranks))", count: topology.ranks, gpu: topology.gpu, busy: [])
         for t in traffic {
-            for (id, bytes) in t.links { ledger.addLink(kind: topology.describe(id).kind, bytes: bytes, over: t.span) }
+            for (id, bytes) in t.links { ledger.addLink(kind: topology.kind(id), bytes: bytes, over: t.span) }
         }
         var report = Report(hardwareName: hardware.name, workloadName: workload.name, seconds: seconds, events: events, energy: ledger.clusterAccount())
         report.collectives = rows

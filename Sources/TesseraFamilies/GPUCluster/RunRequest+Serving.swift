@@ -72,7 +72,7 @@ extension RunRequest {
         }
         let unused = topology.ranks - plan.instances.reduce(0) { $0 + $1.ranks.count }
         if unused > 0 { ledger.addGPUs("unused (\(unused) GPUs)", count: unused, gpu: topology.gpu, busy: []) }
-        for id in sim.linkBytes.keys.sorted() { ledger.addLink(kind: topology.describe(id).kind, bytes: sim.linkBytes[id] ?? 0) }
+        for id in sim.linkBytes.keys.sorted() { ledger.addLink(kind: topology.kind(id), bytes: sim.linkBytes[id] ?? 0) }
         var report = Report(hardwareName: hardware.name, workloadName: workload.name, seconds: end, events: sim.events, energy: ledger.clusterAccount())
         report.serving = report0
         report.batch = serving.requests.count

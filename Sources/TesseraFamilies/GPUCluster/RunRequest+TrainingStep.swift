@@ -177,7 +177,7 @@ extension RunRequest {
         for (e, en) in plan.entities.enumerated() {
             ledger.addGPUs("\(en.name) (\(en.ranks.count) GPUs)", count: en.ranks.count, gpu: topology.gpu, busy: computeIntervals[e])
         }
-        for id in linkIDs { ledger.addLink(kind: topology.describe(id).kind, bytes: sim.linkBytes[id]) }
+        for id in linkIDs { ledger.addLink(kind: topology.kind(id), bytes: sim.linkBytes[id]) }
         var report = Report(hardwareName: hardware.name, workloadName: workload.name, seconds: stepSeconds, events: sim.events, energy: ledger.clusterAccount())
         report.clusterStep = step
         report.units = units

@@ -307,6 +307,28 @@ public struct ClusterTopology: Sendable {
     }
 
     /// A readable name and a kind for link `id`.
+    /// The kind of link `id` (what `describe` gives as its kind), without building its name.
+    public func kind(_ id: Int) -> String {
+        if id < intraCount, let f = spec.intraNode {
+            switch f.kind {
+            case "nvlink-mesh", "nvlink-ring": return "nvlink"
+            default: return "nvswitch-port"
+            }
+        }
+        guard let f = spec.interNode else { return "link" }
+        switch f.kind {
+        case "ring": return "ring-link"
+        case "fully-connected": return "link"
+        case "torus": return "torus-link"
+        default:
+            let m = nodes, i = id - intraCount, nics = f.nicsPerNode
+            if i < 2 * m * nics { return "nic" }
+            if f.kind == "rail-optimized" { return "rail-uplink" }
+            let leaves = m / f.nodesPerLeaf
+            return i - 2 * m * nics < 2 * leaves ? "leaf-uplink" : "pod-uplink"
+        }
+    }
+
     public func describe(_ id: Int) -> (name: String, kind: String) {
         let g = gpusPerNode
         if id < intraCount, let f = spec.intraNode {
