@@ -1,3 +1,4 @@
+import HeapModule
 import TesseraCore
 import TesseraModel
 import TesseraPlan
@@ -96,15 +97,28 @@ public struct ServingSimulator {
     struct Instance {
         var queue: [Int] = []
         var head = 0
-        var running: [Int] = []
-        /// Σ (prompt + tokens generated) over `running`: the context a decode step reads.
+        /// Requests in the running batch.
+        var running = 0
+        /// Σ (prompt + tokens generated) over the running batch: the context a decode step reads.
         var context = 0
+        /// Decode iterations completed, and when each running request finishes (the iteration
+        /// count at which it has generated its last token): each step costs O(1 + finishing),
+        /// not O(batch).
+        var steps = 0
+        var finishes = Heap<DecodeFinish>()
         var batch: [Int] = []
         var prefilling = false
         var busy = false
         var kvUsed = 0
         var assigned = 0
         var waiting: Int { queue.count - head }
+    }
+
+    /// A running request and the decode iteration after which it is done.
+    struct DecodeFinish: Comparable {
+        var step: Int
+        var request: Int
+        static func < (a: DecodeFinish, b: DecodeFinish) -> Bool { (a.step, a.request) < (b.step, b.request) }
     }
 
     public let plan: ServingPlan
@@ -192,6 +206,12 @@ public struct ServingSimulator {
             for c in candidates where inst[c].assigned < inst[best].assigned { best = c }
             return best
         }
+        /// Request `r`, which has generated `generated[r]` tokens, joins instance `i`'s running batch.
+        func join(_ r: Int, _ i: Int) {
+            inst[i].running += 1
+            inst[i].context += reqs[r].prompt + generated[r]
+            inst[i].finishes.insert(DecodeFinish(step: inst[i].steps + reqs[r].output - generated[r], request: r))
+        }
         func finish(_ r: Int, at now: UInt64, on i: Int) {
             out[r].finish = Double(now) / 1e12
             inst[i].kvUsed -= reqs[r].prompt + reqs[r].output
@@ -205,12 +225,11 @@ public struct ServingSimulator {
             let role = roles[i], capacity = capacities[i]
             if role == .decode {
                 // Admit from the queue into the running batch.
-                while inst[i].waiting > 0, inst[i].running.count < spec.maxBatch {
+                while inst[i].waiting > 0, inst[i].running < spec.maxBatch {
                     let r = inst[i].queue[inst[i].head]
                     guard inst[i].kvUsed + reserve(r, role) <= capacity else { break }
                     inst[i].kvUsed += reserve(r, role)
-                    inst[i].running.append(r)
-                    inst[i].context += reqs[r].prompt + generated[r]
+                    join(r, i)
                     inst[i].head += 1
                 }
             } else {
@@ -219,7 +238,7 @@ public struct ServingSimulator {
                     let r = inst[i].queue[inst[i].head + batch.count]
                     let p = reqs[r].prompt
                     if !batch.isEmpty, tokens + p > spec.maxPrefillTokens { break }
-                    if inst[i].running.count + batch.count >= spec.maxBatch { break }
+                    if inst[i].running + batch.count >= spec.maxBatch { break }
                     if kv + reserve(r, role) > capacity { break }
                     batch.append(r)
                     tokens += p
@@ -248,8 +267,8 @@ public struct ServingSimulator {
                     return
                 }
             }
-            guard !inst[i].running.isEmpty else { return }
-            let B = inst[i].running.count
+            guard inst[i].running > 0 else { return }
+            let B = inst[i].running
             let context = inst[i].context
             let denseSeconds: Double
             if B < small {
@@ -308,8 +327,7 @@ public struct ServingSimulator {
                             if reqs[r].output == 1 {
                                 finish(r, at: now, on: i)
                             } else {
-                                inst[i].running.append(r)
-                                inst[i].context += reqs[r].prompt + generated[r]
+                                join(r, i)
                             }
                             continue
                         }
@@ -343,22 +361,15 @@ public struct ServingSimulator {
                     }
                 } else {
                     // Compacted in place (the batch keeps its order; no new array per iteration).
-                    var running = inst[i].running
-                    inst[i].running = []
-                    var kept = 0, context = 0
-                    for j in running.indices {
-                        let r = running[j]
-                        generated[r] += 1
-                        if generated[r] >= reqs[r].output {
-                            finish(r, at: now, on: i)
-                        } else {
-                            running[kept] = r
-                            kept += 1
-                            context += reqs[r].prompt + generated[r]
-                        }
+                    // Every running request generated a token; those at their last leave.
+                    inst[i].steps += 1
+                    var context = inst[i].context + inst[i].running
+                    while let f = inst[i].finishes.min, f.step <= inst[i].steps {
+                        inst[i].finishes.removeMin()
+                        finish(f.request, at: now, on: i)
+                        inst[i].running -= 1
+                        context -= reqs[f.request].prompt + reqs[f.request].output
                     }
-                    running.removeLast(running.count - kept)
-                    inst[i].running = running
                     inst[i].context = context
                 }
                 try tryStart(i, now)
