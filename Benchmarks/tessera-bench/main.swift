@@ -52,8 +52,11 @@ let lastCases = [
 ]
 
 print("case                                                        median ms   min ms   cycles      events")
+/// `TESSERA_BENCH_FILTER=text` runs only the cases whose workload or hardware path contains it
+/// (and skips the sweep benchmark), for profiling one case.
+let filter = ProcessInfo.processInfo.environment["TESSERA_BENCH_FILTER"].flatMap { $0.isEmpty ? nil : $0 }
 @MainActor func runCases(_ cases: [Case]) {
-for c in cases {
+for c in cases where filter.map({ c.workload.contains($0) || c.hardware.contains($0) }) ?? true {
     var samples: [Double] = []
     var cycles: UInt64 = 0
     var events: UInt64 = 0
@@ -82,6 +85,6 @@ for c in cases {
 }
 }
 runCases(cases)
-if !sweepBenchmark() { failed = true }
+if filter == nil, !sweepBenchmark() { failed = true }
 runCases(lastCases)
 exit(failed ? 1 : 0)

@@ -353,16 +353,43 @@ public struct StepSimulator {
                     conflicts[j].append(i)
                 }
             }
-            // With no link faults every distinct collective is known now. A link only one of them
-            // uses is never shared by two running collectives unless that one runs on two streams
-            // at once, and alone on a link a collective never exceeds it (its standalone average
-            // rate fits the capacity, and its share is at most 1): such links are left out of its
-            // demand, which changes no share and saves registering a data-parallel collective's
-            // tens of thousands of links each time it runs.
+            // With no link faults every distinct collective is known now. A link that no collective
+            // it can run beside uses is never shared while it runs (unless it runs on two streams at
+            // once), and alone on a link a collective never exceeds it (its standalone average rate
+            // fits the capacity, and its share is at most 1): such links are left out of its demand,
+            // which changes no share and saves registering a data-parallel collective's tens of
+            // thousands of links each time it runs.
             if epochs.times.isEmpty {
-                var users = [UInt8](repeating: 0, count: linkSlots)
-                for info in infos { for (id, _) in info.links where id >= 0 && id < linkSlots && users[id] < 2 { users[id] += 1 } }
-                contested = infos.indices.map { c in oneStream(c) == nil ? nil : infos[c].links.filter { $0.id >= 0 && $0.id < linkSlots && users[$0.id] >= 2 } }
+                let restricted: [[(id: Int, bytes: Double)]] = infos.indices.map { c in
+                    guard oneStream(c) != nil else { return infos[c].links }
+                    let shared = linkSets[c].shared(with: conflicts[c].filter { $0 != c }.map { linkSets[$0] })
+                    return infos[c].links.filter { shared.contains($0.id) }
+                }
+                // Links with the same users, the same bytes from each and the same capacity are
+                // the same constraint (a data-parallel ring crosses thousands of NICs alike): each
+                // collective's demand keeps one link of each such class, the first by id.
+                struct Signature: Hashable {
+                    var users: [Int]
+                    var bytes: [Double]
+                    var capacity: Double
+                }
+                var users = [[Int]](repeating: [], count: linkSlots), bytes = [[Double]](repeating: [], count: linkSlots)
+                for (c, links) in restricted.enumerated() {
+                    for (id, b) in links where id >= 0 && id < linkSlots {
+                        users[id].append(c)
+                        bytes[id].append(b)
+                    }
+                }
+                var first: [Signature: Int] = [:]
+                var representative = [Bool](repeating: false, count: linkSlots)
+                for id in 0..<linkSlots where !users[id].isEmpty {
+                    let key = Signature(users: users[id], bytes: bytes[id], capacity: plan.topology.capacity(id))
+                    if first[key] == nil {
+                        first[key] = id
+                        representative[id] = true
+                    }
+                }
+                contested = restricted.map { links in links.filter { $0.id >= 0 && $0.id < linkSlots && representative[$0.id] } }
             }
         }
         var visited = 0
@@ -426,6 +453,29 @@ struct LinkSet: Sendable {
     }
 
     var isEmpty: Bool { words.isEmpty }
+
+    private init(base: Int, words: [UInt64]) {
+        self.base = base
+        self.words = words
+    }
+
+    func contains(_ id: Int) -> Bool {
+        guard id >= 0 else { return false }
+        let w = (id >> 6) - base
+        return w >= 0 && w < words.count && words[w] & (UInt64(1) << UInt64(id & 63)) != 0
+    }
+
+    /// The links of this set that some of `others` hold too.
+    func shared(with others: [LinkSet]) -> LinkSet {
+        var mask = [UInt64](repeating: 0, count: words.count)
+        for o in others {
+            let lo = max(base, o.base), hi = min(base + words.count, o.base + o.words.count)
+            guard lo < hi else { continue }
+            for k in lo..<hi { mask[k - base] |= o.words[k - o.base] }
+        }
+        for k in mask.indices { mask[k] &= words[k] }
+        return LinkSet(base: base, words: mask)
+    }
 
     func intersects(_ other: LinkSet) -> Bool {
         let lo = max(base, other.base), hi = min(base + words.count, other.base + other.words.count)
