@@ -6,7 +6,7 @@ enum LayerReader {
 
     static func layers(_ node: SpecNode, bag: inout DiagnosticBag) -> [LayerSpec] {
         guard let items = node.items else {
-            bag.error(node.location, "'layers' must be a list", expected: "a list of '{name: …, op: …}' entries", found: node.kindDescription)
+            bag.error(node.location, "'layers' must be a list", expected: "a list of '{name: …, op: …}' entries, or '{scalesim_csv: path}'", found: node.kindDescription)
             return []
         }
         if items.isEmpty { bag.error(node.location, "'layers' is empty", expected: "at least one layer", found: "an empty list") }

@@ -212,7 +212,7 @@ public enum WorkloadLoader {
             if let s = sequenceNode {
                 bag.error(s.location, "'sequence' applies only to a zoo 'model'", expected: "no 'sequence' with 'layers'", found: "'sequence: \(s.scalar ?? "…")' with 'layers'")
             }
-            layers = LayerReader.layers(l, bag: &bag)
+            layers = l["scalesim_csv"] != nil ? ScaleSimTopology.read(l, workloadFile: file, bag: &bag) : LayerReader.layers(l, bag: &bag)
         }
         for layer in layers {
             let (macs, elements) = layer.op.sizeEstimate

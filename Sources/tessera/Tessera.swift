@@ -29,7 +29,7 @@ struct Tessera: ParsableCommand {
               tessera kinds
             """,
         version: version,
-        subcommands: [Simulate.self, Ablate.self, Validate.self, Kinds.self, Compare.self, Render.self, Sweep.self, Plot.self]
+        subcommands: [Simulate.self, Ablate.self, Validate.self, Kinds.self, Compare.self, Render.self, Sweep.self, Plot.self, Import.self]
     )
 
     /// Runs the command line, mapping argument-parser's usage errors (its status 64) to 2, the

@@ -303,6 +303,42 @@ struct SystolicArrayScaleSimTests {
         #expect(checked == 180)
     }
 
+    /// Every fixture layer written as a row of a SCALE-Sim topology CSV (convolution or GEMM
+    /// format) and read back by `ScaleSimTopology` gives SCALE-Sim's cycles on the same array.
+    @Test("SCALE-Sim topology CSVs import to layers with SCALE-Sim's cycles (180 layers)")
+    func topologyImportKeepsTheCycles() throws {
+        let fixture = try ScaleSimFixture.load()
+        var checked = 0
+        for c in fixture.cases {
+            let l = c.layer
+            let csv: String
+            if l.type == "gemm", let m = l.m, let n = l.n, let k = l.k {
+                csv = "Layer, M, N, K,\nl0, \(m), \(n), \(k),\n"
+            } else if let h = l.ifmapH, let w = l.ifmapW, let fh = l.filterH, let fw = l.filterW, let ch = l.channels, let f = l.numFilters, let st = l.stride {
+                csv = "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\nl0,\(h),\(w),\(fh),\(fw),\(ch),\(f),\(st),\n"
+            } else {
+                Issue.record("\(c.id): cannot write the layer")
+                continue
+            }
+            var bag = DiagnosticBag()
+            let layers = ScaleSimTopology.layers(csv, file: "t.csv", bag: &bag)
+            #expect(!bag.hasErrors, "\(c.id): \(bag.diagnostics)")
+            let layer = try #require(layers.first, "\(c.id)")
+            let shape: GemmShape
+            switch layer.op {
+            case .gemm(let g): shape = GemmShape(m: g.m, n: g.n, k: g.k)
+            case .conv2d(let cv): shape = GemmShape(m: cv.outputH * cv.outputW, n: cv.filters, k: cv.kernelH * cv.kernelW * cv.channels)
+            default:
+                Issue.record("\(c.id): imported as \(layer.op)")
+                continue
+            }
+            let dataflow = try #require(Dataflow(rawValue: Dataflow.aliases[c.dataflow] ?? c.dataflow))
+            #expect(SystolicArray(rows: c.rows, cols: c.cols, dataflow: dataflow).computeCycles(shape) == c.results.totalCycles, "\(c.id)")
+            checked += 1
+        }
+        #expect(checked == 180)
+    }
+
     /// SCALE-Sim 3.0.0 sizes a convolution's output as ⌈(H − FH + s)/s⌉, which rounds UP where the
     /// stride does not divide H − FH; `Conv2D.outputH/outputW` use the usual ⌊(H − FH)/s⌋ + 1. The
     /// fixture keeps SCALE-Sim's figures (the agreement test above builds its shapes with the

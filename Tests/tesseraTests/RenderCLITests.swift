@@ -105,3 +105,36 @@ private let wl = "traces/small-cnn.yaml"
         }
     }
 }
+
+/// `tessera import scalesim-config`: a SCALE-Sim .cfg becomes an array file that loads and runs a
+/// SCALE-Sim topology CSV; a bad config exits 2 at its line; a file Tessera did not write is kept.
+@Suite struct ImportCLITests {
+    @Test func aScaleSimCaseRunsHere() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-import-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        let cfg = "[general]\nrun_name = small_os\n\n[architecture_presets]\nArrayHeight: 16\nArrayWidth: 16\nIfmapSramSzkB: 64\nFilterSramSzkB: 64\nOfmapSramSzkB: 64\nDataflow : os\nBandwidth : 10\n\n[run_presets]\nInterfaceBandwidth: CALC\n"
+        try cfg.write(toFile: path("small.cfg"), atomically: true, encoding: .utf8)
+        try "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\nConv1,32,32,3,3,3,16,1,\nConv2,30,30,3,3,16,32,2,\n"
+            .write(toFile: path("net.csv"), atomically: true, encoding: .utf8)
+        try "tessera: 1\nname: net\nlayers: {scalesim_csv: net.csv}\n".write(toFile: path("net.yaml"), atomically: true, encoding: .utf8)
+        var r = try runTessera(["import", "scalesim-config", path("small.cfg"), "-o", path("hw.yaml")])
+        #expect(r.reason == .exit && r.status == 0, "stderr:\n\(r.stderr)")
+        r = try runTessera(["simulate", path("hw.yaml"), path("net.yaml"), "-o", path("out"), "--format", "json", "--quiet"])
+        #expect(r.status == 0, "stderr:\n\(r.stderr)")
+        let report = try String(contentsOfFile: path("out/net--small_os.json"), encoding: .utf8)
+        #expect(report.contains("\"Conv1\"") && report.contains("\"Conv2\""))
+        // A file the user wrote is not replaced without --force.
+        try "mine\n".write(toFile: path("mine.yaml"), atomically: true, encoding: .utf8)
+        r = try runTessera(["import", "scalesim-config", path("small.cfg"), "-o", path("mine.yaml")])
+        let kept = try String(contentsOfFile: path("mine.yaml"), encoding: .utf8)
+        #expect(r.status == 2 && kept == "mine\n", "stderr:\n\(r.stderr)")
+        r = try runTessera(["import", "scalesim-config", path("small.cfg"), "-o", path("mine.yaml"), "--force"])
+        #expect(r.status == 0)
+        // A bad value is located at its line.
+        try cfg.replacingOccurrences(of: "Dataflow : os", with: "Dataflow : xs").write(toFile: path("bad.cfg"), atomically: true, encoding: .utf8)
+        r = try runTessera(["import", "scalesim-config", path("bad.cfg"), "-o", path("bad.yaml")])
+        #expect(r.status == 2 && r.stderr.contains("bad.cfg:10:1: error: unknown 'Dataflow'"), "stderr:\n\(r.stderr)")
+    }
+}
