@@ -31,12 +31,19 @@ public struct TransformerSpec: Sendable, Hashable {
     public var embeddingParameters: Double { Double(vocab) * Double(hidden) }
     /// Whether the output projection has its own weights (Llama) or reuses the embedding (GPT-3).
     public var untiedHead: Bool
-    public var parameters: Double { Double(layers) * layerParameters + embeddingParameters * (untiedHead ? 2 : 1) }
+    /// Learned absolute position embeddings (GPT-2: one per position); 0 with rotary positions.
+    public var positionEmbeddings: Int
+    /// All weights: the layers, the token embedding (twice when the head is untied) and learned
+    /// position embeddings.
+    public var parameters: Double {
+        Double(layers) * layerParameters + embeddingParameters * (untiedHead ? 2 : 1) + Double(positionEmbeddings) * Double(hidden)
+    }
 
     public init(
         name: String, layers: Int, hidden: Int, heads: Int, kvHeads: Int? = nil, ffn: Int, seqLen: Int, vocab: Int, gatedFFN: Bool = false,
-        experts: Int = 1, topK: Int = 1, untiedHead: Bool = false
+        experts: Int = 1, topK: Int = 1, untiedHead: Bool = false, positionEmbeddings: Int = 0
     ) {
+        self.positionEmbeddings = positionEmbeddings
         self.name = name
         self.layers = layers
         self.hidden = hidden
@@ -137,7 +144,7 @@ public struct LLMTrainingSpec: Sendable, Hashable {
 }
 
 enum LLMReader {
-    static let transformerFields = ["preset", "layers", "hidden", "heads", "kv_heads", "ffn", "seq_len", "vocab", "gated_ffn", "experts", "top_k", "untied_head"]
+    static let transformerFields = ["preset", "hf_config", "layers", "hidden", "heads", "kv_heads", "ffn", "seq_len", "vocab", "gated_ffn", "experts", "top_k", "untied_head"]
 
     static func transformer(_ node: SpecNode, bag: inout DiagnosticBag) -> TransformerSpec? {
         let names = TransformerSpec.zoo.map(\.name)
@@ -150,7 +157,16 @@ enum LLMReader {
         }
         guard var r = MappingReader(node, what: "'transformer'", bag: &bag) else { return nil }
         var base: TransformerSpec?
-        if let p = r.optional("preset") {
+        if let p = r.optional("preset"), let c = r.optional("hf_config") {
+            bag.error(c.location, "'preset' and 'hf_config' cannot both be given", expected: "one of them", found: "both", hint: "'preset' is at \(p.location)")
+        }
+        if let c = r.optional("hf_config") {
+            guard let t = HuggingFaceConfig.read(c, bag: &bag) else {
+                r.finish(allowed: transformerFields, bag: &bag)
+                return nil
+            }
+            base = t
+        } else if let p = r.optional("preset") {
             if let s = p.scalar, let t = TransformerSpec.named(s) {
                 base = t
             } else {
@@ -188,7 +204,8 @@ enum LLMReader {
         else { return nil }
         var t = TransformerSpec(
             name: base?.name ?? "transformer", layers: l, hidden: h, heads: a, kvHeads: kv ?? base?.kvHeads ?? a, ffn: f, seqLen: s, vocab: v,
-            gatedFFN: gated ?? base?.gatedFFN ?? false, experts: experts ?? base?.experts ?? 1, topK: topK ?? base?.topK ?? 1, untiedHead: untied ?? base?.untiedHead ?? false)
+            gatedFFN: gated ?? base?.gatedFFN ?? false, experts: experts ?? base?.experts ?? 1, topK: topK ?? base?.topK ?? 1, untiedHead: untied ?? base?.untiedHead ?? false,
+            positionEmbeddings: base?.positionEmbeddings ?? 0)
         if base != nil, [layers, hidden, heads, kv, ffn, seq, vocab, experts, topK].contains(where: { $0 != nil }) { t.name += "*" }
         if h % a != 0 {
             bag.error(node.location, "the heads do not divide the hidden size", expected: "heads dividing hidden (\(h))", found: "heads: \(a)")
