@@ -59,8 +59,8 @@ let package = Package(
             ],
             path: "Benchmarks/tessera-bench"
         ),
-        // Helpers shared by the test targets (seeded generators).
-        .target(name: "TesseraTestSupport", path: "Tests/TesseraTestSupport"),
+        // Helpers shared by the test targets (seeded generators, cluster files).
+        .target(name: "TesseraTestSupport", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel"], path: "Tests/TesseraTestSupport"),
         .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore"]),
         .testTarget(name: "TesseraSpecTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel"], resources: [.copy("Fixtures")]),
         .testTarget(

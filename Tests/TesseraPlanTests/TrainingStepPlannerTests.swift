@@ -2,6 +2,7 @@ import Testing
 import TesseraCore
 import TesseraModel
 import TesseraSpec
+import TesseraTestSupport
 
 @testable import TesseraPlan
 
@@ -12,14 +13,9 @@ import TesseraSpec
     static let model = "{layers: 4, hidden: 512, heads: 8, ffn: 2048, seq_len: 256, vocab: 1000}"
 
     static func plan(gpus: Int = 8, parallelism: String, batch: Int = 8) throws -> TrainingStepPlan {
-        let hw =
-            "tessera: 1\nname: c\nkind: gpu-cluster\ngpu: {preset: h100-sxm}\nnodes: \(gpus / 4)\ngpus_per_node: 4\n"
-            + "intra_node: {kind: nvswitch, bandwidth: 450 GB/s, latency: 1 us}\ninter_node: {kind: switch, nic: 400 Gb/s, nics_per_node: 4, latency: 5 us}\n"
         let wl = "tessera: 1\nname: t\nphase: training\nprecision: bf16\nbatch: \(batch)\ntransformer: \(model)\nparallelism: \(parallelism)\n"
-        let h = try KindTable.hardwareLoader.parse(hw, file: "hw.yaml")
         let w = try WorkloadLoader.parse(wl, file: "w.yaml")
-        let cluster = try #require(h.cluster)
-        let topology = try #require(ClusterTopology(cluster))
+        let topology = try ClusterFixture.topology(ClusterFixture.yaml(nodes: gpus / 4, gpusPerNode: 4))
         let llm = try #require(w.llm)
         return try TrainingStepPlanner.plan(llm, precision: w.precision, topology: topology, batch: w.batch, batchLocation: SourceLocation(file: "w.yaml", line: 5, column: 1))
     }

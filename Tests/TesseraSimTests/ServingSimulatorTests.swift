@@ -3,6 +3,7 @@ import TesseraCore
 import TesseraModel
 import TesseraPlan
 import TesseraSpec
+import TesseraTestSupport
 
 @testable import TesseraSim
 
@@ -11,13 +12,9 @@ import TesseraSpec
 /// iteration runs covering every iteration without overlap.
 @Suite struct ServingSimulatorTests {
     static func plan(_ serving: String, gpus: Int = 2) throws -> ServingPlan {
-        let hw =
-            "tessera: 1\nname: c\nkind: gpu-cluster\ngpu: {preset: h100-sxm}\nnodes: 1\ngpus_per_node: \(gpus)\nintra_node: {kind: nvswitch, bandwidth: 450 GB/s, latency: 1 us}\n"
         let wl = "tessera: 1\nname: s\nphase: inference\nprecision: bf16\ntransformer: llama3-8b\nserving:\n  slo: {ttft: 400 ms, tpot: 40 ms}\n" + serving
-        let h = try KindTable.hardwareLoader.parse(hw, file: "hw.yaml")
         let w = try WorkloadLoader.parse(wl, file: "w.yaml")
-        let cluster = try #require(h.cluster)
-        let topology = try #require(ClusterTopology(cluster))
+        let topology = try ClusterFixture.topology(ClusterFixture.yaml(nodes: 1, gpusPerNode: gpus))
         let spec = try #require(w.serving)
         return try ServingPlan.plan(spec, precision: w.precision, topology: topology, file: "hw.yaml")
     }

@@ -3,6 +3,7 @@ import TesseraCore
 import TesseraModel
 @testable import TesseraPlan
 import TesseraSpec
+import TesseraTestSupport
 
 @testable import TesseraSim
 
@@ -14,14 +15,9 @@ import TesseraSpec
     static let model = "{layers: 4, hidden: 512, heads: 8, ffn: 2048, seq_len: 256, vocab: 1000}"
 
     static func plan(nodes: Int = 2, gpusPerNode: Int = 4, parallelism: String = "{tp: 2, pp: 2, dp: 2}", extra: String = "") throws -> TrainingStepPlan {
-        let hw =
-            "tessera: 1\nname: c\nkind: gpu-cluster\ngpu: {preset: h100-sxm}\nnodes: \(nodes)\ngpus_per_node: \(gpusPerNode)\n"
-            + "intra_node: {kind: nvswitch, bandwidth: 450 GB/s, latency: 1 us}\ninter_node: {kind: switch, nic: 400 Gb/s, nics_per_node: \(gpusPerNode), latency: 5 us}\n"
         let wl = "tessera: 1\nname: t\nphase: training\nprecision: bf16\nbatch: 8\ntransformer: \(model)\nparallelism: \(parallelism)\n" + extra
-        let h = try KindTable.hardwareLoader.parse(hw, file: "hw.yaml")
         let w = try WorkloadLoader.parse(wl, file: "w.yaml")
-        let cluster = try #require(h.cluster)
-        let topology = try #require(ClusterTopology(cluster))
+        let topology = try ClusterFixture.topology(ClusterFixture.yaml(nodes: nodes, gpusPerNode: gpusPerNode))
         let llm = try #require(w.llm)
         return try TrainingStepPlanner.plan(llm, precision: w.precision, topology: topology, batch: w.batch, batchLocation: SourceLocation(file: "w.yaml", line: 1, column: 1))
     }
