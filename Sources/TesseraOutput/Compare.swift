@@ -9,12 +9,13 @@ import TesseraCore
 /// sizes and training-step stages are compared as layers (`ReportFigures.clusterEntries`). A figure whose relative change
 /// passes its tolerance in the worse direction is a regression (fails); in the better direction an
 /// improvement (fails only when strict). Layers present in one report only mean a different
-/// workload shape, and fail. Reports of different hardware or workload, or of a schema version this
-/// tessera cannot read, are refused as bad input, before any figure is compared.
+/// workload shape, and fail. Reports of different workloads, or of a schema version this tessera
+/// cannot read, are refused as bad input, before any figure is compared; so are reports of
+/// different hardware, unless `designs` (an A/B of two candidate designs on one workload).
 public enum ReportComparison {
     /// Loads both files (reporting the problems of both at once) and compares them.
     public static func compare(
-        baselinePath: String, currentPath: String, tolerance: CompareTolerance = CompareTolerance(), strict: Bool = false
+        baselinePath: String, currentPath: String, tolerance: CompareTolerance = CompareTolerance(), strict: Bool = false, designs: Bool = false
     ) throws(InputError) -> CompareReport {
         var diagnostics: [Diagnostic] = []
         var baseline: ReportFigures?
@@ -22,20 +23,21 @@ public enum ReportComparison {
         do { baseline = try ReportFigures.load(path: baselinePath, role: "baseline") } catch { diagnostics += error.diagnostics }
         do { current = try ReportFigures.load(path: currentPath, role: "current") } catch { diagnostics += error.diagnostics }
         guard let baseline, let current, diagnostics.isEmpty else { throw InputError(diagnostics) }
-        return try compare(baseline: baseline, current: current, tolerance: tolerance, strict: strict)
+        return try compare(baseline: baseline, current: current, tolerance: tolerance, strict: strict, designs: designs)
     }
 
-    /// Compares two parsed reports; refuses a pair of different hardware or workload.
+    /// Compares two parsed reports; refuses a pair of different workloads, and of different
+    /// hardware unless `designs`.
     public static func compare(
-        baseline: ReportFigures, current: ReportFigures, tolerance: CompareTolerance = CompareTolerance(), strict: Bool = false
+        baseline: ReportFigures, current: ReportFigures, tolerance: CompareTolerance = CompareTolerance(), strict: Bool = false, designs: Bool = false
     ) throws(InputError) -> CompareReport {
         var bag = DiagnosticBag()
         let hint = "compare a report only with a baseline of the same schema, hardware and workload"
-        if baseline.hardware != current.hardware {
+        if baseline.hardware != current.hardware, !designs {
             bag.error(
                 current.location(ofKey: "hardware"),
                 "the reports are for different hardware: baseline '\(baseline.path)' has '\(baseline.hardware)', current '\(current.path)' has '\(current.hardware)'",
-                hint: hint)
+                hint: "to compare two candidate designs on one workload, add --designs")
         }
         if baseline.workload != current.workload {
             bag.error(
@@ -65,7 +67,9 @@ public enum ReportComparison {
         }
         let removed = baseline.layers.map(\.key).filter { !currentKeys.contains($0) }
         return CompareReport(
-            baselinePath: baseline.path, currentPath: current.path, hardware: current.hardware, workload: current.workload, schema: current.schema,
+            baselinePath: baseline.path, currentPath: current.path,
+            hardware: baseline.hardware == current.hardware ? current.hardware : "\(baseline.hardware) (baseline) against \(current.hardware)", workload: current.workload,
+            schema: current.schema,
             tolerance: tolerance, strict: strict, figures: figures, layers: layers, removedLayers: removed, addedLayers: added)
     }
 }

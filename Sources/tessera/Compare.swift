@@ -12,21 +12,24 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare a JSON report against a baseline and fail when a figure regressed.",
         discussion: """
-            Compares total_cycles, seconds, utilization, stall_cycles, compute_cycles, dram_read_bytes and \
-            dram_write_bytes, and each layer's total_cycles, compute_cycles and stall_cycles (layers matched \
-            by name). Cycles, seconds, stalls and bytes regress when they grow, utilization when it shrinks; \
-            a change counts when it is larger than the tolerance, relative to the baseline.
+            Compares total_cycles, seconds, utilization, stall_cycles, compute_cycles, dram_read_bytes, \
+            dram_write_bytes and energy_j (those both reports have), and each layer's total_cycles, \
+            compute_cycles and stall_cycles (layers matched by name). Cycles, seconds, stalls, bytes and \
+            energy regress when they grow, utilization when it shrinks; a change counts when it is larger \
+            than the tolerance, relative to the baseline. With --designs the two reports may come from \
+            different hardware (an A/B of two candidate designs on one workload).
 
             Exit status: 0 every figure within tolerance (improvements are reported); 1 a regression, layers \
             added or removed (a different workload shape), or with --strict an improvement beyond tolerance; \
-            2 bad input (a file missing, not JSON or not a Tessera report; reports of different hardware, \
-            workload or schema version; a bad --tolerance).
+            2 bad input (a file missing, not JSON or not a Tessera report; reports of different workloads or \
+            schema versions, or of different hardware without --designs; a bad --tolerance).
 
             Examples:
               tessera compare reports/small-cnn--scalesim-32x32-os.json \\
                               out/small-cnn--scalesim-32x32-os.json
               tessera compare a.json b.json --tolerance 2% --tolerance total_cycles=0.5%
               tessera compare a.json b.json --tolerance 0% --strict --junit compare.xml
+              tessera compare out/resnet50-b1--tpu-128x128-os.json out/resnet50-b1--tpu-128x128-ws.json --designs
             """)
 
     @Argument(help: "The baseline JSON report (e.g. one under reports/).") var baseline: String
@@ -36,6 +39,7 @@ struct Compare: ParsableCommand {
             "Allowed relative change: PERCENT for every metric (default 1%), or METRIC=PERCENT for one (repeatable).",
             valueName: "tolerance")) var tolerance: [String] = []
     @Flag(help: "Fail on improvements beyond tolerance too (the baseline should be re-recorded).") var strict = false
+    @Flag(help: "Allow reports of different hardware: an A/B of two candidate designs on one workload.") var designs = false
     @Option(help: ArgumentHelp("Also write the result as JUnit XML to this file.", valueName: "file")) var junit: String?
     @Flag(help: "Overwrite the JUnit file even if Tessera did not write it.") var force = false
 
@@ -46,7 +50,7 @@ struct Compare: ParsableCommand {
         let result: CompareReport
         do {
             let tolerances = try CompareTolerance.parse(tolerance)
-            result = try ReportComparison.compare(baselinePath: baseline, currentPath: current, tolerance: tolerances, strict: strict)
+            result = try ReportComparison.compare(baselinePath: baseline, currentPath: current, tolerance: tolerances, strict: strict, designs: designs)
         } catch {
             throw fail(error)
         }

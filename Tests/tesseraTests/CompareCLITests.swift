@@ -85,7 +85,11 @@ private func run(_ arguments: [String], in directory: URL) throws -> (status: In
         #expect(corrupt.stderr.hasPrefix("corrupt.json:1:"))
         let mismatch = try run(["compare", "base.json", "other.json"], in: dir)
         #expect(mismatch.status == 2)
-        #expect(mismatch.stderr.contains("different hardware"))
+        #expect(mismatch.stderr.contains("different hardware") && mismatch.stderr.contains("add --designs"))
+        // An A/B of two designs on one workload: compared, named as such.
+        let ab = try run(["compare", "base.json", "other.json", "--designs", "--tolerance", "100%"], in: dir)
+        #expect(ab.status == 0, "stderr:\n\(ab.stderr)")
+        #expect(ab.stdout.contains("(baseline) against"))
         let tolerance = try run(["compare", "base.json", "base.json", "--tolerance", "1"], in: dir)
         #expect(tolerance.status == 2)
         #expect(tolerance.stderr.contains("invalid --tolerance value"))
