@@ -130,6 +130,17 @@ public struct Report: Sendable {
     /// (from cycle, frequency in Hz, dynamic-energy scale).
     public var placement: [(op: String, unit: String)] = []
     public var operatingPoints: [(cycle: UInt64, hertz: Double, scale: Double)] = []
+    /// An edge SoC's power budget, watts: the report gives a verdict on it (`budgetVerdict`).
+    public var powerBudgetWatts: Double? = nil
+
+    /// Average and peak power against the budget: whether the average is within it, and how many
+    /// of the energy account's windows (and how much time) were above it. The governor keeps its
+    /// own running average over its window; these windows are the report's (1 µs, or run/4096).
+    public var budgetVerdict: (budget: Double, averageWithin: Bool, windowsOver: Int, windows: Int, secondsOver: Double)? {
+        guard let b = powerBudgetWatts, b > 0 else { return nil }
+        let over = energy.windowWatts.filter { $0 > b }.count
+        return (b, energy.averageWatts <= b, over, energy.windowWatts.count, min(seconds, Double(over) * energy.windowSeconds))
+    }
     /// Exact MACs executed (after continual learning's sparsity), for FLOPs.
     public var exactMacs: Double = 0
     /// A continual-learning schedule composed from this step, when the workload has one.

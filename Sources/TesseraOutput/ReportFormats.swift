@@ -80,6 +80,16 @@ extension Report {
             ))
             edgePairs.append(("throttled", .bool(operatingPoints.count > 1)))
         }
+        if let v = budgetVerdict {
+            edgePairs.append((
+                "power_budget",
+                .object([
+                    ("budget_w", .double(v.budget)), ("average_w", .double(energy.averageWatts)), ("peak_w", .double(energy.peakWatts)),
+                    ("average_within", .bool(v.averageWithin)), ("windows_over", .int(Int64(v.windowsOver))), ("windows", .int(Int64(v.windows))),
+                    ("seconds_over", .double(v.secondsOver)),
+                ])
+            ))
+        }
         var continualPairs: [(String, JSONValue)] = []
         if let c = continual {
             func figures(_ f: ContinualRun.Figures) -> JSONValue {
@@ -176,6 +186,7 @@ extension Report {
         }
         s += "| energy | \(joules(energy.totalJoules)) (\(joules(energy.dynamicJoules)) dynamic, \(joules(energy.staticJoules)) static) |\n"
         s += "| power average / peak | \(formatDecimal(energy.averageWatts, maxDecimals: 4)) W / \(formatDecimal(energy.peakWatts, maxDecimals: 4)) W |\n"
+        if let line = budgetLine { s += "| power budget | \(line.replacingOccurrences(of: "power budget ", with: "")) |\n" }
         s += collectivesMarkdown()
         if let c = clusterStep { s += c.markdown() + "\n" }
         if let f = collectiveFindings { s += "\n" + f.line + "\n" }
@@ -230,6 +241,19 @@ extension Report {
         return s
     }
 
+    /// The power budget's verdict in words (nil without a budget).
+    var budgetLine: String? {
+        guard let v = budgetVerdict else { return nil }
+        let avg = formatDecimal(energy.averageWatts, maxDecimals: 4), b = formatDecimal(v.budget, maxDecimals: 4)
+        var line = v.averageWithin ? "power budget \(b) W: average \(avg) W, within" : "power budget \(b) W: average \(avg) W, OVER BUDGET by \(pct(energy.averageWatts / v.budget - 1))"
+        if v.windowsOver > 0 {
+            line += "; above it in \(v.windowsOver) of \(v.windows) windows (\(DOTText.seconds(v.secondsOver)), peak \(formatDecimal(energy.peakWatts, maxDecimals: 4)) W)"
+        } else {
+            line += "; never above it (peak \(formatDecimal(energy.peakWatts, maxDecimals: 4)) W)"
+        }
+        return line
+    }
+
     /// The most units the Markdown report lists for a cluster (GPU classes first, then the busiest links).
     static let markdownUnits = 40
 
@@ -238,6 +262,7 @@ extension Report {
         let power = "energy \(joules(energy.totalJoules)), power \(formatDecimal(energy.averageWatts, maxDecimals: 4)) W average, \(formatDecimal(energy.peakWatts, maxDecimals: 4)) W peak"
         guard isClocked else { return "\(workload) on \(hardware): \(DOTText.seconds(seconds, maxDecimals: 6)), \(power)\n" + familyLines() }
         var s = "\(workload) on \(hardware): \(totalCycles) cycles, \(formatDecimal(seconds * 1e3, maxDecimals: 6)) ms, utilization \(pct(utilization)), stalls \(stallCycles) cycles, \(power)\n"
+        if let line = budgetLine { s += line + "\n" }
         let head = ["layer", "op", "total", "compute", "stall", "util"]
         var rows = [head]
         let shown = layers.prefix(maxLayers)

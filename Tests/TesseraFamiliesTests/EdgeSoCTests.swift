@@ -92,6 +92,19 @@ private func pipeline(_ hw: String, _ wl: String) throws -> Pipeline {
         #expect(dot.text.contains("500 MHz") && dot.text.contains("1000 MHz"))
         let trace = try out.views.chromeTrace()
         #expect(trace.contains("\"name\": \"clock\""))
+        // The verdict on the budget: the average within 3 W, the windows above it counted.
+        let v = try #require(out.report.budgetVerdict)
+        #expect(v.budget == 3 && v.averageWithin == (out.report.energy.averageWatts <= 3))
+        #expect(v.windowsOver == out.report.energy.windowWatts.filter { $0 > 3 }.count)
+        #expect(out.report.json().contains("\"power_budget\""))
+        #expect(out.report.table().contains("power budget 3 W: average"))
+        // A budget the run cannot meet even throttled says so.
+        var tight = p
+        tight.hardware.edge?.budget = 0.5
+        let over = try tight.run().report
+        #expect(over.budgetVerdict?.averageWithin == false)
+        #expect(over.table().contains("OVER BUDGET"))
+        #expect(unthrottled.budgetVerdict == nil)
     }
 
     @Test func placementFollowsUnitsAndOverrides() throws {

@@ -22,6 +22,7 @@ public struct EdgeSoCFamily: HardwareFamily {
             var report = step
             report.placement = plan.ops.map { ($0.name, $0.unit ?? "") }
             if let power = plan.schedule?.power {
+                report.powerBudgetWatts = power.budgetWatts
                 let period = plan.hardware.clock.periodPicoseconds
                 report.operatingPoints = result.operatingPoints.map { c in (c.start / period, power.points[c.point].hertz, c.scale) }
             }
