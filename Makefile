@@ -1,9 +1,11 @@
 # Tessera: `make run` and `make test` set everything up on a fresh Debian machine with Swift.
 SWIFT ?= swift
 APT_PACKAGES := libgraphviz-dev graphviz libyaml-dev pkg-config
+# The Python onnx package the ONNX fixtures are made with (scripts/make-onnx-fixtures.py).
+ONNX_VERSION := 1.23.2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench golden regress lint deps clean build fuzz
+.PHONY: run test bench golden regress lint deps clean build fuzz onnx-proto onnx-fixtures
 
 run: deps
 	$(SWIFT) build -c release --product tessera
@@ -72,10 +74,26 @@ test-slurm: deps
 	$(SWIFT) build --build-tests
 	TESSERA_SLURM=1 $(SWIFT) test --skip-build --filter aSlurmArrayJobMergesToTheSingleRunResults
 
+# Regenerates the Swift code of the ONNX subset Tessera reads (Protos/onnx_subset.proto) with
+# protoc (Debian's protobuf-compiler) and swift-protobuf's own protoc-gen-swift, built from the
+# package checkout SwiftPM already made.
+onnx-proto: deps
+	@command -v protoc >/dev/null || { echo "installing: protobuf-compiler"; $(SUDO) apt-get install -y protobuf-compiler; }
+	$(SWIFT) package resolve
+	$(SWIFT) build -c release --package-path .build/checkouts/swift-protobuf --product protoc-gen-swift
+	protoc --plugin=protoc-gen-swift=.build/checkouts/swift-protobuf/.build/release/protoc-gen-swift \
+	  --swift_opt=Visibility=Internal --swift_out=Sources/TesseraSpec/Import/ONNX --proto_path=Protos Protos/onnx_subset.proto
+
+# Rebuilds the ONNX fixtures (shapes only, no weights) with Python's onnx package.
+onnx-fixtures:
+	python3 -m pip install --quiet onnx==$(ONNX_VERSION)
+	python3 scripts/make-onnx-fixtures.py
+
 # Installs the system packages the build needs, when any is missing (apt-get update first).
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(SUDO) apt-get update && $(SUDO) apt-get install -y $$missing; fi
+	@python3 -c "import onnx" 2>/dev/null || { echo "installing: Python's onnx $(ONNX_VERSION) (the ONNX models' reproduction check)"; python3 -m pip install --quiet onnx==$(ONNX_VERSION); }
 
 clean:
 	rm -rf .build out

@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -21,7 +22,10 @@ let package = Package(
             providers: [.apt(["libgraphviz-dev"])]
         ),
         .target(name: "TesseraCore"),
-        .target(name: "TesseraSpec", dependencies: ["TesseraCore", "Yams"]),
+        .target(
+            name: "TesseraSpec",
+            dependencies: ["TesseraCore", "Yams", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         .target(name: "TesseraModel", dependencies: ["TesseraCore", "TesseraSpec"]),
         .target(name: "TesseraGraph", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel"]),
         .target(name: "TesseraPlan", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph"]),
@@ -62,13 +66,13 @@ let package = Package(
         // Helpers shared by the test targets (seeded generators, cluster files).
         .target(name: "TesseraTestSupport", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel"], path: "Tests/TesseraTestSupport"),
         .testTarget(name: "TesseraCoreTests", dependencies: ["TesseraCore"]),
-        .testTarget(name: "TesseraSpecTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TesseraSpecTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "TesseraModelTests",
             dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraTestSupport"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "TesseraGraphTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph"]),
+        .testTarget(name: "TesseraGraphTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraTestSupport"]),
         .testTarget(name: "TesseraPlanTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraTestSupport"]),
         .testTarget(
             name: "TesseraSimTests", dependencies: ["TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan", "TesseraSim", "TesseraTestSupport"]),

@@ -4,11 +4,13 @@ import TesseraSpec
 
 /// Turns a workload into a `DataflowGraph`.
 ///
-/// Each layer becomes one operation. Layers run as a chain in workload order (residual branches are
-/// sequenced, not run in parallel): each depends on the one before. A layer reads the previous
-/// layer's output tensor when its input has that tensor's size; otherwise (a residual add's second
-/// operand, a shortcut's input) it reads a tensor of its own with no producer, since a layer list
-/// names no edges. GEMM-like layers also read a weight tensor. Ids are assigned in workload order, so the same
+/// Each layer becomes one operation. A layer that names its inputs (`LayerSpec.inputs`: an
+/// imported ONNX graph, or a layer list with `inputs:`) reads those layers' output tensors and
+/// depends on them, so branches and merges are the graph's own. A layer that does not chains after
+/// the one before it (a zoo model: residual branches are sequenced, not run in parallel): it reads
+/// the previous layer's output tensor when its input has that tensor's size; otherwise (a residual
+/// add's second operand, a shortcut's input) it reads a tensor of its own with no producer.
+/// GEMM-like layers also read a weight tensor. Ids are assigned in workload order, so the same
 /// workload always gives the same graph.
 public enum Elaborator {
     public static func elaborate(_ w: WorkloadSpec) -> DataflowGraph {
@@ -17,6 +19,7 @@ public enum Elaborator {
         var ops: [Operation] = []
         var tensors: [Tensor] = []
         var previousOutput: TensorID?
+        var layerOutputs: [TensorID] = []
 
         func addTensor(_ name: String, _ kind: Tensor.Kind, elements: Int, producer: OpID?) -> TensorID {
             let id = TensorID(tensors.count)
@@ -60,22 +63,38 @@ public enum Elaborator {
                 weightElements = 0
                 extraInputs = e.kind.inputs - 1
             }
-            let input: TensorID
-            if let previousOutput, tensors[previousOutput.raw].bytes == UInt64(inElements * bpe) {
-                input = previousOutput
+            var deps: [OpID]
+            var operands = 1
+            if let producers = layer.inputs {
+                // The graph's own edges: every producer's output is an operand.
+                if producers.isEmpty {
+                    inputs.append(addTensor("\(layer.name).in", .activation, elements: inElements, producer: nil))
+                } else {
+                    inputs += producers.map { layerOutputs[$0] }
+                }
+                operands = max(1, producers.count)
+                deps = Array(Set(producers.map(OpID.init))).sorted()
             } else {
-                input = addTensor("\(layer.name).in", .activation, elements: inElements, producer: nil)
-            }
-            inputs.append(input)
-            for i in 0..<extraInputs {
-                inputs.append(addTensor("\(layer.name).in\(i + 2)", .activation, elements: inElements, producer: nil))
+                if let previousOutput, tensors[previousOutput.raw].bytes == UInt64(inElements * bpe) {
+                    inputs.append(previousOutput)
+                } else {
+                    inputs.append(addTensor("\(layer.name).in", .activation, elements: inElements, producer: nil))
+                }
+                for i in 0..<extraInputs {
+                    inputs.append(addTensor("\(layer.name).in\(i + 2)", .activation, elements: inElements, producer: nil))
+                }
+                deps = ops.last.map { [$0.id] } ?? []
             }
             if weightElements > 0 {
-                let weightKind: Tensor.Kind = { if case .matmul = layer.op { return .activation } else { return .weight } }()
-                inputs.append(addTensor("\(layer.name).w", weightKind, elements: weightElements, producer: nil))
+                // A matmul's second operand is an activation: a producer's output when it names two.
+                if case .matmul = layer.op {
+                    if operands < 2 { inputs.append(addTensor("\(layer.name).w", .activation, elements: weightElements, producer: nil)) }
+                } else {
+                    inputs.append(addTensor("\(layer.name).w", .weight, elements: weightElements, producer: nil))
+                }
             }
             let out = addTensor("\(layer.name).out", .activation, elements: outElements, producer: id)
-            let deps = ops.last.map { [$0.id] } ?? []
+            layerOutputs.append(out)
             ops.append(
                 Operation(
                     id: id, name: layer.name, layer: index, op: layer.op.name, kind: kind, inputs: inputs, outputs: [out],

@@ -24,15 +24,25 @@ import TesseraSpec
 /// backward-data work is done at or before the first layer with weights (nothing upstream needs
 /// it). Operations are emitted in program order: the forward pass (each sparse layer's W mask just
 /// before it), the loss, then per layer from last to first its Wᵀ mask, bp, wg and update.
-/// Dependencies follow the data: a chain in the forward pass as in `Elaborator`, and in the
-/// backward pass each operation depends on the operation(s) that produced its output gradient.
+/// Dependencies follow the data: the forward pass as in `Elaborator` (a layer's named inputs, or a
+/// chain), and in the backward pass each operation depends on the operation(s) that produced its
+/// output gradient. Where a layer's output feeds several layers (a branch), its output gradient
+/// is the sum of their contributions: its backward operations read all of them and depend on every
+/// operation that made one. A layer that reads several producers (a merge) sends each of them a
+/// gradient of that producer's output size (a matmul of two activations: dA to the first, dB to
+/// the second).
 public enum TrainingElaborator {
     public static func elaborate(_ w: WorkloadSpec) -> DataflowGraph {
         var e = Builder(bpe: w.precision.bytes)
         let b = w.batch
         let training = w.phase == .training
         let scheme = w.sparsity?.scheme ?? .dense
-        let firstWeighted = w.layers.firstIndex { $0.op.hasWeights } ?? w.layers.count
+        // The layers each layer reads, and whether a gradient must reach a layer's output (it has
+        // weights, or a layer upstream of it has). For a chain this is every layer from the first
+        // with weights on.
+        let producers: [[Int]] = w.layers.indices.map { i in w.layers[i].inputs.map { Array(Set($0)).sorted() } ?? (i > 0 ? [i - 1] : []) }
+        var needsGrad = [Bool](repeating: false, count: w.layers.count)
+        for i in w.layers.indices { needsGrad[i] = w.layers[i].op.hasWeights || producers[i].contains { needsGrad[$0] } }
 
         struct Saved {
             var input: TensorID
@@ -44,18 +54,27 @@ public enum TrainingElaborator {
         }
         var saved: [Saved] = []
         var previous: (op: OpID, out: TensorID)?
+        var forward: [(op: OpID, out: TensorID)] = []
 
         // Forward.
         for (index, layer) in w.layers.enumerated() {
             let shape = LayerShape(layer.op, batch: b)
             let input: TensorID
-            if let previous, e.tensors[previous.out.raw].bytes == e.bytes(shape.inElements) {
-                input = previous.out
+            var deps: [OpID]
+            var operands: [TensorID] = []
+            if let named = layer.inputs {
+                operands = named.map { forward[$0].out }
+                input = operands.first ?? e.tensor("\(layer.name).in", .activation, elements: shape.inElements, producer: nil)
+                deps = Array(Set(named.map { forward[$0].op })).sorted()
             } else {
-                input = e.tensor("\(layer.name).in", .activation, elements: shape.inElements, producer: nil)
+                if let previous, e.tensors[previous.out.raw].bytes == e.bytes(shape.inElements) {
+                    input = previous.out
+                } else {
+                    input = e.tensor("\(layer.name).in", .activation, elements: shape.inElements, producer: nil)
+                }
+                deps = previous.map { [$0.op] } ?? []
             }
-            var deps = previous.map { [$0.op] } ?? []
-            var inputs = [input]
+            var inputs = operands.isEmpty ? [input] : operands
             var weight: TensorID?
             let sparse = w.layerSparsity.indices.contains(index) ? w.layerSparsity[index] : nil
             let ffPattern = scheme == .dense ? nil : sparse
@@ -78,9 +97,9 @@ public enum TrainingElaborator {
                 } else {
                     inputs.append(dense)
                 }
-            } else if case .matmul = layer.op {
+            } else if case .matmul = layer.op, operands.count < 2 {
                 inputs.append(e.tensor("\(layer.name).b", .activation, elements: shape.weightElements, producer: nil))
-            } else if case .elementwise(let el) = layer.op, el.kind.inputs > 1 {
+            } else if case .elementwise(let el) = layer.op, el.kind.inputs > 1, layer.inputs == nil {
                 inputs.append(e.tensor("\(layer.name).in2", .activation, elements: shape.inElements, producer: nil))
             }
             let kind: OperationKind
@@ -98,6 +117,7 @@ public enum TrainingElaborator {
             e.setOutputs(ff, [out])
             saved.append(Saved(input: input, weight: weight, gemm: shape.gemm, inElements: shape.inElements, outElements: shape.outElements, weightElements: shape.weightElements))
             previous = (ff, out)
+            forward.append((ff, out))
         }
         guard training, let last = previous else {
             var graph = DataflowGraph(operations: e.ops, tensors: e.tensors, layers: w.layers.map(\.name), bytesPerElement: e.bpe, isTraining: false)
@@ -111,15 +131,20 @@ public enum TrainingElaborator {
         let lossOp = e.op(
             "loss", layer: w.layers.count - 1, op: "softmax-xent", kind: .vector(elements: lossElements, operations: lossElements * VectorCost.loss),
             pass: .loss, inputs: [last.out], deps: [last.op])
-        var gradient = e.tensor("loss.grad", .gradient, elements: lossElements, producer: lossOp)
-        e.setOutputs(lossOp, [gradient])
-        var gradientProducers = [lossOp]
+        let lossGradient = e.tensor("loss.grad", .gradient, elements: lossElements, producer: lossOp)
+        e.setOutputs(lossOp, [lossGradient])
+        // The gradients that reach each layer's output, with the operations that made them.
+        var contributions = [[(tensor: TensorID, ops: [OpID])]](repeating: [], count: w.layers.count)
+        contributions[w.layers.count - 1] = [(lossGradient, [lossOp])]
 
         // Backward, last layer first.
-        for index in w.layers.indices.reversed() where index >= firstWeighted {
+        for index in w.layers.indices.reversed() where needsGrad[index] && !contributions[index].isEmpty {
             let layer = w.layers[index]
             let s = saved[index]
-            let needsDX = index > firstWeighted
+            let needsDX = producers[index].contains { needsGrad[$0] }
+            let gradients = contributions[index].map(\.tensor)
+            var gradientProducers: [OpID] = []
+            for c in contributions[index] { for op in c.ops where !gradientProducers.contains(op) { gradientProducers.append(op) } }
             var nextProducers: [OpID] = []
             var dX: TensorID?
             switch layer.op {
@@ -140,7 +165,7 @@ public enum TrainingElaborator {
                     }
                     let bpShape = GemmShape(m: g.m, n: g.k, k: g.n, count: g.count)
                     let bp = e.op(
-                        "\(layer.name).bp", layer: index, op: layer.op.name, kind: .gemm(bpShape), pass: .bp, inputs: [gradient, bpWeight], deps: deps,
+                        "\(layer.name).bp", layer: index, op: layer.op.name, kind: .gemm(bpShape), pass: .bp, inputs: gradients + [bpWeight], deps: deps,
                         gemm: bpShape, pattern: bpPattern)
                     let t = e.tensor("\(layer.name).dx", .gradient, elements: s.inElements, producer: bp)
                     e.setOutputs(bp, [t])
@@ -149,7 +174,7 @@ public enum TrainingElaborator {
                 }
                 let wgShape = GemmShape(m: g.k, n: g.n, k: g.m, count: g.count)
                 let wg = e.op(
-                    "\(layer.name).wg", layer: index, op: layer.op.name, kind: .gemm(wgShape), pass: .wg, inputs: [s.input, gradient], deps: gradientProducers,
+                    "\(layer.name).wg", layer: index, op: layer.op.name, kind: .gemm(wgShape), pass: .wg, inputs: [s.input] + gradients, deps: gradientProducers,
                     gemm: wgShape, pattern: nil)
                 let dW = e.tensor("\(layer.name).dw", .gradient, elements: s.weightElements, producer: wg)
                 e.setOutputs(wg, [dW])
@@ -166,21 +191,28 @@ public enum TrainingElaborator {
                 guard let g = s.gemm else { continue }
                 let da = GemmShape(m: g.m, n: g.k, k: g.n, count: g.count)
                 let db = GemmShape(m: g.k, n: g.n, k: g.m, count: g.count)
-                let opA = e.op("\(layer.name).bp.a", layer: index, op: "matmul", kind: .gemm(da), pass: .bp, inputs: [gradient], deps: gradientProducers, gemm: da)
+                let opA = e.op("\(layer.name).bp.a", layer: index, op: "matmul", kind: .gemm(da), pass: .bp, inputs: gradients, deps: gradientProducers, gemm: da)
                 let tA = e.tensor("\(layer.name).da", .gradient, elements: s.inElements, producer: opA)
                 e.setOutputs(opA, [tA])
-                let opB = e.op("\(layer.name).bp.b", layer: index, op: "matmul", kind: .gemm(db), pass: .bp, inputs: [s.input, gradient], deps: gradientProducers, gemm: db)
+                let opB = e.op("\(layer.name).bp.b", layer: index, op: "matmul", kind: .gemm(db), pass: .bp, inputs: [s.input] + gradients, deps: gradientProducers, gemm: db)
                 let tB = e.tensor("\(layer.name).db", .gradient, elements: s.weightElements, producer: opB)
                 e.setOutputs(opB, [tB])
                 if needsDX {
                     dX = tA
                     nextProducers = [opA, opB]
+                    let named = layer.inputs ?? []
+                    if named.count == 2, named[0] != named[1] {
+                        // Two activation operands: dA goes to the first, dB to the second.
+                        if needsGrad[named[0]] { contributions[named[0]].append((tA, [opA])) }
+                        if needsGrad[named[1]] { contributions[named[1]].append((tB, [opB])) }
+                        continue
+                    }
                 }
             case .pool:
                 guard needsDX else { continue }
                 let op = e.op(
                     "\(layer.name).bp", layer: index, op: layer.op.name, kind: .vector(elements: s.inElements, operations: s.inElements),
-                    pass: .bp, inputs: [gradient, s.input], deps: gradientProducers)
+                    pass: .bp, inputs: gradients + [s.input], deps: gradientProducers)
                 let t = e.tensor("\(layer.name).dx", .gradient, elements: s.inElements, producer: op)
                 e.setOutputs(op, [t])
                 dX = t
@@ -188,7 +220,7 @@ public enum TrainingElaborator {
             case .elementwise(let el):
                 guard needsDX else { continue }
                 // ReLU, batch norm, layer norm, GELU and softmax need the saved forward tensor.
-                let inputs = el.kind == .add ? [gradient] : [gradient, s.input]
+                let inputs = el.kind == .add ? gradients : gradients + [s.input]
                 let op = e.op(
                     "\(layer.name).bp", layer: index, op: layer.op.name, kind: .vector(elements: s.outElements, operations: s.outElements * VectorCost.backward(el.kind)),
                     pass: .bp, inputs: inputs, deps: gradientProducers)
@@ -197,9 +229,23 @@ public enum TrainingElaborator {
                 dX = t
                 nextProducers = [op]
             }
-            if let dX {
-                gradient = dX
-                gradientProducers = nextProducers
+            let upstream = producers[index].filter { needsGrad[$0] }
+            guard let dX else {
+                // No backward-data work: a chained layer passes its output gradient on unchanged.
+                if layer.inputs == nil, let p = upstream.first { contributions[p] += contributions[index] }
+                continue
+            }
+            if upstream.count == 1 || layer.inputs == nil {
+                if let p = upstream.first { contributions[p].append((dX, nextProducers)) }
+            } else if let last = nextProducers.last {
+                // A merge: each producer gets a gradient of its own output's size.
+                var outputs = e.ops[last.raw].outputs.filter { $0 != dX }
+                for p in upstream {
+                    let t = e.tensor("\(layer.name).dx.\(w.layers[p].name)", .gradient, bytes: e.tensors[forward[p].out.raw].bytes, producer: last)
+                    outputs.append(t)
+                    contributions[p].append((t, nextProducers))
+                }
+                e.setOutputs(last, outputs)
             }
         }
         // Continual learning's knobs: weight sparsity thins ff and bp of the layers with weights,

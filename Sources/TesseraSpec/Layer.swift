@@ -6,11 +6,16 @@ public struct LayerSpec: Sendable, Hashable {
     public var op: LayerOp
     /// Where the layer was written, for diagnostics; `nil` for model-zoo layers.
     public var location: SourceLocation?
+    /// The earlier layers (indices into the workload's layer list) whose outputs this layer reads,
+    /// in operand order; an empty list reads only graph inputs. `nil` (every zoo model and a plain
+    /// layer list) chains the layer after the one before it.
+    public var inputs: [Int]?
 
-    public init(name: String, op: LayerOp, location: SourceLocation? = nil) {
+    public init(name: String, op: LayerOp, location: SourceLocation? = nil, inputs: [Int]? = nil) {
         self.name = name
         self.op = op
         self.location = location
+        self.inputs = inputs
     }
 }
 

@@ -12,23 +12,55 @@ enum LayerReader {
         if items.isEmpty { bag.error(node.location, "'layers' is empty", expected: "at least one layer", found: "an empty list") }
         var out: [LayerSpec] = []
         var names: [String: SourceLocation] = [:]
+        var indexOf: [String: Int] = [:]
         for (i, item) in items.enumerated() {
-            guard let layer = layer(item, index: i, bag: &bag) else { continue }
+            guard var read = layer(item, index: i, earlier: names, bag: &bag) else { continue }
+            if let named = read.inputNames {
+                // `inputs:` names earlier layers: the edges of a graph that is not a chain.
+                read.spec.inputs = named.compactMap { indexOf[$0.name] }
+            }
+            let layer = read.spec
             if let first = names[layer.name] {
                 bag.error(
                     item.location, "duplicate layer name '\(layer.name)'", expected: "unique layer names", found: "'\(layer.name)' a second time",
                     hint: "first used at \(first)")
             }
             names[layer.name] = item.location
+            if indexOf[layer.name] == nil { indexOf[layer.name] = out.count }
             out.append(layer)
         }
         return out
     }
 
-    static func layer(_ node: SpecNode, index: Int, bag: inout DiagnosticBag) -> LayerSpec? {
+    /// A layer as written, with the names its `inputs:` gives (checked against the earlier layers).
+    struct Read {
+        var spec: LayerSpec
+        var inputNames: [(name: String, location: SourceLocation)]?
+    }
+
+    static func layer(_ node: SpecNode, index: Int, earlier: [String: SourceLocation] = [:], bag: inout DiagnosticBag) -> Read? {
         guard var r = MappingReader(node, what: "layer \(index + 1)", bag: &bag) else { return nil }
         let name = r.optional("name").flatMap { Scalar.string($0, what: "'name'", bag: &bag) } ?? "layer\(index + 1)"
         let what = "layer '\(name)'"
+        var inputNames: [(name: String, location: SourceLocation)]?
+        if let inputsNode = r.optional("inputs") {
+            if let items = inputsNode.items {
+                var names: [(String, SourceLocation)] = []
+                for item in items {
+                    guard let n = Scalar.string(item, what: "\(what) 'inputs'", bag: &bag) else { continue }
+                    if earlier[n] == nil {
+                        bag.error(
+                            item.location, "\(what) reads '\(n)', which is not an earlier layer", expected: "the name of a layer above this one",
+                            found: "'\(n)'", hint: closestMatch(to: n, in: Array(earlier.keys).sorted()).map { "did you mean '\($0)'?" })
+                        continue
+                    }
+                    names.append((n, item.location))
+                }
+                inputNames = names
+            } else {
+                bag.error(inputsNode.location, "\(what) 'inputs' must be a list", expected: "a list of earlier layer names ([] for the graph's input)", found: inputsNode.kindDescription)
+            }
+        }
         guard let opNode = r.required("op", expected: "one of " + ops.joined(separator: ", "), bag: &bag) else {
             r.finish(allowed: (node.entries ?? []).map(\.key), bag: &bag)
             return nil
@@ -94,6 +126,6 @@ enum LayerReader {
         }
         r.finish(bag: &bag)
         guard let op else { return nil }
-        return LayerSpec(name: name, op: op, location: node.location)
+        return Read(spec: LayerSpec(name: name, op: op, location: node.location), inputNames: inputNames)
     }
 }

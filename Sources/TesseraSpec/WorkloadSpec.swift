@@ -43,6 +43,8 @@ public struct WorkloadSpec: Sendable, Hashable {
     public var llm: LLMTrainingSpec? = nil
     /// LLM inference served to a request trace (runs on a `gpu-cluster`); such a workload has no layers.
     public var serving: ServingSpec? = nil
+    /// What importing the layers did (an ONNX model's folds and approximations), for the report's model notes.
+    public var importNotes: [String] = []
 
     public init(
         name: String, batch: Int, phase: Phase, precision: Precision, model: String?, layers: [LayerSpec], file: String,
@@ -191,11 +193,22 @@ public enum WorkloadLoader {
 
         var layers: [LayerSpec] = []
         var model: String?
+        var importNotes: [String] = []
         switch (modelNode, layersNode) {
         case (nil, nil):
-            bag.error(node.location, "the workload names no layers", expected: "'model: <zoo name>' or 'layers: [...]'", found: "neither")
+            bag.error(node.location, "the workload names no layers", expected: "'model: <zoo name>', 'model: {onnx: path}' or 'layers: [...]'", found: "neither")
         case (.some(let m), .some(let l)):
             bag.error(l.location, "'model' and 'layers' cannot both be given", expected: "one of them", found: "both", hint: "'model' is at \(m.location)")
+        case (.some(let m), nil) where m.entries != nil:
+            // model: {onnx: path, input_shapes: {…}}
+            if let s = sequenceNode {
+                bag.error(s.location, "'sequence' applies only to a zoo 'model'", expected: "the sequence in the ONNX model's input_shapes", found: "'sequence: \(s.scalar ?? "…")' with an ONNX model")
+            }
+            if let imported = ONNXImport.read(m, workloadFile: file, training: phase == .training, bag: &bag) {
+                layers = imported.layers
+                model = imported.model
+                importNotes = imported.notes
+            }
         case (.some(let m), nil):
             let sequence = sequenceNode.flatMap { Scalar.int($0, min: 1, what: "'sequence'", bag: &bag) }
             if let s = Scalar.string(m, what: "'model'", bag: &bag) {
@@ -238,6 +251,7 @@ public enum WorkloadLoader {
             layerSparsity: layerSparsity, phaseLocation: phaseLocation)
         spec.continual = continual
         spec.batchLocation = node["batch"]?.location
+        spec.importNotes = importNotes
         return spec
     }
 }

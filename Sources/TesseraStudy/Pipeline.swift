@@ -68,6 +68,7 @@ public struct Pipeline: Sendable {
         let family = try family()
         var output = try family.prepare(RunRequest(hardware: hardware, workload: workload, workBudget: workBudget)).execute(recordTimeline: recordTimeline)
         output.report.family = family.kind
+        output.report.modelNotes += workload.importNotes
         if workload.continual != nil, composeContinual, family.capabilities.contains(.continualLearning) {
             output.report.continual = try ContinualRun.run(self, step: output.report)
             output.report.modelNotes.append(Report.continualNote)
