@@ -9,9 +9,13 @@ PyTorch's exporter.
   resnet18.onnx       ResNet-18 as torchvision builds it (BatchNormalization and Relu nodes kept,
                       as a training-mode export leaves them; a dynamic batch axis)
   mobilenetv2.onnx    MobileNetV2 1.0 (Clip(0, 6) for ReLU6, depthwise convs as groups)
+  squeezenet1_1.onnx  SqueezeNet 1.1 as torchvision builds it (not in Tessera's zoo): fire modules
+                      whose two expand branches meet in a Concat; MaxPool with ceil_mode
   transformer.onnx    one BERT-base encoder block (768 wide, 12 heads, 3072 FFN, GELU through Erf),
                       with a dynamic batch and sequence and a run-time computed head reshape
   bert-encoder.onnx   twelve such blocks: about 500 nodes, the importer's speed case
+  attention-block.onnx the same block with ONNX's fused Attention operator (opset 23) in place of
+                      the head reshapes, matmuls and softmax
 
 Usage: scripts/make-onnx-fixtures.py [--out DIR] [--check]
   --check  build into a temporary folder and fail unless every file equals the committed one.
@@ -72,10 +76,10 @@ class Graph:
         ps = [self.weight(f"{name}.{p}", [c]) for p in ("weight", "bias", "running_mean", "running_var")]
         return self.node("BatchNormalization", [x] + ps, name)
 
-    def model(self, name, inputs, outputs):
+    def model(self, name, inputs, outputs, opset=OPSET):
         graph = helper.make_graph(self.nodes, name, inputs, outputs, initializer=self.initializers)
-        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="tessera-fixtures")
-        m.ir_version = 8
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="tessera-fixtures")
+        m.ir_version = 8 if opset <= OPSET else 10
         # The checker reads the external file's metadata: check against a sparse stand-in.
         with tempfile.TemporaryDirectory() as tmp:
             with open(os.path.join(tmp, "weights.bin"), "wb") as f:
@@ -150,7 +154,41 @@ def mobilenetv2():
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 1000])])
 
 
-def encoder(blocks, name):
+def squeezenet():
+    g = Graph()
+    x = g.node("Relu", [g.conv("input", "features.0", 3, 64, 3, stride=2)], "features.1")
+
+    def pool(x, name):
+        return g.node("MaxPool", [x], name, kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)
+
+    def fire(x, name, cin, squeeze, e1, e3):
+        s = g.node("Relu", [g.conv(x, f"{name}.squeeze", cin, squeeze, 1)], f"{name}.squeeze_activation")
+        a = g.node("Relu", [g.conv(s, f"{name}.expand1x1", squeeze, e1, 1)], f"{name}.expand1x1_activation")
+        b = g.node("Relu", [g.conv(s, f"{name}.expand3x3", squeeze, e3, 3, pad=1)], f"{name}.expand3x3_activation")
+        return g.node("Concat", [a, b], f"{name}.cat", axis=1)
+
+    x = pool(x, "features.2")
+    x = fire(x, "features.3", 64, 16, 64, 64)
+    x = fire(x, "features.4", 128, 16, 64, 64)
+    x = pool(x, "features.5")
+    x = fire(x, "features.6", 128, 32, 128, 128)
+    x = fire(x, "features.7", 256, 32, 128, 128)
+    x = pool(x, "features.8")
+    x = fire(x, "features.9", 256, 48, 192, 192)
+    x = fire(x, "features.10", 384, 48, 192, 192)
+    x = fire(x, "features.11", 384, 64, 256, 256)
+    x = fire(x, "features.12", 512, 64, 256, 256)
+    x = g.node("Dropout", [x], "classifier.0")
+    x = g.node("Relu", [g.conv(x, "classifier.1", 512, 1000, 1)], "classifier.2")
+    x = g.node("GlobalAveragePool", [x], "classifier.3")
+    g.node("Flatten", [x], "flatten", outputs=["logits"], axis=1)
+    return g.model(
+        "squeezenet1_1",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3, 224, 224])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 1000])])
+
+
+def encoder(blocks, name, fused=False):
     hidden, heads, ffn = 768, 12, 3072
     d = hidden // heads
     g = Graph()
@@ -178,16 +216,20 @@ def encoder(blocks, name):
             r = g.node("Reshape", [v, target], f"{p}.{n}/Reshape")
             return g.node("Transpose", [r], f"{p}.{n}/Transpose", perm=[0, 2, 1, 3])
 
-        q = split_heads(linear(x, "attention.self.query", hidden, hidden), "attention.self.query")
-        k = split_heads(linear(x, "attention.self.key", hidden, hidden), "attention.self.key")
-        v = split_heads(linear(x, "attention.self.value", hidden, hidden), "attention.self.value")
-        kt = g.node("Transpose", [k], f"{p}.attention.self/Transpose_kt", perm=[0, 1, 3, 2])
-        scores = g.node("MatMul", [q, kt], f"{p}.attention.self/MatMul_qk")
-        scores = g.node("Div", [scores, sqrt_d], f"{p}.attention.self/Div")
-        probs = g.node("Softmax", [scores], f"{p}.attention.self/Softmax", axis=-1)
-        ctx = g.node("MatMul", [probs, v], f"{p}.attention.self/MatMul_av")
-        ctx = g.node("Transpose", [ctx], f"{p}.attention.self/Transpose_out", perm=[0, 2, 1, 3])
-        ctx = g.node("Reshape", [ctx, "merge_shape"], f"{p}.attention.self/Reshape_out")
+        if fused:
+            q, k, v = (linear(x, f"attention.self.{n}", hidden, hidden) for n in ("query", "key", "value"))
+            ctx = g.node("Attention", [q, k, v], f"{p}.attention.self/Attention", q_num_heads=heads, kv_num_heads=heads)
+        else:
+            q = split_heads(linear(x, "attention.self.query", hidden, hidden), "attention.self.query")
+            k = split_heads(linear(x, "attention.self.key", hidden, hidden), "attention.self.key")
+            v = split_heads(linear(x, "attention.self.value", hidden, hidden), "attention.self.value")
+            kt = g.node("Transpose", [k], f"{p}.attention.self/Transpose_kt", perm=[0, 1, 3, 2])
+            scores = g.node("MatMul", [q, kt], f"{p}.attention.self/MatMul_qk")
+            scores = g.node("Div", [scores, sqrt_d], f"{p}.attention.self/Div")
+            probs = g.node("Softmax", [scores], f"{p}.attention.self/Softmax", axis=-1)
+            ctx = g.node("MatMul", [probs, v], f"{p}.attention.self/MatMul_av")
+            ctx = g.node("Transpose", [ctx], f"{p}.attention.self/Transpose_out", perm=[0, 2, 1, 3])
+            ctx = g.node("Reshape", [ctx, "merge_shape"], f"{p}.attention.self/Reshape_out")
         y = linear(ctx, "attention.output.dense", hidden, hidden)
         y = g.node("Add", [y, x], f"{p}.attention.output/Add_residual")
         ln_w, ln_b = g.weight(f"{p}.attention.output.LayerNorm.weight", [hidden]), g.weight(f"{p}.attention.output.LayerNorm.bias", [hidden])
@@ -205,14 +247,17 @@ def encoder(blocks, name):
     return g.model(
         name,
         [helper.make_tensor_value_info("hidden_states", TensorProto.FLOAT, ["batch", "sequence", hidden])],
-        [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch", "sequence", hidden])])
+        [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch", "sequence", hidden])],
+        opset=23 if fused else OPSET)
 
 
 MODELS = {
     "resnet18.onnx": resnet18,
     "mobilenetv2.onnx": mobilenetv2,
+    "squeezenet1_1.onnx": squeezenet,
     "transformer.onnx": lambda: encoder(1, "transformer-block"),
     "bert-encoder.onnx": lambda: encoder(12, "bert-encoder"),
+    "attention-block.onnx": lambda: encoder(1, "attention-block", fused=True),
 }
 
 

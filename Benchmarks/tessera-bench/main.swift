@@ -2,7 +2,9 @@
 // case, timed over repeated runs; the figure is the median wall time. Kept out of `make test`.
 import Foundation
 import TesseraFamilies
+import TesseraGraph
 import TesseraOutput
+import TesseraSpec
 import TesseraStudy
 
 struct Case {
@@ -84,7 +86,33 @@ for c in cases where filter.map({ c.workload.contains($0) || c.hardware.contains
         name.padding(toLength: 60, withPad: " ", startingAt: 0) + String(format: "%9.2f %8.2f   %-10llu  %llu", median, samples[0], cycles, events) + status)
 }
 }
+/// Importing and elaborating a 552-node ONNX graph (load, parse, shape inference, layers, the
+/// dataflow graph): budget 50 ms.
+@MainActor func onnxImportBenchmark() {
+    let path = "Benchmarks/onnx/bert-encoder-s128.yaml"
+    guard filter.map({ path.contains($0) }) ?? true else { return }
+    var samples: [Double] = []
+    var operations = 0
+    for _ in 0..<repetitions {
+        let t0 = now()
+        do {
+            let w = try WorkloadLoader.load(path: path)
+            operations = Elaborator.elaborate(w).operations.count
+        } catch {
+            print("\(path): \(error)")
+            exit(2)
+        }
+        samples.append(now() - t0)
+    }
+    samples.sort()
+    let median = samples[samples.count / 2]
+    let status = median < 50 ? "" : "  OVER 50.0 ms"
+    if median >= 50 { failed = true }
+    print("import bert-encoder.onnx (552 nodes) + elaborate".padding(toLength: 60, withPad: " ", startingAt: 0) + String(format: "%9.2f %8.2f   %d operations", median, samples[0], operations) + status)
+}
+
 runCases(cases)
+onnxImportBenchmark()
 if filter == nil, !sweepBenchmark() { failed = true }
 runCases(lastCases)
 exit(failed ? 1 : 0)

@@ -45,6 +45,18 @@ import TesseraTestSupport
         for (i, l) in layers.enumerated() { #expect((l.inputs ?? []).allSatisfy { $0 < i }) }
     }
 
+    /// SqueezeNet 1.1, not in the zoo: torchvision lists SqueezeNet 1.0 at 0.82 G and 1.1 at
+    /// "2.4x less computation" (≈ 0.34 G); the fire modules' Concat is two edges into the next squeeze.
+    @Test func squeezenetsConcatIsTwoEdges() throws {
+        let layers = try Self.load("squeezenet1_1.onnx").layers
+        #expect(layers.count == 30)
+        #expect(layers.reduce(0) { $0 + $1.op.macs } == 349_151_936)
+        func index(_ name: String) throws -> Int { try #require(layers.firstIndex { $0.name == name }, "\(name)") }
+        #expect(layers[try index("features.4.squeeze")].inputs == [try index("features.3.expand1x1"), try index("features.3.expand3x3")])
+        guard case .conv2d(let squeeze) = layers[try index("features.4.squeeze")].op else { Issue.record("not a conv"); return }
+        #expect(squeeze.channels == 128 && squeeze.inputH == 55)
+    }
+
     /// A BERT-base encoder exported node by node (Q, K and V projections with run-time reshapes,
     /// scaled softmax attention, GELU through Erf) has the zoo's BERT-base MACs at sequence 128.
     @Test func bertEncoderHasTheZoosMACs() throws {
@@ -57,6 +69,18 @@ import TesseraTestSupport
         let ffn = try #require(imported.layers.first { $0.name.hasSuffix("intermediate.dense/MatMul") })
         #expect(ffn.op == .gemm(GEMM(m: 128, n: 3072, k: 768)))
         #expect(imported.notes.first?.contains("552 nodes") == true)
+    }
+
+    /// ONNX's fused Attention operator gives the decomposed block's products.
+    @Test func fusedAttentionIsTheDecomposedBlock() throws {
+        let fused = try Self.load("attention-block.onnx", shapes: ["hidden_states": [1, 128, 768]]).layers
+        let decomposed = try Self.load("transformer.onnx", shapes: ["hidden_states": [1, 128, 768]]).layers
+        #expect(fused.reduce(0) { $0 + $1.op.macs } == decomposed.reduce(0) { $0 + $1.op.macs })
+        let qk = try #require(fused.firstIndex { $0.name.hasSuffix("Attention.qk") })
+        #expect(fused[qk].op == .matmul(BatchedMatmul(count: 12, m: 128, n: 128, k: 64)))
+        #expect(fused[qk + 1].op == .elementwise(Elementwise(kind: .softmax, elements: 12 * 128 * 128)) && fused[qk + 1].inputs == [qk])
+        #expect(fused[qk + 2].op == .matmul(BatchedMatmul(count: 12, m: 128, n: 64, k: 128)))
+        #expect(fused[qk].inputs?.count == 2 && fused[qk + 2].inputs?.contains(qk + 1) == true)
     }
 
     @Test func theSequenceMustBePinned() throws {
@@ -229,6 +253,16 @@ import TesseraTestSupport
         #expect(layers[3].op == .elementwise(Elementwise(kind: .relu, elements: 144)))
     }
 
+    /// A reduction reads its input once and writes the reduced tensor.
+    @Test func reductionsArePoolingWindows() throws {
+        let data = try Self.model(
+            inputs: [Self.tensor("x", [1, 6, 32])],
+            nodes: [Self.node("ReduceMean", ["x"], "mean", ints: ["axes": [-1]]), Self.node("Sub", ["x", "mean"], "centred")])
+        let layers = try Self.importing(data).layers
+        #expect(layers[0].op == .pool(Pool(kind: .avgpool, input: (6, 32, 1), kernel: (1, 32), stride: 32)))
+        #expect(layers[1].op == .elementwise(Elementwise(kind: .add, elements: 192)) && layers[1].inputs == [0])
+    }
+
     /// Every kind of bad graph is an error that names the node, never a trap.
     @Test(arguments: [
         ("NonMaxSuppression", "the operator NonMaxSuppression is not supported"),
@@ -237,12 +271,14 @@ import TesseraTestSupport
         ("huge", "a tensor is too large to simulate"),
         ("inner", "the inner dimensions differ"),
         ("domain", "operators of the domain 'com.microsoft' are not supported"),
+        ("cycle", "it reads 'z', which only a later node ('z') makes: the graph has a cycle"),
     ])
     func badGraphsAreLocatedErrors(_ kind: String, _ message: String) throws {
         var nodes: [Tessera_Onnx_NodeProto]
         var inits: [Tessera_Onnx_TensorProto] = [Self.weight("w", [8, 4])]
         switch kind {
         case "undefined": nodes = [Self.node("Relu", ["ghost"], "y")]
+        case "cycle": nodes = [Self.node("Add", ["x", "z"], "y"), Self.node("Relu", ["y"], "z")]
         case "reshape":
             nodes = [Self.node("Reshape", ["x", "t"], "y")]
             inits.append(Self.ints("t", [1, 5]))

@@ -5,6 +5,9 @@ import TesseraCore
 /// `model: {onnx: path, input_shapes: {name: [1, …]}}` in a workload: an ONNX model (relative to
 /// the workload's folder) imported as layers that keep its graph (`ONNXImporter`).
 public enum ONNXImport {
+    /// The ONNX operators the importer understands.
+    public static var supportedOperators: [String] { ONNXImporter.supported }
+
     /// The largest `.onnx` file read: protobuf's own limit for one message.
     public static let maxFileBytes = 2 << 30
 

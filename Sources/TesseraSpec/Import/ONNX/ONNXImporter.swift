@@ -25,6 +25,8 @@ import TesseraCore
 /// | Softmax, LogSoftmax | `softmax` |
 /// | LayerNormalization, InstanceNormalization, GroupNormalization | `layernorm` |
 /// | MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool | `maxpool`, `avgpool` |
+/// | ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceL2, … (contiguous axes) | `avgpool`/`maxpool` over the tensor seen as (outer, reduced, inner) |
+/// | Attention (opset 23; 3-D or 4-D, grouped-query) | `<name>.qk` `matmul`, `<name>.softmax`, `<name>.av` `matmul` |
 /// | Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Identity, Dropout, Cast, Expand, Slice, Split, Concat | no layer: a view of its input (Concat: its consumers read every part) |
 /// | Gather of a constant table (an embedding) | no layer: its output is read as a graph input |
 /// | Shape, Constant, ConstantOfShape, Range, Gather/Concat/Slice/arithmetic on constants | folded at import (shape arithmetic) |
@@ -60,6 +62,8 @@ struct ONNXImporter {
     var views = 0
     var approximations: [String: (count: Int, first: String)] = [:]
     var approximationOrder: [String] = []
+    /// The node that makes each value, for the message when a node reads one made later.
+    var laterProducer: [String: String] = [:]
 
     init(training: Bool, at: SourceLocation, file: String) {
         self.training = training
@@ -105,7 +109,10 @@ struct ONNXImporter {
         for input in graph.input where values[input.name] == nil {
             values[input.name] = ONNXValue(shape: try inputShape(input, pin: inputShapes[input.name]))
         }
-        for node in graph.node { for i in node.input where !i.isEmpty { uses[i, default: 0] += 1 } }
+        for (index, node) in graph.node.enumerated() {
+            for i in node.input where !i.isEmpty { uses[i, default: 0] += 1 }
+            for o in node.output where !o.isEmpty && laterProducer[o] == nil { laterProducer[o] = node.name.isEmpty ? "#\(index + 1)" : node.name }
+        }
         for o in graph.output { uses[o.name, default: 0] += 1 }
 
         for (index, node) in graph.node.enumerated() {
@@ -177,9 +184,17 @@ struct ONNXImporter {
                 shape.append(1)
             } else {
                 let param: String = { if case .dimParam(let p)? = d.value { return "'\(p)'" } else { return "unknown" } }()
+                let declared = t.shape.dim.enumerated().map { (i, d) -> String in
+                    if i == 0 { return "1" }
+                    switch d.value {
+                    case .dimValue(let v)? where v > 0: return "\(v)"
+                    case .dimParam(let p)?: return "<\(p)>"
+                    default: return "<?>"
+                    }
+                }
                 throw error(
                     "the graph input '\(input.name)' has a dynamic dimension \(param) in axis \(axis)", expected: "a fixed size for every axis but the batch",
-                    found: "a dynamic dimension", hint: "pin it: model: {onnx: …, input_shapes: {\(input.name): [1, …]}}")
+                    found: "a dynamic dimension", hint: "pin it: model: {onnx: …, input_shapes: {\(input.name): [\(declared.joined(separator: ", "))]}} with numbers for the <…>")
             }
         }
         return shape
@@ -189,6 +204,11 @@ struct ONNXImporter {
 
     private func value(_ name: String) throws(ONNXNodeError) -> ONNXValue {
         guard let v = values[name] else {
+            if let later = laterProducer[name] {
+                throw ONNXNodeError(
+                    message: "it reads '\(name)', which only a later node ('\(later)') makes: the graph has a cycle or is not in topological order",
+                    expected: "nodes in the order they run (ONNX requires a topological order)", found: "'\(name)' made after its use")
+            }
             throw ONNXNodeError(message: "it reads '\(name)', which no earlier node, input or initializer makes", expected: "nodes in the order they run (ONNX's topological order)", found: "'\(name)' undefined")
         }
         return v
@@ -260,7 +280,8 @@ struct ONNXImporter {
     static let supported: [String] = (
         ["Conv", "ConvTranspose", "Gemm", "MatMul", "BatchNormalization", "Add", "Sub", "Mul", "Div", "Softmax", "LogSoftmax", "LayerNormalization",
          "InstanceNormalization", "GroupNormalization", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Reshape", "Flatten", "Transpose",
-         "Squeeze", "Unsqueeze", "Concat", "Slice", "Split", "Expand", "Gather", "Shape", "Constant", "ConstantOfShape", "Range", "Neg", "Abs"]
+         "Squeeze", "Unsqueeze", "Concat", "Slice", "Split", "Expand", "Gather", "Shape", "Constant", "ConstantOfShape", "Range", "Neg", "Abs",
+         "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp", "ReduceProd", "Attention"]
         + Array(cheapActivations) + Array(transcendental) + Array(viewOps)).sorted()
 
     private mutating func node(_ node: Tessera_Onnx_NodeProto, index: Int, opset: Int) throws(ONNXNodeError) {
@@ -303,6 +324,9 @@ struct ONNXImporter {
             let x = try operand(node, 0, "input")
             views += 1
             define(node, x)
+        case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp", "ReduceProd":
+            try reduce(node, attrs, index: index, opset: opset)
+        case "Attention": try attention(node, attrs, index: index)
         case "Reshape": try reshape(node, attrs)
         case "Flatten":
             let x = try operand(node, 0, "input")
@@ -657,6 +681,76 @@ struct ONNXImporter {
         }
         _ = try ONNXShape.elements(shape)
         define(node, addLayer(node, index: index, op: op, operands: [a, b], shape: shape))
+    }
+
+    /// A reduction over contiguous axes is a pooling window over the tensor seen as
+    /// (outer, reduced, inner): it reads the input once and writes the reduced output, like the
+    /// pooling it runs as (ReduceMax and ReduceMin as max pooling, the others as average pooling).
+    private mutating func reduce(_ node: Tessera_Onnx_NodeProto, _ attrs: ONNXAttributes, index: Int, opset: Int) throws(ONNXNodeError) {
+        let x = try operand(node, 0, "input")
+        let keep = (attrs.int("keepdims") ?? 1) != 0
+        let given = try attrOrInput(attrs, "axes", node, 1)
+        let rank = x.shape.count
+        let axes: [Int]
+        if let given, !given.isEmpty {
+            axes = try Array(Set(given.map { (a: Int) throws(ONNXNodeError) -> Int in try ONNXShape.axis(a, rank: max(rank, 1), what: "axes") })).sorted()
+        } else if (attrs.int("noop_with_empty_axes") ?? 0) != 0 {
+            views += 1
+            return define(node, x)
+        } else {
+            axes = Array(0..<rank)
+        }
+        var shape: [Int] = []
+        for (i, d) in x.shape.enumerated() {
+            if axes.contains(i) { if keep { shape.append(1) } } else { shape.append(d) }
+        }
+        if x.isConstant { return define(node, .constant(shape)) }
+        guard let first = axes.first, let last = axes.last, last - first + 1 == axes.count else {
+            throw ONNXNodeError(message: "it reduces axes that are not next to each other", expected: "contiguous axes", found: "axes \(axes) of \(ONNXShape.describe(x.shape))", hint: "transpose the axes together before the reduction")
+        }
+        let outer = try ONNXShape.elements(Array(x.shape[..<first])), reduced = try ONNXShape.elements(Array(x.shape[first...last]))
+        let inner = try ONNXShape.elements(Array(x.shape[(last + 1)...]))
+        let kind: Pool.Kind = node.opType == "ReduceMax" || node.opType == "ReduceMin" ? .maxpool : .avgpool
+        let p = Pool(kind: kind, input: (outer, reduced, inner), kernel: (1, reduced), stride: reduced)
+        define(node, addLayer(node, index: index, op: .pool(p), operands: [x], shape: shape))
+    }
+
+    /// ONNX's Attention (opset 23): softmax(Q·Kᵀ·scale + mask)·V as three layers, `<name>.qk`
+    /// (a batched matmul per query head), `<name>.softmax` and `<name>.av`. Grouped-query attention
+    /// (fewer K/V heads) computes per query head, as the decomposed graph does.
+    private mutating func attention(_ node: Tessera_Onnx_NodeProto, _ attrs: ONNXAttributes, index: Int) throws(ONNXNodeError) {
+        let q = try operand(node, 0, "Q"), k = try operand(node, 1, "K"), v = try operand(node, 2, "V")
+        guard q.shape.count == k.shape.count, q.shape.count == v.shape.count, q.shape.count == 3 || q.shape.count == 4 else {
+            throw ONNXNodeError(message: "Q, K and V must all be 3-D or all 4-D", expected: "[B, S, hidden] or [B, heads, S, head_size]", found: [q, k, v].map { ONNXShape.describe($0.shape) }.joined(separator: ", "))
+        }
+        let heads: Int, qSeq: Int, kvSeq: Int, headSize: Int, vHead: Int, kvHeads: Int
+        if q.shape.count == 4 {
+            (heads, qSeq, headSize) = (q.shape[1], q.shape[2], q.shape[3])
+            (kvHeads, kvSeq, vHead) = (k.shape[1], k.shape[2], v.shape[3])
+            guard k.shape[3] == headSize, v.shape[2] == kvSeq else {
+                throw ONNXNodeError(message: "K or V does not match Q", expected: "K [B, kv_heads, L, \(headSize)] and V [B, kv_heads, L, v]", found: "K \(ONNXShape.describe(k.shape)), V \(ONNXShape.describe(v.shape))")
+            }
+        } else {
+            guard let h = attrs.int("q_num_heads"), let kh = attrs.int("kv_num_heads"), h >= 1, kh >= 1, q.shape[2] % h == 0, k.shape[2] % kh == 0, v.shape[2] % kh == 0 else {
+                throw ONNXNodeError(message: "3-D attention needs its head counts", expected: "q_num_heads and kv_num_heads dividing the hidden sizes", found: "q_num_heads \(attrs.int("q_num_heads").map(String.init) ?? "none"), kv_num_heads \(attrs.int("kv_num_heads").map(String.init) ?? "none")")
+            }
+            (heads, qSeq, headSize, kvHeads, kvSeq, vHead) = (h, q.shape[1], q.shape[2] / h, kh, k.shape[1], v.shape[2] / kh)
+            guard k.shape[2] / kh == headSize, v.shape[1] == kvSeq else {
+                throw ONNXNodeError(message: "K or V does not match Q", expected: "K [B, L, kv_heads·\(headSize)] and V [B, L, …]", found: "K \(ONNXShape.describe(k.shape)), V \(ONNXShape.describe(v.shape))")
+            }
+        }
+        guard kvHeads >= 1, heads % kvHeads == 0 else {
+            throw ONNXNodeError(message: "the query heads are not a multiple of the key/value heads", expected: "q_num_heads divisible by kv_num_heads", found: "\(heads) and \(kvHeads)")
+        }
+        let base = node.name.isEmpty ? "Attention_\(index + 1)" : node.name
+        var n = node
+        n.name = base + ".qk"
+        let scores = addLayer(n, index: index, op: .matmul(BatchedMatmul(count: heads, m: qSeq, n: kvSeq, k: headSize)), operands: [q, k], shape: [1, heads, qSeq, kvSeq])
+        n.name = base + ".softmax"
+        let probs = addLayer(n, index: index, op: .elementwise(Elementwise(kind: .softmax, elements: try ONNXShape.elements(scores.shape))), operands: [scores], shape: scores.shape)
+        n.name = base + ".av"
+        let shape = q.shape.count == 4 ? [1, heads, qSeq, vHead] : [1, qSeq, heads * vHead]
+        define(node, addLayer(n, index: index, op: .matmul(BatchedMatmul(count: heads, m: qSeq, n: vHead, k: kvSeq)), operands: [probs, v], shape: shape))
     }
 
     // MARK: Views and shape arithmetic
