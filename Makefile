@@ -5,7 +5,7 @@ APT_PACKAGES := libgraphviz-dev graphviz libyaml-dev pkg-config
 ONNX_VERSION := 1.23.2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench golden regress lint deps clean build fuzz onnx-proto onnx-fixtures
+.PHONY: run test bench golden regress lint deps clean build fuzz onnx-proto onnx-fixtures validate
 
 run: deps
 	$(SWIFT) build -c release --product tessera
@@ -50,6 +50,13 @@ golden: deps
 	  rm -f .golden.log; echo "golden: re-recorded Tests/TesseraStudyTests/Golden (the recording run fails on purpose; make test checks them)"
 	$(SWIFT) build --product tessera
 	scripts/regress.sh --record
+
+# Tessera against published measurements (validation/*/cases.yaml): each row's error with its sign,
+# each source's mean and a summary, and validation/out/predicted-vs-published.svg. Fails when a row
+# is beyond its suite's threshold. Not part of make test; CI runs it.
+validate: deps
+	$(SWIFT) build --product tessera
+	scripts/validate.py --tessera .build/debug/tessera
 
 # Simulates every configs/array × traces pair and compares it exactly with its baseline in reports/.
 regress: deps

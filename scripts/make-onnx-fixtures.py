@@ -8,6 +8,9 @@ PyTorch's exporter.
 
   resnet18.onnx       ResNet-18 as torchvision builds it (BatchNormalization and Relu nodes kept,
                       as a training-mode export leaves them; a dynamic batch axis)
+  resnet50.onnx       ResNet-50 as torchvision builds it (v1.5: the stride on the 3x3 conv), with a
+                      dynamic image size (pin it with input_shapes: {input: [1, 3, 299, 299]})
+  mobilenetv1.onnx    MobileNet v1 1.0 (Howard et al. 2017, Table 1), not in the zoo
   mobilenetv2.onnx    MobileNetV2 1.0 (Clip(0, 6) for ReLU6, depthwise convs as groups)
   squeezenet1_1.onnx  SqueezeNet 1.1 as torchvision builds it (not in Tessera's zoo): fire modules
                       whose two expand branches meet in a Concat; MaxPool with ceil_mode
@@ -90,31 +93,60 @@ class Graph:
         return m
 
 
-def resnet18():
+def resnet(blocks, bottleneck, name, image):
     g = Graph()
     x = g.conv("input", "conv1", 3, 64, 7, stride=2, pad=3)
     x = g.node("Relu", [g.bn(x, "bn1", 64)], "relu")
     x = g.node("MaxPool", [x], "maxpool", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
     cin = 64
+    expansion = 4 if bottleneck else 1
     for stage, width in enumerate([64, 128, 256, 512]):
-        for block in range(2):
+        for block in range(blocks[stage]):
             p = f"layer{stage + 1}.{block}"
             stride = 2 if stage > 0 and block == 0 else 1
             identity = x
-            y = g.conv(x, f"{p}.conv1", cin, width, 3, stride=stride, pad=1)
-            y = g.node("Relu", [g.bn(y, f"{p}.bn1", width)], f"{p}.relu1")
-            y = g.conv(y, f"{p}.conv2", width, width, 3, pad=1)
-            y = g.bn(y, f"{p}.bn2", width)
-            if stride != 1 or cin != width:
-                identity = g.bn(g.conv(x, f"{p}.downsample.0", cin, width, 1, stride=stride), f"{p}.downsample.1", width)
-            x = g.node("Relu", [g.node("Add", [y, identity], f"{p}.add")], f"{p}.relu2")
-            cin = width
+            if bottleneck:
+                y = g.node("Relu", [g.bn(g.conv(x, f"{p}.conv1", cin, width, 1), f"{p}.bn1", width)], f"{p}.relu1")
+                y = g.node("Relu", [g.bn(g.conv(y, f"{p}.conv2", width, width, 3, stride=stride, pad=1), f"{p}.bn2", width)], f"{p}.relu2")
+                y = g.bn(g.conv(y, f"{p}.conv3", width, width * 4, 1), f"{p}.bn3", width * 4)
+            else:
+                y = g.conv(x, f"{p}.conv1", cin, width, 3, stride=stride, pad=1)
+                y = g.node("Relu", [g.bn(y, f"{p}.bn1", width)], f"{p}.relu1")
+                y = g.conv(y, f"{p}.conv2", width, width, 3, pad=1)
+                y = g.bn(y, f"{p}.bn2", width)
+            if stride != 1 or cin != width * expansion:
+                identity = g.bn(g.conv(x, f"{p}.downsample.0", cin, width * expansion, 1, stride=stride), f"{p}.downsample.1", width * expansion)
+            x = g.node("Relu", [g.node("Add", [y, identity], f"{p}.add")], f"{p}.relu3" if bottleneck else f"{p}.relu2")
+            cin = width * expansion
     x = g.node("GlobalAveragePool", [x], "avgpool")
     x = g.node("Flatten", [x], "flatten", axis=1)
-    w, b = g.weight("fc.weight", [1000, 512]), g.weight("fc.bias", [1000])
+    w, b = g.weight("fc.weight", [1000, cin]), g.weight("fc.bias", [1000])
     g.node("Gemm", [x, w, b], "fc", outputs=["logits"], transB=1)
     return g.model(
-        "resnet18",
+        name,
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3] + image)],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 1000])])
+
+
+def resnet18():
+    return resnet([2, 2, 2, 2], False, "resnet18", [224, 224])
+
+
+def mobilenetv1():
+    g = Graph()
+    x = g.node("Relu", [g.bn(g.conv("input", "conv0", 3, 32, 3, stride=2, pad=1), "conv0.bn", 32)], "conv0.relu")
+    cin = 32
+    for i, (cout, stride) in enumerate([(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]):
+        p = f"block{i + 1}"
+        x = g.node("Relu", [g.bn(g.conv(x, f"{p}.dw", cin, cin, 3, stride=stride, pad=1, groups=cin), f"{p}.dw.bn", cin)], f"{p}.dw.relu")
+        x = g.node("Relu", [g.bn(g.conv(x, f"{p}.pw", cin, cout, 1), f"{p}.pw.bn", cout)], f"{p}.pw.relu")
+        cin = cout
+    x = g.node("GlobalAveragePool", [x], "avgpool")
+    x = g.node("Flatten", [x], "flatten", axis=1)
+    w, b = g.weight("fc.weight", [1000, 1024]), g.weight("fc.bias", [1000])
+    g.node("Gemm", [x, w, b], "fc", outputs=["logits"], transB=1)
+    return g.model(
+        "mobilenetv1",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3, 224, 224])],
         [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 1000])])
 
@@ -253,6 +285,8 @@ def encoder(blocks, name, fused=False):
 
 MODELS = {
     "resnet18.onnx": resnet18,
+    "resnet50.onnx": lambda: resnet([3, 4, 6, 3], True, "resnet50", ["height", "width"]),
+    "mobilenetv1.onnx": mobilenetv1,
     "mobilenetv2.onnx": mobilenetv2,
     "squeezenet1_1.onnx": squeezenet,
     "transformer.onnx": lambda: encoder(1, "transformer-block"),

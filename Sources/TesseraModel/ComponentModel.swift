@@ -21,6 +21,7 @@ public enum KindTable {
         CPUCluster.self,
         SRAMBuffer.self,
         DRAMChannel.self,
+        HostLink.self,
     ]
 
     /// Parameters every kind has, declared once.

@@ -12,6 +12,8 @@ public struct HardwareModel: Sendable {
     public var cpuClusters: [CPUCluster]
     /// The DRAM channel; an ideal (unlimited) one when the spec lists none.
     public var dram: DRAMChannel
+    /// The link to host memory that streams weights the on-chip memory cannot hold, if any.
+    public var hostLink: HostLink?
     public var clock: Frequency { spec.clock }
     /// The energy table with the file's overrides.
     public var energy: EnergyTable { EnergyTable(overrides: spec.energy) }
@@ -26,6 +28,7 @@ public struct HardwareModel: Sendable {
         var arrays: [SystolicArray] = []
         var buffers: [SRAMBuffer] = []
         var dram: DRAMChannel?
+        var host: HostLink?
         var sparse: [NMSparseArray] = [], masks: [MaskGenerator] = [], vectors: [VectorUnit] = [], cpus: [CPUCluster] = []
         for c in spec.components {
             switch c.kind {
@@ -36,6 +39,7 @@ public struct HardwareModel: Sendable {
             case SystolicArray.schema.kind: arrays.append(SystolicArray(spec: c))
             case SRAMBuffer.schema.kind: buffers.append(SRAMBuffer(spec: c))
             case DRAMChannel.schema.kind: dram = dram ?? DRAMChannel(spec: c)
+            case HostLink.schema.kind: host = host ?? HostLink(spec: c)
             default: break
             }
         }
@@ -46,6 +50,7 @@ public struct HardwareModel: Sendable {
         self.vectorUnits = vectors
         self.cpuClusters = cpus
         self.dram = dram ?? DRAMChannel(name: "dram", bandwidth: nil)
+        self.hostLink = host
     }
 
     /// Bytes available to one operand in one half of its double buffer: half of its dedicated

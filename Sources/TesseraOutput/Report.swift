@@ -132,6 +132,39 @@ public struct Report: Sendable {
     public var operatingPoints: [(cycle: UInt64, hertz: Double, scale: Double)] = []
     /// An edge SoC's power budget, watts: the report gives a verdict on it (`budgetVerdict`).
     public var powerBudgetWatts: Double? = nil
+    /// An edge SoC with a host link: where the weights lived, and how long the link was busy.
+    public var hostLink: HostLinkFigures? = nil
+
+    /// Weight placement between on-chip memory and a host link (`HostLink`), with the link's time.
+    public struct HostLinkFigures: Sendable {
+        public var link: String
+        public var bytesPerSecond: Double
+        public var capacityBytes: UInt64?
+        public var residentBytes: UInt64
+        public var streamedBytes: UInt64
+        public var residentLayers: Int
+        public var streamedLayers: Int
+        public var busySeconds: Double
+        public init(
+            link: String, bytesPerSecond: Double, capacityBytes: UInt64?, residentBytes: UInt64, streamedBytes: UInt64, residentLayers: Int, streamedLayers: Int,
+            busySeconds: Double
+        ) {
+            self.link = link
+            self.bytesPerSecond = bytesPerSecond
+            self.capacityBytes = capacityBytes
+            self.residentBytes = residentBytes
+            self.streamedBytes = streamedBytes
+            self.residentLayers = residentLayers
+            self.streamedLayers = streamedLayers
+            self.busySeconds = busySeconds
+        }
+
+        /// In words, for the console and the Markdown summary.
+        public var line: String {
+            let cap = capacityBytes.map { " of \(formatBytes($0))" } ?? ""
+            return "weights: \(formatBytes(residentBytes)) in \(residentLayers) layers resident on chip\(cap); \(formatBytes(streamedBytes)) in \(streamedLayers) layers streamed over '\(link)' every inference (busy \(DOTText.seconds(busySeconds)))"
+        }
+    }
 
     /// Average and peak power against the budget: whether the average is within it, and how many
     /// of the energy account's windows (and how much time) were above it. The governor keeps its
@@ -273,6 +306,9 @@ extension Report {
         "governor: running average power over the window (energy of tiles started and transfers issued in it / window + static) above the budget steps down one point; below 80% of it, a window after the last change, steps back up",
         "cycles are counted at the first operating point's clock; engine time is whole picoseconds",
     ]
+
+    public static let hostLinkNote =
+        "host link: weights placed in layer order in the on-chip memory (the dram's size) while they fit, resident across layers and inferences; the rest stream over the link every inference, a tile's weight bytes taking bytes/bandwidth + latency in parallel with its activations from on-chip memory; energy per streamed byte link.byte (host DRAM read 243.75 pJ + ASSUMED 80 pJ for the link); input and output transfers and any per-inference invoke overhead are not modelled"
 
     public static let continualNote =
         "continual learning: every step of an epoch is taken as identical, so the schedule is one simulated full step times the full batches plus one partial step, per epoch; weight sparsity assumes kernels that skip pruned weights (cycles scaled by the kept fraction, rounded up per tile)"

@@ -90,6 +90,15 @@ extension Report {
                 ])
             ))
         }
+        if let h = hostLink {
+            var pairs: [(String, JSONValue)] = [("link", .string(h.link)), ("bandwidth_bytes_per_s", .double(h.bytesPerSecond))]
+            if let c = h.capacityBytes { pairs.append(("on_chip_capacity_bytes", .uint(c))) }
+            pairs += [
+                ("resident_weight_bytes", .uint(h.residentBytes)), ("streamed_weight_bytes", .uint(h.streamedBytes)), ("resident_layers", .int(Int64(h.residentLayers))),
+                ("streamed_layers", .int(Int64(h.streamedLayers))), ("busy_s", .double(h.busySeconds)),
+            ]
+            edgePairs.append(("host_link", .object(pairs)))
+        }
         var continualPairs: [(String, JSONValue)] = []
         if let c = continual {
             func figures(_ f: ContinualRun.Figures) -> JSONValue {
@@ -187,6 +196,7 @@ extension Report {
         s += "| energy | \(joules(energy.totalJoules)) (\(joules(energy.dynamicJoules)) dynamic, \(joules(energy.staticJoules)) static) |\n"
         s += "| power average / peak | \(formatDecimal(energy.averageWatts, maxDecimals: 4)) W / \(formatDecimal(energy.peakWatts, maxDecimals: 4)) W |\n"
         if let line = budgetLine { s += "| power budget | \(line.replacingOccurrences(of: "power budget ", with: "")) |\n" }
+        if let h = hostLink { s += "| host link | \(h.line) |\n" }
         s += collectivesMarkdown()
         if let c = clusterStep { s += c.markdown() + "\n" }
         if let f = collectiveFindings { s += "\n" + f.line + "\n" }
@@ -263,6 +273,7 @@ extension Report {
         guard isClocked else { return "\(workload) on \(hardware): \(DOTText.seconds(seconds, maxDecimals: 6)), \(power)\n" + familyLines() }
         var s = "\(workload) on \(hardware): \(totalCycles) cycles, \(formatDecimal(seconds * 1e3, maxDecimals: 6)) ms, utilization \(pct(utilization)), stalls \(stallCycles) cycles, \(power)\n"
         if let line = budgetLine { s += line + "\n" }
+        if let h = hostLink { s += h.line + "\n" }
         let head = ["layer", "op", "total", "compute", "stall", "util"]
         var rows = [head]
         let shown = layers.prefix(maxLayers)

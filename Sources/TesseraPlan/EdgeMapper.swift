@@ -155,6 +155,8 @@ public enum EdgeMapper {
             ops.append(p)
         }
 
+        let placement = hardware.hostLink.map { placeWeights(&ops, graph: graph, link: $0, capacity: hardware.dram.sizeBytes) }
+
         // The static schedule: critical-path list scheduling over the units.
         var unitNames: [String] = []
         var unitKinds: [UnitKind] = []
@@ -164,7 +166,12 @@ public enum EdgeMapper {
         }
         let unitIndex = ops.map { p in unitNames.firstIndex(of: p.unit ?? "") ?? 0 }
         let deps = ops.map { $0.dependencies.map(\.raw) }
-        let durations = ops.map { $0.estimatedCycles(on: hardware) }
+        let cycleSeconds = 1 / max(spec.clock.hertz, 1)
+        let durations = ops.map { p -> UInt64 in
+            // A streamed operation takes at least its weights' time on the host link.
+            guard p.weightsFromHost, let link = hardware.hostLink else { return p.estimatedCycles(on: hardware) }
+            return max(p.estimatedCycles(on: hardware), Saturating.uint64(Double(p.dramReadB) / link.bandwidth.bytesPerSecond / cycleSeconds))
+        }
         let scheduler = ListScheduler(units: unitIndex, durations: durations, dependencies: deps, unitCount: unitNames.count)
         let result = scheduler.run(priority: scheduler.upwardRanks(), inOrder: false)
         let streams = unitNames.indices.map { Schedule.Stream(unit: unitNames[$0], kind: unitKinds[$0], ops: result.order[$0]) }
@@ -178,8 +185,37 @@ public enum EdgeMapper {
             staticWatts: componentStatic + edge.staticPower, socStaticWatts: edge.staticPower)
         let schedule = Schedule(
             streams: streams, inOrderDispatch: false, window: 2, optimizations: Optimizations(), estimatedStart: result.start, power: power)
-        return Plan(
+        var plan = Plan(
             hardware: hardware, workload: workload.name, layers: graph.layers, ops: ops, estimatedCycles: result.makespan, schedule: schedule,
             precision: graph.precision)
+        plan.hostLink = placement
+        return plan
+    }
+
+    /// Places weights for a SoC with a host link (`HostLink`): in operation order, each operation's
+    /// weights stay in the on-chip memory while they fit its `size` (the Edge TPU's "roughly 8 MB
+    /// of SRAM that can cache the model's parameter data", Coral's compiler documentation; the
+    /// activations live in the SoC's buffers); every operation whose weights do not fit streams
+    /// them over the link. With no size given, everything stays on chip.
+    static func placeWeights(_ ops: inout [OpPlan], graph: DataflowGraph, link: HostLink, capacity: UInt64?) -> HostLinkPlacement {
+        let weightBytes = ops.map { p -> UInt64 in
+            guard p.dramReadB > 0 else { return 0 }
+            return graph.operations[p.op.raw].inputs.map(graph.tensor).filter { $0.kind == .weight }.reduce(UInt64(0)) { $0 + $1.bytes }
+        }
+        var free = capacity ?? .max
+        var resident: UInt64 = 0, streamed: UInt64 = 0, residentOps = 0, streamedOps = 0
+        for i in ops.indices where weightBytes[i] > 0 {
+            if weightBytes[i] <= free {
+                free -= weightBytes[i]
+                resident += weightBytes[i]
+                residentOps += 1
+            } else {
+                ops[i].weightsFromHost = true
+                streamed += weightBytes[i]
+                streamedOps += 1
+            }
+        }
+        return HostLinkPlacement(
+            link: link.name, capacityBytes: capacity, residentBytes: resident, streamedBytes: streamed, residentOps: residentOps, streamedOps: streamedOps)
     }
 }

@@ -59,6 +59,12 @@ public struct OpPlan: Sendable, Hashable {
     public var cpuInstructions: UInt64 = 0
     /// Fraction of `macs` done after continual learning's sparsity (see `Operation.density`).
     public var density: Double = 1
+    /// Its weights (every tile's B bytes) stream from host memory over the hardware's host link
+    /// instead of the on-chip memory (`HostLink`).
+    public var weightsFromHost = false
+    /// Bytes read from the on-chip memory (`dram`): all of `dramRead`, less the weights streamed
+    /// over a host link.
+    public var memoryRead: UInt64 { weightsFromHost ? dramReadA : dramRead }
     /// MACs done, exactly (`macs` before thinning × density); `macs` is this rounded.
     public var exactMacs: Double { thinnedMacs ?? Double(macs) }
     var thinnedMacs: Double? = nil
@@ -121,4 +127,27 @@ public struct Plan: Sendable {
     public var schedule: Schedule? = nil
     /// The workload's arithmetic precision (selects the MAC energy).
     public var precision: Precision = .int8
+    /// Where the weights live when the hardware has a host link.
+    public var hostLink: HostLinkPlacement? = nil
+}
+
+/// Weight placement between the on-chip memory and a host link (`HostLink`): what stayed
+/// resident and what streams every inference.
+public struct HostLinkPlacement: Sendable, Hashable {
+    public var link: String
+    /// The on-chip memory's capacity for weights; `nil` is unlimited.
+    public var capacityBytes: UInt64?
+    public var residentBytes: UInt64
+    public var streamedBytes: UInt64
+    public var residentOps: Int
+    public var streamedOps: Int
+
+    public init(link: String, capacityBytes: UInt64?, residentBytes: UInt64, streamedBytes: UInt64, residentOps: Int, streamedOps: Int) {
+        self.link = link
+        self.capacityBytes = capacityBytes
+        self.residentBytes = residentBytes
+        self.streamedBytes = streamedBytes
+        self.residentOps = residentOps
+        self.streamedOps = streamedOps
+    }
 }

@@ -67,15 +67,16 @@ public struct EnergyAccount: Sendable {
         var computeTime = Array(repeating: Picoseconds(0), count: plan.ops.count)
         var transferBytes = Array(repeating: UInt64(0), count: plan.ops.count)
         let dram = hw.dram.name
+        let host = hw.hostLink?.name
         for iv in result.intervals {
-            if iv.resource == dram { transferBytes[iv.op] += iv.bytes } else if iv.activity == .compute { computeTime[iv.op] += iv.end - iv.start }
+            if iv.resource == dram || iv.resource == host { transferBytes[iv.op] += iv.bytes } else if iv.activity == .compute { computeTime[iv.op] += iv.end - iv.start }
         }
         var scaledCompute = Array(repeating: 0.0, count: plan.ops.count)
         var scaledTransfer = Array(repeating: 0.0, count: plan.ops.count)
         let hasTimeline = !result.intervals.isEmpty
         for iv in result.intervals {
             let v = result.voltageScale(at: iv.start)
-            if iv.resource == dram {
+            if iv.resource == dram || iv.resource == host {
                 guard transferBytes[iv.op] > 0 else { continue }
                 // Transfers are not scaled: DRAM is off the SoC's voltage domain.
                 let j = transferSide[iv.op] * Double(iv.bytes) / Double(transferBytes[iv.op])
@@ -135,7 +136,8 @@ public struct EnergyAccount: Sendable {
                     if let (name, j) = sram(role, a, bytes: bytes) { c.append((name, a, j)) }
                 }
             }
-            t.append((hw.dram.name, .dramRead, table.joules(.dramRead, Double(op.dramRead))))
+            t.append((hw.dram.name, .dramRead, table.joules(.dramRead, Double(op.memoryRead))))
+            if op.weightsFromHost, let link = hw.hostLink { t.append((link.name, .linkByte, table.joules(.linkByte, Double(op.dramReadB)))) }
             t.append((hw.dram.name, .dramWrite, table.joules(.dramWrite, Double(op.dramWrite))))
             for (role, a, bytes) in [(SRAMBuffer.Role.ifmap, EnergyAction.sramWrite, op.dramReadA), (.filter, .sramWrite, op.dramReadB), (.ofmap, .sramRead, op.dramWrite)] {
                 if let (name, j) = sram(role, a, bytes: bytes) { t.append((name, a, j)) }

@@ -55,6 +55,8 @@ public final class StreamSimulator {
     private var opStart: [Picoseconds]
     private var opEnd: [Picoseconds]
     private var dramQueue: DRAMQueue
+    /// The host link weights stream over, when the plan streams any (`HostLink`).
+    private var hostQueue: DRAMQueue?
     private var bytesSent: UInt64 = 0
     private var bytesReceived: UInt64 = 0
     private var bytesWritten: UInt64 = 0
@@ -82,6 +84,7 @@ public final class StreamSimulator {
         self.period = plan.hardware.clock.periodPicoseconds
         self.dram = plan.hardware.dram
         self.dramQueue = DRAMQueue(plan.hardware.dram)
+        self.hostQueue = plan.hardware.hostLink.map { DRAMQueue($0.channel) }
         self.recordTimeline = recordTimeline
         units = schedule.streams.map { s in
             let count = s.ops.reduce(0) { $0 + plan.ops[$1].tiles.count }
@@ -244,8 +247,16 @@ public final class StreamSimulator {
         while units[u].head < units[u].order.count, nextTile[units[u].order[units[u].head]] == plan.ops[units[u].order[units[u].head]].tiles.count {
             units[u].head += 1
         }
-        let bytes = plan.ops[op].tiles[tile].dramRead
-        let done = bytes > 0 ? dramTransfer(bytes: bytes, at: now, op: op, activity: .load) : now
+        let t = plan.ops[op].tiles[tile]
+        let bytes = t.dramRead
+        var done = now
+        if plan.ops[op].weightsFromHost, hostQueue != nil {
+            // Activations from the on-chip memory and weights over the host link, in parallel.
+            if t.readA > 0 { done = dramTransfer(bytes: t.readA, at: now, op: op, activity: .load) }
+            if t.readB > 0 { done = max(done, hostTransfer(bytes: t.readB, at: now, op: op)) }
+        } else if bytes > 0 {
+            done = dramTransfer(bytes: bytes, at: now, op: op, activity: .load)
+        }
         bytesSent += bytes
         try engine.schedule(at: done, priority: 0, .loaded(Int32(u), Int32(i)))
     }
@@ -297,13 +308,27 @@ public final class StreamSimulator {
         return done
     }
 
+    private func hostTransfer(bytes: UInt64, at now: Picoseconds, op: Int) -> Picoseconds {
+        guard var q = hostQueue else { return now }
+        if !transferJoules.isEmpty {
+            let total = transferBytes[op]
+            if total > 0 { spend(transferJoules[op] * Double(bytes) / Double(total), at: now) }
+        }
+        let (start, done) = q.transfer(bytes: bytes, at: now)
+        hostQueue = q
+        if recordTimeline, done > start {
+            intervals.append(Interval(resource: q.channel.name, activity: .load, op: op, start: start, end: done, bytes: bytes))
+        }
+        return done
+    }
+
     private func cycles(_ ps: Picoseconds) -> UInt64 { ceilDiv(ps, period) }
 
     private func result() -> SimResult {
         let total = max(engine.now, opEnd.max() ?? 0)
         let ops = plan.ops.enumerated().map { i, p in
             OpStats(
-                computeCycles: p.computeCycles, totalCycles: cycles(opEnd[i]) - min(cycles(opEnd[i]), cycles(opStart[i])), dramReadBytes: p.dramRead,
+                computeCycles: p.computeCycles, totalCycles: cycles(opEnd[i]) - min(cycles(opEnd[i]), cycles(opStart[i])), dramReadBytes: p.memoryRead,
                 dramWriteBytes: p.dramWrite, start: opStart[i], end: opEnd[i])
         }
         var stats = units.map { u in
@@ -311,6 +336,7 @@ public final class StreamSimulator {
         }
         stats += Simulator.bufferStats(plan: plan, totalCycles: cycles(total))
         stats.append(UnitStats(name: dram.name, kind: DRAMChannel.schema.kind, busyCycles: cycles(dramQueue.busy)))
+        if let q = hostQueue { stats.append(UnitStats(name: q.channel.name, kind: HostLink.schema.kind, busyCycles: cycles(q.busy))) }
         var r = SimResult(
             totalPicoseconds: total, totalCycles: cycles(total), ops: ops, units: stats, intervals: intervals, dramBytesSent: bytesSent,
             bufferBytesReceived: bytesReceived, dramBytesWritten: bytesWritten, events: engine.eventCount, interleavedTiles: interleavedTiles)

@@ -80,4 +80,23 @@ import TesseraSpec
             return text.contains("soc.yaml:") && text.contains("did you mean 'relu'")
         }
     }
+
+    /// With a host link, weights stay on chip in layer order while they fit the on-chip memory's
+    /// size; the rest stream over the link (int8: fc1 and fc2 hold 4 KiB each).
+    @Test func weightsBeyondTheOnChipSizeStreamOverTheHostLink() throws {
+        func hw(size: String) -> String {
+            Self.soc().replacingOccurrences(of: "{name: dram, kind: dram, bandwidth: 8 GB/s}", with: "{name: dram, kind: dram, bandwidth: 8 GB/s\(size)}\n  - {name: usb, kind: host-link, bandwidth: 400 MB/s}")
+        }
+        let three = Self.mlp + "\n  - {name: fc3, op: gemm, m: 16, n: 64, k: 64}\n"
+        let p = try Self.plan(hw(size: ", size: 10 KiB"), three)
+        #expect(p.ops.filter(\.weightsFromHost).map(\.name) == ["fc3"])
+        let h = try #require(p.hostLink)
+        #expect(h.residentBytes == 8192 && h.streamedBytes == 4096 && h.residentOps == 2 && h.streamedOps == 1 && h.capacityBytes == 10240)
+        // A streamed operation reads its weights from the link, its activations from on-chip memory.
+        let fc3 = try #require(p.ops.first { $0.name == "fc3" })
+        #expect(fc3.memoryRead == fc3.dramReadA && fc3.dramReadB == 4096)
+        // Without a size everything stays on chip; without a host link there is no placement.
+        #expect(try Self.plan(hw(size: ""), three).ops.allSatisfy { !$0.weightsFromHost })
+        #expect(try Self.plan(Self.soc(), three).hostLink == nil)
+    }
 }

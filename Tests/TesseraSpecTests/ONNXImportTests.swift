@@ -33,6 +33,17 @@ import TesseraTestSupport
         #expect(imported.model == file)
     }
 
+    /// ResNet-50 with a dynamic image size is the zoo's ResNet-50 when pinned to 224×224; MobileNet
+    /// v1 (not in the zoo) has the paper's 569 M MACs (Howard et al. 2017, Table 8).
+    @Test func pinnedImageSizeAndAModelNotInTheZoo() throws {
+        let r50 = try Self.load("resnet50.onnx", shapes: ["input": [1, 3, 224, 224]])
+        #expect(r50.layers.map(\.op) == (try Self.zoo("resnet50", training: false)).map(\.op))
+        let r299 = try Self.load("resnet50.onnx", shapes: ["input": [1, 3, 299, 299]])
+        #expect(r299.layers.reduce(0) { $0 + $1.op.macs } == 7_627_668_224)
+        let v1 = try Self.load("mobilenetv1.onnx")
+        #expect(abs(Double(v1.layers.reduce(0) { $0 + $1.op.macs }) / 569e6 - 1) < 0.005)
+    }
+
     /// The residual branches are edges: a block's add reads its second conv and its shortcut.
     @Test func residualBranchesAreEdges() throws {
         let layers = try Self.load("resnet18.onnx").layers

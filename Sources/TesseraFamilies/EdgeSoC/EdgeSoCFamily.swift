@@ -28,6 +28,13 @@ public struct EdgeSoCFamily: HardwareFamily {
             }
             if workload.phase == .training { request.addTraining(to: &report, plan: plan, result: result, phase: "training") }
             report.modelNotes = Report.edgeNotes + [Report.energyNote]
+            if let h = plan.hostLink, let link = plan.hardware.hostLink {
+                let busy = result.units.first { $0.name == link.name }.map { Double($0.busyCycles) / plan.hardware.clock.hertz } ?? 0
+                report.hostLink = Report.HostLinkFigures(
+                    link: h.link, bytesPerSecond: link.bandwidth.bytesPerSecond, capacityBytes: h.capacityBytes, residentBytes: h.residentBytes, streamedBytes: h.streamedBytes,
+                    residentLayers: h.residentOps, streamedLayers: h.streamedOps, busySeconds: busy)
+                report.modelNotes.append(Report.hostLinkNote)
+            }
             return RunOutput(graph: graph, plan: plan, result: result, report: report, views: AcceleratorViews(graph: graph, plan: plan, result: result, energy: report.energy))
         }
     }

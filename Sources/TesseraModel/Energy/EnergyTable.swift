@@ -24,6 +24,8 @@ public enum EnergyAction: String, Sendable, Hashable, CaseIterable {
     case cpuInstruction = "cpu.instruction"
     /// One compare of a mask generator's top-N sorter.
     case maskCompare = "mask.compare"
+    /// Per byte streamed from host memory over a host link.
+    case linkByte = "link.byte"
 
     /// The actions a component kind performs (what `tessera kinds` lists with their energies).
     public static func performed(byKind kind: String) -> [EnergyAction] {
@@ -34,6 +36,7 @@ public enum EnergyAction: String, Sendable, Hashable, CaseIterable {
         case "vector-unit": [.vectorOpInt8, .vectorOpFp16, .vectorOpFp32]
         case "cpu-cluster": [.cpuInstruction, .macInt8, .macFp16, .macBf16, .macFp32, .vectorOpFp32]
         case "mask-generator": [.maskCompare]
+        case "host-link": [.linkByte]
         default: []
         }
     }
@@ -70,7 +73,9 @@ public enum EnergyAction: String, Sendable, Hashable, CaseIterable {
 ///   taken equal;
 /// - DRAM, per 64-bit access: 1.3–2.6 nJ → the midpoint, 1.95 nJ, is 243.75 pJ per byte;
 /// - a CPU instruction's overhead: about 70 pJ (the talk's "add: 0.1 pJ, instruction: 70 pJ");
-/// - a mask-generator compare: an FP16 add, 0.4 pJ.
+/// - a mask-generator compare: an FP16 add, 0.4 pJ;
+/// - a byte streamed over a host link: the host's DRAM read (243.75 pJ, the DRAM entry) plus an
+///   ASSUMED 10 pJ/bit (80 pJ/byte) for the link's PHYs and protocol, 323.75 pJ in all.
 /// A hardware file's `energy:` section overrides any entry (e.g. `dram.read: 32 pJ` for LPDDR4).
 public struct EnergyTable: Sendable, Hashable {
     public var picojoules: [EnergyAction: Double]
@@ -79,7 +84,7 @@ public struct EnergyTable: Sendable, Hashable {
         .macInt8: 0.23, .macFp16: 1.5, .macBf16: 1.5, .macFp32: 4.6,
         .sramRead: 1.25, .sramWrite: 1.25, .dramRead: 243.75, .dramWrite: 243.75,
         .vectorOpInt8: 0.115, .vectorOpFp16: 0.75, .vectorOpFp32: 2.3,
-        .cpuInstruction: 70, .maskCompare: 0.4,
+        .cpuInstruction: 70, .maskCompare: 0.4, .linkByte: 323.75,
     ]
 
     /// The defaults with a hardware file's overrides (in joules, by action name) applied.

@@ -13,18 +13,22 @@ public struct DRAMChannel: ComponentModel {
             ParameterDecl("bandwidth", .quantityOrUnlimited(.bandwidth), "sustained bandwidth, or 'unlimited' for an ideal memory"),
             ParameterDecl("latency", .quantityOrZero(.time), default: .number(0), defaultText: "0 ns", "access latency added to every transfer"),
             ParameterDecl("channels", .int(min: 1), default: .int(1), "channels interleaved into one: 'bandwidth' is per channel and the total is bandwidth × channels"),
+            ParameterDecl("size", .quantityOrUnlimited(.size), default: .unlimited, defaultText: "unlimited", "capacity: with a host-link, the on-chip memory whose weights stay resident (the rest stream over the link)"),
         ])
 
     public var name: String
     /// `nil` means unlimited.
     public var bandwidth: Bandwidth?
     public var latency: Duration
+    /// Capacity in bytes; `nil` is unlimited.
+    public var sizeBytes: UInt64?
 
     public init(spec: ComponentSpec) {
         name = spec.name
         let channels = Double(max(1, spec.int("channels")))
         bandwidth = spec.number("bandwidth").map { Bandwidth(bytesPerSecond: $0 * channels) }
         latency = Duration(seconds: spec.number("latency") ?? 0)
+        sizeBytes = spec.number("size").map { Saturating.uint64($0) }
     }
 
     public init(name: String, bandwidth: Bandwidth?, latency: Duration = Duration(seconds: 0)) {

@@ -21,9 +21,18 @@ public struct HardwareDOT: Sendable {
 
         let dram = hardware.dram
         let dramBandwidth = dram.bandwidth.map { "\($0)" } ?? "unlimited"
-        let dramLabel = DOTText.titled(dram.name, ["DRAM", dramBandwidth, "latency \(DOTText.seconds(dram.latency.seconds))"])
+        var dramLines = [hardware.hostLink == nil ? "DRAM" : "on-chip memory", dramBandwidth, "latency \(DOTText.seconds(dram.latency.seconds))"]
+        if let size = dram.sizeBytes { dramLines.insert(formatBytes(size), at: 1) }
+        let dramLabel = DOTText.titled(dram.name, dramLines)
         s +=
             "  \(id("dram", dram.name)) \(DOTText.attributes([("shape", "cylinder"), ("fillcolor", "#fde3c8"), ("color", "#c46a12"), ("label", dramLabel), ("height", "1.3")]))\n"
+        if let link = hardware.hostLink {
+            // The host's memory, beyond the link: the weights that do not fit on chip stream from it.
+            let label = DOTText.titled(link.name, ["host link", "\(link.bandwidth)", "latency \(DOTText.seconds(link.latency.seconds))"])
+            s += "  \(id("host", link.name)) \(DOTText.attributes([("shape", "cds"), ("fillcolor", "#eeeeee"), ("color", "#777777"), ("label", label)]))\n"
+            s += "  { rank=min; \(id("host", link.name)) }\n"
+            s += "  \(id("host", link.name)) -> \(id("dram", dram.name)) \(DOTText.attributes([("label", "weights that do not fit"), ("style", "dashed")]))\n"
+        }
 
         for b in hardware.buffers {
             let label = DOTText.titled(

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""make validate: Tessera against published measurements (validation/*/cases.yaml).
+
+Each suite folder holds a cases.yaml (source, threshold, hardware, cases with the published
+figure) and the workloads it names. For every row this runs `tessera simulate`, prints the
+predicted and published figures and the signed error, each source's mean absolute error, and a
+summary; it draws predicted vs published as validation/out/predicted-vs-published.svg. It exits 1
+when a row's error is beyond its suite's threshold (CI runs it), 2 on a setup error.
+
+Usage: scripts/validate.py [--tessera PATH] [--out DIR]
+"""
+import argparse
+import glob
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), ".."))
+
+
+def load_cases(path):
+    """A small reader for cases.yaml's flat form (key: value lines and one-line {…} case maps)."""
+    suite, cases = {}, []
+    for raw in open(path, encoding="utf-8"):
+        line = raw.split(" #")[0].rstrip() if not raw.lstrip().startswith("- {") else raw.rstrip()
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line.lstrip().startswith("- {"):
+            body = line.strip()[3:].rstrip("}")
+            case = {}
+            for part in split_top(body):
+                k, v = part.split(":", 1)
+                v = v.strip()
+                case[k.strip()] = v[1:-1] if v.startswith('"') else (float(v) if is_number(v) else v)
+            cases.append(case)
+        elif ":" in line and not line.startswith(" "):
+            k, v = line.split(":", 1)
+            suite[k.strip()] = v.strip()
+    suite["cases"] = cases
+    return suite
+
+
+def split_top(body):
+    parts, quoted, cur = [], False, ""
+    for ch in body:
+        if ch == '"':
+            quoted = not quoted
+        if ch == "," and not quoted:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        parts.append(cur)
+    return parts
+
+
+def is_number(v):
+    try:
+        float(v)
+        return True
+    except ValueError:
+        return False
+
+
+def simulate(tessera, hardware, workload, out):
+    r = subprocess.run([tessera, "simulate", hardware, workload, "-o", out, "--quiet", "--force"], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{workload}: tessera exited {r.returncode}: {r.stderr.strip()}")
+    reports = sorted(glob.glob(os.path.join(out, "*.json")))
+    name = os.path.splitext(os.path.basename(workload))[0]
+    for rep in reports:
+        data = json.load(open(rep))
+        if data.get("workload") == name or os.path.basename(rep).startswith(name + "--"):
+            return data
+    raise RuntimeError(f"{workload}: no report written in {out}")
+
+
+def svg(rows, path):
+    w, h, pad = 520, 520, 60
+    values = [v for r in rows for v in (r["predicted"], r["published"]) if v > 0]
+    lo, hi = math.log10(min(values)) - 0.2, math.log10(max(values)) + 0.2
+    def xy(p, m):
+        return pad + (math.log10(m) - lo) / (hi - lo) * (w - 2 * pad), h - pad - (math.log10(p) - lo) / (hi - lo) * (h - 2 * pad)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">',
+           '<rect width="100%" height="100%" fill="white"/>',
+           f'<text x="{w/2}" y="24" text-anchor="middle" font-size="14">Tessera vs published (log-log, ms)</text>']
+    x0, y0 = xy(10 ** lo, 10 ** lo)
+    x1, y1 = xy(10 ** hi, 10 ** hi)
+    out.append(f'<line x1="{x0:.1f}" y1="{y0:.1f}" x2="{x1:.1f}" y2="{y1:.1f}" stroke="#999" stroke-dasharray="4 3"/>')
+    for f, label in ((1.25, "+25%"), (0.8, "−20%")):
+        a, b = xy(10 ** lo * f, 10 ** lo), xy(10 ** hi * f, 10 ** hi)
+        out.append(f'<line x1="{a[0]:.1f}" y1="{a[1]:.1f}" x2="{b[0]:.1f}" y2="{b[1]:.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{b[0] - 4:.1f}" y="{b[1] + (12 if f > 1 else -4):.1f}" text-anchor="end" fill="#aaa">{label}</text>')
+    decade = math.floor(lo)
+    while decade <= hi:
+        if decade >= lo:
+            x, _ = xy(10 ** lo, 10 ** decade)
+            _, y = xy(10 ** decade, 10 ** lo)
+            out.append(f'<text x="{x:.1f}" y="{h - pad + 16}" text-anchor="middle">{10 ** decade:g}</text>')
+            out.append(f'<text x="{pad - 6}" y="{y + 4:.1f}" text-anchor="end">{10 ** decade:g}</text>')
+        decade += 1
+    out.append(f'<text x="{w/2}" y="{h - 20}" text-anchor="middle">published (ms)</text>')
+    out.append(f'<text x="16" y="{h/2}" text-anchor="middle" transform="rotate(-90 16 {h/2})">Tessera (ms)</text>')
+    placed = []
+    for r in sorted(rows, key=lambda r: -r["predicted"]):
+        x, y = xy(r["predicted"], r["published"])
+        colour = "#1b7837" if abs(r["error"]) <= r["threshold"] else "#b2182b"
+        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"><title>{r["row"]}: {r["predicted"]:.3g} vs {r["published"]:.3g} ms ({r["error"]:+.1%})</title></circle>')
+        # Labels to the left of points in the right half, moved down clear of the one above.
+        ly = y - 6
+        while any(abs(ly - p) < 13 for p in placed):
+            ly += 13
+        placed.append(ly)
+        right = x > w / 2
+        label = f'{r["row"]} {r["error"]:+.0%}'
+        out.append(f'<text x="{x - 8 if right else x + 8:.1f}" y="{ly:.1f}" text-anchor="{"end" if right else "start"}" fill="#333">{label}</text>')
+    out.append("</svg>")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tessera", default=os.path.join(ROOT, ".build", "debug", "tessera"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "validation", "out"))
+    args = ap.parse_args()
+    if not os.access(args.tessera, os.X_OK):
+        print(f"validate: no tessera at {args.tessera} (swift build first)", file=sys.stderr)
+        return 2
+    rows, failed = [], False
+    for cases_path in sorted(glob.glob(os.path.join(ROOT, "validation", "*", "cases.yaml"))):
+        suite = load_cases(cases_path)
+        folder = os.path.dirname(cases_path)
+        threshold = float(suite.get("threshold", "25%").rstrip("%")) / 100
+        hardware = os.path.normpath(os.path.join(folder, suite["hardware"]))
+        print(f"\n{suite.get('source', os.path.basename(folder))} (threshold ±{threshold:.0%})")
+        print(f"  {'row':<28} {'Tessera ms':>11} {'published':>10} {'error':>8}")
+        errors = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for case in suite["cases"]:
+                report = simulate(args.tessera, hardware, os.path.join(folder, case["workload"]), tmp)
+                predicted = report["seconds"] * 1e3
+                published = float(case["published_ms"])
+                error = predicted / published - 1
+                errors.append(error)
+                over = abs(error) > threshold
+                failed |= over
+                rows.append({"row": case["row"], "predicted": predicted, "published": published, "error": error, "threshold": threshold})
+                print(f"  {case['row']:<28} {predicted:11.3f} {published:10.3f} {error:+8.1%}{'  OVER' if over else ''}")
+        mean = sum(abs(e) for e in errors) / len(errors)
+        worst = max(errors, key=abs)
+        print(f"  mean |error| {mean:.1%}, mean signed {sum(errors) / len(errors):+.1%}, worst {worst:+.1%}")
+    os.makedirs(args.out, exist_ok=True)
+    svg(rows, os.path.join(args.out, "predicted-vs-published.svg"))
+    total = sum(abs(r["error"]) for r in rows) / len(rows)
+    bad = [r["row"] for r in rows if abs(r["error"]) > r["threshold"]]
+    print(f"\nsummary: {len(rows)} rows, mean |error| {total:.1%}, {len(bad)} beyond threshold{': ' + ', '.join(bad) if bad else ''}")
+    print(f"wrote {os.path.relpath(os.path.join(args.out, 'predicted-vs-published.svg'), ROOT)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except RuntimeError as e:
+        print(f"validate: {e}", file=sys.stderr)
+        sys.exit(2)
