@@ -5,7 +5,7 @@ APT_PACKAGES := libgraphviz-dev graphviz libyaml-dev pkg-config
 ONNX_VERSION := 1.23.2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench golden regress lint deps clean build fuzz onnx-proto onnx-fixtures validate
+.PHONY: run test bench golden regress lint deps clean build fuzz onnx-proto onnx-fixtures validate install install-check
 
 run: deps
 	$(SWIFT) build -c release --product tessera
@@ -80,6 +80,32 @@ test-slurm: deps
 	scripts/slurm-local.sh
 	$(SWIFT) build --build-tests
 	TESSERA_SLURM=1 $(SWIFT) test --skip-build --filter aSlurmArrayJobMergesToTheSingleRunResults
+
+# Installs a tessera that needs no Swift toolchain (the Swift standard library and Foundation linked
+# statically; libgraphviz and libyaml stay the system's), the bundled configs, traces, models and
+# sweeps under PREFIX/share/tessera (relative paths fall back to them, so the demo runs anywhere),
+# bash/zsh/fish completions and a man page generated from the argument parser.
+PREFIX ?= /usr/local
+STATIC_BUILD := .build-static
+install: deps
+	$(SWIFT) build -c release --product tessera --static-swift-stdlib --scratch-path $(STATIC_BUILD)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/tessera $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(STATIC_BUILD)/release/tessera $(DESTDIR)$(PREFIX)/bin/tessera
+	cp -R configs traces models sweeps $(DESTDIR)$(PREFIX)/share/tessera/
+	$(DESTDIR)$(PREFIX)/bin/tessera --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/tessera
+	$(DESTDIR)$(PREFIX)/bin/tessera --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tessera
+	$(DESTDIR)$(PREFIX)/bin/tessera --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tessera.fish
+	$(SWIFT) build -c release --package-path $(STATIC_BUILD)/checkouts/swift-argument-parser --product generate-manual
+	mkdir -p $(STATIC_BUILD)/manual
+	$(STATIC_BUILD)/checkouts/swift-argument-parser/.build/release/generate-manual $(DESTDIR)$(PREFIX)/bin/tessera --output-directory $(STATIC_BUILD)/manual
+	install -m 644 $(STATIC_BUILD)/manual/tessera.1 $(DESTDIR)$(PREFIX)/share/man/man1/tessera.1
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/tessera; try: tessera simulate (from any directory), man tessera"
+
+# Installs into a fresh prefix and proves the binary needs no toolchain: ldd lists no Swift
+# library, and it runs the demo from another directory with an empty environment.
+install-check:
+	scripts/check-install.sh
 
 # Regenerates the Swift code of the ONNX subset Tessera reads (Protos/onnx_subset.proto) with
 # protoc (Debian's protobuf-compiler) and swift-protobuf's own protoc-gen-swift, built from the

@@ -29,7 +29,7 @@ struct Ablate: ParsableCommand {
         }
         let table: String
         do {
-            let pipeline = try Pipeline.load(hardwarePath: hardware, workloadPath: workload)
+            let pipeline = try Pipeline.load(hardwarePath: BundledFiles.resolve(hardware), workloadPath: BundledFiles.resolve(workload))
             guard try pipeline.family().capabilities.contains(.ablate) else {
                 let kinds = FamilyTable.kinds(offering: .ablate)
                 throw InputError(

@@ -91,7 +91,7 @@ func writeOutputFile(_ bytes: [UInt8], to output: String, force: Bool) throws {
 /// Loads and runs the pipeline for a picture, mapping failures to exit statuses.
 private func runPipeline(hardware: String, workload: String, flags: OptimizationFlags? = nil, allowLarge: Bool) throws -> Pipeline.Output {
     try exitingOnError {
-        var pipeline = try Pipeline.load(hardwarePath: hardware, workloadPath: workload)
+        var pipeline = try Pipeline.load(hardwarePath: BundledFiles.resolve(hardware), workloadPath: BundledFiles.resolve(workload))
         if allowLarge { pipeline.workBudget = .unlimited }
         try flags?.apply(to: &pipeline)
         return try pipeline.run()
@@ -115,7 +115,7 @@ struct RenderHardware: ParsableCommand {
         _ = try picture.resolvedFormat()
         let spec: HardwareSpec
         do {
-            spec = try KindTable.hardwareLoader.load(path: hardware)
+            spec = try KindTable.hardwareLoader.load(path: BundledFiles.resolve(hardware))
         } catch {
             throw fail(InputError(error.diagnostics))
         }

@@ -111,8 +111,8 @@ struct Simulate: ParsableCommand {
     func run() throws {
         let hw: String, wl: String
         switch (hardware, workload) {
-        case (nil, nil): (hw, wl) = (Defaults.hardwarePath, Defaults.workloadPath)
-        case (.some(let h), .some(let w)): (hw, wl) = (h, w)
+        case (nil, nil): (hw, wl) = (BundledFiles.resolve(Defaults.hardwarePath), BundledFiles.resolve(Defaults.workloadPath))
+        case (.some(let h), .some(let w)): (hw, wl) = (BundledFiles.resolve(h), BundledFiles.resolve(w))
         default: throw ValidationError("give both a hardware file and a workload file, or neither for the bundled default")
         }
         let out: Pipeline.Output
@@ -219,7 +219,8 @@ struct Validate: ParsableCommand {
     func run() throws {
         var diagnostics: [Diagnostic] = []
         var hardware: [(String, HardwareSpec)] = [], workloads: [(String, WorkloadSpec)] = []
-        for file in files {
+        for given in files {
+            let file = BundledFiles.resolve(given)
             do {
                 let node = try SpecFile.load(path: file)
                 if SpecFile.isHardware(node) {
