@@ -17,6 +17,13 @@ run: deps
 	.build/release/tessera render schedule configs/sat/vcu1525.yaml traces/resnet18-train-b16.yaml -o out/schedule.svg
 	.build/release/tessera simulate configs/gpu/dgx-h100-x128.yaml traces/gpt3-175b-train-1024.yaml -o out
 	.build/release/tessera render schedule configs/gpu/dgx-h100-x128.yaml traces/gpt3-175b-train-1024.yaml -o out/gpt3-schedule.svg
+	@echo ""
+	@echo "The demo wrote out/. Open first:"
+	@echo "  out/resnet18-train-b16--sat-vcu1525.md      the SAT step: time, speedup over dense, energy, per-layer table"
+	@echo "  out/schedule.svg                            that step's schedule (units, DRAM, power over time)"
+	@echo "  out/ablation.md                             what each SAT optimization buys"
+	@echo "  out/hardware.svg, out/graph.svg             the accelerator and a dataflow graph"
+	@echo "  out/gpt3-175b-tp8-pp8-dp16--dgx-h100-x128.md, out/gpt3-schedule.svg   a GPT-3 step on 1,024 GPUs"
 
 build: deps
 	$(SWIFT) build

@@ -72,8 +72,13 @@ public struct HardwareDOT: Sendable {
             let label = DOTText.titled(v.name, ["vector unit · \(v.lanes) lanes · \(v.precision.rawValue)", "pipeline depth \(v.pipelineDepth)"])
             s += "  \(id("unit", v.name)) \(DOTText.attributes([("shape", "box"), ("style", "filled,rounded"), ("fillcolor", "#fff2c6"), ("color", "#a07c12"), ("label", label)]))\n"
         }
+        for c in hardware.cpuClusters {
+            let label = DOTText.titled(
+                c.name, ["CPU · \(c.cores) core\(c.cores == 1 ? "" : "s") × \(c.lanes) lanes at \(DOTText.frequency(c.clock.hertz))", "efficiency \(formatDecimal(c.efficiency))"])
+            s += "  \(id("unit", c.name)) \(DOTText.attributes([("shape", "box"), ("style", "filled,rounded"), ("fillcolor", "#e4e4e4"), ("color", "#555555"), ("label", label)]))\n"
+        }
         let computeIDs = hardware.arrays.map { id("array", $0.name) } + hardware.sparseArrays.map { id("array", $0.name) }
-        let unitIDs = hardware.maskGenerators.map { id("unit", $0.name) } + hardware.vectorUnits.map { id("unit", $0.name) }
+        let unitIDs = hardware.maskGenerators.map { id("unit", $0.name) } + hardware.vectorUnits.map { id("unit", $0.name) } + hardware.cpuClusters.map { id("unit", $0.name) }
 
         let dramEdge = dram.bandwidth.map { "\($0)" } ?? "unlimited"
         let roles = Set(hardware.buffers.map(\.role))
