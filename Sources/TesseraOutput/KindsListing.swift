@@ -49,7 +49,7 @@ public enum KindsListing {
             s += "  \(p.name): dense TFLOP/s \(dense) (2:4 sparse twice, fp64 excepted); HBM \(formatDecimal(p.hbmBandwidth / 1e12)) TB/s, \(formatDecimal(p.hbmCapacity / 1e9)) GB; \(p.sms) SMs\n"
         }
         s += "\nCollective workloads (on a gpu-cluster):\n"
-        s += "  collective: {op: " + CollectiveSpec.Op.allCases.map(\.rawValue).joined(separator: " | ") + ", sizes: [SIZE, …],\n"
+        s += "  collective: {op: " + CollectiveSpec.Op.allCases.map(\.rawValue).joined(separator: " | ") + ", sizes: [SIZE, …] or {from, to, factor},\n"
         s += "               algorithm: " + CollectiveSpec.Algorithm.allCases.map(\.rawValue).joined(separator: " | ") + " (auto), chunk (1 MiB)}\n"
         s += "\nTransformer training steps (on a gpu-cluster; phase: training):\n"
         s += "  transformer: " + TransformerSpec.zoo.map(\.name).joined(separator: " | ") + ", or {preset | hf_config: config.json, layers, hidden, heads, kv_heads, ffn, seq_len, vocab, gated_ffn, experts, top_k, untied_head}\n"

@@ -55,8 +55,12 @@ enum CollectiveReader {
                         }
                     }
                 }
+            } else if s.entries != nil {
+                sizes = sizeRange(s, bag: &bag)
             } else {
-                bag.error(s.location, "'collective.sizes' must be a non-empty list", expected: "a list of sizes such as [1 MiB, 1 GiB]", found: s.kindDescription)
+                bag.error(
+                    s.location, "'collective.sizes' must be a non-empty list or a range", expected: "[1 MiB, 1 GiB], or {from: 8 B, to: 8 GiB, factor: 2}",
+                    found: s.kindDescription)
             }
         }
         var algorithm = CollectiveSpec.Algorithm.auto
@@ -84,5 +88,36 @@ enum CollectiveReader {
         r.finish(bag: &bag)
         guard let op, !sizes.isEmpty else { return nil }
         return CollectiveSpec(op: op, sizes: sizes, algorithm: algorithm, chunk: chunk, location: node.location, algorithmLocation: algorithmLocation)
+    }
+
+    /// `sizes: {from: 8 B, to: 8 GiB, factor: 2}`: nccl-tests' `-b 8 -e 8G -f 2`, from `from`
+    /// multiplying by `factor` while the size stays at most `to` (at most 50 sizes: factor ≥ 2
+    /// between 1 B and 1 PB).
+    static func sizeRange(_ node: SpecNode, bag: inout DiagnosticBag) -> [UInt64] {
+        guard var r = MappingReader(node, what: "'collective.sizes'", bag: &bag) else { return [] }
+        func size(_ key: String) -> Double? {
+            guard let n = r.required(key, expected: "a size such as 8 B or 8 GiB", bag: &bag) else { return nil }
+            guard case .number(let b)? = Scalar.quantity(n, .size, what: "'sizes.\(key)'", bag: &bag) else { return nil }
+            guard b >= 1, b < 1e15 else {
+                bag.error(n.location, "a message size is out of range", expected: "between 1 B and 1 PB", found: n.kindDescription)
+                return nil
+            }
+            return b.rounded()
+        }
+        let from = size("from"), to = size("to")
+        let factor = r.required("factor", expected: "an integer ≥ 2 (nccl-tests' -f)", bag: &bag).flatMap { Scalar.int($0, min: 2, max: 1024, what: "'sizes.factor'", bag: &bag) }
+        r.finish(bag: &bag)
+        guard let from, let to, let factor else { return [] }
+        guard from <= to else {
+            bag.error(node.location, "the size range runs backwards", expected: "from ≤ to", found: "from \(formatBytes(UInt64(from))) to \(formatBytes(UInt64(to)))")
+            return []
+        }
+        var out: [UInt64] = []
+        var v = from
+        while v <= to {
+            out.append(UInt64(v))
+            v *= Double(factor)
+        }
+        return out
     }
 }

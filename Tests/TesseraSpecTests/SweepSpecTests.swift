@@ -79,6 +79,13 @@ private func expectProblem(
         )
         #expect(groups.count == 6)
         #expect(groups.valueTexts(point: 5) == ["16", "16", "4", "is"])
+        // Zipped axes may each repeat values (a layout sweep), as long as no combination repeats.
+        let layout = try sweep("axes:\n  compute.array.rows: [8, 8, 16]\n  compute.array.cols: [8, 16, 16]\nzip: [compute.array.rows, compute.array.cols]\n")
+        #expect(layout.count == 3)
+        #expect((0..<3).map { layout.valueTexts(point: $0) } == [["8", "8"], ["8", "16"], ["16", "16"]])
+        expectProblem(
+            "axes:\n  compute.array.rows: [8, 16, 8]\n  compute.array.cols: [8, 16, 8]\nzip: [compute.array.rows, compute.array.cols]\n", line: 8, column: 31,
+            "zipped axes 'compute.array.rows', 'compute.array.cols' repeat the combination (8, 8)")
     }
 
     @Test func rangesExpandInTheUnitOfFrom() throws {

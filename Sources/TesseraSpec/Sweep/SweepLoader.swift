@@ -93,6 +93,7 @@ public struct SweepLoader: Sendable {
 
         let axes = readAxes(axesNode, bases: bases, bag: &bag)
         let dimensions = readZip(zipNode, axes: axes, bag: &bag)
+        checkRepeats(axes: axes, dimensions: dimensions, bag: &bag)
         let objectives = readObjectives(objectivesNode, bag: &bag)
         var pareto = objectives
         if let paretoNode { pareto = readPareto(paretoNode, objectives: objectives, bag: &bag) }
@@ -138,16 +139,8 @@ public struct SweepLoader: Sendable {
                 if items.isEmpty {
                     bag.error(e.value.location, "axis '\(e.key)' is empty", expected: "at least one value", found: "an empty list")
                 }
-                var seen: [String: SourceLocation] = [:]
-                for item in items {
-                    let key = item.canonicalText
-                    if let first = seen[key] {
-                        bag.error(
-                            item.location, "axis '\(e.key)' repeats the value \(item.flowText)", expected: "each value once",
-                            found: "\(item.flowText) a second time", hint: "first given at \(first)")
-                    }
-                    seen[key] = item.location
-                }
+                // Repeated values are checked once the zip groups are known: a zipped axis may
+                // repeat a value (tp 8 with pp 1 and pp 2), a combination may not.
                 values = items
             case .mapping:
                 values = SweepRange.values(e.value, axis: e.key, bag: &bag)
@@ -306,7 +299,8 @@ public struct SweepLoader: Sendable {
             }
             if members.count >= 2 { zipped.append(members) }
         }
-        // A zip group takes the place of its first member among the axes.
+        // A zip group takes the place of its first member among the axes (ungrouped when the
+        // group itself is in error, so its axes are still checked one by one).
         dimensions = []
         for i in axes.indices {
             if let g = zipped.first(where: { $0.contains(i) }) {
@@ -316,6 +310,31 @@ public struct SweepLoader: Sendable {
             }
         }
         return dimensions
+    }
+
+    /// Each point must differ: an axis of its own may not repeat a value, and a zip group may not
+    /// repeat a combination (its axes may each repeat values, as a layout sweep's tp, pp, dp do).
+    func checkRepeats(axes: [SweepAxis], dimensions: [[Int]], bag: inout DiagnosticBag) {
+        for d in dimensions {
+            guard let count = d.first.map({ axes[$0].values.count }), d.allSatisfy({ axes[$0].values.count == count }) else { continue }
+            var seen: [[String]: SourceLocation] = [:]
+            for v in 0..<count {
+                let combination = d.map { axes[$0].values[v].canonicalText }
+                let at = axes[d[d.count - 1]].values[v].location
+                if let first = seen[combination] {
+                    let shown = d.map { axes[$0].values[v].flowText }
+                    if d.count == 1 {
+                        bag.error(at, "axis '\(axes[d[0]].path)' repeats the value \(shown[0])", expected: "each value once", found: "\(shown[0]) a second time", hint: "first given at \(first)")
+                    } else {
+                        let names = d.map { "'\(axes[$0].path)'" }.joined(separator: ", ")
+                        bag.error(
+                            at, "zipped axes \(names) repeat the combination (\(shown.joined(separator: ", ")))", expected: "each combination once",
+                            found: "value \(v + 1) equal to an earlier one", hint: "first given at \(first)")
+                    }
+                }
+                seen[combination] = seen[combination] ?? at
+            }
+        }
     }
 
     // MARK: Objectives
