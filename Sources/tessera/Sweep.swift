@@ -105,7 +105,11 @@ struct SweepRun: ParsableCommand {
         if let emit { return try write(emit: emit, sweep, runner) }
 
         do {
-            try runner.prepare(fresh: fresh)
+            if let m = try runner.prepare(fresh: fresh) {
+                say(
+                    "the axes changed: kept \(m.kept) finished point\(m.kept == 1 ? "" : "s") of the earlier run (renumbered)"
+                        + (m.dropped > 0 ? ", dropped \(m.dropped) whose values are no longer on the axes" : ""))
+            }
         } catch {
             throw fail(error)
         }

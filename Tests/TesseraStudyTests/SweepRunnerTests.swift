@@ -238,6 +238,32 @@ private let resultFiles = ["results.csv", "results.json", "pareto.csv"]
         #expect(throws: InputError.self) { try SweepRunner(spec: a, outputDirectory: junk.path, jobs: 1).prepare(fresh: false) }
     }
 
+    /// Adding a value to an axis (and taking one away) keeps the finished points: they are
+    /// renumbered, only the new points run, and the results equal a fresh run's.
+    @Test func changingAnAxisKeepsTheFinishedPoints() throws {
+        let dir = try sweepScratch("grow")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let axes = "  compute.array.rows: [8, 16]\n  memory.dram.bandwidth: [6.4 GB/s, 25.6 GB/s]\n"
+        let small = try smallSweep(in: dir, axes: axes, name: "grow")
+        let out = dir.appendingPathComponent("out").path
+        #expect(try runAll(small, into: out, jobs: 1).ok == 4)
+        let grown = try smallSweep(in: dir, axes: "  compute.array.rows: [8, 12, 16]\n  memory.dram.bandwidth: [6.4 GB/s, 25.6 GB/s]\n", name: "grow")
+        #expect(grown.frameDigest == small.frameDigest && grown.digest != small.digest)
+        let runner = SweepRunner(spec: grown, outputDirectory: out, jobs: 1)
+        #expect(try runner.prepare(fresh: false) == SweepRunner.Migration(kept: 4, dropped: 0))
+        #expect(runner.pendingPoints() == [2, 3])  // rows 12, with both bandwidths
+        try runner.record(invalid: runner.validate())
+        let summary = try runner.run()
+        #expect(summary.resumed == 4 && summary.ok == 2)
+        let fresh = dir.appendingPathComponent("fresh").path
+        _ = try runAll(grown, into: fresh, jobs: 1)
+        for f in resultFiles { #expect(bytes("\(out)/\(f)") == bytes("\(fresh)/\(f)"), "\(f)") }
+        // Taking a value away drops its points and keeps the rest.
+        let shrunk = try smallSweep(in: dir, axes: "  compute.array.rows: [12, 16]\n  memory.dram.bandwidth: [6.4 GB/s, 25.6 GB/s]\n", name: "grow")
+        #expect(try SweepRunner(spec: shrunk, outputDirectory: out, jobs: 1).prepare(fresh: false) == SweepRunner.Migration(kept: 4, dropped: 2))
+        #expect(SweepRunner(spec: shrunk, outputDirectory: out, jobs: 1).pendingPoints().isEmpty)
+    }
+
     @Test func mergingChecksTheSweepsAndTheCoverage() throws {
         let dir = try sweepScratch("merge")
         defer { try? FileManager.default.removeItem(at: dir) }

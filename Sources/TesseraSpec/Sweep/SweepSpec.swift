@@ -107,6 +107,15 @@ public struct SweepSpec: Sendable {
     /// A digest of everything that decides the results: the name, the base trees, the axes and
     /// their values, how they combine and the objectives. Places, file names and plots are left out,
     /// so the same sweep run from another directory (or a batch node) has the same digest.
+    /// The digest of everything but the axes' values: two sweeps with the same frame differ only
+    /// in the values on their axes, so the finished points of one are points of the other.
+    public var frameDigest: String {
+        var text = "tessera-sweep-frame 1\nname \(name)\nhardware \(hardware.canonicalText)\nworkload \(workload.canonicalText)\n"
+        for a in axes { text += "axis \(a.target.rawValue) \(a.path) \(a.addedKey ?? "-")\n" }
+        text += "dimensions \(dimensions)\nobjectives \(objectives.map(\.name))\npareto \(pareto.map(\.name))\n"
+        return Digest.fnv1a64Hex(text)
+    }
+
     public var digest: String {
         var text = "tessera-sweep 1\nname \(name)\nhardware \(hardware.canonicalText)\nworkload \(workload.canonicalText)\n"
         for a in axes {

@@ -31,6 +31,8 @@ public struct SweepManifest: Sendable, Hashable, Codable {
     public var tessera: Int
     public var sweep: String
     public var digest: String
+    /// `SweepSpec.frameDigest`; absent from manifests written before it existed.
+    public var frame: String?
     public var points: Int
     public var shard: String
     public var axes: [Axis]
@@ -43,6 +45,7 @@ public struct SweepManifest: Sendable, Hashable, Codable {
         tessera = Report.schemaVersion
         sweep = spec.name
         digest = spec.digest
+        frame = spec.frameDigest
         points = spec.count
         self.shard = shard.description
         axes = spec.axes.map { Axis(path: $0.path, target: $0.target.rawValue, values: $0.texts) }
@@ -60,6 +63,7 @@ public struct SweepManifest: Sendable, Hashable, Codable {
             ("kind", .string("tessera-sweep")),
             ("sweep", .string(sweep)),
             ("digest", .string(digest)),
+            ("frame", frame.map(JSONValue.string) ?? .null),
             ("points", .int(Int64(points))),
             ("shard", .string(shard)),
             (

@@ -61,12 +61,26 @@ public struct SweepRunner: Sendable {
 
     public var manifest: SweepManifest { SweepManifest(spec: spec, shard: shard) }
 
+    /// What became of an earlier run's points when the axes gained or lost values.
+    public struct Migration: Sendable, Equatable {
+        /// Finished points whose values are still on the axes, renumbered and kept.
+        public var kept: Int
+        /// Finished points with a value no longer on an axis, set aside.
+        public var dropped: Int
+    }
+
     /// Makes the output directory ready: refuses one that holds another sweep or other files,
-    /// empties it first when `fresh`, and writes the manifest.
-    public func prepare(fresh: Bool) throws(InputError) {
+    /// empties it first when `fresh`, and writes the manifest. A directory of the same sweep with
+    /// other values on its axes keeps its finished points (renumbered); those with a value no
+    /// longer on an axis are dropped, and the answer says how many of each.
+    @discardableResult
+    public func prepare(fresh: Bool) throws(InputError) -> Migration? {
         let fm = FileManager.default
         let existing = try SweepDirectory.readManifest(in: directory.path)
-        if let existing, !existing.sameSweep(as: manifest), !fresh {
+        var migration: Migration?
+        if let existing, !existing.sameSweep(as: manifest), !fresh, existing.frame != nil, existing.frame == manifest.frame {
+            migration = try migrate(from: existing)
+        } else if let existing, !existing.sameSweep(as: manifest), !fresh {
             throw InputError(
                 Diagnostic(
                     at: SweepDirectory.location(ofKey: "digest", inManifestAt: directory.manifest),
@@ -95,6 +109,72 @@ public struct SweepRunner: Sendable {
         } catch {
             throw InputError(Diagnostic(at: nil, error.description))
         }
+        return migration
+    }
+
+    /// Moves the finished points of an earlier run of this sweep (other axis values) to their
+    /// numbers in this one: `points/` and `reports/` are set aside, every record whose values are
+    /// all still on the axes is rewritten under its new number with its report, and the rest (with
+    /// the earlier results files) are removed. The manifest is written after, by `prepare`.
+    private func migrate(from _: SweepManifest) throws(InputError) -> Migration {
+        let fm = FileManager.default
+        let setAside = [directory.pointsDirectory, directory.reportsDirectory].map { $0 + ".previous" }
+        if let left = setAside.first(where: { fm.fileExists(atPath: $0) }) {
+            throw InputError(
+                Diagnostic(
+                    at: nil, "'\(left)' is left from an interrupted renumbering of '\(directory.path)'", expected: "no such folder",
+                    found: "'\(left)'", hint: "run with --fresh to start over"))
+        }
+        do {
+            for (from, to) in zip([directory.pointsDirectory, directory.reportsDirectory], setAside) where fm.fileExists(atPath: from) {
+                try fm.moveItem(atPath: from, toPath: to)
+            }
+            for name in ["results.csv", "results.json", "pareto.csv", "plots"] { try? fm.removeItem(atPath: directory.file(name)) }
+            try directory.create()
+        } catch let e as InputError {
+            throw e
+        } catch {
+            throw InputError(Diagnostic(at: nil, "cannot renumber the points of '\(directory.path)'", expected: "a writable directory", found: error.localizedDescription))
+        }
+        // Each axis value's position, by its text as records hold it.
+        let positions = spec.axes.map { a in Dictionary(a.values.enumerated().map { ($0.element.flowText, $0.offset) }, uniquingKeysWith: { first, _ in first }) }
+        let sizes = spec.dimensionSizes
+        var kept = 0, dropped = 0
+        let oldPoints = (try? fm.contentsOfDirectory(atPath: setAside[0])) ?? []
+        for file in oldPoints.sorted() where file.hasSuffix(".json") {
+            guard var r = SweepRecord.read((setAside[0] as NSString).appendingPathComponent(file)), r.values.count == spec.axes.count else {
+                dropped += 1
+                continue
+            }
+            let indices = zip(positions, r.values).map { $0[$1] }
+            var point = 0
+            var fits = true
+            for (d, size) in zip(spec.dimensions, sizes) {
+                guard let v = indices[d[0]], d.allSatisfy({ indices[$0] == v }) else {
+                    fits = false
+                    break
+                }
+                point = point * size + v
+            }
+            guard fits else {
+                dropped += 1
+                continue
+            }
+            if let report = r.report {
+                let from = (setAside[1] as NSString).appendingPathComponent((report as NSString).lastPathComponent)
+                let name = directory.reportName(point)
+                if (try? fm.moveItem(atPath: from, toPath: directory.file(name))) != nil { r.report = name } else { r.report = nil }
+            }
+            r.point = point
+            do {
+                try AtomicFile.write(r.data(), to: directory.record(point))
+            } catch {
+                throw InputError(Diagnostic(at: nil, error.description))
+            }
+            kept += 1
+        }
+        for d in setAside { try? fm.removeItem(atPath: d) }
+        return Migration(kept: kept, dropped: dropped)
     }
 
     /// True when point `k` has a record that belongs to this sweep.
