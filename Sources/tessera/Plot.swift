@@ -37,7 +37,7 @@ struct Plot: ParsableCommand {
     @Flag(name: .customLong("log-x"), help: "Logarithmic x axis.") var logX = false
     @Flag(name: .customLong("log-y"), help: "Logarithmic y axis.") var logY = false
     @Option(help: ArgumentHelp("Chart title (default: Y against X by COLOR).", valueName: "text")) var title: String?
-    @Option(name: .shortAndLong, help: ArgumentHelp("File to write: .svg or .png.", valueName: "file")) var output: String
+    @Option(name: .shortAndLong, help: ArgumentHelp("File to write: .svg, .png or .pdf.", valueName: "file")) var output: String
     @Flag(help: "Overwrite the file even if Tessera did not write it.") var force = false
     @Flag(help: "Print nothing but errors.") var quiet = false
 
@@ -46,7 +46,7 @@ struct Plot: ParsableCommand {
         guard PlotRequest.formatsAllowed.contains(format) else {
             throw fail(
                 InputError(
-                    Diagnostic(at: nil, "cannot tell which picture format to write", expected: "an output file ending in .svg or .png", found: "'\(output)'")))
+                    Diagnostic(at: nil, "cannot tell which picture format to write", expected: "an output file ending in .svg, .png or .pdf", found: "'\(output)'")))
         }
         guard let chartKind = PlotRequest.Kind(rawValue: kind) else {
             throw fail(InputError(Diagnostic(at: nil, "unknown --kind", expected: "line, scatter or bar", found: "'\(kind)'")))

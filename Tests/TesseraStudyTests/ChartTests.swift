@@ -180,6 +180,25 @@ private func table() throws -> ResultsTable { try ResultsTable.parse(results, pa
         #expect(CSV.parse("a,b\r\n1,2\r\n") == [["a", "b"], ["1", "2"]])
     }
 
+    /// Series that coincide stay visible: the later one dashed, its points as rings around the
+    /// earlier one's, and the legend and the notes say which coincide.
+    @Test func coincidingSeriesStayVisible() throws {
+        let csv = "point,rows,mode,status,total_cycles\n0,8,a,ok,100\n1,8,b,ok,100\n2,16,a,ok,80\n3,16,b,ok,80\n4,8,c,ok,90\n5,16,c,ok,80\n"
+        let chart = try Chart.build(ResultsTable.parse(csv, path: "r.csv"), PlotRequest(name: "c", x: "rows", y: "total_cycles", color: "mode"))
+        #expect(chart.notes.contains("series 'b' coincides with 'a' (drawn dashed)"))
+        let s = try ChartSVGSummary.parse(chart.svg())
+        let lines = s.all("polyline", class: "line")
+        #expect(lines.count == 3 && lines.map { $0.attributes["stroke-dasharray"] } == [nil, "6 4", nil])
+        #expect(s.all("circle", class: "point-ring").count == 3)  // b's two points and c's point at (16, 80)
+        #expect(s.texts(within: "legend").contains("b (= a)"))
+    }
+
+    @Test func pdfGoesThroughLibgvc() throws {
+        let chart = try Chart.build(table(), PlotRequest(name: "c", x: "rows", y: "seconds", color: "bandwidth"))
+        let pdf = try chart.render(format: "pdf")
+        #expect(pdf.starts(with: Array("%PDF".utf8)) && pdf.count > 2048)
+    }
+
     @Test func pngGoesThroughLibgvc() throws {
         let chart = try Chart.build(table(), PlotRequest(name: "c", x: "rows", y: "seconds", color: "bandwidth"))
         let png = try chart.render(format: "png")

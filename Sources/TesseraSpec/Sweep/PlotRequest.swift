@@ -55,7 +55,7 @@ public struct PlotRequest: Sendable, Hashable {
         self.location = location
     }
 
-    public static let formatsAllowed = ["svg", "png"]
+    public static let formatsAllowed = ["svg", "png", "pdf"]
 }
 
 /// Finds a results column from a short name: the exact column, else the one column whose last

@@ -4,18 +4,19 @@ import TesseraSpec
 import TesseraOutput
 
 extension Chart {
-    /// The bytes of a chart in `format` (`svg` or `png`).
+    /// The bytes of a chart in `format` (`svg`, `png` or `pdf`).
     public func render(format: String, width: Double = 760, height: Double = 480) throws(GraphvizError) -> [UInt8] {
         let text = svg(width: width, height: height)
         switch format {
         case "svg": return Array(text.utf8)
         case "png": return try Chart.png(fromSVG: text, width: width, height: height)
-        default: throw GraphvizError("unknown chart format '\(format)' (expected svg or png)")
+        case "pdf": return try Chart.pdf(fromSVG: text, width: width, height: height)
+        default: throw GraphvizError("unknown chart format '\(format)' (expected svg, png or pdf)")
         }
     }
 
     /// Draws each of `requests` from the results CSV at `results` into `directory` as
-    /// `NAME.svg` / `NAME.png`; returns the files written.
+    /// `NAME.svg` / `NAME.png` / `NAME.pdf`; returns the files written.
     public static func write(_ requests: [PlotRequest], results: String, into directory: String) throws(InputError) -> [String] {
         guard !requests.isEmpty else { return [] }
         let table = try ResultsTable.load(path: results)

@@ -220,9 +220,15 @@ extension Chart {
             subtitle = subtitle.map { $0 + "; " + s } ?? s
         }
         let title = request.title ?? "\(yName) against \(xName)" + (cc.map { " by \(table.columns[$0])" } ?? "")
-        return Chart(
+        var chart = Chart(
             kind: request.kind, title: title, subtitle: subtitle, x: xAxis, y: yAxis, series: series, legendTitle: cc.map { table.columns[$0] },
             front: front, frontMaximizes: (maxX, maxY), notes: notes)
+        if request.kind != .bar {
+            for (i, j) in chart.coincidences().enumerated() {
+                if let j { chart.notes.append("series '\(series[i].name)' coincides with '\(series[j].name)' (drawn dashed)") }
+            }
+        }
+        return chart
     }
 
     private static func isObjective(_ name: String) -> Bool { SweepObjective.named(name) != nil }

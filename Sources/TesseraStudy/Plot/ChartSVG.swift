@@ -8,7 +8,9 @@ extension Chart {
     /// Structure (what the tests and other tools can rely on): `<g class="axis x">` and
     /// `<g class="axis y">`, each with a `line class="domain"`, one `<g class="tick">` per tick and a
     /// `text class="label"`; one `<g class="series">` per series holding `circle class="point"`
-    /// (line and scatter) or `rect class="bar"` elements, each with a `<title>` tooltip;
+    /// (line and scatter; `circle class="point-ring"` where an earlier series already has a point,
+    /// and a dashed line for a series that coincides with an earlier one) or `rect class="bar"`
+    /// elements, each with a `<title>` tooltip;
     /// `<g class="pareto">` with a `path class="front"` step line; `<g class="legend">` with one
     /// `<g class="entry">` per series (and one for the front). Coordinates have two decimals, so the
     /// same chart gives the same bytes.
@@ -65,6 +67,11 @@ extension Chart {
         // Data.
         s += "<g class=\"data\">\n"
         let barGroup = x.categories.map { plot.width / Double(max(1, $0.count)) * 0.8 } ?? 0
+        // A series whose points all coincide with an earlier one's is drawn dashed and named so in
+        // the legend; any point drawn where another series already has one is drawn as a ring
+        // around it, so every series stays visible.
+        let same = coincidences()
+        var drawnAt: Set<String> = []
         for (i, serie) in series.enumerated() {
             s += "<g class=\"series\" data-series=\"\(esc(serie.name))\" fill=\"\(serie.color)\" stroke=\"\(serie.color)\">\n"
             switch kind {
@@ -80,13 +87,24 @@ extension Chart {
             case .line, .scatter:
                 if kind == .line, serie.points.count > 1 {
                     let pts = serie.points.map { "\(n(px($0.x, plot))),\(n(py($0.y, plot)))" }.joined(separator: " ")
-                    s += "<polyline class=\"line\" points=\"\(pts)\" fill=\"none\" stroke-width=\"2\"/>\n"
+                    let dash = same[i] != nil ? " stroke-dasharray=\"6 4\"" : ""
+                    s += "<polyline class=\"line\" points=\"\(pts)\" fill=\"none\" stroke-width=\"2\"\(dash)/>\n"
                 }
                 let r = kind == .line ? 3.5 : 4.5
+                var mine: Set<String> = []
                 for p in serie.points {
-                    s +=
-                        "<circle class=\"point\" cx=\"\(n(px(p.x, plot)))\" cy=\"\(n(py(p.y, plot)))\" r=\"\(n(r))\" fill-opacity=\"0.85\" stroke=\"#ffffff\" stroke-width=\"0.8\"><title>\(esc(p.tooltip))</title></circle>\n"
+                    let (cx, cy) = (n(px(p.x, plot)), n(py(p.y, plot)))
+                    let key = cx + "," + cy
+                    if drawnAt.contains(key) {
+                        s +=
+                            "<circle class=\"point-ring\" cx=\"\(cx)\" cy=\"\(cy)\" r=\"\(n(r + 2.5))\" fill=\"none\" stroke-width=\"1.6\"><title>\(esc(p.tooltip))</title></circle>\n"
+                    } else {
+                        s +=
+                            "<circle class=\"point\" cx=\"\(cx)\" cy=\"\(cy)\" r=\"\(n(r))\" fill-opacity=\"0.85\" stroke=\"#ffffff\" stroke-width=\"0.8\"><title>\(esc(p.tooltip))</title></circle>\n"
+                    }
+                    mine.insert(key)
                 }
+                drawnAt.formUnion(mine)
             }
             s += "</g>\n"
         }
@@ -120,7 +138,7 @@ extension Chart {
                 s += "<text class=\"legend-title\" x=\"\(n(lx))\" y=\"\(n(yy + 4))\" font-weight=\"bold\">\(esc(legendTitle))</text>\n"
                 yy += 20
             }
-            for serie in series {
+            for (i, serie) in series.enumerated() {
                 s += "<g class=\"entry\">"
                 if kind == .bar {
                     s += "<rect x=\"\(n(lx))\" y=\"\(n(yy - 5))\" width=\"12\" height=\"10\" fill=\"\(serie.color)\"/>"
@@ -130,7 +148,8 @@ extension Chart {
                     }
                     s += "<circle cx=\"\(n(lx + 6))\" cy=\"\(n(yy))\" r=\"4\" fill=\"\(serie.color)\"/>"
                 }
-                s += "<text x=\"\(n(lx + 22))\" y=\"\(n(yy + 4))\">\(esc(serie.name))</text></g>\n"
+                let note = same[i].map { " (= \(series[$0].name))" } ?? ""
+                s += "<text x=\"\(n(lx + 22))\" y=\"\(n(yy + 4))\">\(esc(serie.name + note))</text></g>\n"
                 yy += 18
             }
             if !front.isEmpty {
@@ -151,8 +170,16 @@ extension Chart {
         var height: Double { bottom - top }
     }
 
+    /// For each series, the first earlier series with exactly the same points, if any.
+    func coincidences() -> [Int?] {
+        let keys = series.map { s in s.points.map { "\($0.x),\($0.y)" }.sorted() }
+        return keys.indices.map { i in keys.isEmpty || keys[i].isEmpty ? nil : keys[..<i].firstIndex(of: keys[i]) }
+    }
+
     private func legendWidthNeeded() -> Double {
-        let longest = (series.map(\.name) + [legendTitle ?? "", front.isEmpty ? "" : "Pareto front"]).map(\.count).max() ?? 0
+        let same = coincidences()
+        let names = series.indices.map { series[$0].name + (same[$0].map { " (= \(series[$0].name))" } ?? "") }
+        let longest = (names + [legendTitle ?? "", front.isEmpty ? "" : "Pareto front"]).map(\.count).max() ?? 0
         return min(260, max(120, 48 + Double(longest) * 6.6))
     }
 
