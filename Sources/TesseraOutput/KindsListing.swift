@@ -57,7 +57,8 @@ public enum KindsListing {
         s += "  parallelism: {tp, pp, dp, ep (1), cp (1), microbatch (1), virtual_stages (1), zero (0-3; 0), sequence_parallel (false), bucket (25 MiB), overlap (true), recompute: "
         s += ParallelismSpec.Recompute.allCases.map(\.rawValue).joined(separator: " | ") + " (none), co2: {local_steps}}\n"
         s += "  faults: [{gpu: RANK | link: NAME | nic: nodeN.nicK, slowdown: FACTOR | cut: true, at: TIME (0)}, …]\n"
-        s += "  Serving (phase: inference): transformer + serving: {mode: colocated | disaggregated, …} (README: Serving)\n"
+        s += "  Serving (phase: inference): transformer + serving: {mode: colocated | disaggregated, instances, max_batch, max_prefill_tokens,\n"
+        s += "    slo: {ttft, tpot, attainment (a target share, e.g. 90%)}, requests: {rate, count, prompt, output} or a list} (README: Serving)\n"
         s += "\nModel zoo: " + ModelZoo.names.joined(separator: ", ") + "\n"
         return s
     }

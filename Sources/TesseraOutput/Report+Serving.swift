@@ -68,6 +68,17 @@ extension Report {
         public var sloTTFT: Double
         public var sloTPOT: Double
         public var attainment: Double
+        /// The share of requests that had to meet both objectives, when the workload set one.
+        public var attainmentTarget: Double? = nil
+        /// Whether the attainment reached its target (`nil` without a target).
+        public var sloMet: Bool? { attainmentTarget.map { attainment >= $0 } }
+        /// The verdict in words, when there is a target.
+        public var sloVerdict: String? {
+            guard let t = attainmentTarget else { return nil }
+            return attainment >= t
+                ? "SLO attainment \(Self.pct(attainment)) meets the \(Self.pct(t)) target"
+                : "SLO MISSED: attainment \(Self.pct(attainment)) is below the \(Self.pct(t)) target (\(Self.pct(t - attainment)) of the requests short)"
+        }
         public var ttftAttainment: Double
         public var tpotAttainment: Double
         public var goodput: Double
@@ -103,7 +114,7 @@ extension Report {
                 ("slo", .object([
                     ("ttft_s", .double(sloTTFT)), ("tpot_s", .double(sloTPOT)), ("attainment", .double(attainment)), ("ttft_attainment", .double(ttftAttainment)),
                     ("tpot_attainment", .double(tpotAttainment)),
-                ])),
+                ] + (attainmentTarget.map { [("target_attainment", JSONValue.double($0)), ("met", .bool(attainment >= $0))] } ?? []))),
                 ("goodput_rps", .double(goodput)), ("request_rate_rps", .double(requestRate)), ("throughput_tokens_per_s", .double(outputTokensPerSecond)),
             ]
             if let k = kvTransfer { pairs.append(("kv_transfer", .object([("seconds", k.json), ("bytes", .double(kvTransferBytes))]))) }
@@ -127,6 +138,7 @@ extension Report {
         /// One line: TTFT and TPOT percentiles, SLO attainment and goodput.
         var summary: String {
             "TTFT mean \(Self.ms(ttft.mean)), p90 \(Self.ms(ttft.p90)), p99 \(Self.ms(ttft.p99)); TPOT mean \(Self.ms(tpot.mean)), p90 \(Self.ms(tpot.p90)), p99 \(Self.ms(tpot.p99)); SLO (\(Self.ms(sloTTFT)), \(Self.ms(sloTPOT))) met by \(Self.pct(attainment)); goodput \(formatDecimal(goodput, maxDecimals: 3)) req/s of \(formatDecimal(requestRate, maxDecimals: 3)); \(formatDecimal(outputTokensPerSecond, maxDecimals: 0)) tokens/s"
+                + (sloVerdict.map { "\n" + $0 } ?? "")
         }
 
         func markdown() -> String {
@@ -138,6 +150,7 @@ extension Report {
             s += "| TTFT | mean \(ms(ttft.mean)), p50 \(ms(ttft.p50)), p90 \(ms(ttft.p90)), p99 \(ms(ttft.p99)) |\n"
             s += "| TPOT | mean \(ms(tpot.mean)), p50 \(ms(tpot.p50)), p90 \(ms(tpot.p90)), p99 \(ms(tpot.p99)) |\n"
             s += "| SLO | TTFT ≤ \(ms(sloTTFT)) and TPOT ≤ \(ms(sloTPOT)): \(pct(attainment)) of requests (TTFT \(pct(ttftAttainment)), TPOT \(pct(tpotAttainment))) |\n"
+            if let v = sloVerdict { s += "| SLO verdict | \(v) |\n" }
             s += "| goodput | \(formatDecimal(goodput, maxDecimals: 3)) requests/s meeting both SLOs, of \(formatDecimal(requestRate, maxDecimals: 3)) served |\n"
             s += "| throughput | \(formatDecimal(outputTokensPerSecond, maxDecimals: 1)) output tokens/s |\n"
             if let k = kvTransfer { s += "| KV-cache transfer | mean \(ms(k.mean)), max \(ms(k.max)), \(formatDecimal(kvTransferBytes / 1e9, maxDecimals: 3)) GB in all |\n" }

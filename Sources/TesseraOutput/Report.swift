@@ -174,6 +174,16 @@ public struct Report: Sendable {
         let over = energy.windowWatts.filter { $0 > b }.count
         return (b, energy.averageWatts <= b, over, energy.windowWatts.count, min(seconds, Double(over) * energy.windowSeconds))
     }
+    /// Every budget this run was given and missed, in words (a power budget whose average was
+    /// exceeded, a serving SLO attainment below its target): what `simulate --strict` fails on.
+    public var missedBudgets: [String] {
+        var out: [String] = []
+        if let v = budgetVerdict, !v.averageWithin {
+            out.append("power budget \(formatDecimal(v.budget, maxDecimals: 4)) W: average \(formatDecimal(energy.averageWatts, maxDecimals: 4)) W is over it")
+        }
+        if let s = serving, s.sloMet == false, let v = s.sloVerdict { out.append(v) }
+        return out
+    }
     /// Exact MACs executed (after continual learning's sparsity), for FLOPs.
     public var exactMacs: Double = 0
     /// A continual-learning schedule composed from this step, when the workload has one.

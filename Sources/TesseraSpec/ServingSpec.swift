@@ -60,6 +60,9 @@ public struct ServingSpec: Sendable, Hashable {
     /// Service-level objectives: time to first token and time per output token, seconds.
     public var ttftSLO: Double
     public var tpotSLO: Double
+    /// The share of requests that must meet both objectives (`slo.attainment`, DistServe's
+    /// "SLO attainment" goal, e.g. 90%); `nil` asks for no verdict.
+    public var attainmentTarget: Double? = nil
     public var arrivals: Arrivals
     /// Sorted by arrival.
     public var requests: [Request]
@@ -136,11 +139,22 @@ enum ServingReader {
         }
         let maxBatch = r.optional("max_batch").flatMap { Scalar.int($0, min: 1, what: "'serving.max_batch'", bag: &bag) } ?? 256
         let maxPrefill = r.optional("max_prefill_tokens").flatMap { Scalar.int($0, min: 1, what: "'serving.max_prefill_tokens'", bag: &bag) }
-        var ttft: Double?, tpot: Double?
+        var ttft: Double?, tpot: Double?, target: Double?
         if let s = r.required("slo", expected: "{ttft: <time>, tpot: <time>}, such as {ttft: 400 ms, tpot: 40 ms}", bag: &bag), var sr = MappingReader(s, what: "'serving.slo'", bag: &bag) {
             for key in ["ttft", "tpot"] {
                 if let n = sr.required(key, expected: "a time such as '400 ms'", bag: &bag), case .number(let v)? = Scalar.quantity(n, .time, what: "'slo.\(key)'", bag: &bag) {
                     if key == "ttft" { ttft = v } else { tpot = v }
+                }
+            }
+            if let a = sr.optional("attainment") {
+                // A share of requests: 90% or 0.9.
+                if let text = a.scalar, text.hasSuffix("%"), let v = Double(text.dropLast().trimmingCharacters(in: .whitespaces)), v > 0, v <= 100 {
+                    target = v / 100
+                } else if let text = a.scalar, !text.hasSuffix("%") {
+                    target = Scalar.number(a, min: 0, max: 1, what: "'slo.attainment'", bag: &bag)
+                    if target == 0 { target = nil }
+                } else {
+                    bag.error(a.location, "'slo.attainment' is not a share of requests", expected: "a percentage such as 90% (or 0.9)", found: a.kindDescription)
                 }
             }
             sr.finish(bag: &bag)
@@ -153,9 +167,11 @@ enum ServingReader {
         r.finish(bag: &bag)
         guard let mode, let ttft, let tpot, let transformer, !groups.isEmpty, !requests.isEmpty else { return nil }
         if mode == .disaggregated, groups.count != 2 { return nil }
-        return ServingSpec(
+        var spec = ServingSpec(
             transformer: transformer, mode: mode, groups: groups, maxBatch: maxBatch, maxPrefillTokens: maxPrefill ?? transformer.seqLen, ttftSLO: ttft, tpotSLO: tpot,
             arrivals: arrivals, requests: requests, location: node.location, transformerLocation: node.location)
+        spec.attainmentTarget = target
+        return spec
     }
 
     /// `{gpus: n, tp: t}`: t must divide n and the model's attention heads.

@@ -96,6 +96,8 @@ struct Simulate: ParsableCommand {
     @Option(help: "Report formats to write: json, csv, md or all.") var format: ReportFormat = .all
     @Flag(help: "Overwrite existing files that Tessera did not write (or that changed since it wrote them).") var force = false
     @Flag(help: "Print nothing but errors.") var quiet = false
+    @Flag(help: "Exit 1 when a budget the files set is missed: an edge SoC's power budget (the average over it) or a serving SLO attainment target (slo.attainment).")
+    var strict = false
     @Option(help: ArgumentHelp("Also write the timeline as Chrome trace-event JSON (open it in Perfetto).", valueName: "file")) var trace: String?
     @Flag(help: "Also run every layer dense and report the speedup over it (sparse training accelerators).") var compareDense = false
     @Flag(name: .customLong("allow-large"), help: "Run even when the estimated work exceeds the budget (50 million folds, messages or serving events).")
@@ -182,6 +184,10 @@ struct Simulate: ParsableCommand {
                 throw fail(InputError(Diagnostic(at: nil, error.description)))
             }
             if !quiet { print("wrote \(trace)") }
+        }
+        if strict, !report.missedBudgets.isEmpty {
+            for m in report.missedBudgets { FileHandle.standardError.write(Data("--strict: \(m)\n".utf8)) }
+            throw ExitCode(1)
         }
     }
 

@@ -24,6 +24,33 @@ import Testing
         #expect(serving["kv_transfer"] != nil)
     }
 
+    /// An SLO attainment target: the console and the JSON give the verdict, and --strict fails
+    /// the run (status 1) when it is missed.
+    @Test func aMissedAttainmentTargetFailsUnderStrict() throws {
+        let dir = try outDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = try String(contentsOfFile: "traces/llama3-8b-serving-colocated.yaml", encoding: .utf8)
+        for (target, status) in [("99%", Int32(1)), ("0.5", Int32(0)), ("190%", Int32(2))] {
+            let trace = dir.appendingPathComponent("slo-\(status).yaml")
+            try base.replacingOccurrences(of: "slo: {ttft: 200 ms, tpot: 5 ms}", with: "slo: {ttft: 200 ms, tpot: 5 ms, attainment: \(target)}").write(to: trace, atomically: true, encoding: .utf8)
+            let r = try runTessera(["simulate", "configs/gpu/dgx-h100-x1.yaml", trace.path, "-o", dir.path, "--format", "json", "--strict", "--force"])
+            #expect(r.reason == .exit && r.status == status, "\(target): \(r.stderr)")
+            if status == 2 {
+                #expect(r.stderr.contains(":16:47: error: 'slo.attainment' is not a share of requests"), "\(r.stderr)")
+                continue
+            }
+            if status == 1 {
+                #expect(r.stderr.contains("--strict: SLO MISSED: attainment 75.5% is below the 99% target"), "\(r.stderr)")
+                #expect(r.stdout.contains("SLO MISSED"))
+            } else {
+                #expect(r.stdout.contains("SLO attainment 75.5% meets the 50% target"), "\(r.stdout)")
+            }
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("llama3-8b-serving-colocated--dgx-h100-x1.json"))) as? [String: Any])
+            let slo = try #require((object["serving"] as? [String: Any])?["slo"] as? [String: Any])
+            #expect(slo["met"] as? Bool == (status == 0))
+        }
+    }
+
     @Test func aDeploymentLargerThanTheClusterExitsWithStatus2() throws {
         let dir = try outDir()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -54,7 +54,7 @@ extension RunRequest {
                 kvCapacityTokens: en.kvCapacityTokens, peakKVTokens: s.peakKVTokens)
         }
         let kvBytes = disaggregated ? sim.requests.filter { $0.output > 1 }.reduce(0.0) { $0 + first.cost.kvBytes(tokens: $1.prompt) } : 0
-        let report0 = Report.Serving(
+        var report0 = Report.Serving(
             mode: serving.mode.rawValue, model: serving.transformer.name, parameters: serving.transformer.parameters, precision: workload.precision.rawValue,
             gpus: serving.gpus, arrivals: arrivals, requests: sim.requests.count, maxBatch: serving.maxBatch, maxPrefillTokens: serving.maxPrefillTokens, seconds: end,
             ttft: .init(ttfts), tpot: .init(tpots), sloTTFT: serving.ttftSLO, sloTPOT: serving.tpotSLO, attainment: Double(met) / n,
@@ -62,6 +62,7 @@ extension RunRequest {
             requestRate: end > 0 ? n / end : 0, outputTokensPerSecond: end > 0 ? Double(outputTokens) / end : 0,
             kvTransfer: disaggregated ? .init(transfers) : nil, kvTransferBytes: kvBytes, referencePrefill: referencePrefill, referenceDecodeStep: referenceDecode,
             instances: instances, linkSimulations: sim.linkSimulations)
+        report0.attainmentTarget = serving.attainmentTarget
 
         // Energy: each instance's GPUs at TDP while an iteration runs on them, idle otherwise; link traffic per byte.
         var busy = [[(Double, Double)]](repeating: [], count: plan.instances.count)
