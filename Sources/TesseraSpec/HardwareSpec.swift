@@ -188,6 +188,17 @@ public struct HardwareLoader: Sendable {
                     hint: "use kind: sparse-training-array for N:M sparse arrays, vector units and mask generators")
             }
         }
+        if kind != "edge-soc" {
+            // Weights streamed from host memory are modelled for edge SoCs (EdgeMapper places them).
+            for m in memory where m.kind == "host-link" {
+                bag.error(m.location, "a 'host-link' streams weights on an 'edge-soc' only", expected: "no host-link on kind '\(kind)'", found: "'\(m.name)' (host-link)")
+            }
+        }
+        var links = memory.filter { $0.kind == "host-link" }
+        if links.count > 1 {
+            links.removeFirst()
+            for m in links { bag.error(m.location, "an edge SoC has one host link", expected: "one memory entry of kind host-link", found: "'\(m.name)' as a second one") }
+        }
         try bag.throwIfErrors()
         var spec = HardwareSpec(name: name ?? "", kind: kind, clock: clock, compute: compute, memory: memory, file: file, optimizations: optimizations)
         spec.energy = energy

@@ -99,4 +99,25 @@ import TesseraSpec
         #expect(try Self.plan(hw(size: ""), three).ops.allSatisfy { !$0.weightsFromHost })
         #expect(try Self.plan(Self.soc(), three).hostLink == nil)
     }
+
+    /// A host link is an edge SoC's, and one of them: elsewhere, or a second one, is a located error.
+    @Test func aHostLinkBelongsToAnEdgeSoCAndThereIsOne() throws {
+        let two = Self.soc().replacingOccurrences(
+            of: "{name: dram, kind: dram, bandwidth: 8 GB/s}", with: "{name: dram, kind: dram, bandwidth: 8 GB/s}\n  - {name: usb, kind: host-link, bandwidth: 400 MB/s}\n  - {name: pcie, kind: host-link, bandwidth: 500 MB/s}")
+        let e = #expect(throws: InputError.self) { try KindTable.hardwareLoader.parse(two, file: "soc.yaml") }
+        #expect(e?.diagnostics.map(\.message) == ["an edge SoC has one host link"])
+        let array = """
+            tessera: 1
+            name: a
+            kind: array
+            clock: 1 GHz
+            compute:
+              - {name: pe, kind: systolic-array, rows: 8, cols: 8, dataflow: os}
+            memory:
+              - {name: s, kind: sram, size: 64 KiB, role: shared}
+              - {name: usb, kind: host-link, bandwidth: 400 MB/s}
+            """
+        let f = #expect(throws: InputError.self) { try KindTable.hardwareLoader.parse(array, file: "a.yaml") }
+        #expect(f?.diagnostics.first?.message == "a 'host-link' streams weights on an 'edge-soc' only" && f?.diagnostics.first?.location?.line == 9)
+    }
 }
