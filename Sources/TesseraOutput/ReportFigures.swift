@@ -94,9 +94,15 @@ public struct ReportFigures: Sendable {
         }
         var figures: [CompareMetric: Double] = [:]
         for metric in CompareMetric.allCases {
+            if let path = metric.section {
+                var node: Any? = top
+                for key in path { node = (node as? [String: Any])?[key] }
+                if let v = node.flatMap(number) { figures[metric] = v }
+                continue
+            }
             if let v = top[metric.rawValue].flatMap(number) {
                 figures[metric] = v
-            } else if top[metric.rawValue] == nil, !(metric.isCore || clocked) || (metric == .energyJoules && schema == 1) {
+            } else if top[metric.rawValue] == nil, metric.isOptional || !(metric.isCore || clocked) || (metric == .energyJoules && schema == 1) {
                 continue
             } else {
                 bag.error(
@@ -139,8 +145,8 @@ public struct ReportFigures: Sendable {
     /// A cluster report's figures that are compared like layers (in nanoseconds, as `total_cycles`
     /// of a 1 GHz count): each collective size (`collective <op> <algorithm> <bytes> B`: its time)
     /// and each stage of a training step (`stage …`: compute + exposed communication as
-    /// total, compute, and exposed communication as stall), and of a serving run the TTFT and TPOT
-    /// percentiles (`serving ttft p90` …) and each instance's busy time (`serving prefill0` …).
+    /// total, compute, and exposed communication as stall), and of a serving run each
+    /// instance's busy time (`serving prefill0` …).
     static func clusterEntries(_ top: [String: Any]) -> [Layer] {
         var out: [Layer] = []
         for item in top["collectives"] as? [Any] ?? [] {
@@ -159,13 +165,7 @@ public struct ReportFigures: Sendable {
             }
         }
         if let serving = top["serving"] as? [String: Any] {
-            for metric in ["ttft", "tpot"] {
-                for q in ["p50", "p90", "p99"] {
-                    guard let v = (serving[metric] as? [String: Any])?["\(q)_s"].flatMap(number) else { continue }
-                    let name = "serving \(metric) \(q)"
-                    out.append(Layer(name: name, key: name, figures: [.totalCycles: v * 1e9, .computeCycles: v * 1e9, .stallCycles: 0]))
-                }
-            }
+            // TTFT and TPOT percentiles, SLO attainment and goodput are named figures of their own.
             for item in serving["instances"] as? [Any] ?? [] {
                 guard let i = item as? [String: Any], let name = i["name"] as? String, let prefill = i["prefill_s"].flatMap(number), let decode = i["decode_s"].flatMap(number) else { continue }
                 out.append(Layer(name: "serving \(name)", key: "serving \(name)", figures: [.totalCycles: (prefill + decode) * 1e9, .computeCycles: (prefill + decode) * 1e9, .stallCycles: 0]))

@@ -12,10 +12,14 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare a JSON report against a baseline and fail when a figure regressed.",
         discussion: """
-            Compares total_cycles, seconds, utilization, stall_cycles, compute_cycles, dram_read_bytes, \
-            dram_write_bytes and energy_j (those both reports have), and each layer's total_cycles, \
-            compute_cycles and stall_cycles (layers matched by name). Cycles, seconds, stalls, bytes and \
-            energy regress when they grow, utilization when it shrinks; a change counts when it is larger \
+            Compares every figure both reports have, by name: total_cycles, seconds, utilization, \
+            stall_cycles, compute_cycles, dram_read_bytes, dram_write_bytes, energy_j, average_power_w, \
+            peak_power_w; a training step's mfu, tokens_per_second, exposed_comm_s and idle_s; a serving \
+            run's ttft_p50_s, ttft_p90_s, ttft_p99_s, tpot_p50_s, tpot_p90_s, tpot_p99_s, slo_attainment \
+            and goodput_rps; and each layer's total_cycles, compute_cycles and stall_cycles (layers matched \
+            by name; a cluster's collective sizes, pipeline stages and serving instances count as layers). \
+            Cycles, time, stalls, bytes, energy, power and latencies regress when they grow; utilization, \
+            MFU, throughput, SLO attainment and goodput when they shrink. A change counts when it is larger \
             than the tolerance, relative to the baseline. With --designs the two reports may come from \
             different hardware (an A/B of two candidate designs on one workload).
 

@@ -88,12 +88,34 @@ import TesseraTestSupport
 
     // MARK: exit paths
 
+    /// A serving run's latencies, SLO attainment and goodput are figures of their own, each with
+    /// its direction: a slower p90 TTFT and a lower goodput are regressions by name.
+    @Test func servingFiguresAreGatedByName() throws {
+        let data = try Data(contentsOf: packageRoot.appendingPathComponent("reports/llama3-8b-serving-colocated--dgx-h100-x1.json"))
+        let base = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        var current = base
+        var serving = try #require(base["serving"] as? [String: Any])
+        var ttft = try #require(serving["ttft"] as? [String: Any])
+        ttft["p90_s"] = (ttft["p90_s"] as! NSNumber).doubleValue * 1.2
+        serving["ttft"] = ttft
+        serving["goodput_rps"] = (serving["goodput_rps"] as! NSNumber).doubleValue * 0.9
+        current["serving"] = serving
+        let r = try Self.compare(base, current)
+        #expect(r.figures.map(\.metric).contains(.sloAttainment) && r.figures.map(\.metric).contains(.ttftP99))
+        #expect(Set(r.regressions.map(\.subject)) == ["ttft_p90_s", "goodput_rps"])
+        #expect(!r.layers.contains { $0.name.contains("ttft") })
+        // A tolerance by name lets one of them through.
+        let loose = try Self.compare(base, current, tolerance: ["goodput_rps=15%"])
+        #expect(loose.regressions.map(\.subject) == ["ttft_p90_s"])
+        #expect(loose.markdown().contains("| ttft_p90_s | 50.50983241 ms | 60.611798892 ms | +20% | **regression** (beyond 1%) |"))
+    }
+
     @Test func identicalReportsPass() throws {
         let base = try Self.report()
         let r = try Self.compare(base, base)
         #expect(r.passed)
         #expect(r.figures.allSatisfy { $0.status == .unchanged })
-        #expect(r.figures.map(\.metric) == CompareMetric.allCases)
+        #expect(r.figures.map(\.metric) == CompareMetric.allCases.filter { $0.section == nil })
         #expect(r.layers.count == 7 && r.removedLayers.isEmpty && r.addedLayers.isEmpty)
         let md = r.markdown()
         #expect(md.contains("**PASS**: every figure is unchanged."))
@@ -386,14 +408,14 @@ import TesseraTestSupport
         old["units"] = (base["units"] as! [[String: Any]]).map { u in var u = u; u.removeValue(forKey: "busy_s"); return u }
         let r = try Self.compare(old, base, tolerance: ["0%"], strict: true)
         #expect(r.passed)
-        #expect(r.figures.map(\.metric) == CompareMetric.allCases)
+        #expect(r.figures.map(\.metric) == CompareMetric.allCases.filter { $0.section == nil })
         // A schema-2 cluster report has no cycles: only the core figures are compared.
         var cluster = base
         for key in ["clock_hz", "total_cycles", "macs", "utilization", "compute_cycles", "stall_cycles", "plan_estimate_cycles", "dram_read_bytes", "dram_write_bytes", "layers"] {
             cluster.removeValue(forKey: key)
         }
         let c = try Self.compare(cluster, Self.scaled(cluster, "energy_j", by: 1.5))
-        #expect(c.figures.map(\.metric) == [.seconds, .energyJoules])
+        #expect(c.figures.map(\.metric) == [.seconds, .energyJoules, .averagePowerW, .peakPowerW])
         #expect(!c.passed && c.regressions.map(\.subject) == ["energy_j"])
     }
 
@@ -497,7 +519,7 @@ import TesseraTestSupport
         let junit = try JUnitReader.read(r.junit())
         #expect(junit.suites.count == 1)
         #expect(junit.suites.first?["name"] == "tessera compare")
-        #expect(junit.cases.count == 8 + 3 * 6 + 1)
+        #expect(junit.cases.count == 10 + 3 * 6 + 1)
         #expect(junit.suites.first?["tests"] == "\(junit.cases.count)")
         #expect(junit.suites.first?["failures"] == "2")
         #expect(junit.failures.map(\.testcase) == ["total_cycles", "layer set"])
