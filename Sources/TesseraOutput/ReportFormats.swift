@@ -271,12 +271,22 @@ extension Report {
     public func table(maxLayers: Int = 12) -> String {
         let power = "energy \(joules(energy.totalJoules)), power \(formatDecimal(energy.averageWatts, maxDecimals: 4)) W average, \(formatDecimal(energy.peakWatts, maxDecimals: 4)) W peak"
         guard isClocked else { return "\(workload) on \(hardware): \(DOTText.seconds(seconds, maxDecimals: 6)), \(power)\n" + familyLines() }
-        var s = "\(workload) on \(hardware): \(totalCycles) cycles, \(formatDecimal(seconds * 1e3, maxDecimals: 6)) ms, utilization \(pct(utilization)), stalls \(stallCycles) cycles, \(power)\n"
+        // Stalls split: memory-only layers (pooling, elementwise with no unit to run them: the array
+        // waits while they stream through DRAM) and layers with compute waiting on their operands.
+        let memoryOnly = layers.filter { $0.computeCycles == 0 }.reduce(UInt64(0)) { $0 + $1.stallCycles }
+        let stallText = memoryOnly > 0 && memoryOnly < stallCycles
+            ? "stalls \(stallCycles) cycles (\(stallCycles - memoryOnly) waiting on memory, \(memoryOnly) in memory-only layers)"
+            : memoryOnly > 0 ? "stalls \(stallCycles) cycles (all in memory-only layers)" : "stalls \(stallCycles) cycles"
+        var s = "\(workload) on \(hardware): \(totalCycles) cycles, \(formatDecimal(seconds * 1e3, maxDecimals: 6)) ms, utilization \(pct(utilization)), \(stallText), \(power)\n"
         if let line = budgetLine { s += line + "\n" }
         if let h = hostLink { s += h.line + "\n" }
         let head = ["layer", "op", "total", "compute", "stall", "util"]
         var rows = [head]
-        let shown = layers.prefix(maxLayers)
+        // The costliest layers first (ties in workload order); the report lists them all in order.
+        let shown = layers.count <= maxLayers ? Array(layers) : layers.enumerated().sorted { a, b in
+            a.element.totalCycles != b.element.totalCycles ? a.element.totalCycles > b.element.totalCycles : a.offset < b.offset
+        }.prefix(maxLayers).map(\.element)
+        if layers.count > maxLayers { s += "the \(maxLayers) costliest of \(layers.count) layers:\n" }
         for l in shown { rows.append([l.name, l.op, "\(l.totalCycles)", "\(l.computeCycles)", "\(l.stallCycles)", pct(l.utilization)]) }
         let widths = (0..<head.count).map { c in rows.map { $0[c].count }.max() ?? 0 }
         for r in rows {
@@ -284,7 +294,7 @@ extension Report {
                 i < 2 ? p.0.padding(p.1) : String(repeating: " ", count: p.1 - p.0.count) + p.0
             }.joined(separator: "  ") + "\n"
         }
-        if layers.count > maxLayers { s += "… \(layers.count - maxLayers) more layers in the report\n" }
+        if layers.count > maxLayers { s += "… \(layers.count - maxLayers) more layers in the report, in workload order\n" }
         return s + familyLines()
     }
 
