@@ -311,6 +311,27 @@ import TesseraTestSupport
         #expect(d.location == Self.here)
     }
 
+    /// Integers a hostile file can hold (bounds at Int64's ends, overflowing products) are
+    /// refused with a message, never a trap.
+    @Test func hostileIntegersAreRefused() throws {
+        let x = [Self.tensor("x", [1, 8])]
+        let cases: [([Tessera_Onnx_NodeProto], [Tessera_Onnx_TensorProto], String)] = [
+            ([Self.node("Range", ["a", "b", "c"], "y")], [Self.ints("a", [Int.min]), Self.ints("b", [Int.max]), Self.ints("c", [1])], "the range is too long"),
+            ([Self.node("Div", ["a", "b"], "y")], [Self.ints("a", [Int.min]), Self.ints("b", [-1])], "divides a constant by zero (or overflows)"),
+            ([Self.node("Split", ["x"], "y", int: ["axis": 1, "num_outputs": Int.max])], [], "its number of outputs is not usable"),
+            ([Self.node("MaxPool", ["x4"], "y", ints: ["kernel_shape": [Int.max, 1]])], [], "only 1-D and 2-D pooling"),
+            ([Self.node("ConvTranspose", ["x4", "w"], "y", ints: ["output_padding": [Int.max, 0]])], [Self.weight("w", [3, 2, 1, 1])], "output_padding is not usable"),
+        ]
+        for (nodes, inits, message) in cases {
+            var feeds = nodes
+            // A Range, Div or Split result nobody consumes still has to be read: end with a view of x.
+            feeds.append(Self.node("Relu", ["x"], "z"))
+            let data = try Self.model(inputs: x + [Self.tensor("x4", [1, 3, 4, 4])], nodes: feeds, initializers: inits)
+            let e = #expect(throws: InputError.self, "\(message)") { try Self.importing(data) }
+            #expect(e?.diagnostics.first?.message.contains(message) == true, "\(e?.description ?? "")")
+        }
+    }
+
     /// Random corruption of a real model never traps: it imports or is refused with a location.
     @Test func corruptedFilesNeverTrap() throws {
         let original = try [UInt8](Data(contentsOf: Self.models.appendingPathComponent("resnet18.onnx")))

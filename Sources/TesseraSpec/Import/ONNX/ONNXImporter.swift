@@ -393,15 +393,29 @@ struct ONNXImporter {
             guard let start, let limit, let delta, delta != 0 else {
                 throw ONNXNodeError(message: "its bounds are not integer constants", expected: "constant start, limit and a non-zero delta", found: "run-time values")
             }
-            let count = max(0, (limit - start + delta - (delta > 0 ? 1 : -1)) / delta)
-            guard count <= ONNXShape.maxDimension else { throw ONNXNodeError(message: "the range is too long", expected: "at most 2^40 values", found: "\(count)") }
-            define(node, .constant([count], ints: count <= 4096 ? (0..<count).map { start + $0 * delta } : nil))
+            // In floating point: the bounds are the file's, and may be anything.
+            let span = (Double(limit) - Double(start)) / Double(delta)
+            guard span.isFinite, span <= Double(ONNXShape.maxDimension) else {
+                throw ONNXNodeError(message: "the range is too long", expected: "at most 2^40 values", found: "from \(start) to \(limit) by \(delta)")
+            }
+            let count = span <= 0 ? 0 : Int(span.rounded(.up))
+            define(node, .constant([count], ints: count <= 4096 ? (0..<count).map { start &+ $0 &* delta } : nil))
         default:
             throw ONNXNodeError(
                 message: "the operator \(op) is not supported", expected: "one of " + Self.supported.joined(separator: ", "), found: op,
                 hint: closestMatch(to: op, in: Self.supported).map { "did you mean \($0)? " }.map { $0 + "Otherwise simplify the model before export, or describe the layer in 'layers:'" }
                     ?? "simplify the model before export (onnx-simplifier folds many such nodes), or describe the layer in 'layers:'")
         }
+    }
+
+    /// A product of two sizes read from the file, refused rather than trapping when it overflows
+    /// or exceeds the largest dimension.
+    private static func product(_ a: Int, _ b: Int, what: String) throws(ONNXNodeError) -> Int {
+        let (p, overflow) = a.multipliedReportingOverflow(by: b)
+        guard !overflow, p <= ONNXShape.maxDimension else {
+            throw ONNXNodeError(message: "\(what) is too large", expected: "at most 2^40", found: "\(a) × \(b)")
+        }
+        return p
     }
 
     /// The layer kinds an activation or batch norm can be folded into.
@@ -446,8 +460,9 @@ struct ONNXImporter {
                     case "Sub": return l &- r
                     case "Mul": return l &* r
                     default:
-                        guard r != 0 else { throw ONNXNodeError(message: "it divides a constant by zero", expected: "a non-zero divisor", found: "0") }
-                        return l / r
+                        let (q, overflow) = l.dividedReportingOverflow(by: r)
+                        guard r != 0, !overflow else { throw ONNXNodeError(message: "it divides a constant by zero (or overflows)", expected: "a non-zero divisor", found: "\(l) / \(r)") }
+                        return q
                     }
                 }
             }
@@ -561,8 +576,9 @@ struct ONNXImporter {
         if let k = attrs.ints("kernel_shape"), k != kernel {
             throw ONNXNodeError(message: "'kernel_shape' disagrees with the weight", expected: "\(kernel)", found: "\(k)")
         }
-        let filters = transposed ? wv.shape[1] * groups : wv.shape[0]
-        guard filters % groups == 0, (transposed ? wv.shape[0] : wv.shape[1] * groups) == c else {
+        let filters = transposed ? try Self.product(wv.shape[1], groups, what: "the output channels") : wv.shape[0]
+        let channels = transposed ? wv.shape[0] : try Self.product(wv.shape[1], groups, what: "the input channels")
+        guard filters % groups == 0, channels == c else {
             throw ONNXNodeError(
                 message: "its weight does not match the input's \(c) channels in \(groups) groups", expected: transposed ? "weight [C, M/group, …]" : "weight [M, C/group, …]",
                 found: "weight \(ONNXShape.describe(wv.shape))")
@@ -572,6 +588,9 @@ struct ONNXImporter {
         if transposed {
             let g = try transposedGeometry(attrs, kernel: kernel)
             let outPad = attrs.ints("output_padding") ?? [Int](repeating: 0, count: kernel.count)
+            guard outPad.count == kernel.count, outPad.allSatisfy({ $0 >= 0 && $0 <= 1 << 20 }) else {
+                throw ONNXNodeError(message: "its output_padding is not usable", expected: "\(kernel.count) values from 0 to 2^20", found: "\(outPad)")
+            }
             func size(_ i: Int, _ s: Int, _ d: Int, _ k: Int, _ p0: Int, _ p1: Int, _ op: Int) -> Int { s * (i - 1) + op + (k - 1) * d + 1 - p0 - p1 }
             if let os = attrs.ints("output_shape"), os.count == kernel.count {
                 e = kernel.count == 1 ? 1 : os[0]
@@ -610,7 +629,7 @@ struct ONNXImporter {
 
     private mutating func pool(_ node: Tessera_Onnx_NodeProto, _ attrs: ONNXAttributes, index: Int, kind: Pool.Kind) throws(ONNXNodeError) {
         let x = try operand(node, 0, "input")
-        guard x.shape.count == 4 || x.shape.count == 3, let kernel = attrs.ints("kernel_shape"), kernel.count == x.shape.count - 2, kernel.allSatisfy({ $0 >= 1 }) else {
+        guard x.shape.count == 4 || x.shape.count == 3, let kernel = attrs.ints("kernel_shape"), kernel.count == x.shape.count - 2, kernel.allSatisfy({ $0 >= 1 && $0 <= 1 << 20 }) else {
             throw ONNXNodeError(message: "only 1-D and 2-D pooling with a kernel_shape is supported", expected: "input [N, C, H, W] and kernel_shape [R, S]", found: "input \(ONNXShape.describe(x.shape)), kernel_shape \(attrs.ints("kernel_shape") ?? [])")
         }
         let c = x.shape[1], h = x.shape[2], w = x.shape.count == 4 ? x.shape[3] : 1
@@ -691,6 +710,11 @@ struct ONNXImporter {
         let keep = (attrs.int("keepdims") ?? 1) != 0
         let given = try attrOrInput(attrs, "axes", node, 1)
         let rank = x.shape.count
+        if rank == 0 {
+            // A scalar reduces to itself.
+            views += 1
+            return define(node, x)
+        }
         let axes: [Int]
         if let given, !given.isEmpty {
             axes = try Array(Set(given.map { (a: Int) throws(ONNXNodeError) -> Int in try ONNXShape.axis(a, rank: max(rank, 1), what: "axes") })).sorted()
@@ -749,7 +773,7 @@ struct ONNXImporter {
         n.name = base + ".softmax"
         let probs = addLayer(n, index: index, op: .elementwise(Elementwise(kind: .softmax, elements: try ONNXShape.elements(scores.shape))), operands: [scores], shape: scores.shape)
         n.name = base + ".av"
-        let shape = q.shape.count == 4 ? [1, heads, qSeq, vHead] : [1, qSeq, heads * vHead]
+        let shape = q.shape.count == 4 ? [1, heads, qSeq, vHead] : [1, qSeq, try Self.product(heads, vHead, what: "the output width")]
         define(node, addLayer(n, index: index, op: .matmul(BatchedMatmul(count: heads, m: qSeq, n: vHead, k: kvSeq)), operands: [probs, v], shape: shape))
     }
 
@@ -889,6 +913,9 @@ struct ONNXImporter {
         guard axis < x.shape.count else { throw ONNXNodeError(message: "it splits a scalar", expected: "a tensor", found: "a scalar") }
         let outputs = node.output.count
         let given = try attrOrInput(attrs, "split", node, 1)
+        guard (1...65536).contains(outputs), (1...65536).contains(attrs.int("num_outputs") ?? outputs) else {
+            throw ONNXNodeError(message: "its number of outputs is not usable", expected: "1 to 65536 outputs", found: "\(attrs.int("num_outputs") ?? outputs)")
+        }
         let sizes = given ?? {
             let n = attrs.int("num_outputs") ?? outputs
             let d = x.shape[axis], each = (d + max(n, 1) - 1) / max(n, 1)
