@@ -57,58 +57,50 @@ print("case                                                        median ms   m
 /// `TESSERA_BENCH_FILTER=text` runs only the cases whose workload or hardware path contains it
 /// (and skips the sweep benchmark), for profiling one case.
 let filter = ProcessInfo.processInfo.environment["TESSERA_BENCH_FILTER"].flatMap { $0.isEmpty ? nil : $0 }
-@MainActor func runCases(_ cases: [Case]) {
-for c in cases where filter.map({ c.workload.contains($0) || c.hardware.contains($0) }) ?? true {
+/// Times `body` `runs` times; prints the median and minimum against `budgetMs` with `detail`
+/// (what the last run returned), and marks the run failed when the median is over budget.
+@MainActor func timed(_ name: String, runs: Int, budgetMs: Double, _ body: () throws -> String) {
     var samples: [Double] = []
-    var cycles: UInt64 = 0
-    var events: UInt64 = 0
-    for _ in 0..<min(repetitions, c.repetitions ?? repetitions) {
+    var detail = ""
+    for _ in 0..<runs {
         let t0 = now()
         do {
-            var pipeline = try Pipeline.load(hardwarePath: c.hardware, workloadPath: c.workload)
-            if c.allowLarge { pipeline.workBudget = .unlimited }
-            let out = try pipeline.run(recordTimeline: true)
-            _ = out.report.json()
-            cycles = out.report.totalCycles
-            events = out.report.events
+            detail = try body()
         } catch {
-            print("\(c.hardware) \(c.workload): \(error)")
+            print("\(name): \(error)")
             exit(2)
         }
         samples.append(now() - t0)
     }
     samples.sort()
     let median = samples[samples.count / 2]
-    let name = "\(c.workload.split(separator: "/").last ?? "") on \(c.hardware.split(separator: "/").last ?? "")"
-    let status = median < c.budgetMs ? "" : "  OVER \(c.budgetMs) ms"
-    if median >= c.budgetMs { failed = true }
+    if median >= budgetMs { failed = true }
     print(
-        name.padding(toLength: 60, withPad: " ", startingAt: 0) + String(format: "%9.2f %8.2f   %-10llu  %llu", median, samples[0], cycles, events) + status)
+        name.padding(toLength: 60, withPad: " ", startingAt: 0) + String(format: "%9.2f %8.2f   ", median, samples[0]) + detail
+            + (median < budgetMs ? "" : "  OVER \(budgetMs) ms"))
 }
+
+@MainActor func runCases(_ cases: [Case]) {
+    for c in cases where filter.map({ c.workload.contains($0) || c.hardware.contains($0) }) ?? true {
+        let name = "\(c.workload.split(separator: "/").last ?? "") on \(c.hardware.split(separator: "/").last ?? "")"
+        timed(name, runs: min(repetitions, c.repetitions ?? repetitions), budgetMs: c.budgetMs) {
+            var pipeline = try Pipeline.load(hardwarePath: c.hardware, workloadPath: c.workload)
+            if c.allowLarge { pipeline.workBudget = .unlimited }
+            let out = try pipeline.run(recordTimeline: true)
+            _ = out.report.json()
+            return String(format: "%-10llu  %llu", out.report.totalCycles, out.report.events)
+        }
+    }
 }
+
 /// Importing and elaborating a 552-node ONNX graph (load, parse, shape inference, layers, the
 /// dataflow graph): budget 50 ms.
 @MainActor func onnxImportBenchmark() {
     let path = "Benchmarks/onnx/bert-encoder-s128.yaml"
     guard filter.map({ path.contains($0) }) ?? true else { return }
-    var samples: [Double] = []
-    var operations = 0
-    for _ in 0..<repetitions {
-        let t0 = now()
-        do {
-            let w = try WorkloadLoader.load(path: path)
-            operations = Elaborator.elaborate(w).operations.count
-        } catch {
-            print("\(path): \(error)")
-            exit(2)
-        }
-        samples.append(now() - t0)
+    timed("import bert-encoder.onnx (552 nodes) + elaborate", runs: repetitions, budgetMs: 50) {
+        "\(Elaborator.elaborate(try WorkloadLoader.load(path: path)).operations.count) operations"
     }
-    samples.sort()
-    let median = samples[samples.count / 2]
-    let status = median < 50 ? "" : "  OVER 50.0 ms"
-    if median >= 50 { failed = true }
-    print("import bert-encoder.onnx (552 nodes) + elaborate".padding(toLength: 60, withPad: " ", startingAt: 0) + String(format: "%9.2f %8.2f   %d operations", median, samples[0], operations) + status)
 }
 
 runCases(cases)

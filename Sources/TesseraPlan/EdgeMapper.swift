@@ -166,12 +166,7 @@ public enum EdgeMapper {
         }
         let unitIndex = ops.map { p in unitNames.firstIndex(of: p.unit ?? "") ?? 0 }
         let deps = ops.map { $0.dependencies.map(\.raw) }
-        let cycleSeconds = 1 / max(spec.clock.hertz, 1)
-        let durations = ops.map { p -> UInt64 in
-            // A streamed operation takes at least its weights' time on the host link.
-            guard p.weightsFromHost, let link = hardware.hostLink else { return p.estimatedCycles(on: hardware) }
-            return max(p.estimatedCycles(on: hardware), Saturating.uint64(Double(p.dramReadB) / link.bandwidth.bytesPerSecond / cycleSeconds))
-        }
+        let durations = ops.map { $0.estimatedCycles(on: hardware) }
         let scheduler = ListScheduler(units: unitIndex, durations: durations, dependencies: deps, unitCount: unitNames.count)
         let result = scheduler.run(priority: scheduler.upwardRanks(), inOrder: false)
         let streams = unitNames.indices.map { Schedule.Stream(unit: unitNames[$0], kind: unitKinds[$0], ops: result.order[$0]) }

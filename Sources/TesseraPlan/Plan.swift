@@ -85,13 +85,16 @@ public struct OpPlan: Sendable, Hashable {
 
 extension OpPlan {
     /// The offline schedule's estimate of the operation's cycles on `hardware`: the sum over its
-    /// tiles of max(compute cycles, (DRAM bytes in + out) / bandwidth), ignoring latency and
-    /// contention.
+    /// tiles of max(compute cycles, (DRAM bytes in + out) / bandwidth, weights streamed over a host
+    /// link / its bandwidth), ignoring latency and contention.
     public func estimatedCycles(on hardware: HardwareModel) -> UInt64 {
         let cycleSeconds = 1 / hardware.clock.hertz
+        let link = weightsFromHost ? hardware.hostLink : nil
         return tiles.reduce(UInt64(0)) { sum, t in
-            let transfer = hardware.dram.bandwidth.map { Saturating.uint64(Double(t.dramRead + t.write) / $0.bytesPerSecond / cycleSeconds) } ?? 0
-            return sum + max(t.computeCycles, transfer)
+            let onChip = link == nil ? t.dramRead + t.write : t.readA + t.write
+            let transfer = hardware.dram.bandwidth.map { Saturating.uint64(Double(onChip) / $0.bytesPerSecond / cycleSeconds) } ?? 0
+            let streamed = link.map { Saturating.uint64(Double(t.readB) / $0.bandwidth.bytesPerSecond / cycleSeconds) } ?? 0
+            return sum + max(t.computeCycles, transfer, streamed)
         }
     }
 }
