@@ -1,3 +1,4 @@
+import HeapModule
 import TesseraCore
 import TesseraModel
 import TesseraPlan
@@ -100,11 +101,13 @@ public struct ServingSimulator {
         var running = 0
         /// Σ (prompt + tokens generated) over the running batch: the context a decode step reads.
         var context = 0
-        /// Decode iterations completed, and the running requests by the iteration after which each
-        /// has generated its last token (buckets keyed by iteration count, not an event queue: time
-        /// stays with `EventEngine`); each step costs O(1 + finishing), not O(batch).
+        /// Decode iterations completed, and when each running request finishes (the iteration
+        /// count at which it has generated its last token): each step costs O(1 + finishing),
+        /// not O(batch). The heap orders requests by an iteration count, not by time: every event
+        /// in time is `EventEngine`'s. (Buckets per iteration, tried instead, made the
+        /// million-request case about 20% slower.)
         var steps = 0
-        var finishes: [Int: [DecodeFinish]] = [:]
+        var finishes = Heap<DecodeFinish>()
         var batch: [Int] = []
         var prefilling = false
         var busy = false
@@ -209,9 +212,7 @@ public struct ServingSimulator {
         func join(_ r: Int, _ i: Int) {
             inst[i].running += 1
             inst[i].context += reqs[r].prompt + generated[r]
-            let step = inst[i].steps + reqs[r].output - generated[r]
-            // A request already at its last token leaves after the next iteration.
-            inst[i].finishes[max(step, inst[i].steps + 1), default: []].append(DecodeFinish(step: step, request: r))
+            inst[i].finishes.insert(DecodeFinish(step: inst[i].steps + reqs[r].output - generated[r], request: r))
         }
         func finish(_ r: Int, at now: UInt64, on i: Int) {
             out[r].finish = Double(now) / 1e12
@@ -365,7 +366,8 @@ public struct ServingSimulator {
                     // Every running request generated a token; those at their last leave.
                     inst[i].steps += 1
                     var context = inst[i].context + inst[i].running
-                    for f in (inst[i].finishes.removeValue(forKey: inst[i].steps) ?? []).sorted() {
+                    while let f = inst[i].finishes.min, f.step <= inst[i].steps {
+                        inst[i].finishes.removeMin()
                         finish(f.request, at: now, on: i)
                         inst[i].running -= 1
                         context -= reqs[f.request].prompt + reqs[f.request].output
