@@ -5,7 +5,7 @@ APT_PACKAGES := libgraphviz-dev graphviz libyaml-dev pkg-config
 ONNX_VERSION := 1.23.2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench golden regress lint deps clean build fuzz onnx-proto onnx-fixtures validate install install-check
+.PHONY: run test bench golden regress lint deps clean build fuzz onnx-proto onnx-fixtures validate install install-check html-check docs
 
 run: deps
 	$(SWIFT) build -c release --product tessera
@@ -64,6 +64,22 @@ golden: deps
 validate: deps
 	$(SWIFT) build --product tessera
 	scripts/validate.py --tessera .build/debug/tessera
+
+# The generated references: docs/reference/cli.md (every command's help) and schema.md (the
+# `tessera kinds` listing). make test fails when they are stale.
+docs: deps
+	$(SWIFT) build --product tessera
+	@mkdir -p docs/reference
+	.build/debug/tessera reference cli > docs/reference/cli.md
+	.build/debug/tessera reference schema > docs/reference/schema.md
+
+# The HTML report in a real headless browser (Debian's chromium; installed here if missing): one
+# page per family and from `tessera report`, no console message, key elements present, the layer
+# table sorts when its heading is clicked, screenshots not blank. CI runs it.
+html-check: deps
+	@command -v chromium >/dev/null 2>&1 || $(SUDO) apt-get install -y chromium
+	$(SWIFT) build --product tessera
+	scripts/check-html.py --tessera .build/debug/tessera
 
 # Simulates every configs/array × traces pair and compares it exactly with its baseline in reports/.
 regress: deps

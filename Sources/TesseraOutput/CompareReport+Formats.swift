@@ -60,6 +60,13 @@ extension CompareReport {
     public func verdict() -> String {
         let regressions = regressions
         let improvements = improvements
+        if !gates {
+            var s = "**A/B** of two designs (not a gate: exit 0; --gate fails on what is worse beyond tolerance).\n\n"
+            s += regressions.isEmpty ? "- worse beyond tolerance: nothing\n" : "- worse beyond tolerance: \(list(regressions))\n"
+            s += improvements.isEmpty ? "- better beyond tolerance: nothing\n" : "- better beyond tolerance: \(list(improvements))\n"
+            if layersDiffer { s += "- the layers differ (\(removedLayers.count) only in the baseline, \(addedLayers.count) only in the current report), see below\n" }
+            return s
+        }
         var reasons: [String] = []
         if !regressions.isEmpty {
             reasons.append("\(count(regressions.count, "figure")) regressed beyond tolerance: \(list(regressions))")
@@ -98,6 +105,8 @@ extension CompareReport {
                 "baseline \(Self.value(f.baseline, f.metric)), current \(Self.value(f.current, f.metric)), "
                 + "change \(Self.deltaText(f.change)), tolerance \(CompareTolerance.percentText(f.tolerance))"
             switch f.status {
+            case .regression where !gates:
+                return Case(classname: classname, name: name, output: "\(subject) is worse beyond tolerance (A/B, not gated): \(detail)")
             case .regression:
                 return Case(classname: classname, name: name, failure: ("regression", "\(subject) regressed: \(detail)", detail))
             case .improvement where strict:
@@ -113,7 +122,7 @@ extension CompareReport {
             for f in l.figures { cases.append(testCase(base + ".layers", "\(l.name) \(f.metric.rawValue)", "layer \(l.name) \(f.metric.rawValue)", f)) }
         }
         var layerSet = Case(classname: base, name: "layer set")
-        if layersDiffer {
+        if layersDiffer, gates {
             var detail: [String] = []
             if !removedLayers.isEmpty { detail.append("only in the baseline (removed): " + removedLayers.joined(separator: ", ")) }
             if !addedLayers.isEmpty { detail.append("only in the current report (added): " + addedLayers.joined(separator: ", ")) }

@@ -30,6 +30,9 @@ public struct CompareReport: Sendable {
     public var tolerance: CompareTolerance
     /// Whether improvements beyond tolerance fail too.
     public var strict: Bool
+    /// Whether the comparison is a gate (a pass or a fail); false for an A/B of two designs not
+    /// asked to gate, which states the deltas and passes.
+    public var gates = true
     /// The top-level figures, in `CompareMetric.allCases` order.
     public var figures: [FigureDelta]
     /// Layers in both reports, in the current report's order.

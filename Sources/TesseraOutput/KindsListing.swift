@@ -1,3 +1,4 @@
+import Foundation
 import TesseraCore
 import TesseraModel
 import TesseraSpec
@@ -7,6 +8,7 @@ public enum KindsListing {
     public static func text() -> String {
         var s = "Hardware kinds:\n"
         for (k, v) in HardwareKind.supported.sorted(by: { $0.key < $1.key }) { s += "  \(k): \(v)\n" }
+        s += fileKeys()
         s += "\nComponent kinds:\n"
         for schema in KindTable.schemas {
             s += "\n  \(schema.kind)  (\(schema.role.rawValue)) — \(schema.summary)\n"
@@ -58,8 +60,61 @@ public enum KindsListing {
         s += ParallelismSpec.Recompute.allCases.map(\.rawValue).joined(separator: " | ") + " (none), co2: {local_steps}}\n"
         s += "  faults: [{gpu: RANK | link: NAME | nic: nodeN.nicK, slowdown: FACTOR | cut: true, at: TIME (0)}, …]\n"
         s += "  Serving (phase: inference): transformer + serving: {mode: colocated | disaggregated, instances, max_batch, max_prefill_tokens,\n"
-        s += "    slo: {ttft, tpot, attainment (a target share, e.g. 90%)}, requests: {rate, count, prompt, output} or a list} (README: Serving)\n"
+        s += "    slo: {ttft, tpot, attainment (a target share, e.g. 90%)}, requests: {rate, count, prompt, output} or a list} (docs/families/gpu-cluster.md: Serving)\n"
         s += "\nModel zoo: " + ModelZoo.names.joined(separator: ", ") + "\n"
+        return s
+    }
+
+    /// The top-level keys of hardware and workload files, per family (each section's own keys
+    /// follow in the sections below). A test checks that every key of every bundled file is here.
+    static func fileKeys() -> String {
+        let precisions = Precision.allCases.map(\.rawValue).joined(separator: " | ")
+        var s = "\nHardware files (top-level keys):\n"
+        s += "  every kind: tessera: 1 (required), name (required), kind (required), description, extends: FILE (keys here override it)\n"
+        s += "  array, sparse-training-array, edge-soc: clock (required), compute: [COMPONENT, …] (required), memory: [COMPONENT, …],\n"
+        s += "    energy: {ACTION: ENERGY, …} (overrides the default energy of an action, e.g. dram.read: 32 pJ)\n"
+        s += "  sparse-training-array: optimizations: {" + Optimizations.keys.map { "\($0.key) (true)" }.joined(separator: ", ") + "}\n"
+        s += "  edge-soc: operating_points: [{frequency, voltage}, …] (fastest first), operating_point: FREQUENCY (where the run starts; the first),\n"
+        s += "    power: {static (0 W), budget, window (100 us)}, placement: {OP or LAYER: UNIT, …}\n"
+        s += "  gpu-cluster: gpu, nodes (required), gpus_per_node, intra_node, inter_node (see GPU clusters below); no clock, compute or memory\n"
+        s += "  a COMPONENT is {name, kind, …} with the parameters of its kind (Component kinds below)\n"
+        s += "\nWorkload files (top-level keys):\n"
+        s += "  every workload: tessera: 1 (required), name (required), description, extends: FILE, phase: inference | training (inference),\n"
+        s += "    precision: \(precisions) (int8; bf16 for a transformer), batch (1)\n"
+        s += "  the work, one of: model: ZOO-NAME or {onnx: path, input_shapes}; layers: [LAYER, …] or {scalesim_csv: path};\n"
+        s += "    transformer (on a gpu-cluster); collective (on a gpu-cluster)\n"
+        s += "  with model or layers: sequence (zoo transformers' sequence length), sparsity (training on a sparse-training-array),\n"
+        s += "    continual: {tasks, epochs, samples, weight_sparsity, data_removal, gradient_sparsity} (on an edge-soc)\n"
+        s += "  with transformer: parallelism and faults (training), serving (inference)\n"
+        return s
+    }
+
+    /// The listing as Markdown (the generated `docs/reference/schema.md`): the same text, each
+    /// section under its own heading, its lines in a code block.
+    public static func markdown() -> String {
+        var s = "# YAML schema reference\n\n"
+        s += "Generated from the code by `make docs` (`tessera reference schema`); the same text as `tessera kinds`. "
+        s += "A test fails when this file is stale. Every key of every bundled file under `configs/` and `traces/` is listed here "
+        s += "(another test checks that).\n"
+        var block: [String] = []
+        func flush() {
+            guard !block.isEmpty else { return }
+            while block.last?.isEmpty == true { block.removeLast() }
+            s += "\n```\n" + block.joined(separator: "\n") + "\n```\n"
+            block = []
+        }
+        for line in text().split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if !line.hasPrefix(" "), let colon = line.firstIndex(of: ":") {
+                flush()
+                let title = String(line[..<colon])
+                s += "\n## \(title)\n"
+                let rest = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                if !rest.isEmpty { s += "\n\(rest)\n" }
+            } else if !(block.isEmpty && line.isEmpty) {
+                block.append(line)
+            }
+        }
+        flush()
         return s
     }
 }

@@ -7,6 +7,9 @@ extension Report {
         public struct Distribution: Sendable {
             public var mean = 0.0, p50 = 0.0, p90 = 0.0, p99 = 0.0, max = 0.0
             public var count = 0
+            /// The distribution itself: the nearest-rank q-quantile for q = 0, 0.01, …, 1 (101 values,
+            /// the first the smallest), empty without values.
+            public var quantiles: [Double] = []
             public init(_ values: [Double]) {
                 guard !values.isEmpty else { return }
                 let s = values.sorted()
@@ -17,9 +20,13 @@ extension Report {
                 p99 = rank(0.99)
                 max = s[s.count - 1]
                 count = s.count
+                // ⌈k·n/100⌉-th smallest, in integers (no rounding of k/100).
+                quantiles = (0...100).map { k in s[Swift.max(0, (k * s.count + 99) / 100 - 1)] }
             }
             var json: JSONValue {
-                .object([("mean_s", .double(mean)), ("p50_s", .double(p50)), ("p90_s", .double(p90)), ("p99_s", .double(p99)), ("max_s", .double(max)), ("count", .int(Int64(count)))])
+                .object([("mean_s", .double(mean)), ("p50_s", .double(p50)), ("p90_s", .double(p90)), ("p99_s", .double(p99)), ("max_s", .double(max)), ("count", .int(Int64(count))),
+                    ("quantiles_s", .array(quantiles.map { .double($0) })),
+                ])
             }
         }
         public struct Instance: Sendable {

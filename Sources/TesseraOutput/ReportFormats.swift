@@ -69,6 +69,7 @@ extension Report {
                     ("by_component", .object(energy.byComponent.map { ($0.name, .double($0.joules)) })),
                     ("by_action", .object(energy.byAction.map { ($0.action, .double($0.joules)) })),
                     ("power_window_s", .double(energy.windowSeconds)),
+                    ("power_over_time", powerOverTime.json),
                 ])
             ),
         ]
@@ -251,6 +252,11 @@ extension Report {
         return s
     }
 
+    /// Power over time for pictures and pages: the ledger's windows merged `k` at a time into at
+    /// most `PowerSeries.maxPoints` points, each the average power of its windows (energy is kept:
+    /// Σ watts × window = energy). `peak_power_w` stays the largest unmerged window.
+    public var powerOverTime: PowerSeries { PowerSeries(windowSeconds: energy.windowSeconds, watts: energy.windowWatts) }
+
     /// The power budget's verdict in words (nil without a budget).
     var budgetLine: String? {
         guard let v = budgetVerdict else { return nil }
@@ -331,4 +337,24 @@ extension Report {
 
 extension String {
     fileprivate func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+}
+
+/// Average power in consecutive windows of one length, from the start of a run.
+public struct PowerSeries: Sendable, Equatable {
+    /// The most points written to a report (the finest windows are merged to fit).
+    public static let maxPoints = 256
+    public var windowSeconds: Double
+    public var watts: [Double]
+
+    public init(windowSeconds: Double, watts: [Double]) {
+        let k = max(1, (watts.count + Self.maxPoints - 1) / Self.maxPoints)
+        self.windowSeconds = windowSeconds * Double(k)
+        self.watts = stride(from: 0, to: watts.count, by: k).map { start in
+            let group = watts[start..<min(watts.count, start + k)]
+            // A last, partial group averages over the windows it has.
+            return group.reduce(0, +) / Double(group.count)
+        }
+    }
+
+    var json: JSONValue { .object([("window_s", .double(windowSeconds)), ("watts", .array(watts.map { .double($0) }))]) }
 }

@@ -9,7 +9,7 @@ import TesseraSpec
 /// names the key to change and the estimate, unless the budget is lifted (`--allow-large`).
 ///
 /// Each kind of work has its own standard limit, set to about 15 s of a release build on one core
-/// of the 2-core x86-64 machine the README's speed figures come from:
+/// of the 2-core x86-64 machine the speed figures in docs/speed.md come from:
 /// - array folds (the mapper walks every fold of every GEMM; the simulator runs the tiles they
 ///   merge into): MobileNetV2 at batch 16384 on a 128×128 output-stationary array walks 3.0·10⁸
 ///   folds in 4.5 s, so 10⁹;

@@ -21,9 +21,11 @@ struct Compare: ParsableCommand {
             Cycles, time, stalls, bytes, energy, power and latencies regress when they grow; utilization, \
             MFU, throughput, SLO attainment and goodput when they shrink. A change counts when it is larger \
             than the tolerance, relative to the baseline. With --designs the two reports may come from \
-            different hardware (an A/B of two candidate designs on one workload).
+            different hardware (an A/B of two candidate designs on one workload): it prints the deltas and \
+            exits 0, unless --gate makes it fail like a comparison against a baseline.
 
-            Exit status: 0 every figure within tolerance (improvements are reported); 1 a regression, layers \
+            Exit status: 0 every figure within tolerance (improvements are reported), or an A/B of designs \
+            without --gate; 1 a regression, layers \
             added or removed (a different workload shape), or with --strict an improvement beyond tolerance; \
             2 bad input (a file missing, not JSON or not a Tessera report; reports of different workloads or \
             schema versions, or of different hardware without --designs; a bad --tolerance).
@@ -34,6 +36,7 @@ struct Compare: ParsableCommand {
               tessera compare a.json b.json --tolerance 2% --tolerance total_cycles=0.5%
               tessera compare a.json b.json --tolerance 0% --strict --junit compare.xml
               tessera compare out/resnet50-b1--tpu-128x128-os.json out/resnet50-b1--tpu-128x128-ws.json --designs
+              tessera compare a-design.json b-design.json --designs --gate --tolerance energy_j=5%
             """)
 
     @Argument(help: "The baseline JSON report (e.g. one under reports/).") var baseline: String
@@ -43,18 +46,22 @@ struct Compare: ParsableCommand {
             "Allowed relative change: PERCENT for every metric (default 1%), or METRIC=PERCENT for one (repeatable).",
             valueName: "tolerance")) var tolerance: [String] = []
     @Flag(help: "Fail on improvements beyond tolerance too (the baseline should be re-recorded).") var strict = false
-    @Flag(help: "Allow reports of different hardware: an A/B of two candidate designs on one workload.") var designs = false
+    @Flag(help: "Allow reports of different hardware: an A/B of two candidate designs on one workload; prints the deltas and exits 0 unless --gate.")
+    var designs = false
+    @Flag(help: "With --designs: exit 1 when the current design is worse beyond tolerance, as against a baseline.") var gate = false
     @Option(help: ArgumentHelp("Also write the result as JUnit XML to this file.", valueName: "file")) var junit: String?
     @Flag(help: "Overwrite the JUnit file even if Tessera did not write it.") var force = false
 
     func run() throws {
+        if gate, !designs { throw fail(InputError(Diagnostic(at: nil, "--gate applies to an A/B of designs", expected: "--designs with --gate", found: "--gate alone (a comparison with a baseline always gates)"))) }
         if let junit {
             do { try OutputGuard.check([junit], force: force) } catch { throw fail(error) }
         }
-        let result: CompareReport
+        var result: CompareReport
         do {
             let tolerances = try CompareTolerance.parse(tolerance)
             result = try ReportComparison.compare(baselinePath: baseline, currentPath: current, tolerance: tolerances, strict: strict, designs: designs)
+            result.gates = !designs || gate
         } catch {
             throw fail(error)
         }
@@ -66,6 +73,6 @@ struct Compare: ParsableCommand {
                 throw fail(InputError(Diagnostic(at: nil, error.description)))
             }
         }
-        if !result.passed { throw ExitCode(1) }
+        if result.gates, !result.passed { throw ExitCode(1) }
     }
 }

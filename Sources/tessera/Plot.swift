@@ -9,14 +9,14 @@ import TesseraSpec
 /// `tessera plot`: line, scatter and bar charts of a sweep's results, with Pareto fronts.
 struct Plot: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Draw a chart of a results CSV (from tessera sweep) as SVG or PNG.",
+        abstract: "Draw a chart of a results CSV (from tessera sweep) as SVG, PNG or PDF.",
         discussion: """
             Columns may be named in full (compute.array.rows) or by their last part (rows) when that is \
             unambiguous. Rows whose status is not ok are left out. In line and bar charts, rows that fall on \
             the same x in one series (because other axes vary) are combined with --aggregate (min unless \
             given); narrow them with --where. --pareto draws the Pareto front of the plotted points as a \
             step line (both axes minimised, except utilization and the columns given to --maximize). PNG \
-            goes through libgvc, like the other pictures.
+            and PDF go through libgvc, like the other pictures.
 
             Examples:
               tessera plot out/sweeps/ds/results.csv --x rows --y total_cycles --color bandwidth -o cycles.svg

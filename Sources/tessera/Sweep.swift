@@ -21,7 +21,7 @@ struct Sweep: ParsableCommand {
             point of the product of the axes (or of zipped axes) is validated, then simulated. Results \
             stream to OUTPUT/points and OUTPUT/reports, so an interrupted sweep resumes where it stopped; \
             OUTPUT/results.csv, results.json and pareto.csv are assembled in point order, and the plots \
-            the sweep file lists are drawn to OUTPUT/plots. The sweep file's format is in README.md, Sweeps.
+            the sweep file lists are drawn to OUTPUT/plots. The sweep file's format is in docs/sweeps.md.
 
             Examples:
               tessera sweep sweeps/array-design-space.yaml

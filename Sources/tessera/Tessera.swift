@@ -29,7 +29,7 @@ struct Tessera: ParsableCommand {
               tessera kinds
             """,
         version: version,
-        subcommands: [Simulate.self, Ablate.self, Validate.self, Kinds.self, Compare.self, Render.self, Sweep.self, Plot.self, Import.self]
+        subcommands: [Simulate.self, Ablate.self, Validate.self, Kinds.self, Compare.self, Render.self, ReportCommand.self, Sweep.self, Plot.self, Import.self, Reference.self]
     )
 
     /// Runs the command line, mapping argument-parser's usage errors (its status 64) to 2, the
@@ -72,7 +72,7 @@ func exitingOnError<T>(_ body: () throws -> T) throws -> T {
 }
 
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
-    case json, csv, md, all
+    case json, csv, md, html, all
 }
 
 struct Simulate: ParsableCommand {
@@ -93,14 +93,15 @@ struct Simulate: ParsableCommand {
     @Argument(help: "Hardware YAML file.") var hardware: String?
     @Argument(help: "Workload YAML file.") var workload: String?
     @Option(name: .shortAndLong, help: "Directory to write reports into.") var output: String = "out"
-    @Option(help: "Report formats to write: json, csv, md or all.") var format: ReportFormat = .all
+    @Option(help: "Report formats to write: json, csv, md, html (one self-contained page with the pictures; not part of all) or all (json, csv and md).")
+    var format: ReportFormat = .all
     @Flag(help: "Overwrite existing files that Tessera did not write (or that changed since it wrote them).") var force = false
     @Flag(help: "Print nothing but errors.") var quiet = false
     @Flag(help: "Exit 1 when a budget the files set is missed: an edge SoC's power budget (the average over it) or a serving SLO attainment target (slo.attainment).")
     var strict = false
     @Option(help: ArgumentHelp("Also write the timeline as Chrome trace-event JSON (open it in Perfetto).", valueName: "file")) var trace: String?
     @Flag(help: "Also run every layer dense and report the speedup over it (sparse training accelerators).") var compareDense = false
-    @Flag(name: .customLong("allow-large"), help: "Run even when the estimated work exceeds the budget (50 million folds, messages or serving events).")
+    @Flag(name: .customLong("allow-large"), help: "Run even when the estimated work exceeds the budget (10⁹ array folds, 5·10⁶ messages, 4·10⁶ training-step tasks or 3·10⁶ serving events).")
     var allowLarge = false
     @OptionGroup var optimizationFlags: OptimizationFlags
 
@@ -118,6 +119,7 @@ struct Simulate: ParsableCommand {
         default: throw ValidationError("give both a hardware file and a workload file, or neither for the bundled default")
         }
         let out: Pipeline.Output
+        let ran: Pipeline
         var dense: Report?
         do {
             var pipeline = try Pipeline.load(hardwarePath: hw, workloadPath: wl)
@@ -130,6 +132,7 @@ struct Simulate: ParsableCommand {
             defer { if onTerminal { TerminalProgress.stop() } }
             try optimizationFlags.apply(to: &pipeline)
             out = try pipeline.run()
+            ran = pipeline
             if compareDense { dense = try pipeline.dense.run(recordTimeline: false).report }
         } catch let e as InputError {
             throw fail(e)
@@ -152,6 +155,13 @@ struct Simulate: ParsableCommand {
         if format == .json || format == .all { files.append(("\(base).json", report.json())) }
         if format == .csv || format == .all { files.append(("\(base).csv", report.csv())) }
         if format == .md || format == .all { files.append(("\(base).md", report.markdown())) }
+        if format == .html {
+            let (pictures, notes) = RunPage.pictures(of: out, pipeline: ran)
+            let page = try exitingOnError {
+                try RunPage.html(json: report.json(), path: "\(base).json", pictures: pictures, notes: notes, generator: "tessera \(Tessera.version)")
+            }
+            files.append(("\(base).html", page))
+        }
         // Every target, the trace included, is checked before the first is written.
         let paths = files.map { (output as NSString).appendingPathComponent($0.0) }
         do {
