@@ -13,6 +13,7 @@ public enum CompareMetric: String, CaseIterable, Sendable, Hashable, Comparable 
     // A training step on a cluster (`training_step`).
     case mfu
     case tokensPerSecond = "tokens_per_second"
+    case computeSeconds = "compute_s"
     case exposedCommSeconds = "exposed_comm_s"
     case idleSeconds = "idle_s"
     // A serving run (`serving`).
@@ -38,7 +39,7 @@ public enum CompareMetric: String, CaseIterable, Sendable, Hashable, Comparable 
     public var section: [String]? {
         switch self {
         case .mfu, .tokensPerSecond: ["training_step", rawValue]
-        case .exposedCommSeconds, .idleSeconds: ["training_step", "time_split", rawValue]
+        case .computeSeconds, .exposedCommSeconds, .idleSeconds: ["training_step", "time_split", rawValue]
         case .ttftP50, .ttftP90, .ttftP99, .tpotP50, .tpotP90, .tpotP99:
             ["serving", String(rawValue.prefix(4)), String(rawValue.dropFirst(5))]
         case .sloAttainment: ["serving", "slo", "attainment"]

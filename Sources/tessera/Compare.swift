@@ -14,7 +14,7 @@ struct Compare: ParsableCommand {
         discussion: """
             Compares every figure both reports have, by name: total_cycles, seconds, utilization, \
             stall_cycles, compute_cycles, dram_read_bytes, dram_write_bytes, energy_j, average_power_w, \
-            peak_power_w; a training step's mfu, tokens_per_second, exposed_comm_s and idle_s; a serving \
+            peak_power_w; a training step's mfu, tokens_per_second, compute_s, exposed_comm_s and idle_s; a serving \
             run's ttft_p50_s, ttft_p90_s, ttft_p99_s, tpot_p50_s, tpot_p90_s, tpot_p99_s, slo_attainment \
             and goodput_rps; and each layer's total_cycles, compute_cycles and stall_cycles (layers matched \
             by name; a cluster's collective sizes, pipeline stages and serving instances count as layers). \

@@ -80,7 +80,7 @@ struct Simulate: ParsableCommand {
         abstract: "Simulate a workload on a hardware description and write reports.",
         discussion: """
             With no files, simulates the bundled default (\(Defaults.hardwarePath) with \(Defaults.workloadPath)).
-            Reports are named WORKLOAD--HARDWARE.{json,csv,md}. An existing file is replaced only when
+            Reports are named WORKLOAD--HARDWARE.{json,csv,md,html}. An existing file is replaced only when
             Tessera wrote it (listed, with its content hash, in the folder's .tessera-written) or with
             --force; every target, --trace included, is checked before the first is written.
 

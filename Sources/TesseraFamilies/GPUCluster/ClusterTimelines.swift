@@ -73,32 +73,75 @@ extension Timeline {
         if !busiest.isEmpty {
             let pid = tl.process("busiest links")
             let index = Dictionary(uniqueKeysWithValues: busiest.enumerated().map { ($1, $0) })
-            var spans = Array(repeating: [(Double, Double)](), count: busiest.count)
+            // Each collective task crossing a link: when it ran, and the seconds it kept the link
+            // busy at full bandwidth.
+            var uses = Array(repeating: [(start: Double, end: Double, busy: Double)](), count: busiest.count)
             for i in plan.tasks.indices where result.end[i] > result.start[i] {
                 let c = Int(result.taskCollective[i])
                 guard c >= 0, c < result.collectiveLinks.count else { continue }
-                for id in result.collectiveLinks[c] { if let k = index[id] { spans[k].append((result.start[i], result.end[i])) } }
+                let busy = c < result.collectiveLinkBusy.count ? result.collectiveLinkBusy[c] : []
+                for (j, id) in result.collectiveLinks[c].enumerated() {
+                    if let k = index[id] { uses[k].append((result.start[i], result.end[i], j < busy.count ? busy[j] : 0)) }
+                }
             }
             for (k, id) in busiest.enumerated() {
                 let (name, kind) = plan.topology.describe(id)
                 let util = result.stepSeconds > 0 ? result.linkBusy[id] / result.stepSeconds : 0
                 let row = tl.row(process: pid, lane: "busiest links", title: "\(name) (\(formatDecimal(util * 100, maxDecimals: 1))%)", track: name, style: .thin)
-                for span in EnergyLedger.union(spans[k]) {
+                for span in Self.busySpans(uses[k]) {
+                    let band = Self.linkBand(span.share)
                     tl.spans.append(Span(
-                        row: row, start: picoseconds(span.0), end: picoseconds(span.1), name: name, category: "link",
-                        args: [("link", .string(name)), ("kind", .string(kind)), ("utilization_in_step", .double(util))]))
+                        row: row, start: picoseconds(span.start), end: picoseconds(span.end), name: name, category: "link.\(band)",
+                        args: [
+                            ("link", .string(name)), ("kind", .string(kind)), ("bandwidth_share", .double(span.share)), ("utilization_in_step", .double(util)),
+                        ]))
                 }
             }
-            tl.notes.append("links: the \(busiest.count) busiest of \(result.linkIDs.count), each busy while a collective crossing it runs (its share of the bandwidth is not drawn)")
+            tl.notes.append(
+                "links: the \(busiest.count) busiest of \(result.linkIDs.count), each drawn while a collective crossing it runs, shaded by the share of its bandwidth "
+                    + "those collectives used (their bytes on it / capacity / the span's length)")
         }
         tl.legend = [
             ("forward", "forward"), ("backward", "backward"), ("head", "output layer"), ("optimizer", "optimizer"), ("tp", "tensor-parallel all-reduce"),
-            ("ep", "expert all-to-all"), ("cp", "context-parallel KV"), ("pp", "pipeline transfer"), ("dp", "gradient / parameter collective"), ("link", "link busy"),
-        ]
+            ("ep", "expert all-to-all"), ("cp", "context-parallel KV"), ("pp", "pipeline transfer"), ("dp", "gradient / parameter collective"),
+        ] + Self.linkLegend
         if let energy { tl.counters.append(powerCounter(energy)) }
         tl.counterProcess = "power (all GPUs and links)"
         tl.metadata = [("model", .string(m.name)), ("gpus", .int(Int64(gpus))), ("step_s", .double(result.stepSeconds))]
         return tl
+    }
+
+    /// The bands a link's busy span is shaded by: the share of its bandwidth in use.
+    static let linkBandEdges = [0.2, 0.4, 0.6, 0.8]
+    static func linkBand(_ share: Double) -> Int { linkBandEdges.firstIndex { share < $0 } ?? linkBandEdges.count }
+    static let linkLegend: [(category: String, label: String)] = [
+        ("link.0", "link, < 20% of its bandwidth"), ("link.1", "link, 20–40%"), ("link.2", "link, 40–60%"), ("link.3", "link, 60–80%"),
+        ("link.4", "link, ≥ 80%"),
+    ]
+
+    /// The union of a link's uses, each merged span with the share of the link's bandwidth used
+    /// in it (Σ busy seconds of its uses / its length, at most 1).
+    static func busySpans(_ uses: [(start: Double, end: Double, busy: Double)]) -> [(start: Double, end: Double, share: Double)] {
+        let sorted = uses.sorted { $0.start != $1.start ? $0.start < $1.start : $0.end < $1.end }
+        var out: [(start: Double, end: Double, share: Double)] = []
+        var open: (start: Double, end: Double, busy: Double)?
+        func close() {
+            guard let o = open else { return }
+            let length = o.end - o.start
+            out.append((o.start, o.end, length > 0 ? min(1, o.busy / length) : 0))
+        }
+        for u in sorted {
+            if var o = open, u.start <= o.end {
+                o.end = max(o.end, u.end)
+                o.busy += u.busy
+                open = o
+            } else {
+                close()
+                open = u
+            }
+        }
+        close()
+        return out
     }
 
     /// A serving run: one lane per instance, a row of iterations (runs of back-to-back prefills or

@@ -50,6 +50,9 @@ public struct ScheduleDOT: Sendable {
         "forward": ("#7cc47a", "#3d7f3a"), "backward": ("#e57f7f", "#a33a3a"), "head": ("#999999", "#555555"), "optimizer": ("#f1c232", "#a07c12"),
         "tp": ("#f5b26b", "#b4661b"), "ep": ("#c6a0d6", "#7a4a91"), "cp": ("#e6b8af", "#a14f3d"), "pp": ("#8fb5de", "#34679e"),
         "dp": ("#6fa8dc", "#2f5f8f"), "link": ("#b7b7b7", "#6e6e6e"),
+        // Link busy spans, by the share of the link's bandwidth in use (lightest under 20%).
+        "link.0": ("#e3e8ef", "#b9c3d1"), "link.1": ("#c3cfdf", "#93a4bb"), "link.2": ("#97abc6", "#6a819f"),
+        "link.3": ("#6a86ab", "#4a6488"), "link.4": ("#3f5f8a", "#2b4468"),
         // Serving and collectives.
         "prefill": ("#6fa8dc", "#2f5f8f"), "decode": ("#7cc47a", "#3d7f3a"), "kv": ("#f5b26b", "#b4661b"), "collective": ("#6fa8dc", "#2f5f8f"),
         // Bands and merged boxes.
