@@ -189,7 +189,7 @@ extension CompareReport {
     /// A figure for people: counts whole, times in ms, shares in percent, power in W, energy in J.
     static func value(_ v: Double, _ metric: CompareMetric) -> String {
         switch metric {
-        case .seconds, .exposedCommSeconds, .idleSeconds, .ttftP50, .ttftP90, .ttftP99, .tpotP50, .tpotP90, .tpotP99:
+        case .seconds, .computeSeconds, .exposedCommSeconds, .idleSeconds, .ttftP50, .ttftP90, .ttftP99, .tpotP50, .tpotP90, .tpotP99:
             return formatDecimal(v * 1e3, maxDecimals: 9) + " ms"
         case .utilization, .mfu, .sloAttainment: return formatDecimal(v * 100, maxDecimals: 4) + "%"
         case .averagePowerW, .peakPowerW: return formatDecimal(v, maxDecimals: 4) + " W"
