@@ -31,8 +31,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # (name, hardware, workload, element selectors that must be present as id/class markers in the DOM)
 RUNS = [
     ("array", "configs/array/scalesim-32x32-os.yaml", "traces/resnet18-b1.yaml", ["id=\"layers\"", "class=\"picture\""]),
-    ("sat", "configs/sat/vcu1525.yaml", "traces/small-cnn-train.yaml", ["id=\"layers\"", "class=\"picture\""]),
-    ("edge", "configs/edge/phone-soc.yaml", "traces/resnet18-b1.yaml", ["id=\"layers\"", "budget"]),
+    ("sat", "configs/sat/vcu1525.yaml", "traces/small-cnn-train.yaml", ["id=\"layers\"", "class=\"picture\"", "id=\"passes\""]),
+    ("edge", "configs/edge/phone-soc.yaml", "traces/resnet18-b1.yaml", ["id=\"layers\"", "budget", "id=\"operating-points\""]),
     ("cluster", "configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-train-8.yaml", ["id=\"stages\"", "class=\"picture\""]),
     ("serving", "configs/gpu/dgx-h100-x1.yaml", "traces/llama3-8b-serving-colocated.yaml", ["id=\"latency\"", "id=\"instances\""]),
     ("collectives", "configs/gpu/dgx-h100-x1.yaml", "traces/ar-sweep.yaml", ["id=\"collectives\""]),

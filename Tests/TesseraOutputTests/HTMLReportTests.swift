@@ -24,6 +24,9 @@ import TesseraCore
             ("ttft", .object([("p50_s", .double(0.01)), ("count", .int(3)), ("quantiles_s", .array((0...100).map { .double(Double($0) * 1e-4) }))])),
             ("slo", .object([("ttft_s", .double(0.2)), ("tpot_s", .double(0.005)), ("attainment", .double(0.5)), ("target_attainment", .double(0.9))])),
         ])),
+        ("phase", .string("training")), ("scheme", .string("bdwp")), ("pattern", .string("2:8")), ("speedup_over_dense", .double(1.5)),
+        ("dense_total_cycles", .uint(3_000_000)), ("optimizations", .object([("interleave", .bool(true))])),
+        ("phases", .object([("ff", .object([("operations", .int(4)), ("macs", .uint(100))]))])),
         ("units", .array([.object([("name", .string("array")), ("kind", .string("systolic-array")), ("busy_s", .double(1e-3)), ("utilization", .double(0.8))])])),
         ("model_notes", .array([.string("a note")])),
     ])
@@ -37,8 +40,9 @@ import TesseraCore
         #expect(!page.contains("http://") && !page.contains("https://"), "the page must not refer outside itself")
         #expect(!page.contains("url(") && !page.contains("@import"))
         #expect(page.contains("src=\"data:image/svg+xml;base64,\(Data("<svg/>".utf8).base64EncodedString())\""))
-        // A missed SLO target is said.
+        // A missed SLO target is said; a training step's scheme, speedup and passes are there.
         #expect(page.contains("MISSED"))
+        #expect(page.contains("training step, bdwp 2:8; interleave on") && page.contains("1.5× (dense: 3") && page.contains("id=\"passes\""))
     }
 
     @Test func everythingFromTheReportIsEscaped() {

@@ -148,11 +148,14 @@ public struct HTMLReport {
         if let a = r["average_power_w"]?.asDouble, let p = r["peak_power_w"]?.asDouble {
             rows.append(("power average / peak", "\(Self.watts(a)) / \(Self.watts(p))"))
         }
-        if let t = r["training"] {
-            var scheme = t["scheme"]?.asString ?? ""
-            if let p = t["pattern"]?.asString { scheme += " \(p)" }
-            rows.append(("training", "\(t["phase"]?.asString ?? "") step, \(scheme)"))
-            if let sp = t["speedup_over_dense"]?.asDouble { rows.append(("speedup over dense", formatDecimal(sp, maxDecimals: 3) + "×")) }
+        // A training step on clocked hardware (its fields are top-level keys of the report).
+        if let phase = r["phase"]?.asString, let scheme = r["scheme"]?.asString {
+            let pattern = r["pattern"]?.asString.map { " \($0)" } ?? ""
+            let on = r["optimizations"]?.asObject?.map { "\($0.0.replacingOccurrences(of: "_", with: " ")) \($0.1.asBool == true ? "on" : "off")" } ?? []
+            rows.append(("training", "\(phase) step, \(scheme)\(pattern)" + (on.isEmpty ? "" : "; " + on.joined(separator: ", "))))
+            if let sp = r["speedup_over_dense"]?.asDouble, let d = r["dense_total_cycles"]?.asDouble {
+                rows.append(("speedup over dense", formatDecimal(sp, maxDecimals: 3) + "× (dense: \(Self.count(d)) cycles)"))
+            }
         }
         if let h = r["host_link"] {
             let streamed = h["streamed_weight_bytes"]?.asDouble ?? 0, resident = h["resident_weight_bytes"]?.asDouble ?? 0
@@ -296,6 +299,24 @@ public struct HTMLReport {
             head += ["total cycles", "compute", "stall", "utilization", "MACs", "DRAM read", "DRAM write"]
             let first = training ? 4 : 3
             s += Self.table("layers", head, rows, numeric: Set(first..<head.count), caption: "Layers, in workload order (\(layers.count))")
+        }
+        if let phases = report["phases"]?.asObject, !phases.isEmpty {
+            let rows: [[Cell]] = phases.map { name, p in
+                func n(_ k: String) -> Double { p[k]?.asDouble ?? 0 }
+                return [Cell(name), Cell(Self.count(n("operations")), sort: n("operations")), Cell(Self.count(n("dense_macs")), sort: n("dense_macs")),
+                        Cell(Self.count(n("macs")), sort: n("macs")), Cell(Self.count(n("busy_cycles")), sort: n("busy_cycles")),
+                        Cell(Self.bytes(n("dram_read_bytes")), sort: n("dram_read_bytes")), Cell(Self.bytes(n("dram_write_bytes")), sort: n("dram_write_bytes")),
+                        Cell(Self.count(n("first_cycle")), sort: n("first_cycle")), Cell(Self.count(n("last_cycle")), sort: n("last_cycle"))]
+            }
+            s += Self.table("passes", ["pass", "operations", "dense MACs", "executed MACs", "busy cycles", "DRAM read", "DRAM write", "first cycle", "last cycle"],
+                rows, numeric: Set(1..<9), caption: "Training passes")
+        }
+        if let points = report["operating_points"]?.asArray, points.count > 1 {
+            let rows: [[Cell]] = points.map { p in
+                let c = p["start_cycle"]?.asDouble ?? 0, f = p["frequency_hz"]?.asDouble ?? 0, e = p["energy_scale"]?.asDouble ?? 0
+                return [Cell(Self.count(c), sort: c), Cell(formatDecimal(f / 1e6, maxDecimals: 3) + " MHz", sort: f), Cell(formatDecimal(e, maxDecimals: 4), sort: e)]
+            }
+            s += Self.table("operating-points", ["from cycle", "clock", "energy scale"], rows, numeric: [0, 1, 2], caption: "Operating points the governor chose")
         }
         if let stages = report["training_step"]?["stages"]?.asArray, !stages.isEmpty {
             let rows: [[Cell]] = stages.map { st in
