@@ -32,7 +32,7 @@ let package = Package(
         .target(
             name: "TesseraSim",
             dependencies: [
-                "TesseraCore", "TesseraModel", "TesseraGraph", "TesseraPlan",
+                "TesseraCore", "TesseraSpec", "TesseraModel", "TesseraGraph", "TesseraPlan",
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),

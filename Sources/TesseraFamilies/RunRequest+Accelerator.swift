@@ -43,10 +43,7 @@ extension RunRequest {
 
     /// Runs a multi-unit plan (an offline schedule over several units) and starts its report.
     func simulateMultiUnit(_ plan: Plan, recordTimeline: Bool) throws -> (SimResult, Report) {
-        guard let simulator = StreamSimulator(plan: plan, recordTimeline: recordTimeline) else {
-            throw SimError.deadlock(time: 0, pending: "the plan has no schedule")
-        }
-        let result = try simulator.run()
+        let result = try StreamSimulator(plan: plan, recordTimeline: recordTimeline).run()
         var report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
         report.batch = workload.batch
         report.isTrainingStep = workload.phase == .training

@@ -19,6 +19,11 @@ public struct Schedule: Sendable {
         public var unit: String
         public var kind: UnitKind
         public var ops: [Int]
+        public init(unit: String, kind: UnitKind, ops: [Int]) {
+            self.unit = unit
+            self.kind = kind
+            self.ops = ops
+        }
     }
 
     public var streams: [Stream]
@@ -37,6 +42,17 @@ public struct Schedule: Sendable {
     public var estimatedStart: [UInt64]
     /// DVFS operating points and the power budget (an edge SoC); `nil` runs at the hardware clock.
     public var power: PowerPlan? = nil
+
+    public init(
+        streams: [Stream], inOrderDispatch: Bool, window: Int, optimizations: Optimizations, estimatedStart: [UInt64], power: PowerPlan? = nil
+    ) {
+        self.streams = streams
+        self.inOrderDispatch = inOrderDispatch
+        self.window = window
+        self.optimizations = optimizations
+        self.estimatedStart = estimatedStart
+        self.power = power
+    }
 }
 
 /// The operating points a run may use and the governor's budget.

@@ -1,8 +1,15 @@
 import TesseraCore
 import TesseraModel
 import TesseraPlan
+import TesseraSpec
 
-/// Replays a multi-unit plan (`Plan.schedule`): every unit runs its own stream of tiles, all of
+/// The accelerator executor: replays a plan's tiles on stateful units, double-buffered operand and
+/// output buffers and one DRAM channel, and measures what only execution reveals (stalls from DRAM
+/// bandwidth and latency, the overlap of prefetch and write-back with compute, contention).
+///
+/// Two policies decide which tile goes next:
+///
+/// **Streams** (a multi-unit plan, `Plan.schedule`): every unit runs its own stream of tiles, all of
 /// them share one DRAM channel, and operations wait for the operations they depend on.
 ///
 /// Per unit, tiles are double-buffered as in `Simulator`: the i-th tile a unit fetches is fetched
@@ -15,8 +22,24 @@ import TesseraPlan
 /// order to have started; and without interleave mapping for the unit's previous tile to have
 /// finished computing. DRAM
 /// serves fetches and write-backs of all units in issue order (b bytes occupy it b/bandwidth and
-/// complete latency later), so the units contend for it. Complexity: O(tiles · (units + log tiles)).
+/// complete latency later), so the units contend for it.
+///
+/// **Program order** (a single-array plan, no schedule): one stream of every operation's tiles in
+/// program order on the array. A tile's operands are loaded when its buffer half is free (the tile
+/// two before it has computed) and, for an operation's first tile that reads activations, once the
+/// previous operation's outputs are back in DRAM. A tile computes when its operands are in, the
+/// array is free, and its output half has drained (the tile two before it is written back).
+/// Memory-only work (pooling, elementwise with no vector unit) streams its bytes through DRAM and
+/// uses no array time; it runs strictly after the tile before it and before the tile after it.
+/// Each operation's cycles are its span on the critical path (from the previous operation's end to
+/// its own), so a run's operations partition its cycles. This is the single-array model that is
+/// cycle-exact against SCALE-Sim (the DRAM-ideal case); it was a separate engine and is now this
+/// policy, with an equivalence test against that engine kept as a reference.
+///
+/// Complexity: O(tiles · (units + log tiles)).
 public final class StreamSimulator {
+    /// Which rules order and gate the tiles.
+    enum Policy { case streams, programOrder }
     enum Event: Sendable { case loaded(Int32, Int32), computed(Int32, Int32), written(Int32, Int32) }
 
     struct Unit {
@@ -40,6 +63,9 @@ public final class StreamSimulator {
 
     let plan: Plan
     let schedule: Schedule
+    let policy: Policy
+    /// Program order: whether each operation is memory-only (it has no unit).
+    private var memoryOnly: [Bool] = []
     let period: Picoseconds
     let dram: DRAMChannel
     private var units: [Unit]
@@ -76,11 +102,22 @@ public final class StreamSimulator {
     private var windowHead = 0
     private var windowSum = 0.0
 
-    /// `nil` when the plan has no multi-unit schedule.
-    public init?(plan: Plan, recordTimeline: Bool = true) {
-        guard let schedule = plan.schedule else { return nil }
+    /// A plan with a multi-unit schedule runs its streams; one without runs in program order on
+    /// its array.
+    public init(plan: Plan, recordTimeline: Bool = true) {
         self.plan = plan
-        self.schedule = schedule
+        if let schedule = plan.schedule {
+            self.schedule = schedule
+            self.policy = .streams
+        } else {
+            let name = plan.hardware.arrays.first?.name ?? "array"
+            self.schedule = Schedule(
+                streams: [Schedule.Stream(unit: name, kind: .array, ops: Array(plan.ops.indices))], inOrderDispatch: false, window: 1,
+                optimizations: Optimizations(), estimatedStart: [])
+            self.policy = .programOrder
+            self.memoryOnly = plan.ops.map { $0.unit == nil }
+        }
+        let schedule = self.schedule
         self.period = plan.hardware.clock.periodPicoseconds
         self.dram = plan.hardware.dram
         self.dramQueue = DRAMQueue(plan.hardware.dram)
@@ -94,6 +131,10 @@ public final class StreamSimulator {
             u.computeDone.reserveCapacity(count)
             u.writeDone.reserveCapacity(count)
             return u
+        }
+        // A unit's first operations with no tiles have nothing to fetch.
+        for u in units.indices {
+            while units[u].head < units[u].order.count, plan.ops[units[u].order[units[u].head]].tiles.isEmpty { units[u].head += 1 }
         }
         let n = plan.ops.count
         nextTile = Array(repeating: 0, count: n)
@@ -162,11 +203,12 @@ public final class StreamSimulator {
             case .computed(let u, let i):
                 let ui = Int(u), ii = Int(i)
                 units[ui].computeDone[ii] = true
-                units[ui].busy = false
                 let ref = units[ui].tiles[ii]
+                let memory = policy == .programOrder && memoryOnly[Int(ref.op)]
+                if !memory { units[ui].busy = false }
                 let tile = plan.ops[Int(ref.op)].tiles[Int(ref.tile)]
                 if tile.write > 0 {
-                    let done = dramTransfer(bytes: tile.write, at: time, op: Int(ref.op), activity: .writeback)
+                    let done = dramTransfer(bytes: tile.write, at: time, op: Int(ref.op), activity: memory ? .memory : .writeback)
                     bytesWritten += tile.write
                     try engine.schedule(at: done, priority: 0, .written(u, i))
                 } else {
@@ -226,6 +268,12 @@ public final class StreamSimulator {
     }
 
     private func ready(_ op: Int, unit: Unit, position i: Int) -> Bool {
+        if policy == .programOrder {
+            // An operation's first tile that reads activations (or streams memory-only bytes)
+            // waits for the previous operation's outputs to be back in DRAM.
+            guard nextTile[op] == 0, op > 0, plan.ops[op].tiles[0].readA > 0 || memoryOnly[op] else { return true }
+            return pendingWrites[op - 1] == 0
+        }
         if started[op] { return true }
         if pendingDeps[op] > 0 { return false }
         if schedule.inOrderDispatch, op > 0, !started[op - 1] { return false }
@@ -250,7 +298,9 @@ public final class StreamSimulator {
         let t = plan.ops[op].tiles[tile]
         let bytes = t.dramRead
         var done = now
-        if plan.ops[op].weightsFromHost, hostQueue != nil {
+        if policy == .programOrder {
+            if bytes > 0 { done = dramTransfer(bytes: bytes, at: now, op: op, activity: memoryOnly[op] ? .memory : .load) }
+        } else if plan.ops[op].weightsFromHost, hostQueue != nil {
             // Activations from the on-chip memory and weights over the host link, in parallel.
             if t.readA > 0 { done = dramTransfer(bytes: t.readA, at: now, op: op, activity: .load) }
             if t.readB > 0 { done = max(done, hostTransfer(bytes: t.readB, at: now, op: op)) }
@@ -264,7 +314,17 @@ public final class StreamSimulator {
     private func canCompute(_ u: Int) -> Bool {
         let unit = units[u]
         let i = unit.nextCompute
-        guard i < unit.tiles.count, !unit.busy, unit.loadDone[i] else { return false }
+        guard i < unit.tiles.count, unit.loadDone[i] else { return false }
+        if policy == .programOrder {
+            let op = Int(unit.tiles[i].op)
+            let memory = memoryOnly[op]
+            if !memory, unit.busy { return false }
+            if i >= 2, !unit.writeDone[i - 2] { return false }
+            if i >= 1, !unit.computeDone[i - 1], memory || memoryOnly[Int(unit.tiles[i - 1].op)] { return false }
+            if memory, op > 0, pendingWrites[op - 1] > 0 { return false }
+            return true
+        }
+        guard !unit.busy else { return false }
         if i >= 2, !unit.writeDone[i - 2] { return false }
         return true
     }
@@ -277,6 +337,20 @@ public final class StreamSimulator {
         let cycles = plan.ops[op].tiles[Int(ref.tile)].computeCycles
         govern(at: now)
         let ps = Saturating.multiply(cycles, currentPeriod)
+        if policy == .programOrder {
+            if !memoryOnly[op] {
+                units[u].busy = true
+                units[u].busyPs = Saturating.add(units[u].busyPs, ps)
+                if recordTimeline, ps > 0 {
+                    intervals.append(Interval(resource: plan.ops[op].unit ?? units[u].name, activity: .compute, op: op, start: now, end: Saturating.add(now, ps), bytes: 0))
+                }
+                opEnd[op] = max(opEnd[op], Saturating.add(now, ps))
+            }
+            if ref.tile == 0 { opStart[op] = now }
+            try engine.schedule(at: Saturating.add(now, ps), priority: 1, .computed(Int32(u), Int32(i)))
+            units[u].nextCompute += 1
+            return
+        }
         if !computeJoules.isEmpty, plan.ops[op].computeCycles > 0 {
             spend(computeJoules[op] * Double(cycles) / Double(plan.ops[op].computeCycles) * (changes.last?.scale ?? 1), at: now)
         }
@@ -325,6 +399,7 @@ public final class StreamSimulator {
     private func cycles(_ ps: Picoseconds) -> UInt64 { ceilDiv(ps, period) }
 
     private func result() -> SimResult {
+        if policy == .programOrder { return programOrderResult() }
         let total = max(engine.now, opEnd.max() ?? 0)
         let ops = plan.ops.enumerated().map { i, p in
             OpStats(
@@ -334,7 +409,7 @@ public final class StreamSimulator {
         var stats = units.map { u in
             UnitStats(name: u.name, kind: unitKindName(u.kind), busyCycles: cycles(u.busyPs))
         }
-        stats += Simulator.bufferStats(plan: plan, totalCycles: cycles(total))
+        stats += Self.bufferStats(plan: plan, totalCycles: cycles(total))
         stats.append(UnitStats(name: dram.name, kind: DRAMChannel.schema.kind, busyCycles: cycles(dramQueue.busy)))
         if let q = hostQueue { stats.append(UnitStats(name: q.channel.name, kind: HostLink.schema.kind, busyCycles: cycles(q.busy))) }
         var r = SimResult(
@@ -345,6 +420,50 @@ public final class StreamSimulator {
             r.socStaticWatts = power.socStaticWatts
         }
         return r
+    }
+
+    /// Program order: each operation's cycles run from the previous operation's end to its own
+    /// (the last to the end of the run), so they partition the run; the array's busy time, the
+    /// buffers' port time and the DRAM channel's.
+    private func programOrderResult() -> SimResult {
+        let total = max(engine.now, opEnd.max() ?? 0)
+        var ops: [OpStats] = []
+        var previousEnd: Picoseconds = 0
+        for (i, p) in plan.ops.enumerated() {
+            let end = i == plan.ops.count - 1 ? total : max(opEnd[i], previousEnd)
+            ops.append(
+                OpStats(
+                    computeCycles: p.computeCycles, totalCycles: cycles(end) - cycles(previousEnd), dramReadBytes: p.dramRead, dramWriteBytes: p.dramWrite,
+                    start: previousEnd, end: end))
+            previousEnd = end
+        }
+        let first = plan.hardware.arrays.first?.name
+        var stats = plan.hardware.arrays.map { a in
+            UnitStats(name: a.name, kind: SystolicArray.schema.kind, busyCycles: a.name == first ? cycles(units.first?.busyPs ?? 0) : 0)
+        }
+        stats += Self.bufferStats(plan: plan, totalCycles: cycles(total))
+        stats.append(UnitStats(name: dram.name, kind: DRAMChannel.schema.kind, busyCycles: cycles(dramQueue.busy)))
+        return SimResult(
+            totalPicoseconds: total, totalCycles: cycles(total), ops: ops, units: stats, intervals: intervals, dramBytesSent: bytesSent,
+            bufferBytesReceived: bytesReceived, dramBytesWritten: bytesWritten, events: engine.eventCount)
+    }
+
+    /// Port-busy cycles of every SRAM buffer: bytes through its ports over their per-cycle
+    /// bandwidths, capped at the run's length. A shared buffer serves every operand that has no
+    /// dedicated buffer.
+    static func bufferStats(plan: Plan, totalCycles: UInt64) -> [UnitStats] {
+        let roles = Set(plan.hardware.buffers.map(\.role))
+        return plan.hardware.buffers.map { b in
+            let holds = { (r: SRAMBuffer.Role) in b.role == r || (b.role == .shared && !roles.contains(r)) }
+            var reads: UInt64 = 0, writes: UInt64 = 0
+            for op in plan.ops {
+                if holds(.ifmap) { reads += op.sramReadA; writes += op.dramReadA }
+                if holds(.filter) { reads += op.sramReadB; writes += op.dramReadB }
+                if holds(.ofmap) { writes += op.sramWrite; reads += op.dramWrite }
+            }
+            let busy = Saturating.add(Saturating.uint64(Double(reads) / b.readBytesPerCycle), Saturating.uint64(Double(writes) / b.writeBytesPerCycle))
+            return UnitStats(name: b.name, kind: SRAMBuffer.schema.kind, busyCycles: min(busy, totalCycles))
+        }
     }
 
     private func unitKindName(_ k: UnitKind) -> String {

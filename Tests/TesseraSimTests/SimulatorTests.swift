@@ -13,7 +13,7 @@ func simulate(_ hwText: String, _ layers: [LayerOp], batch: Int = 1) throws -> (
         name: "w", batch: batch, phase: .inference, precision: .int8, model: nil,
         layers: layers.enumerated().map { LayerSpec(name: "l\($0.offset)", op: $0.element) }, file: "w.yaml")
     let plan = try Mapper.plan(graph: Elaborator.elaborate(w), hardware: hw, workload: "w")
-    return (plan, try Simulator(plan: plan).run())
+    return (plan, try StreamSimulator(plan: plan).run())
 }
 
 func hw(rows: Int = 8, cols: Int = 8, df: String = "os", buffers: String = "1 MiB", bandwidth: String, latency: String = "0 ns") -> String {

@@ -38,7 +38,7 @@ public struct ArrayFamily: HardwareFamily {
         try request.checkMappingWork(graph, model)
         let plan = try Mapper.plan(graph: graph, hardware: model, workload: workload.name)
         return PreparedRun { recordTimeline in
-            let result = try Simulator(plan: plan, recordTimeline: recordTimeline).run()
+            let result = try StreamSimulator(plan: plan, recordTimeline: recordTimeline).run()
             var report = Report(plan: plan, result: result, hardwareName: hardware.name, workloadName: workload.name)
             report.batch = workload.batch
             return RunOutput(graph: graph, plan: plan, result: result, report: report, views: AcceleratorViews(graph: graph, plan: plan, result: result, energy: report.energy))

@@ -2,6 +2,11 @@ import TesseraCore
 import TesseraModel
 import TesseraPlan
 
+@testable import TesseraSim
+
+/// The former single-array engine, kept as the reference the program-order policy of
+/// `StreamSimulator` is checked against (`ProgramOrderEquivalenceTests`). Not used by the product.
+///
 /// Replays a plan on stateful components and measures what only execution reveals: stalls from
 /// DRAM bandwidth and latency, and the overlap of prefetch and write-back with compute.
 ///
@@ -13,7 +18,7 @@ import TesseraPlan
 /// has drained (the tile two before it is written back). Memory-only work (pooling, elementwise
 /// with no vector unit) streams its bytes through DRAM and uses no array time.
 /// Complexity: O(tiles · log tiles).
-public final class Simulator {
+final class ReferenceSimulator {
     enum Event: Sendable { case loaded(Int), computed(Int), written(Int) }
 
     struct FlatTile {
@@ -52,7 +57,7 @@ public final class Simulator {
     private var bytesWritten: UInt64 = 0
     private let recordTimeline: Bool
 
-    public init(plan: Plan, recordTimeline: Bool = true) {
+    init(plan: Plan, recordTimeline: Bool = true) {
         self.plan = plan
         self.period = plan.hardware.clock.periodPicoseconds
         self.dram = plan.hardware.dram
@@ -74,7 +79,7 @@ public final class Simulator {
     }
 
     /// Runs the plan to completion.
-    public func run() throws(SimError) -> SimResult {
+    func run() throws(SimError) -> SimResult {
         try pump()
         while let (time, event) = engine.next() {
             switch event {
@@ -164,24 +169,6 @@ public final class Simulator {
 
     private func cycles(_ ps: Picoseconds) -> UInt64 { ceilDiv(ps, period) }
 
-    /// Port-busy cycles of every SRAM buffer: bytes through its ports over their per-cycle
-    /// bandwidths, capped at the run's length. A shared buffer serves every operand that has no
-    /// dedicated buffer.
-    static func bufferStats(plan: Plan, totalCycles: UInt64) -> [UnitStats] {
-        let roles = Set(plan.hardware.buffers.map(\.role))
-        return plan.hardware.buffers.map { b in
-            let holds = { (r: SRAMBuffer.Role) in b.role == r || (b.role == .shared && !roles.contains(r)) }
-            var reads: UInt64 = 0, writes: UInt64 = 0
-            for op in plan.ops {
-                if holds(.ifmap) { reads += op.sramReadA; writes += op.dramReadA }
-                if holds(.filter) { reads += op.sramReadB; writes += op.dramReadB }
-                if holds(.ofmap) { writes += op.sramWrite; reads += op.dramWrite }
-            }
-            let busy = Saturating.add(Saturating.uint64(Double(reads) / b.readBytesPerCycle), Saturating.uint64(Double(writes) / b.writeBytesPerCycle))
-            return UnitStats(name: b.name, kind: SRAMBuffer.schema.kind, busyCycles: min(busy, totalCycles))
-        }
-    }
-
     private func result() -> SimResult {
         let total = max(engine.now, opEnd.max() ?? 0)
         var ops: [OpStats] = []
@@ -199,7 +186,7 @@ public final class Simulator {
         for a in plan.hardware.arrays {
             units.append(UnitStats(name: a.name, kind: SystolicArray.schema.kind, busyCycles: a.name == plan.hardware.arrays.first?.name ? cycles(arrayBusyPs) : 0))
         }
-        units += Simulator.bufferStats(plan: plan, totalCycles: cycles(total))
+        units += StreamSimulator.bufferStats(plan: plan, totalCycles: cycles(total))
         units.append(UnitStats(name: dram.name, kind: DRAMChannel.schema.kind, busyCycles: cycles(dramQueue.busy)))
         return SimResult(
             totalPicoseconds: total, totalCycles: cycles(total), ops: ops, units: units, intervals: intervals, dramBytesSent: bytesSent,
