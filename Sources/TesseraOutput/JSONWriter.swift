@@ -46,8 +46,10 @@ public indirect enum JSONValue: Sendable, Equatable {
             pad(indent)
             out.append(UInt8(ascii: "]"))
         case .string(let s): JSONValue.quote(s, into: &out)
-        case .int(let i): out += String(i).utf8
-        case .uint(let u): out += String(u).utf8
+        case .int(let i):
+            if i < 0 { out.append(UInt8(ascii: "-")) }
+            JSONValue.digits(i.magnitude, into: &out)
+        case .uint(let u): JSONValue.digits(u, into: &out)
         case .double(let d): out += JSONValue.number(d).utf8
         case .bool(let b): out += (b ? "true" : "false").utf8
         case .null: out += "null".utf8
@@ -67,12 +69,39 @@ public indirect enum JSONValue: Sendable, Equatable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The decimal digits of `v`, written straight into `out` (no intermediate string).
+    static func digits(_ v: UInt64, into out: inout [UInt8]) {
+        if v < 10 {
+            out.append(0x30 + UInt8(v))
+            return
+        }
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for UInt64.max's 20 digits
+        var n = v, count = 0
+        withUnsafeMutableBytes(of: &buffer) { raw in
+            while n > 0 {
+                raw[23 - count] = 0x30 + UInt8(n % 10)
+                n /= 10
+                count += 1
+            }
+            out.append(contentsOf: raw[(24 - count)...])
+        }
+    }
+
     /// `s` as a JSON string literal: quote, backslash and control characters escaped, everything
     /// else (multi-byte UTF-8 included) as it is.
     static func quote(_ s: String, into out: inout [UInt8]) {
         out.append(0x22)
-        // Most strings need no escape: copy them whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+        // Most strings need no escape: copy their bytes whole (one copy from native storage).
+        let copied: Bool? = s.utf8.withContiguousStorageIfAvailable { bytes in
+            for b in bytes where b < 0x20 || b == 0x22 || b == 0x5C { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if copied == true {
+            out.append(0x22)
+            return
+        }
+        if copied == nil, !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
             out.append(contentsOf: s.utf8)
             out.append(0x22)
             return

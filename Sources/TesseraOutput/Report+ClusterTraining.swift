@@ -188,6 +188,10 @@ extension Report {
         if p.virtualStages > 1 {
             notes.append("interleaved 1F1B: \(p.virtualStages) model chunks per stage, microbatches in groups of pp, (pp - s - 1) x 2 + (v - 1) x pp warm-up chunk-forwards (Narayanan et al. 2021)")
         }
+        if p.attention == .materialized {
+            notes.append(
+                "attention: materialized (Megatron-LM before FlashAttention): scores and context products over all s keys (the mask applied, not skipped), and the b·a/t·s² scores through memory between them, 4·S·e + S bytes (fused scale-mask-softmax read and write, dropout read and write with a 1-byte mask) at the HBM rate, doubled backward; model FLOPs stay causal")
+        }
         if p.sequenceParallel { notes.append("sequence parallelism: each tensor all-reduce is a reduce-scatter and an all-gather of the same size; element-wise work and activations split tp ways") }
         if p.cp > 1 {
             notes.append("context parallelism: keys and values all-gathered before each attention and their gradients reduce-scattered after, on the compute stream (exposed; Megatron overlaps its ring exchange with attention)")
@@ -207,6 +211,6 @@ extension Report {
         "GPUs of healthy replicas behave identically and are simulated once per stage; a replica holding a faulty GPU is simulated on its own",
         "memory: weights 2, gradients 2, optimizer 12 bytes per parameter (mixed-precision Adam), sharded by ZeRO; activations per Korthikanti et al. 2022 with the 1F1B in-flight count",
         "MFU = model FLOPs (3 × forward matrix products, causal attention) / (step time × GPUs × peak dense throughput)",
-        "attention is timed as its two matrix products over the causal half of the scores (no FlashAttention kernel model); a mixture of experts routes tokens evenly (T x k x ep / E rows per expert)",
+        "attention (flash, the default) is timed as its two matrix products over the causal half of the scores, never written to memory (no FlashAttention kernel model); parallelism.attention: materialized times the pre-FlashAttention kernels; a mixture of experts routes tokens evenly (T x k x ep / E rows per expert)",
     ]
 }

@@ -45,11 +45,9 @@ public struct StepSimulator {
         public var failure: (rank: Int, at: Double)?
         /// For each task, the index in `collectiveLinks` of the links its collective used (−1: compute).
         public var taskCollective: [Int32]
-        /// The links each distinct collective (at its fault epoch) carried traffic on.
-        public var collectiveLinks: [[Int]]
-        /// Parallel to `collectiveLinks`: the seconds each of those links is busy for one run of
-        /// the collective (its bytes on the link / the link's capacity at that epoch).
-        public var collectiveLinkBusy: [[Double]] = []
+        /// The links each distinct collective (at its fault epoch) carried traffic on, with the bytes
+        /// one run of it puts on each (the arrays the link simulator returned, shared, not copied).
+        public var collectiveLinks: [[(id: Int, bytes: Double)]]
     }
 
     public let plan: TrainingStepPlan
@@ -146,8 +144,7 @@ public struct StepSimulator {
         var useCount: [Int] = []  // collective index → how many tasks ran it
         var taskIndex0 = [Int32](repeating: -1, count: n)  // each task's collective on the healthy network
         var taskCollective = [Int32](repeating: -1, count: n)
-        var collectiveLinks: [[Int]] = []
-        var collectiveLinkBusy: [[Double]] = []
+        var collectiveLinks: [[(id: Int, bytes: Double)]] = []
         let linkSlots = epochs.topologies.map(\.linkCount).max() ?? 0
         var linkBytes = [Double](repeating: 0, count: linkSlots), linkBusy = [Double](repeating: 0, count: linkSlots)
         var carried = [Bool](repeating: false, count: linkSlots)
@@ -239,8 +236,7 @@ public struct StepSimulator {
             infoKeys.append(key)
             useCount.append(0)
             fastActive.append([])
-            collectiveLinks.append(r.linkBytes.map(\.id))
-            collectiveLinkBusy.append(r.linkBytes.map { $0.id >= 0 && $0.id < linkSlots ? $0.bytes / topo.capacity($0.id) : 0 })
+            collectiveLinks.append(r.linkBytes)
             // Which distinct collectives could share a link with this one (itself too when several
             // classes of replicas each run it: their groups' messages compete).
             let mine = LinkSet(sortedIDs: r.linkBytes.map(\.id))
@@ -433,8 +429,7 @@ public struct StepSimulator {
         return Result(
             start: start.map(seconds), end: end.map(seconds), stepSeconds: step, linkIDs: carried.indices.filter { carried[$0] }, linkBytes: linkBytes, linkBusy: linkBusy, events: events + engine.eventCount,
             collectivesSimulated: cache.count,
-            rankCompute: rankCompute, suspectLinks: suspects, failure: failure, taskCollective: taskCollective, collectiveLinks: collectiveLinks,
-            collectiveLinkBusy: collectiveLinkBusy)
+            rankCompute: rankCompute, suspectLinks: suspects, failure: failure, taskCollective: taskCollective, collectiveLinks: collectiveLinks)
     }
 }
 

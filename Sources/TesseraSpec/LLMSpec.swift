@@ -84,6 +84,10 @@ public struct TransformerSpec: Sendable, Hashable {
 /// activation recomputation.
 public struct ParallelismSpec: Sendable, Hashable {
     public enum Recompute: String, Sendable, Hashable, CaseIterable { case none, selective, full }
+    /// How the attention core runs: `flash` (fused, the masked half skipped, the score matrix never
+    /// written) or `materialized` (the full b·a·s² score matrix computed, written, soft-maxed and
+    /// dropped out in memory, as Megatron-LM did before FlashAttention).
+    public enum Attention: String, Sendable, Hashable, CaseIterable { case flash, materialized }
     public var tp = 1, pp = 1, dp = 1, ep = 1
     /// Context parallelism: each sequence split over `cp` GPUs, keys and values gathered per layer.
     public var cp = 1
@@ -98,6 +102,7 @@ public struct ParallelismSpec: Sendable, Hashable {
     /// Gradient reduction overlapped with the backward pass (buckets launched as they fill).
     public var overlap = true
     public var recompute = Recompute.none
+    public var attention = Attention.flash
     /// Megatron's sequence parallelism: the element-wise parts of each layer split over the tensor
     /// group, each all-reduce becoming a reduce-scatter and an all-gather.
     public var sequenceParallel = false
@@ -256,6 +261,15 @@ enum LLMReader {
             } else {
                 bag.error(rc.location, "unknown recomputation", expected: "one of " + names.map { "'\($0)'" }.joined(separator: ", "), found: rc.kindDescription,
                     hint: closestMatch(to: rc.scalar ?? "", in: names).map { "did you mean '\($0)'?" })
+            }
+        }
+        if let a = r.optional("attention") {
+            let names = ParallelismSpec.Attention.allCases.map(\.rawValue)
+            if let v = a.scalar.flatMap(ParallelismSpec.Attention.init(rawValue:)) {
+                p.attention = v
+            } else {
+                bag.error(a.location, "unknown attention kernel", expected: "one of " + names.map { "'\($0)'" }.joined(separator: ", "), found: a.kindDescription,
+                    hint: closestMatch(to: a.scalar ?? "", in: names).map { "did you mean '\($0)'?" })
             }
         }
         if let c = r.optional("co2") {

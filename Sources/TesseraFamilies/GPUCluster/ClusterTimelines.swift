@@ -74,14 +74,15 @@ extension Timeline {
             let pid = tl.process("busiest links")
             let index = Dictionary(uniqueKeysWithValues: busiest.enumerated().map { ($1, $0) })
             // Each collective task crossing a link: when it ran, and the seconds it kept the link
-            // busy at full bandwidth.
+            // busy at full bandwidth (its bytes there / the link's capacity; a link slowed by a
+            // fault part-way through the step is shaded at its slowed capacity throughout).
             var uses = Array(repeating: [(start: Double, end: Double, busy: Double)](), count: busiest.count)
+            let capacity = busiest.map { plan.topology.capacity($0) }
             for i in plan.tasks.indices where result.end[i] > result.start[i] {
                 let c = Int(result.taskCollective[i])
                 guard c >= 0, c < result.collectiveLinks.count else { continue }
-                let busy = c < result.collectiveLinkBusy.count ? result.collectiveLinkBusy[c] : []
-                for (j, id) in result.collectiveLinks[c].enumerated() {
-                    if let k = index[id] { uses[k].append((result.start[i], result.end[i], j < busy.count ? busy[j] : 0)) }
+                for link in result.collectiveLinks[c] {
+                    if let k = index[link.id] { uses[k].append((result.start[i], result.end[i], capacity[k] > 0 ? link.bytes / capacity[k] : 0)) }
                 }
             }
             for (k, id) in busiest.enumerated() {

@@ -9,6 +9,13 @@ import TesseraSpec
 ///   `b·a/t·s × d × s/2` (causal, as FlashAttention skips the masked half; scores are never
 ///   written to memory); output projection `T × h × h/t`; plus 6·T·h·e bytes of element-wise
 ///   traffic (norm, residual add) at the HBM rate.
+/// - `attention: materialized` (Megatron-LM before FlashAttention, e.g. Narayanan et al. SC21):
+///   scores `b·a/t·s × s × d` and context `b·a/t·s × d × s` over the whole square (the mask is
+///   applied, not skipped), and the S = b·a/t·s² scores pass through memory between the two
+///   products: a fused scale-mask-softmax reads them and writes the probabilities, dropout reads
+///   those and writes the kept ones with a one-byte mask, so 4·S·e + S bytes more at the HBM rate
+///   (the products' own reads and writes are in the GEMM model); doubled backward. Model FLOPs stay
+///   the causal ones (the useful work).
 /// - feed-forward block: `T × f/t × h` (×2 when gated) and `T × h × f/t`, plus 5·T·h·e + 3·T·f/t·e
 ///   bytes (norm, residual, activation). A mixture of experts routes T·k tokens to E/ep local
 ///   experts, T·k·ep/E rows each (perfect balance), plus a `T × E × h` router.
@@ -30,6 +37,7 @@ public struct TransformerCost: Sendable {
     public var microbatch: Int
     public var recompute: ParallelismSpec.Recompute
     public var sequenceParallel: Bool
+    public var attention: ParallelismSpec.Attention
 
     public init(model: TransformerSpec, gpu: GPUPreset, precision: String, bytesPerElement: Int, parallelism p: ParallelismSpec) {
         self.model = model
@@ -42,6 +50,7 @@ public struct TransformerCost: Sendable {
         self.microbatch = p.microbatch
         self.recompute = p.recompute
         self.sequenceParallel = p.sequenceParallel
+        self.attention = p.attention
     }
 
     /// One matrix product: m × n × k, repeated `count` times.
@@ -54,16 +63,31 @@ public struct TransformerCost: Sendable {
     var tokens: Int { max(1, microbatch * model.seqLen / cp) }
     var e: Double { Double(bytesPerElement) }
 
-    /// The forward products of the attention block; the core (scores and context) last two.
-    public var attentionProducts: [Product] {
+    /// The forward products of the attention block (causal: the useful work, what model FLOPs
+    /// count); the core (scores and context) last two.
+    public var attentionProducts: [Product] { attentionProducts(keys: max(1, model.seqLen / 2)) }
+
+    /// The products as they run: over the causal half with FlashAttention, over every key when the
+    /// scores are materialized.
+    var timedAttentionProducts: [Product] { attention == .materialized ? attentionProducts(keys: model.seqLen) : attentionProducts }
+
+    private func attentionProducts(keys: Int) -> [Product] {
         let T = tokens, h = model.hidden, d = model.headDim, s = model.seqLen
         let rows = microbatch * max(1, model.heads / tp) * max(1, s / cp)  // this GPU's queries against all s keys
         return [
             Product(m: T, n: max(1, (h + 2 * model.kvHeads * d) / tp), k: h),
             Product(m: T, n: h, k: max(1, h / tp)),
-            Product(m: rows, n: max(1, s / 2), k: d),
-            Product(m: rows, n: d, k: max(1, s / 2)),
+            Product(m: rows, n: keys, k: d),
+            Product(m: rows, n: d, k: keys),
         ]
+    }
+
+    /// Materialized attention: the scores' round trips through memory (softmax, dropout and its
+    /// mask), 4·S·e + S bytes for S = b·a/t·(s/cp)·s scores; 0 with FlashAttention.
+    var scoreTraffic: Double {
+        guard attention == .materialized else { return 0 }
+        let scores = Double(microbatch) * Double(max(1, model.heads / tp)) * Double(max(1, model.seqLen / cp)) * Double(model.seqLen)
+        return memorySeconds(4 * scores * e + scores)
     }
 
     public var ffnProducts: [Product] {
@@ -95,17 +119,17 @@ public struct TransformerCost: Sendable {
 
     /// Forward seconds of the attention block and of the feed-forward block of one layer.
     public var forward: (attention: Double, ffn: Double) {
-        (attentionProducts.map(seconds).reduce(0, +) + attentionElementwise, ffnProducts.map(seconds).reduce(0, +) + ffnElementwise)
+        (timedAttentionProducts.map(seconds).reduce(0, +) + attentionElementwise + scoreTraffic, ffnProducts.map(seconds).reduce(0, +) + ffnElementwise)
     }
 
     /// Backward seconds of each block, with recomputation.
     public var backward: (attention: Double, ffn: Double) {
-        var attention = attentionProducts.map(backwardSeconds).reduce(0, +) + 2 * attentionElementwise
+        var attention = timedAttentionProducts.map(backwardSeconds).reduce(0, +) + 2 * attentionElementwise + 2 * scoreTraffic
         var ffn = ffnProducts.map(backwardSeconds).reduce(0, +) + 2 * ffnElementwise
         let f = forward
         switch recompute {
         case .none: break
-        case .selective: attention += attentionProducts.suffix(2).map(seconds).reduce(0, +)
+        case .selective: attention += timedAttentionProducts.suffix(2).map(seconds).reduce(0, +) + scoreTraffic
         case .full:
             attention += f.attention
             ffn += f.ffn

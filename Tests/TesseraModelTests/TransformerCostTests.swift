@@ -1,0 +1,50 @@
+import Testing
+import TesseraCore
+import TesseraSpec
+
+@testable import TesseraModel
+
+/// The attention kernels: FlashAttention-style (the default) against the materialized score matrix
+/// of pre-2022 Megatron-LM.
+@Suite struct TransformerCostTests {
+    static func cost(_ attention: ParallelismSpec.Attention, recompute: ParallelismSpec.Recompute = .none, tp: Int = 1) throws -> TransformerCost {
+        var p = ParallelismSpec(location: SourceLocation(file: "w.yaml", line: 1, column: 1))
+        p.tp = tp
+        p.microbatch = 4
+        p.attention = attention
+        p.recompute = recompute
+        let model = try #require(TransformerSpec.named("llama3-8b"))
+        let gpu = try #require(GPUPreset.all.first { $0.name == "a100-sxm" })
+        return TransformerCost(model: model, gpu: gpu, precision: "fp16", bytesPerElement: 2, parallelism: p)
+    }
+
+    @Test func materializedCostsMoreButCountsTheSameModelFlops() throws {
+        let flash = try Self.cost(.flash), full = try Self.cost(.materialized)
+        #expect(full.layerFlops == flash.layerFlops)
+        #expect(full.forward.attention > flash.forward.attention)
+        #expect(full.forward.ffn == flash.forward.ffn)
+        #expect(full.backward.attention > flash.backward.attention)
+        // The core products run over every key instead of the causal half.
+        #expect(full.timedAttentionProducts[2].n == 2 * flash.timedAttentionProducts[2].n)
+        #expect(full.timedAttentionProducts[3].k == 2 * flash.timedAttentionProducts[3].k)
+        #expect(flash.scoreTraffic == 0)
+    }
+
+    /// 4·S·e + S bytes of score traffic at the HBM rate, S = b·a/t·s² (b 4, a 32, s 8192 here).
+    @Test func scoreTrafficIsTheClosedForm() throws {
+        for tp in [1, 2, 8] {
+            let c = try Self.cost(.materialized, tp: tp)
+            let scores = 4.0 * Double(32 / tp) * 8192 * 8192
+            let expected = (4 * scores * 2 + scores) / (c.gpu.hbmBandwidth * GEMMModel.hbmEfficiency)
+            #expect(abs(c.scoreTraffic - expected) <= 1e-12 * expected, "tp \(tp)")
+        }
+    }
+
+    /// Recomputation repeats the score traffic with the core (selective) or the whole forward (full).
+    @Test func recomputationRepeatsTheScoreTraffic() throws {
+        let none = try Self.cost(.materialized), selective = try Self.cost(.materialized, recompute: .selective), full = try Self.cost(.materialized, recompute: .full)
+        let core = none.timedAttentionProducts.suffix(2).map(none.seconds).reduce(0, +)
+        #expect(abs(selective.backward.attention - none.backward.attention - core - none.scoreTraffic) <= 1e-12 * selective.backward.attention)
+        #expect(abs(full.backward.attention - none.backward.attention - none.forward.attention) <= 1e-12 * full.backward.attention)
+    }
+}
