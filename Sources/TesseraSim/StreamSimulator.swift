@@ -88,19 +88,13 @@ public final class StreamSimulator {
     private var bytesWritten: UInt64 = 0
     private var intervals: [Interval] = []
     private let recordTimeline: Bool
-    // DVFS and the power governor (`Schedule.power`).
-    private var point = 0
-    private var lastChange: Picoseconds = 0
-    private var changes: [OperatingPointChange] = []
+    /// DVFS and the power budget (`Schedule.power`): the policy that picks the operating point.
+    private var governor: PowerGovernor?
     /// Dynamic energy at the reference voltage of each op: unit side and transfer side, joules.
     private var computeJoules: [Double] = []
     private var transferJoules: [Double] = []
     /// DRAM bytes of each operation (read + written), summed once: `OpPlan.dramRead` walks every tile.
     private var transferBytes: [UInt64] = []
-    /// Energy spent in the governor's window: (time, joules), oldest first, and their sum.
-    private var windowEvents: [(Picoseconds, Double)] = []
-    private var windowHead = 0
-    private var windowSum = 0.0
 
     /// A plan with a multi-unit schedule runs its streams; one without runs in program order on
     /// its array.
@@ -146,8 +140,7 @@ public final class StreamSimulator {
         opStart = Array(repeating: 0, count: n)
         opEnd = Array(repeating: 0, count: n)
         if let power = schedule.power {
-            point = power.initial
-            changes = [OperatingPointChange(start: 0, point: point, scale: power.points[point].scale)]
+            governor = PowerGovernor(power)
             if power.budgetWatts != nil {
                 let parts = EnergyAccount.parts(plan: plan)
                 computeJoules = parts.compute.map { $0.reduce(0) { $0 + $1.2 } }
@@ -158,37 +151,10 @@ public final class StreamSimulator {
     }
 
     /// The clock period in force.
-    private var currentPeriod: Picoseconds { schedule.power.map { $0.points[point].periodPicoseconds } ?? period }
+    private var currentPeriod: Picoseconds { governor?.periodPicoseconds ?? period }
 
-    /// Records energy for the governor's running average.
-    private func spend(_ joules: Double, at t: Picoseconds) {
-        guard joules > 0 else { return }
-        windowEvents.append((t, joules))
-        windowSum += joules
-    }
-
-    /// The governor: compares the running average power over the window with the budget and
-    /// steps the operating point down (over budget) or back up (under 80% of it, a window after the
-    /// last change). See `PowerPlan`.
-    private func govern(at now: Picoseconds) {
-        guard let power = schedule.power, let budget = power.budgetWatts else { return }
-        let from = now > power.windowPicoseconds ? now - power.windowPicoseconds : 0
-        while windowHead < windowEvents.count, windowEvents[windowHead].0 < from {
-            windowSum -= windowEvents[windowHead].1
-            windowHead += 1
-        }
-        let average = max(0, windowSum) / (Double(power.windowPicoseconds) / 1e12) + power.staticWatts
-        var next = point
-        if average > budget, point < power.points.count - 1 {
-            next = point + 1
-        } else if average < 0.8 * budget, point > power.initial, now - lastChange >= power.windowPicoseconds {
-            next = point - 1
-        }
-        guard next != point else { return }
-        point = next
-        lastChange = now
-        changes.append(OperatingPointChange(start: now, point: point, scale: power.points[point].scale))
-    }
+    /// Reports energy to the governor (only a power budget reads it).
+    private func spend(_ joules: Double, at t: Picoseconds) { governor?.spend(joules, at: t) }
 
     public func run() throws(SimError) -> SimResult {
         // Operations with no tiles (none today) complete at once.
@@ -335,7 +301,7 @@ public final class StreamSimulator {
         let ref = units[u].tiles[i]
         let op = Int(ref.op)
         let cycles = plan.ops[op].tiles[Int(ref.tile)].computeCycles
-        govern(at: now)
+        governor?.govern(at: now)
         let ps = Saturating.multiply(cycles, currentPeriod)
         if policy == .programOrder {
             if !memoryOnly[op] {
@@ -352,7 +318,7 @@ public final class StreamSimulator {
             return
         }
         if !computeJoules.isEmpty, plan.ops[op].computeCycles > 0 {
-            spend(computeJoules[op] * Double(cycles) / Double(plan.ops[op].computeCycles) * (changes.last?.scale ?? 1), at: now)
+            spend(computeJoules[op] * Double(cycles) / Double(plan.ops[op].computeCycles) * (governor?.scale ?? 1), at: now)
         }
         units[u].busy = true
         units[u].busyPs += ps
@@ -415,8 +381,8 @@ public final class StreamSimulator {
         var r = SimResult(
             totalPicoseconds: total, totalCycles: cycles(total), ops: ops, units: stats, intervals: intervals, dramBytesSent: bytesSent,
             bufferBytesReceived: bytesReceived, dramBytesWritten: bytesWritten, events: engine.eventCount, interleavedTiles: interleavedTiles)
-        if let power = schedule.power {
-            r.operatingPoints = changes
+        if let power = schedule.power, let governor {
+            r.operatingPoints = governor.changes
             r.socStaticWatts = power.socStaticWatts
         }
         return r
