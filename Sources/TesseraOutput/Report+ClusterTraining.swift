@@ -188,6 +188,12 @@ extension Report {
         if p.virtualStages > 1 {
             notes.append("interleaved 1F1B: \(p.virtualStages) model chunks per stage, microbatches in groups of pp, (pp - s - 1) x 2 + (v - 1) x pp warm-up chunk-forwards (Narayanan et al. 2021)")
         }
+        if p.unevenStages {
+            let first = p.firstStageLayers.map { "the first stage holds \($0) layers" }, last = p.lastStageLayers.map { "the last \($0)" }
+            notes.append(
+                "uneven pipeline stages (Megatron-LM's --decoder-first/last-pipeline-num-layers): " + [first, last].compactMap { $0 }.joined(separator: ", ")
+                    + "; the other stages share the remaining layers evenly; each stage's compute, memory and gradient traffic follow its own layer count")
+        }
         if p.attention == .materialized {
             notes.append(
                 "attention: materialized (Megatron-LM before FlashAttention): scores and context products over all s keys (the mask applied, not skipped), and the b·a/t·s² scores through memory between them, 4·S·e + S bytes (fused scale-mask-softmax read and write, dropout read and write with a 1-byte mask) at the HBM rate, doubled backward; model FLOPs stay causal")

@@ -95,6 +95,11 @@ public struct ParallelismSpec: Sendable, Hashable {
     public var microbatch = 1
     /// Model chunks per pipeline stage (Megatron's interleaved 1F1B; 1: plain 1F1B).
     public var virtualStages = 1
+    /// Layers on the first and on the last pipeline stage when they differ from the others
+    /// (Megatron-LM's --decoder-first/last-pipeline-num-layers); the other stages share the rest
+    /// evenly. nil: every stage holds layers / pp.
+    public var firstStageLayers: Int?
+    public var lastStageLayers: Int?
     /// ZeRO stage 0 (plain data parallelism) to 3.
     public var zero = 0
     /// Gradient bucket size, bytes (PyTorch DDP's default bucket_cap_mb = 25).
@@ -111,6 +116,23 @@ public struct ParallelismSpec: Sendable, Hashable {
     public var location: SourceLocation
     public var gpus: Int { tp * cp * pp * dp }
     public init(location: SourceLocation) { self.location = location }
+
+    /// Whether the stages hold different numbers of layers.
+    public var unevenStages: Bool { firstStageLayers != nil || lastStageLayers != nil }
+
+    /// The layers of each pipeline stage for a model of `layers` layers: the first and last as set,
+    /// the rest shared evenly by the other stages; nil when they do not split (a stage left empty
+    /// or a remainder), or when interleaving (virtual stages) asks for equal chunks.
+    public func stageLayers(total layers: Int) -> [Int]? {
+        guard unevenStages else { return layers % (pp * virtualStages) == 0 ? Array(repeating: layers / pp, count: pp) : nil }
+        guard pp >= 2, virtualStages == 1 else { return nil }
+        let first = firstStageLayers, last = lastStageLayers
+        let others = pp - (first != nil ? 1 : 0) - (last != nil ? 1 : 0)
+        let rest = layers - (first ?? 0) - (last ?? 0)
+        guard rest >= 0, others > 0 ? rest > 0 && rest % others == 0 : rest == 0 else { return nil }
+        let each = others > 0 ? rest / others : 0
+        return (0..<pp).map { s in s == 0 ? first ?? each : s == pp - 1 ? last ?? each : each }
+    }
 }
 
 /// A component that is slowed down or cut from a given time.
@@ -234,6 +256,8 @@ enum LLMReader {
         p.cp = int("cp") ?? 1
         p.microbatch = int("microbatch") ?? 1
         p.virtualStages = int("virtual_stages") ?? 1
+        p.firstStageLayers = int("first_stage_layers")
+        p.lastStageLayers = int("last_stage_layers")
         if let z = r.optional("zero"), let v = Scalar.int(z, min: 0, what: "'parallelism.zero'", bag: &bag) {
             if v <= 3 { p.zero = v } else { bag.error(z.location, "unknown ZeRO stage", expected: "0, 1, 2 or 3", found: "\(v)") }
         }
@@ -281,6 +305,16 @@ enum LLMReader {
         r.finish(bag: &bag)
         if p.ep > 1, p.dp % p.ep != 0 {
             bag.error(node["ep"]?.location ?? node.location, "the expert-parallel groups do not divide the data-parallel ranks", expected: "ep dividing dp (\(p.dp))", found: "ep: \(p.ep)")
+        }
+        if p.unevenStages, p.pp < 2 {
+            bag.error(
+                node["first_stage_layers"]?.location ?? node["last_stage_layers"]?.location ?? node.location, "first and last stage sizes shape a pipeline",
+                expected: "pp ≥ 2 with 'first_stage_layers' or 'last_stage_layers'", found: "pp: \(p.pp)")
+        }
+        if p.unevenStages, p.virtualStages > 1 {
+            bag.error(
+                node["virtual_stages"]?.location ?? node.location, "uneven stages and interleaving do not combine here",
+                expected: "either 'virtual_stages' or 'first_stage_layers'/'last_stage_layers'", found: "both")
         }
         if p.virtualStages > 1, p.pp < 2 {
             bag.error(node["virtual_stages"]?.location ?? node.location, "virtual stages interleave a pipeline", expected: "pp ≥ 2 with 'virtual_stages'", found: "pp: \(p.pp)")

@@ -556,3 +556,54 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
         for b in ["stage0.forward", "stage1.backward", "stage0.tp", "stage1.dp"] { #expect(doc.text.contains(b), "\(b)") }
     }
 }
+
+/// Pipelines whose first and last stages hold a different number of layers (Megatron-LM's
+/// --decoder-first/last-pipeline-num-layers).
+@Suite struct UnevenStagesTests {
+    private let hw = cluster(nodes: 2)
+
+    @Test func stageLayersSplitTheRestEvenly() {
+        var p = ParallelismSpec(location: SourceLocation(file: "w.yaml", line: 1, column: 1))
+        p.pp = 4
+        #expect(p.stageLayers(total: 32) == [8, 8, 8, 8])
+        #expect(p.stageLayers(total: 30) == nil)
+        p.firstStageLayers = 6
+        p.lastStageLayers = 6
+        #expect(p.stageLayers(total: 30) == [6, 9, 9, 6])
+        #expect(p.stageLayers(total: 31) == nil, "19 left for 2 stages")
+        p.lastStageLayers = nil
+        #expect(p.stageLayers(total: 30) == [6, 8, 8, 8])
+        #expect(p.stageLayers(total: 6) == nil, "no layer left for the others")
+        p.pp = 2
+        p.lastStageLayers = 4
+        #expect(p.stageLayers(total: 10) == [6, 4])
+        #expect(p.stageLayers(total: 11) == nil)
+        p.virtualStages = 2
+        #expect(p.stageLayers(total: 10) == nil)
+    }
+
+    /// Each stage computes and holds its own layers: a 2:6 split of 8 layers runs its second stage
+    /// three times as long as its first (less the output layer's share) and is slower than 4:4.
+    @Test func eachStageRunsItsOwnLayers() throws {
+        let even = try step(hw, training("{pp: 2, microbatch: 1}", batch: 8))
+        let uneven = try step(hw, training("{pp: 2, microbatch: 1, first_stage_layers: 2, last_stage_layers: 6}", batch: 8))
+        #expect(uneven.stepSeconds > even.stepSeconds)
+        let a = uneven.stages[0], b = uneven.stages[1], e0 = even.stages[0], e1 = even.stages[1]
+        // Layer compute scales with the layer count: (b − head) = 3 (a − embedding share), the output
+        // layer's time being the even run's difference between its stages.
+        let head = e1.split.compute - e0.split.compute
+        #expect(abs((b.split.compute - head) / a.split.compute - 3) < 0.02, "\(a.split.compute) \(b.split.compute) head \(head)")
+        #expect(b.memory.weights > a.memory.weights)
+        #expect(abs(a.split.compute + b.split.compute - e0.split.compute - e1.split.compute) < 1e-6 * (a.split.compute + b.split.compute))
+    }
+
+    @Test func badSplitsAreLocated() {
+        var e = error(hw, training("{pp: 2, first_stage_layers: 3, last_stage_layers: 3}", batch: 8))
+        #expect(e?.description.contains("do not split evenly over the others") == true, "\(String(describing: e))")
+        #expect(e?.diagnostics.first?.location?.line == 7)
+        e = error(hw, training("{pp: 2, virtual_stages: 2, first_stage_layers: 2}", batch: 8))
+        #expect(e?.description.contains("uneven stages and interleaving do not combine") == true, "\(String(describing: e))")
+        e = error(cluster(nodes: 1), training("{first_stage_layers: 2}", batch: 8))
+        #expect(e?.description.contains("first and last stage sizes shape a pipeline") == true, "\(String(describing: e))")
+    }
+}

@@ -51,10 +51,18 @@ public enum TrainingStepPlanner {
                 p.location, "the parallel layout does not cover the cluster", expected: "tp × pp × dp\(p.cp > 1 ? " × cp" : "") = \(topology.ranks) GPUs (\(topology.nodes) nodes × \(topology.gpusPerNode))",
                 found: "tp \(p.tp) × pp \(p.pp) × dp \(p.dp)\(p.cp > 1 ? " × cp \(p.cp)" : "") = \(p.gpus)")
         }
-        if m.layers % (p.pp * p.virtualStages) != 0 {
+        let stageLayers = p.stageLayers(total: m.layers) ?? []
+        if stageLayers.isEmpty, !p.unevenStages {
             bag.error(
                 p.location, "the layers do not split evenly into pipeline stages", expected: "pp × virtual_stages dividing the \(m.layers) layers of \(m.name)",
                 found: "pp: \(p.pp), virtual_stages: \(p.virtualStages)")
+        } else if stageLayers.isEmpty, p.pp >= 2, p.virtualStages == 1 {
+            let set = (p.firstStageLayers ?? 0) + (p.lastStageLayers ?? 0)
+            let others = p.pp - (p.firstStageLayers != nil ? 1 : 0) - (p.lastStageLayers != nil ? 1 : 0)
+            bag.error(
+                p.location, "the layers left after the first and last stages do not split evenly over the others",
+                expected: others > 0 ? "\(m.layers) − \(set) layers, at least one per stage, a multiple of the \(others) other stages" : "first + last = the \(m.layers) layers of \(m.name) with pp 2",
+                found: "first_stage_layers: \(p.firstStageLayers.map(String.init) ?? "–"), last_stage_layers: \(p.lastStageLayers.map(String.init) ?? "–"), pp: \(p.pp)")
         }
         if p.virtualStages > 1, batch % (p.dp * p.microbatch * p.pp) != 0 {
             bag.error(p.location, "the interleaved schedule runs microbatches in groups of pp", expected: "microbatches per replica a multiple of pp = \(p.pp)", found: "batch: \(batch)")
@@ -94,7 +102,9 @@ public enum TrainingStepPlanner {
                 expected: "at most \(maxTasks) tasks: fewer microbatches per replica (batch / (dp × microbatch) = \(M)) or fewer layers", found: "batch: \(batch)"))
         }
         let cost = TransformerCost(model: m, gpu: topology.gpu, precision: precisionName, bytesPerElement: precision.bytes, parallelism: p)
-        let L = m.layers / p.pp
+        // Layers per stage (all equal unless first/last are set) and the first layer of each.
+        let L = stageLayers.max() ?? m.layers / p.pp
+        let offset = stageLayers.reduce(into: [0]) { $0.append($0.last! + $1) }
         let e = Double(precision.bytes)
         let T = Double(p.microbatch * m.seqLen / p.cp)  // tokens of a microbatch on one GPU
         let activationBytes = UInt64(T * Double(m.hidden) * e)
@@ -110,7 +120,7 @@ public enum TrainingStepPlanner {
         var stageParameters: [Double] = []
         var memory: [StageMemory] = []
         for s in 0..<p.pp {
-            var params = Double(L) * cost.layerParametersPerGPU
+            var params = Double(stageLayers[s]) * cost.layerParametersPerGPU
             if s == 0 { params += headParams }
             if s == p.pp - 1 { params += headParams }  // the output layer (its own, or the tied copy)
             stageParameters.append(params)
@@ -119,7 +129,7 @@ public enum TrainingStepPlanner {
             let weights = p.zero >= 3 ? 2 * params / shard + 2 * 2 * cost.layerParametersPerGPU : 2 * params
             let grads = 2 * params / (p.zero >= 2 ? shard : 1)
             let optimizer = 12 * params / (p.zero >= 1 ? shard : 1)
-            var activations = Double(L / v) * cost.activationBytesPerLayer * Double(inFlightUnits(s))
+            var activations = Double(stageLayers[s] / v) * cost.activationBytesPerLayer * Double(inFlightUnits(s))
             if s == p.pp - 1 { activations += 4 * T * Double(m.vocab / p.tp) }  // fp32 logits
             memory.append(StageMemory(stage: s, weights: weights, gradients: grads, optimizer: optimizer, activations: activations))
         }
@@ -128,7 +138,7 @@ public enum TrainingStepPlanner {
             throw InputError(Diagnostic(
                 at: spec.transformerLocation, "\(m.name) does not fit in GPU memory on stage \(worst.stage)",
                 expected: "at most \(gb(topology.gpu.hbmCapacity)) per GPU (\(topology.gpu.name))",
-                found: "\(gb(worst.total)) = weights \(gb(worst.weights)) + gradients \(gb(worst.gradients)) + optimizer \(gb(worst.optimizer)) + activations \(gb(worst.activations)) (\(inFlightUnits(worst.stage)) microbatch chunks of \(L / v) layers in flight, recompute: \(p.recompute.rawValue), zero: \(p.zero))",
+                found: "\(gb(worst.total)) = weights \(gb(worst.weights)) + gradients \(gb(worst.gradients)) + optimizer \(gb(worst.optimizer)) + activations \(gb(worst.activations)) (\(inFlightUnits(worst.stage)) microbatch chunks of \(stageLayers[worst.stage] / v) layers in flight, recompute: \(p.recompute.rawValue), zero: \(p.zero))",
                 hint: "raise tp or pp, use zero: 1–3, or recompute: selective or full"))
         }
 
@@ -202,7 +212,7 @@ public enum TrainingStepPlanner {
             if let id = gathers[key] { return id }
             let ends = layerEnds[s]
             let id = b.add(
-                "stage\(s).mb\(mb).layer\(s * L + l).\(pass == 0 ? "forward" : "backward").param-all-gather", .dp, stream: dpStream[s], entity: entity[0][s],
+                "stage\(s).mb\(mb).layer\(offset[s] + l).\(pass == 0 ? "forward" : "backward").param-all-gather", .dp, stream: dpStream[s], entity: entity[0][s],
                 .collective(GroupCollective(op: .allGather, group: .dp, stage: s, bytes: layerParamBytes)), deps: ends.count >= 2 ? [ends[ends.count - 2]] : [])
             gathers[key] = id
             return id
@@ -214,7 +224,11 @@ public enum TrainingStepPlanner {
         // s + (v−1)·pp of Lc = L/v layers each; microbatches go through the chunks in groups of pp:
         // unit i is microbatch ⌊i/(pp·v)⌋·pp + i mod pp of chunk ⌊i/pp⌋ mod v (backward: v−1 minus
         // that), with (pp − s − 1)·2 + (v − 1)·pp warm-up forwards (pp − s − 1 without interleaving).
-        let Lc = L / v, K = p.pp * v
+        // Layers of one chunk of stage s, and the model layer of a chunk's l-th layer (uneven stages
+        // run without interleaving, so their chunk is the stage).
+        func chunkLayers(_ s: Int) -> Int { stageLayers[s] / v }
+        func modelLayer(_ k: Int, _ s: Int, _ l: Int) -> Int { v == 1 ? offset[s] + l : k * (L / v) + l }
+        let K = p.pp * v
         var orders: [[(forward: Bool, mb: Int, chunk: Int)]] = []
         for s in 0..<p.pp {
             let units = M * v
@@ -256,9 +270,9 @@ public enum TrainingStepPlanner {
                             if k > 0, from < 0 { break }
                             var deps: [Int] = k > 0 ? [from] : []
                             var last = -1
-                            for l in 0..<Lc {
-                                let layer = k * Lc + l
-                                if p.zero >= 3, p.dp * p.cp > 1 { deps.append(gather(s, mb, chunk * Lc + l, 0)) }
+                            for l in 0..<chunkLayers(s) {
+                                let layer = modelLayer(k, s, l)
+                                if p.zero >= 3, p.dp * p.cp > 1 { deps.append(gather(s, mb, chunk * chunkLayers(s) + l, 0)) }
                                 if cpOn {
                                     last = b.add("stage\(s).mb\(mb).layer\(layer).kv-all-gather", .cp, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allGather, group: .cp, stage: s, bytes: kvBytes)), deps: deps)
                                     deps = []
@@ -288,9 +302,9 @@ public enum TrainingStepPlanner {
                                 deps = []
                                 if lastMB { gradReady[c][s].append((last, headParams, 0)) }
                             }
-                            for l in (0..<Lc).reversed() {
-                                let layer = k * Lc + l
-                                if p.zero >= 3, p.dp * p.cp > 1 { deps.append(gather(s, mb, chunk * Lc + l, 1)) }
+                            for l in (0..<chunkLayers(s)).reversed() {
+                                let layer = modelLayer(k, s, l)
+                                if p.zero >= 3, p.dp * p.cp > 1 { deps.append(gather(s, mb, chunk * chunkLayers(s) + l, 1)) }
                                 if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).ffn.backward", s, en, deps); deps = [] }
                                 if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).combine.backward", .ep, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: deps); deps = [] }
                                 last = b.add("stage\(s).mb\(mb).layer\(layer).ffn.backward", .backward, stream: computeStream[en], entity: en, .compute(bwd.ffn), deps: deps)
