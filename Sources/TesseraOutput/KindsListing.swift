@@ -80,7 +80,7 @@ public enum KindsListing {
         s += "  a COMPONENT is {name, kind, …} with the parameters of its kind (Component kinds below)\n"
         s += "\nWorkload files (top-level keys):\n"
         s += "  every workload: tessera: 1 (required), name (required), description, extends: FILE, phase: inference | training (inference),\n"
-        s += "    precision: \(precisions) (int8; bf16 for a transformer), batch (1)\n"
+        s += "    precision: \(precisions) (int8; bf16 for a transformer; fp8 only for a transformer training step: FP8 matrix products, the rest bf16), batch (1)\n"
         s += "  the work, one of: model: ZOO-NAME or {onnx: path, input_shapes}; layers: [LAYER, …] or {scalesim_csv: path};\n"
         s += "    transformer (on a gpu-cluster); collective (on a gpu-cluster)\n"
         s += "  with model or layers: sequence (zoo transformers' sequence length), sparsity (training on a sparse-training-array),\n"

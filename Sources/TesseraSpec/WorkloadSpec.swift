@@ -2,15 +2,19 @@ import TesseraCore
 
 /// Numeric precision of a workload's operands.
 public enum Precision: String, Sendable, Hashable, CaseIterable {
-    case int8, fp16, bf16, fp32
+    case int8, fp8, fp16, bf16, fp32
     /// Bytes per element.
     public var bytes: Int {
         switch self {
-        case .int8: 1
+        case .int8, .fp8: 1
         case .fp16, .bf16: 2
         case .fp32: 4
         }
     }
+    /// Where tensors live between kernels: FP8 training (Transformer Engine style) keeps
+    /// activations, gradients, weights and communication in BF16 and runs only the matrix products
+    /// in FP8; every other precision is its own storage.
+    public var storage: Precision { self == .fp8 ? .bf16 : self }
 }
 
 /// What the workload runs: inference (the forward pass) or one training step (forward,
@@ -111,6 +115,7 @@ public enum WorkloadLoader {
                     found: p.kindDescription, hint: closestMatch(to: p.scalar ?? "", in: Precision.allCases.map(\.rawValue)).map { "did you mean '\($0)'?" })
             }
         }
+        let precisionNode = node["precision"]
         let modelNode = r.optional("model")
         let sequenceNode = r.optional("sequence")
         let layersNode = r.optional("layers")
@@ -122,6 +127,12 @@ public enum WorkloadLoader {
         let faultsNode = r.optional("faults")
         let servingNode = r.optional("serving")
         r.finish(bag: &bag)
+        // FP8 is the matrix products of a transformer training step on GPUs (the rest in BF16).
+        if precision == .fp8, transformerNode == nil || phase != .training || node["serving"] != nil {
+            bag.error(
+                precisionNode?.location ?? node.location, "fp8 runs the matrix products of a transformer training step on a gpu-cluster (the rest in bf16)",
+                expected: "'transformer' with phase: training, or another precision", found: "precision: fp8")
+        }
         if let transformerNode, let servingNode, phase == .inference {
             let t = LLMReader.transformer(transformerNode, bag: &bag)
             let serving = ServingReader.read(servingNode, transformer: t, bag: &bag)

@@ -607,3 +607,29 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
         #expect(e?.description.contains("first and last stage sizes shape a pipeline") == true, "\(String(describing: e))")
     }
 }
+
+@Suite struct FP8TrainingTests {
+    private let h100 = "tessera: 1\nname: c\nkind: gpu-cluster\ngpu: {preset: h100-sxm}\nnodes: 1\ngpus_per_node: 8\nintra_node: {kind: nvswitch, bandwidth: 450 GB/s, efficiency: 0.8}\n"
+
+    private func workload(_ precision: String) -> String {
+        "tessera: 1\nname: t\nphase: training\nprecision: \(precision)\nbatch: 16\ntransformer: {layers: 8, hidden: 4096, heads: 32, ffn: 16384, seq_len: 2048, vocab: 32000}\nparallelism: {tp: 8, microbatch: 1}\n"
+    }
+
+    /// FP8 shortens the step (its products), leaves communication in BF16 bytes, and reports MFU
+    /// against the BF16 peak, so the same model FLOPs in less time read as a higher MFU.
+    @Test func fp8ShortensTheStepAndKeepsTheBF16Bytes() throws {
+        let bf16 = try run(h100, workload("bf16")), fp8 = try run(h100, workload("fp8"))
+        let a = try #require(bf16.report.clusterStep), b = try #require(fp8.report.clusterStep)
+        #expect(b.stepSeconds < a.stepSeconds && b.split.compute < a.split.compute)
+        #expect(abs(b.mfu / a.mfu - a.stepSeconds / b.stepSeconds) < 1e-9)
+        // Tensor-parallel all-reduces carry the same BF16 activations.
+        #expect(abs(b.split.exposedComm - a.split.exposedComm) <= 0.02 * a.split.exposedComm)
+        #expect(fp8.report.modelNotes.contains { $0.hasPrefix("fp8 (Transformer Engine style)") })
+    }
+
+    @Test func fp8IsRefusedWhereItDoesNotApply() {
+        let a100 = h100.replacingOccurrences(of: "h100-sxm", with: "a100-sxm")
+        #expect(error(a100, workload("fp8"))?.description.contains("no throughput figure for this precision") == true)
+        #expect(error(h100, "tessera: 1\nname: t\nprecision: fp8\nlayers:\n  - {name: g, gemm: {m: 8, n: 8, k: 8}}\n")?.description.contains("fp8 runs the matrix products of a transformer training step") == true)
+    }
+}

@@ -48,3 +48,33 @@ import TesseraSpec
         #expect(abs(full.backward.attention - none.backward.attention - none.forward.attention) <= 1e-12 * full.backward.attention)
     }
 }
+
+/// FP8 training: the linear layers' products at the FP8 rate with 1-byte operands, the attention
+/// core and everything else as in BF16.
+@Suite struct TransformerCostFP8Tests {
+    static func cost(fp8: Bool) throws -> TransformerCost {
+        var p = ParallelismSpec(location: SourceLocation(file: "w.yaml", line: 1, column: 1))
+        p.tp = 8
+        let model = try #require(TransformerSpec.named("gpt3-175b"))
+        let gpu = try #require(GPUPreset.all.first { $0.name == "h100-sxm" })
+        return TransformerCost(model: model, gpu: gpu, precision: "bf16", bytesPerElement: 2, parallelism: p, matmul: fp8 ? ("fp8", 1) : nil)
+    }
+
+    @Test func linearProductsRunAtTheFP8RateAndTheCoreDoesNot() throws {
+        let bf16 = try Self.cost(fp8: false), fp8 = try Self.cost(fp8: true)
+        #expect(fp8.layerFlops == bf16.layerFlops)
+        let products = bf16.attentionProducts + bf16.ffnProducts
+        for (i, p) in products.enumerated() {
+            let a = bf16.seconds(p), b = fp8.seconds(p)
+            if p.linear {
+                // Twice the peak and half the bytes: at most half the time, and faster.
+                #expect(b < a && b >= a / 2.001, "product \(i): \(a) → \(b)")
+            } else {
+                #expect(a == b, "the attention core stays in bf16")
+            }
+        }
+        #expect(products.filter(\.linear).count == 4 && products.filter { !$0.linear }.count == 2)
+        #expect(fp8.headForward == bf16.headForward, "the output layer stays in bf16")
+        #expect(fp8.forward.ffn < bf16.forward.ffn && fp8.backward.attention < bf16.backward.attention)
+    }
+}

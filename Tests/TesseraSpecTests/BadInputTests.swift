@@ -59,6 +59,7 @@ enum BadInputTable {
         BadInput("wl-llm-virtual-stages-without-pp.yaml", 6, 38, "virtual stages interleave a pipeline"),
         BadInput("wl-llm-sequence-parallel-without-tp.yaml", 6, 41, "sequence parallelism splits a tensor-parallel group's activations"),
         BadInput("wl-llm-attention-kernel.yaml", 6, 33, "unknown attention kernel"),
+        BadInput("wl-fp8-on-layers.yaml", 4, 12, "fp8 runs the matrix products of a transformer training step"),
         BadInput("wl-llm-fault-two-components.yaml", 8, 5, "a fault names one component"),
         BadInput("wl-llm-heads-not-dividing.yaml", 5, 14, "the key/value heads do not divide the heads"),
         BadInput("hw-cluster-torus-cannot-be-built.yaml", 7, 33, "the torus cannot be built"),

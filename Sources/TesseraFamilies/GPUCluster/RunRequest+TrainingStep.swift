@@ -80,7 +80,7 @@ extension RunRequest {
             var outer = 0.0
             let simulator = LinkSimulator(topology: topology)
             for s in 0..<p.pp {
-                let c = GroupCollective(op: .allReduce, group: .dp, stage: s, bytes: UInt64(plan.stageParameters[s] * Double(workload.precision.bytes)))
+                let c = GroupCollective(op: .allReduce, group: .dp, stage: s, bytes: UInt64(plan.stageParameters[s] * Double(workload.precision.storage.bytes)))
                 outer = max(outer, Double(try simulator.run(plan.collectivePlan(c)).picoseconds) / 1e12)
             }
             co2 = (tau, sim.stepSeconds, outer)
@@ -158,7 +158,7 @@ extension RunRequest {
 
         let m = llm.transformer
         let tokens = Double(workload.batch * m.seqLen)
-        let peak = (topology.gpu.denseTFLOPS[workload.precision.rawValue] ?? 0) * 1e12
+        let peak = (topology.gpu.denseTFLOPS[workload.precision.storage.rawValue] ?? 0) * 1e12  // FP8 runs: against the BF16 peak
         var step = Report.ClusterStep(
             model: m.name, parameters: m.parameters, gpus: topology.ranks, tp: p.tp, pp: p.pp, dp: p.dp, ep: p.ep, zero: p.zero, microbatches: plan.microbatches,
             microbatch: p.microbatch, recompute: p.recompute.rawValue, overlap: p.overlap, stepSeconds: stepSeconds, tokensPerSecond: stepSeconds > 0 ? tokens / stepSeconds : 0,
@@ -184,8 +184,9 @@ extension RunRequest {
         report.batch = workload.batch
         report.isTrainingStep = true
         report.modelNotes = Report.clusterTrainingNotes + Report.clusterTrainingOptionNotes(p, faults: !llm.faults.isEmpty)
+            + (workload.precision == .fp8 ? [Report.fp8Note] : [])
             + Report.clusterNotes.filter { !$0.hasPrefix("algbw") } + [Report.gpuEnergyNote, NetworkEnergy.note]
-        return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: TrainingStepViews(plan: plan, result: sim, file: hardware.file, energy: report.energy, bytesPerElement: workload.precision.bytes))
+        return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: TrainingStepViews(plan: plan, result: sim, file: hardware.file, energy: report.energy, bytesPerElement: workload.precision.storage.bytes))
     }
 
     static func length(_ spans: [(Double, Double)]) -> Double { spans.reduce(0) { $0 + ($1.1 - $1.0) } }

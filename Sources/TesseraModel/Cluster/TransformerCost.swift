@@ -25,6 +25,9 @@ import TesseraSpec
 /// - output layer (last stage): `T × V/t × h` forward, two products backward, 3·T·V/t·e bytes of
 ///   cross-entropy traffic.
 /// - optimizer: mixed-precision Adam reads and writes 28 bytes per parameter it updates.
+/// - FP8 (`matmul`: Transformer Engine style): the linear layers' products (QKV, output
+///   projection, FFN, router) forward and backward at the GPU's FP8 rate with 1-byte operands;
+///   the attention core, the output layer, element-wise work and everything stored stay in BF16.
 /// Model FLOPs (for MFU) are the forward products' 2mnk, times three for a training step.
 public struct TransformerCost: Sendable {
     public var model: TransformerSpec
@@ -38,8 +41,14 @@ public struct TransformerCost: Sendable {
     public var recompute: ParallelismSpec.Recompute
     public var sequenceParallel: Bool
     public var attention: ParallelismSpec.Attention
+    /// The precision and operand bytes of the linear layers' products when they differ from the
+    /// rest (FP8 training); nil: all products at `precision`.
+    public var matmul: (precision: String, bytes: Int)?
 
-    public init(model: TransformerSpec, gpu: GPUPreset, precision: String, bytesPerElement: Int, parallelism p: ParallelismSpec) {
+    public init(
+        model: TransformerSpec, gpu: GPUPreset, precision: String, bytesPerElement: Int, parallelism p: ParallelismSpec, matmul: (precision: String, bytes: Int)? = nil
+    ) {
+        self.matmul = matmul
         self.model = model
         self.gpu = gpu
         self.precision = precision
@@ -53,9 +62,11 @@ public struct TransformerCost: Sendable {
         self.attention = p.attention
     }
 
-    /// One matrix product: m × n × k, repeated `count` times.
+    /// One matrix product: m × n × k, repeated `count` times; `linear` for a layer's weights
+    /// (run in FP8 under FP8 training), false for the attention core and the output layer.
     public struct Product: Sendable {
         public var m: Int, n: Int, k: Int, count: Int = 1
+        public var linear = false
         public var flops: Double { 2 * Double(m) * Double(n) * Double(k) * Double(count) }
     }
 
@@ -75,8 +86,8 @@ public struct TransformerCost: Sendable {
         let T = tokens, h = model.hidden, d = model.headDim, s = model.seqLen
         let rows = microbatch * max(1, model.heads / tp) * max(1, s / cp)  // this GPU's queries against all s keys
         return [
-            Product(m: T, n: max(1, (h + 2 * model.kvHeads * d) / tp), k: h),
-            Product(m: T, n: h, k: max(1, h / tp)),
+            Product(m: T, n: max(1, (h + 2 * model.kvHeads * d) / tp), k: h, linear: true),
+            Product(m: T, n: h, k: max(1, h / tp), linear: true),
             Product(m: rows, n: keys, k: d),
             Product(m: rows, n: d, k: keys),
         ]
@@ -93,20 +104,24 @@ public struct TransformerCost: Sendable {
     public var ffnProducts: [Product] {
         let T = tokens, h = model.hidden, f = max(1, model.ffn / tp)
         let up = model.gatedFFN ? 2 * f : f
-        guard model.isMoE else { return [Product(m: T, n: up, k: h), Product(m: T, n: h, k: f)] }
+        guard model.isMoE else { return [Product(m: T, n: up, k: h, linear: true), Product(m: T, n: h, k: f, linear: true)] }
         let local = max(1, model.experts / ep)
         let rows = max(1, T * model.topK * ep / model.experts)
-        return [Product(m: T, n: model.experts, k: h), Product(m: rows, n: up, k: h, count: local), Product(m: rows, n: h, k: f, count: local)]
+        return [
+            Product(m: T, n: model.experts, k: h, linear: true), Product(m: rows, n: up, k: h, count: local, linear: true),
+            Product(m: rows, n: h, k: f, count: local, linear: true),
+        ]
     }
 
     public var headProduct: Product { Product(m: tokens, n: max(1, model.vocab / tp), k: model.hidden) }
 
     func seconds(_ p: Product) -> Double {
-        let one = GEMMModel.seconds(m: p.m, n: p.n, k: p.k, precision: precision, bytesPerElement: bytesPerElement, gpu: gpu, floor: GEMMModel.kernelFloor) ?? 0
+        let (name, bytes) = p.linear ? matmul ?? (precision, bytesPerElement) : (precision, bytesPerElement)
+        let one = GEMMModel.seconds(m: p.m, n: p.n, k: p.k, precision: name, bytesPerElement: bytes, gpu: gpu, floor: GEMMModel.kernelFloor) ?? 0
         return one * Double(p.count)
     }
     func backwardSeconds(_ p: Product) -> Double {
-        seconds(Product(m: p.m, n: p.k, k: p.n, count: p.count)) + seconds(Product(m: p.k, n: p.n, k: p.m, count: p.count))
+        seconds(Product(m: p.m, n: p.k, k: p.n, count: p.count, linear: p.linear)) + seconds(Product(m: p.k, n: p.n, k: p.m, count: p.count, linear: p.linear))
     }
     func memorySeconds(_ bytes: Double) -> Double { bytes / (gpu.hbmBandwidth * GEMMModel.hbmEfficiency) }
 

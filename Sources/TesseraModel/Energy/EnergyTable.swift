@@ -41,10 +41,12 @@ public enum EnergyAction: String, Sendable, Hashable, CaseIterable {
         }
     }
 
+    /// The MAC of a precision. FP8 never reaches an accelerator (the workload loader allows it only
+    /// for a transformer training step on a GPU cluster); it is costed as FP16 should it ever.
     public static func mac(_ p: Precision) -> EnergyAction {
         switch p {
         case .int8: .macInt8
-        case .fp16: .macFp16
+        case .fp16, .fp8: .macFp16
         case .bf16: .macBf16
         case .fp32: .macFp32
         }
@@ -53,7 +55,7 @@ public enum EnergyAction: String, Sendable, Hashable, CaseIterable {
     public static func vectorOp(_ p: Precision) -> EnergyAction {
         switch p {
         case .int8: .vectorOpInt8
-        case .fp16, .bf16: .vectorOpFp16
+        case .fp16, .bf16, .fp8: .vectorOpFp16
         case .fp32: .vectorOpFp32
         }
     }

@@ -101,11 +101,15 @@ public enum TrainingStepPlanner {
                 at: batchLocation, "the training step has too many tasks to simulate (about \(formatDecimal(estimatedTasks, maxDecimals: 0)))",
                 expected: "at most \(maxTasks) tasks: fewer microbatches per replica (batch / (dp × microbatch) = \(M)) or fewer layers", found: "batch: \(batch)"))
         }
-        let cost = TransformerCost(model: m, gpu: topology.gpu, precision: precisionName, bytesPerElement: precision.bytes, parallelism: p)
+        // FP8 training: the linear layers' products in FP8, everything stored and sent in BF16.
+        let storage = precision.storage
+        let cost = TransformerCost(
+            model: m, gpu: topology.gpu, precision: storage.rawValue, bytesPerElement: storage.bytes, parallelism: p,
+            matmul: precision == storage ? nil : (precisionName, precision.bytes))
         // Layers per stage (all equal unless first/last are set) and the first layer of each.
         let L = stageLayers.max() ?? m.layers / p.pp
         let offset = stageLayers.reduce(into: [0]) { $0.append($0.last! + $1) }
-        let e = Double(precision.bytes)
+        let e = Double(storage.bytes)
         let T = Double(p.microbatch * m.seqLen / p.cp)  // tokens of a microbatch on one GPU
         let activationBytes = UInt64(T * Double(m.hidden) * e)
 
