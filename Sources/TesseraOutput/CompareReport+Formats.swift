@@ -212,8 +212,10 @@ extension CompareReport {
         switch f.status {
         case .unchanged: return "unchanged"
         case .withinTolerance: return "ok (within \(tol))"
-        case .regression: return "**regression** (beyond \(tol))"
-        case .improvement: return strict ? "**improvement** (beyond \(tol); fails with --strict)" : "improvement (beyond \(tol))"
+        case .regression: return gates ? "**regression** (beyond \(tol))" : "worse (beyond \(tol))"
+        case .improvement:
+            guard gates else { return "better (beyond \(tol))" }
+            return strict ? "**improvement** (beyond \(tol); fails with --strict)" : "improvement (beyond \(tol))"
         }
     }
 
@@ -221,8 +223,8 @@ extension CompareReport {
         let r = l.figures.filter { $0.status == .regression }.map(\.metric.rawValue)
         let i = l.figures.filter { $0.status == .improvement }.map(\.metric.rawValue)
         var parts: [String] = []
-        if !r.isEmpty { parts.append("**regression**: " + r.joined(separator: ", ")) }
-        if !i.isEmpty { parts.append((strict ? "**improvement**: " : "improvement: ") + i.joined(separator: ", ")) }
+        if !r.isEmpty { parts.append((gates ? "**regression**: " : "worse: ") + r.joined(separator: ", ")) }
+        if !i.isEmpty { parts.append((gates ? (strict ? "**improvement**: " : "improvement: ") : "better: ") + i.joined(separator: ", ")) }
         return parts.isEmpty ? "ok" : parts.joined(separator: "; ")
     }
 
