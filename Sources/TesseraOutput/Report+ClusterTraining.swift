@@ -191,6 +191,12 @@ extension Report {
         if p.virtualStages > 1 {
             notes.append("interleaved 1F1B: \(p.virtualStages) model chunks per stage, microbatches in groups of pp, (pp - s - 1) x 2 + (v - 1) x pp warm-up chunk-forwards (Narayanan et al. 2021)")
         }
+        if p.recompute == .full {
+            notes.append(
+                p.repeatRecomputedCollectives
+                    ? "full recomputation: each layer's forward is rerun before its backward, its compute and its tensor/expert/context collectives too (on the compute stream, exposed)"
+                    : "full recomputation: each layer's forward compute is rerun before its backward; its collectives are not repeated (recompute_collectives: false)")
+        }
         if p.unevenStages {
             let first = p.firstStageLayers.map { "the first stage holds \($0) layers" }, last = p.lastStageLayers.map { "the last \($0)" }
             notes.append(

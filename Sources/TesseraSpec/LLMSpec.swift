@@ -107,6 +107,9 @@ public struct ParallelismSpec: Sendable, Hashable {
     /// Gradient reduction overlapped with the backward pass (buckets launched as they fill).
     public var overlap = true
     public var recompute = Recompute.none
+    /// Full recomputation reruns each layer's forward collectives (tensor, expert, context) before
+    /// its backward, as Megatron-LM does; false leaves them out (to measure what they cost).
+    public var repeatRecomputedCollectives = true
     public var attention = Attention.flash
     /// Megatron's sequence parallelism: the element-wise parts of each layer split over the tensor
     /// group, each all-reduce becoming a reduce-scatter and an all-gather.
@@ -285,6 +288,13 @@ enum LLMReader {
             } else {
                 bag.error(rc.location, "unknown recomputation", expected: "one of " + names.map { "'\($0)'" }.joined(separator: ", "), found: rc.kindDescription,
                     hint: closestMatch(to: rc.scalar ?? "", in: names).map { "did you mean '\($0)'?" })
+            }
+        }
+        if let rc = r.optional("recompute_collectives") {
+            switch rc.scalar {
+            case "true"?: p.repeatRecomputedCollectives = true
+            case "false"?: p.repeatRecomputedCollectives = false
+            default: bag.error(rc.location, "'parallelism.recompute_collectives' must be true or false", expected: "true or false", found: rc.kindDescription)
             }
         }
         if let a = r.optional("attention") {

@@ -633,3 +633,20 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
         #expect(error(h100, "tessera: 1\nname: t\nprecision: fp8\nlayers:\n  - {name: g, gemm: {m: 8, n: 8, k: 8}}\n")?.description.contains("fp8 runs the matrix products of a transformer training step") == true)
     }
 }
+
+/// Full recomputation reruns each layer's forward before its backward, its collectives too.
+@Suite struct RecomputedCollectivesTests {
+    private let hw = cluster(nodes: 2)
+
+    /// With only tensor parallelism, a layer's tensor all-reduces are two forward and two backward;
+    /// full recomputation adds the two forward ones again: 1.5× the exposed communication.
+    @Test func fullRecomputationRepeatsTheTensorAllReduces() throws {
+        let repeated = try step(hw, training("{tp: 2, microbatch: 1, recompute: full}", batch: 4))
+        let not = try step(hw, training("{tp: 2, microbatch: 1, recompute: full, recompute_collectives: false}", batch: 4))
+        let selective = try step(hw, training("{tp: 2, microbatch: 1, recompute: selective}", batch: 4))
+        #expect(repeated.stepSeconds > not.stepSeconds)
+        #expect(abs(repeated.split.exposedComm / not.split.exposedComm - 1.5) < 0.05, "\(repeated.split.exposedComm) vs \(not.split.exposedComm)")
+        #expect(abs(selective.split.exposedComm - not.split.exposedComm) <= 0.02 * not.split.exposedComm, "selective recomputation repeats no collective")
+        #expect(repeated.split.compute == not.split.compute)
+    }
+}

@@ -189,6 +189,9 @@ public enum TrainingStepPlanner {
         // Activations between stages: sequence-parallel ranks each send their share.
         let sendBytes = p.sequenceParallel ? activationBytes / UInt64(p.tp) : activationBytes
         let tpOn = p.tp > 1, epOn = m.isMoE && p.ep > 1, cpOn = p.cp > 1
+        // Full recomputation repeats the forward's collectives before each layer's backward
+        // (Megatron's full activation recomputation reruns the layer's forward, communication too).
+        let repeatForwardCollectives = p.recompute == .full && p.repeatRecomputedCollectives
         let kvBytes = UInt64(cost.kvBytes)
         let a2aBytes = UInt64(T * Double(m.topK) * Double(m.hidden) * e)
         let layerDense = cost.layerParametersPerGPU - cost.layerExpertParametersPerGPU
@@ -309,6 +312,19 @@ public enum TrainingStepPlanner {
                             for l in (0..<chunkLayers(s)).reversed() {
                                 let layer = modelLayer(k, s, l)
                                 if p.zero >= 3, p.dp * p.cp > 1 { deps.append(gather(s, mb, chunk * chunkLayers(s) + l, 1)) }
+                                if repeatForwardCollectives {
+                                    // Full recomputation reruns the layer's forward, its collectives included
+                                    // (their compute is in the backward kernels' time).
+                                    let name = "stage\(s).mb\(mb).layer\(layer).recompute"
+                                    if cpOn { last = b.add(name + ".kv-all-gather", .cp, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allGather, group: .cp, stage: s, bytes: kvBytes)), deps: deps); deps = [] }
+                                    if tpOn { last = tpCollective(name + ".attention", s, en, deps); deps = [] }
+                                    if epOn {
+                                        last = b.add(name + ".dispatch", .ep, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: deps)
+                                        last = b.add(name + ".combine", .ep, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: [])
+                                        deps = []
+                                    }
+                                    if tpOn { last = tpCollective(name + ".ffn", s, en, deps); deps = [] }
+                                }
                                 if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).ffn.backward", s, en, deps); deps = [] }
                                 if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).combine.backward", .ep, stream: computeStream[en], entity: en, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: deps); deps = [] }
                                 last = b.add("stage\(s).mb\(mb).layer\(layer).ffn.backward", .backward, stream: computeStream[en], entity: en, .compute(bwd.ffn), deps: deps)
