@@ -44,3 +44,22 @@ import TesseraSpec
         #expect(GEMMModel.waveEfficiency(tiles: 2048, sms: 132) == 2048.0 / (16 * 132))
     }
 }
+
+/// GEMM efficiency per generation: each preset's measured share of peak against the H100's (the
+/// maximum achievable matmul FLOPS table cited in `GPUPreset`).
+@Suite struct GEMMGenerationTests {
+    @Test func largeGEMMsReachTheTablesShareOfPeak() throws {
+        let h100 = try #require(GPUPreset.named("h100-sxm")), a100 = try #require(GPUPreset.named("a100-sxm"))
+        func share(_ gpu: GPUPreset, _ precision: String, bytes: Int) throws -> Double {
+            // 27 × 44 = 1,188 tiles of 256 × 128: whole waves on both 108 and 132 SMs.
+            let m = 6912, n = 5632, k = 16384
+            let t = try #require(GEMMModel.seconds(m: m, n: n, k: k, precision: precision, bytesPerElement: bytes, gpu: gpu))
+            return 2 * Double(m) * Double(n) * Double(k) / t / (try #require(gpu.denseTFLOPS[precision]) * 1e12)
+        }
+        let h = try share(h100, "bf16", bytes: 2), a = try share(a100, "bf16", bytes: 2), f = try share(h100, "fp8", bytes: 1)
+        // The same shape keeps the table's ratios: A100 / H100 = 86.9 / 80.3, FP8 / BF16 on H100 = 70.9 / 80.3.
+        #expect(abs(a / h - 0.869 / 0.803) < 1e-9, "\(a) / \(h)")
+        #expect(abs(f / h - 0.709 / 0.803) < 1e-9, "\(f) / \(h)")
+        #expect(h100.gemmScale("bf16") == 1 && GPUPreset.named("h200-sxm")?.gemmScale("bf16") == 1)
+    }
+}

@@ -17,6 +17,8 @@ import Foundation
 ///   calibrated on one H100 SXM5 (`Tests/TesseraModelTests/Fixtures/gpu/`, 2026-11-27: 693
 ///   TFLOP/s fp16 at 16384³; the m = 16 and 128 GEMMs stream at about 2.85 TB/s, a little below
 ///   the 3.0 TB/s of copies; 8192×8192×1024 for K₀; 24.7 µs for 1024³).
+/// Other GPUs and FP8 scale η by `GPUPreset.gemmScale` (their measured share of peak against the
+/// H100's, from one published table).
 /// Not modeled: dimensions that are not multiples of 8 (4095³ runs 4× slower on the H100, off
 /// the tensor-core fast path) and 2:4 sparse kernels (measured far from the datasheet's 2×).
 public enum GEMMModel {
@@ -52,7 +54,7 @@ public enum GEMMModel {
             let qTile = Double(m) * Double(n) / (Double(tm * tile.m) * Double(tn * tile.n))
             let count = tm * tn
             let qWave = waves(count)
-            let compute = flops / (peak * 1e12 * efficiency * tile.efficiency * qTile * qWave * kFactor)
+            let compute = flops / (peak * 1e12 * efficiency * gpu.gemmScale(precision) * tile.efficiency * qTile * qWave * kFactor)
             best = min(best, max(compute, memory))
         }
         return max(floor, best)

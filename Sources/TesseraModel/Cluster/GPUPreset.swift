@@ -15,6 +15,16 @@ import TesseraSpec
 ///
 /// FP64 has no 2:4 sparse mode: its sparse figure is the dense one.
 ///
+/// GEMM efficiency per generation (`gemmScale`, multiplying `GEMMModel.efficiency`, which is
+/// calibrated on one H100): the ratio of each GPU's maximum achievable matmul FLOPS to the H100's,
+/// both as shares of their datasheet peaks, from one source and one method (S. Bekman,
+/// "Machine Learning Engineering", compute/accelerator README, "Maximum Achievable Matmul FLOPS
+/// comparison table", BF16 v2 rows: A100 SXM 271.2 of 312 (86.9%), H100 SXM 794.5 of 989 (80.3%);
+/// FP8 `float8_e4m3fn`: H100 SXM 1,402.6 of 1,979 (70.9%)). So A100 1.082 (86.9/80.3); H100 and
+/// H200 1 (the H200 has the H100's compute and no row of its own); FP8 on Hopper 0.883 (70.9/80.3).
+/// B200: 0.966 from the same book's "~1,745 of 2,250 TFLOPS BF16" (77.6%); its FP8 takes the
+/// Hopper FP8 ratio, an assumption.
+///
 /// Board power: the datasheets' maximum TDP (A100 SXM 400 W, H100 SXM and H200 SXM 700 W, B200 in
 /// HGX B200 1,000 W). Idle power is not published: 10% of TDP is this model's assumption (about
 /// what an idle H100 SXM reports), overridable as `gpu.idle_power`.
@@ -29,6 +39,11 @@ public struct GPUPreset: Sendable, Hashable {
     public var sms: Int
     public var tdpWatts: Double
     public var idleWatts: Double
+    /// GEMM efficiency relative to the H100 calibration, per precision (absent: 1).
+    public var gemmScale: [String: Double] = [:]
+
+    /// The GEMM efficiency scale at `precision`.
+    public func gemmScale(_ precision: String) -> Double { gemmScale[precision] ?? gemmScale["*"] ?? 1 }
 
     static func dense(_ fp64: Double, _ tf32: Double, _ half: Double, _ fp8: Double?, _ int8: Double) -> [String: Double] {
         var d = ["fp64": fp64, "tf32": tf32, "bf16": half, "fp16": half, "int8": int8]
@@ -42,19 +57,26 @@ public struct GPUPreset: Sendable, Hashable {
         return s
     }
 
-    static func make(_ name: String, _ dense: [String: Double], hbm: Double, capacity: Double, sms: Int, tdp: Double) -> GPUPreset {
-        GPUPreset(name: name, denseTFLOPS: dense, sparseTFLOPS: sparse(dense), hbmBandwidth: hbm, hbmCapacity: capacity, sms: sms, tdpWatts: tdp, idleWatts: idleShare * tdp)
+    static func make(_ name: String, _ dense: [String: Double], hbm: Double, capacity: Double, sms: Int, tdp: Double, gemm: [String: Double] = [:]) -> GPUPreset {
+        GPUPreset(
+            name: name, denseTFLOPS: dense, sparseTFLOPS: sparse(dense), hbmBandwidth: hbm, hbmCapacity: capacity, sms: sms, tdpWatts: tdp, idleWatts: idleShare * tdp,
+            gemmScale: gemm)
     }
+
+    /// Maximum achievable matmul FLOPS as shares of peak (the table cited above).
+    static let mamfH100BF16 = 0.803, mamfA100BF16 = 0.869, mamfH100FP8 = 0.709, mamfB200BF16 = 0.776
 
     /// Idle power as a share of TDP when the file gives none (an assumption).
     public static let idleShare = 0.1
 
     /// Every bundled preset, by name.
     public static let all: [GPUPreset] = [
-        make("a100-sxm", dense(19.5, 156, 312, nil, 624), hbm: 2.039e12, capacity: 80e9, sms: 108, tdp: 400),
-        make("h100-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 3.35e12, capacity: 80e9, sms: 132, tdp: 700),
-        make("h200-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 4.8e12, capacity: 141e9, sms: 132, tdp: 700),
-        make("b200", dense(40, 1100, 2250, 4500, 4500), hbm: 8e12, capacity: 180e9, sms: 148, tdp: 1000),
+        make("a100-sxm", dense(19.5, 156, 312, nil, 624), hbm: 2.039e12, capacity: 80e9, sms: 108, tdp: 400, gemm: ["*": mamfA100BF16 / mamfH100BF16]),
+        make("h100-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 3.35e12, capacity: 80e9, sms: 132, tdp: 700, gemm: ["fp8": mamfH100FP8 / mamfH100BF16]),
+        make("h200-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 4.8e12, capacity: 141e9, sms: 132, tdp: 700, gemm: ["fp8": mamfH100FP8 / mamfH100BF16]),
+        make(
+            "b200", dense(40, 1100, 2250, 4500, 4500), hbm: 8e12, capacity: 180e9, sms: 148, tdp: 1000,
+            gemm: ["*": mamfB200BF16 / mamfH100BF16, "fp8": mamfB200BF16 / mamfH100BF16 * mamfH100FP8 / mamfH100BF16]),
     ]
 
     public static func named(_ name: String) -> GPUPreset? { all.first { $0.name == name } }
