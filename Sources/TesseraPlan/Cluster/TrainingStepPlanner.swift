@@ -56,7 +56,7 @@ public enum TrainingStepPlanner {
             bag.error(
                 p.location, "the layers do not split evenly into pipeline stages", expected: "pp × virtual_stages dividing the \(m.layers) layers of \(m.name)",
                 found: "pp: \(p.pp), virtual_stages: \(p.virtualStages)")
-        } else if stageLayers.isEmpty, p.pp >= 2, p.virtualStages == 1 {
+        } else if stageLayers.isEmpty {
             let set = (p.firstStageLayers ?? 0) + (p.lastStageLayers ?? 0)
             let others = p.pp - (p.firstStageLayers != nil ? 1 : 0) - (p.lastStageLayers != nil ? 1 : 0)
             bag.error(
@@ -108,7 +108,8 @@ public enum TrainingStepPlanner {
             matmul: precision == storage ? nil : (precisionName, precision.bytes))
         // Layers per stage (all equal unless first/last are set) and the first layer of each.
         let L = stageLayers.max() ?? m.layers / p.pp
-        let offset = stageLayers.reduce(into: [0]) { $0.append($0.last! + $1) }
+        var offset = [0]
+        for n in stageLayers { offset.append((offset.last ?? 0) + n) }
         let e = Double(storage.bytes)
         let T = Double(p.microbatch * m.seqLen / p.cp)  // tokens of a microbatch on one GPU
         let activationBytes = UInt64(T * Double(m.hidden) * e)
