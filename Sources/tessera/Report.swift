@@ -40,7 +40,7 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         // The figures compare reads, with its located checks (a file that is not a Tessera report,
         // a newer schema), then the whole report in its own order for the page.
-        let figures = try exitingOnError { try ReportFigures.load(path: json, role: "report") }
+        let figures = try exitingOnError { try ReportFigures.load(path: json, role: "JSON") }
         guard let data = FileManager.default.contents(atPath: json) else {
             throw fail(InputError(Diagnostic(at: nil, "cannot read report '\(json)'")))
         }
