@@ -1,23 +1,10 @@
 import Foundation
 import TesseraCore
 
-/// Text escaping for HTML.
+/// Text escaping for HTML: the XML escaping the JUnit writer uses (`CompareReport.xmlEscape`),
+/// which HTML reads the same way.
 public enum HTML {
-    public static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    public static func escape(_ s: String) -> String { CompareReport.xmlEscape(s) }
 }
 
 /// One self-contained HTML page for one run, built from its JSON report (schema 2) and, when the
@@ -59,12 +46,7 @@ public struct HTMLReport {
 
     // MARK: - Formatting
 
-    static func seconds(_ s: Double) -> String {
-        let a = abs(s)
-        if a == 0 { return "0 s" }
-        for (f, u) in [(1.0, "s"), (1e-3, "ms"), (1e-6, "µs")] where a >= f { return formatDecimal(s / f, maxDecimals: 3) + " " + u }
-        return formatDecimal(s / 1e-9, maxDecimals: 3) + " ns"
-    }
+    static func seconds(_ s: Double) -> String { DOTText.seconds(s) }
     static func joules(_ j: Double) -> String {
         let a = abs(j)
         if a == 0 { return "0 J" }
