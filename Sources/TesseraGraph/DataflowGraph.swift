@@ -54,7 +54,8 @@ public enum OperationKind: Sendable, Hashable {
 /// What a cluster operation does on its GPUs.
 public enum DeviceWork: Sendable, Hashable {
     case compute(seconds: Double)
-    case collective(op: String, group: String, bytes: UInt64)
+    /// A collective (or transfer) every group of its kind runs at once.
+    case collective(GroupCollective)
 }
 
 /// Which pass of a training step an operation belongs to.

@@ -1,4 +1,5 @@
 import TesseraCore
+import TesseraGraph
 import TesseraModel
 import TesseraPlan
 import TesseraSpec

@@ -532,8 +532,9 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
     }
 }
 
-/// A training step elaborates into a dataflow graph: one operation per task, the plan's
-/// dependencies as edges, grouped so that a large step draws as one node per class and kind.
+/// A training step elaborates into a dataflow graph before it is planned: with no faults (one
+/// class of replicas) one operation per task of the plan, the same dependencies, grouped so that a
+/// large step draws as one node per stage and kind.
 @Suite struct TrainingStepGraphTests {
     @Test func everyTaskIsAnOperationWithItsDependencies() throws {
         let out = try run(cluster(nodes: 2, gpusPerNode: 8, inter: "{kind: switch, nic: 400 Gb/s, nics_per_node: 8, latency: 5 us}"), training("{tp: 2, pp: 2, dp: 4}", batch: 16))

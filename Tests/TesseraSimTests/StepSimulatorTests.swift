@@ -1,5 +1,6 @@
 import Testing
 import TesseraCore
+import TesseraGraph
 import TesseraModel
 @testable import TesseraPlan
 import TesseraSpec

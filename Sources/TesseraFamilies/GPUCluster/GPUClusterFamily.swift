@@ -40,8 +40,9 @@ public struct TrainingStepViews: RunViews {
     var bytesPerElement: Int
     public var hardwareFile: String { file }
 
-    /// The step's tasks as a dataflow graph (see `TrainingStepPlan.dataflowGraph`).
-    public func dataflowGraph() throws -> DataflowGraph { plan.dataflowGraph(bytesPerElement: bytesPerElement) }
+    /// The elaborated step's dataflow graph, the one the plan was mapped from (see
+    /// `ParallelStep.pictureGraph`).
+    public func dataflowGraph() throws -> DataflowGraph { plan.step.pictureGraph() }
     public func timeline() throws -> Timeline { .trainingStep(plan: plan, result: result, energy: energy) }
 }
 

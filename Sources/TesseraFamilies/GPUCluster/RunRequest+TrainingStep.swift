@@ -40,12 +40,14 @@ extension RunRequest {
         try bag.throwIfErrors()
     }
 
-    /// Plans a transformer training step on a GPU cluster over tp × pp × dp (× ep) GPUs, and
+    /// Elaborates and plans a transformer training step on a GPU cluster over tp × pp × dp (× ep) GPUs, and
     /// bounds every distinct collective by the engine's clock.
     func planClusterTraining(_ llm: LLMTrainingSpec, topology: ClusterTopology) throws -> TrainingStepPlan {
         try Self.checkFaults(llm.faults, topology, file: hardware.file)
-        let plan = try TrainingStepPlanner.plan(llm, precision: workload.precision, topology: topology, batch: workload.batch, batchLocation: llm.batchLocation ?? llm.transformerLocation,
-            budget: workBudget)
+        // Graph, then plan: the step elaborates into its dataflow graph, which is mapped onto the cluster.
+        let step = try ParallelStepElaborator.elaborate(
+            llm, precision: workload.precision, topology: topology, batch: workload.batch, batchLocation: llm.batchLocation ?? llm.transformerLocation, budget: workBudget)
+        let plan = TrainingStepPlanner.plan(step, topology: topology)
         // Every distinct collective must fit the picosecond clock (as a microbenchmark's must).
         var seen = Set<GroupCollective>()
         for t in plan.tasks {

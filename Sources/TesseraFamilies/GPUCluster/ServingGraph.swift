@@ -39,7 +39,7 @@ extension ServingPlan {
             for p in prefills {
                 let bytes = kvBytes[p * instances.count + d] ?? 0
                 guard bytes > 0, let from = prefillOp[p] else { continue }
-                transfers.append(add("\(instances[p].name)->\(inst.name).kv-cache", "kv-cache", .collective(op: "send-recv", group: "kv-cache", bytes: bytes), gpus: inst.ranks.count, after: [from]))
+                transfers.append(add("\(instances[p].name)->\(inst.name).kv-cache", "kv-cache", .collective(GroupCollective(op: .sendRecv, group: .kvCache, stage: 0, bytes: bytes)), gpus: inst.ranks.count, after: [from]))
             }
             decodeOp[d] = add("\(inst.name).decode", "decode", .compute(seconds: seconds(d, prefill: false)), gpus: inst.ranks.count, after: transfers)
         }
@@ -56,7 +56,7 @@ extension Array where Element == CollectivePlan {
             let id = OpID(k)
             ops.append(.device(
                 id: id, name: "\(plan.op.rawValue).\(plan.algorithm.rawValue) \(plan.bytes) B", layer: k, op: "collective",
-                work: .collective(op: plan.op.rawValue, group: "all \(plan.ranks) GPUs", bytes: plan.bytes), gpus: plan.ranks,
+                work: .collective(GroupCollective(op: plan.op, group: .all, stage: 0, bytes: plan.bytes)), gpus: plan.ranks,
                 dependencies: k > 0 ? [OpID(k - 1)] : []))
         }
         return DataflowGraph(operations: ops, tensors: [], layers: ops.map(\.name), bytesPerElement: bytesPerElement)

@@ -1,44 +1,37 @@
 import TesseraGraph
 import TesseraPlan
 
-extension TrainingStepPlan {
-    /// The training step as a dataflow graph: one operation per task of the plan (a class of GPUs'
-    /// layer compute for one microbatch, forward or backward, the output layer, the optimizer, and
-    /// each tensor-, context-, expert-, pipeline- and data-parallel collective), with the plan's
-    /// dependencies as edges.
-    ///
-    /// This graph is derived from the planned tasks (the cluster family plans a step directly from
-    /// the model and its parallelism, not from a graph elaborated first). Operations are ordered by
-    /// class of GPUs and kind of work and named `<class>.<kind>.<task>`, so that a picture of a large
-    /// step collapses into one node per class and kind (`stage3.backward`, `stage3.dp`, …) whatever
-    /// the number of microbatches and layers.
-    func dataflowGraph(bytesPerElement: Int) -> DataflowGraph {
-        let kindOrder = Dictionary(uniqueKeysWithValues: StepTask.Kind.allCases.enumerated().map { ($1, $0) })
-        let order = tasks.indices.sorted { a, b in
-            let ta = tasks[a], tb = tasks[b]
-            if ta.entity != tb.entity { return ta.entity < tb.entity }
-            let ka = kindOrder[ta.kind] ?? 0, kb = kindOrder[tb.kind] ?? 0
+extension ParallelStep {
+    /// The elaborated step's dataflow graph as `render graph` draws it: the same operations and
+    /// edges (one replica's layer compute per microbatch chunk, forward and backward, the output
+    /// layer, the optimizer, each tensor-, context-, expert-, pipeline- and data-parallel
+    /// collective), reordered by pipeline stage and kind of work and named
+    /// `stage<s>.<kind>.<operation>`, so that a picture of a large step collapses into one node per
+    /// stage and kind (`stage3.backward`, `stage3.dp`, …) whatever the number of microbatches and
+    /// layers. The graph is the one the planner maps onto the cluster, from before mapping: it has
+    /// no classes of replicas (a faulty replica's copy is the planner's).
+    func pictureGraph() -> DataflowGraph {
+        let ops = graph.operations
+        let kindOrder = Dictionary(uniqueKeysWithValues: StepWorkKind.allCases.enumerated().map { ($1, $0) })
+        let order = ops.indices.sorted { a, b in
+            let pa = placement[a], pb = placement[b]
+            if pa.stage != pb.stage { return pa.stage < pb.stage }
+            let ka = kindOrder[pa.kind] ?? 0, kb = kindOrder[pb.kind] ?? 0
             return ka != kb ? ka < kb : a < b
         }
-        var newID = [Int](repeating: 0, count: tasks.count)
+        var newID = [Int](repeating: 0, count: ops.count)
         for (k, i) in order.enumerated() { newID[i] = k }
         var operations: [Operation] = []
-        var names: [String] = []
-        operations.reserveCapacity(tasks.count)
+        operations.reserveCapacity(ops.count)
         for (k, i) in order.enumerated() {
-            let t = tasks[i]
-            let entity = entities.indices.contains(t.entity) ? entities[t.entity] : nil
-            let gpus = entity?.ranks.count ?? 0
-            let work: DeviceWork
-            switch t.work {
-            case .compute(let seconds): work = .compute(seconds: seconds)
-            case .collective(let c): work = .collective(op: c.op.rawValue, group: c.group.rawValue, bytes: c.bytes)
-            }
-            let name = "\(entity?.name ?? "stage?").\(t.kind.rawValue).\(t.name.replacingOccurrences(of: ".", with: "/"))"
-            names.append(name)
-            operations.append(.device(
-                id: OpID(k), name: name, layer: k, op: t.kind.rawValue, work: work, gpus: gpus, dependencies: t.deps.map { OpID(newID[$0]) }.sorted()))
+            var op = ops[i]
+            let place = placement[i]
+            op.name = "stage\(place.stage).\(place.kind.rawValue).\(op.name.replacingOccurrences(of: ".", with: "/"))"
+            op.id = OpID(k)
+            op.layer = k
+            op.dependencies = op.dependencies.map { OpID(newID[$0.raw]) }.sorted()
+            operations.append(op)
         }
-        return DataflowGraph(operations: operations, tensors: [], layers: names, bytesPerElement: bytesPerElement, isTraining: true)
+        return DataflowGraph(operations: operations, tensors: [], layers: operations.map(\.name), bytesPerElement: graph.bytesPerElement, isTraining: true)
     }
 }

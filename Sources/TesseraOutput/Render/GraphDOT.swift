@@ -273,10 +273,11 @@ public struct GraphDOT: Sendable {
             lines.append("\(op.op) · \(gpus) GPUs")
             lines.append(DOTText.seconds(seconds) + " per GPU")
             tip += ": compute on \(gpus) GPUs, \(DOTText.seconds(seconds)) each on a healthy GPU"
-        case .device(.collective(let kind, let group, let bytes), let gpus):
-            lines.append("\(kind) over \(group) · \(gpus) GPUs")
-            lines.append(formatBytes(bytes))
-            tip += ": \(kind) of \(DOTText.grouped(bytes)) B over the \(group) groups of \(gpus) GPUs"
+        case .device(.collective(let c), let gpus):
+            let group = c.group == .all ? "all \(gpus) GPUs" : c.group.rawValue
+            lines.append("\(c.op.rawValue) over \(group) · \(gpus) GPUs")
+            lines.append(formatBytes(c.bytes))
+            tip += ": \(c.op.rawValue) of \(DOTText.grouped(c.bytes)) B over " + (c.group == .all ? "all \(gpus) GPUs" : "the \(group) groups of \(gpus) GPUs")
         }
         return "\(opID(op.id)) \(DOTText.attributes([("fillcolor", c.fill), ("color", c.line), ("label", DOTText.titled(op.name, lines)), ("tooltip", tip)]))\n"
     }
@@ -312,7 +313,7 @@ public struct GraphDOT: Sendable {
             any = true
             switch work {
             case .compute(let s): seconds += s
-            case .collective(_, _, let b): bytes = Saturating.add(bytes, b)
+            case .collective(let c): bytes = Saturating.add(bytes, c.bytes)
             }
         }
         guard any else { return nil }

@@ -1,46 +1,12 @@
 import TesseraCore
+import TesseraGraph
 import TesseraModel
 import TesseraSpec
-
-/// A collective of one kind run by every group of that kind in a pipeline stage at once (the
-/// groups of a stage work in lockstep, so their messages share the links together).
-public struct GroupCollective: Sendable, Hashable {
-    public enum Group: String, Sendable, Hashable {
-        /// Tensor-parallel ranks of one replica and stage.
-        case tp
-        /// Data-parallel ranks holding the same shard (all replicas).
-        case dp
-        /// Ranks holding the same expert shard (dp/ep of them).
-        case expertDP = "expert-dp"
-        /// Expert-parallel ranks (ep consecutive replicas).
-        case ep
-        /// Context-parallel ranks of one replica, stage and tensor index.
-        case cp
-        /// Stage `stage` to stage `stage + 1` (forward) or `stage − 1` (backward), every rank to its
-        /// peer; with virtual stages the last stage sends on to the first (and back), modulo pp.
-        case ppForward = "pp-forward", ppBackward = "pp-backward"
-    }
-    public var op: CollectiveSpec.Op
-    public var group: Group
-    public var stage: Int
-    /// The nccl-tests size S of each group's collective (per rank), bytes.
-    public var bytes: UInt64
-    public init(op: CollectiveSpec.Op, group: Group, stage: Int, bytes: UInt64) {
-        self.op = op
-        self.group = group
-        self.stage = stage
-        self.bytes = bytes
-    }
-}
 
 /// One piece of work of a training step: a compute kernel sequence on one GPU class or a
 /// collective, on an in-order stream, after its dependencies.
 public struct StepTask: Sendable {
-    public enum Kind: String, Sendable, CaseIterable {
-        case forward, backward, head, optimizer
-        case tp, pp, dp, ep, cp
-        public var isCompute: Bool { self == .forward || self == .backward || self == .head || self == .optimizer }
-    }
+    public typealias Kind = StepWorkKind
     public enum Work: Sendable {
         /// Seconds on a healthy GPU.
         case compute(Double)
@@ -72,18 +38,11 @@ public struct StepStream: Sendable {
     public var stage: Int
 }
 
-/// Per-GPU memory of one stage, bytes.
-public struct StageMemory: Sendable {
-    public var stage: Int
-    public var weights: Double
-    public var gradients: Double
-    public var optimizer: Double
-    public var activations: Double
-    public var total: Double { weights + gradients + optimizer + activations }
-}
-
-/// The elaborated, mapped and ordered training step of a transformer on a GPU cluster.
+/// The training step of a transformer on a GPU cluster, mapped and ordered: the elaborated step's
+/// operations copied onto each class of replicas, on in-order streams.
 public struct TrainingStepPlan: Sendable {
+    /// The elaborated step the tasks come from (its dataflow graph is the step's picture).
+    public var step: ParallelStep
     public var spec: LLMTrainingSpec
     public var cost: TransformerCost
     public var topology: ClusterTopology
@@ -115,13 +74,13 @@ public struct TrainingStepPlan: Sendable {
         let S = Double(c.bytes)
         var steps: [CollectiveStep] = []
         switch c.group {
-        case .ppForward, .ppBackward:
+        case .ppForward, .ppBackward, .kvCache:
             steps = [CollectiveStep(flows: groups.map { CollectiveFlow(src: $0[0], dst: $0[1], bytes: S) }, repeats: 1)]
         case .ep:
             var flows: [CollectiveFlow] = []
             for g in groups { for a in g { for b in g where a != b { flows.append(CollectiveFlow(src: a, dst: b, bytes: S / Double(g.count))) } } }
             steps = [CollectiveStep(flows: flows, repeats: 1)]
-        case .tp, .dp, .expertDP, .cp:
+        case .tp, .dp, .expertDP, .cp, .all:
             let n = groups.first?.count ?? 1
             let repeats = c.op == .allReduce ? 2 * (n - 1) : n - 1
             var flows: [CollectiveFlow] = []
@@ -133,7 +92,7 @@ public struct TrainingStepPlan: Sendable {
             }
             if repeats > 0, !flows.isEmpty { steps = [CollectiveStep(flows: flows, repeats: repeats)] }
         }
-        return CollectivePlan(op: c.op, algorithm: c.group == .ep || c.group == .ppForward || c.group == .ppBackward ? .direct : .ring, ranks: groups.first?.count ?? 1, bytes: c.bytes, steps: steps)
+        return CollectivePlan(op: c.op, algorithm: [.ep, .ppForward, .ppBackward, .kvCache].contains(c.group) ? .direct : .ring, ranks: groups.first?.count ?? 1, bytes: c.bytes, steps: steps)
     }
 
     /// The rings of one group: members by node; channel c rotates each node's members by c.
@@ -160,6 +119,9 @@ public struct TrainingStepPlan: Sendable {
             return (0..<p.tp).flatMap { t in (0..<p.ep).map { j in stride(from: j, to: p.dp, by: p.ep).flatMap { d in (0..<p.cp).map { rank(tp: t, cp: $0, dp: d, pp: s) } } } }
         case .ep:
             return (0..<p.tp).flatMap { t in (0..<p.cp).flatMap { c in stride(from: 0, to: p.dp, by: p.ep).map { b in (0..<p.ep).map { rank(tp: t, cp: c, dp: b + $0, pp: s) } } } }
+        case .all: return [Array(0..<topology.ranks)]
+        // A serving deployment moves its KV caches itself: a training step has none.
+        case .kvCache: return []
         case .ppForward, .ppBackward:
             let next = c.group == .ppForward ? (s + 1) % p.pp : (s - 1 + p.pp) % p.pp
             return (0..<p.dp).flatMap { d in (0..<p.cp).flatMap { cc in (0..<p.tp).map { [rank(tp: $0, cp: cc, dp: d, pp: s), rank(tp: $0, cp: cc, dp: d, pp: next)] } } }

@@ -1,4 +1,5 @@
 import TesseraCore
+import TesseraGraph
 import TesseraModel
 import TesseraSpec
 
@@ -76,7 +77,7 @@ public struct CollectivePlan: Sendable {
 /// `plan` given `auto` directly takes the first candidate.
 public enum CollectivePlanner {
     /// The most messages one step may send (memory and time of the simulation grow with them).
-    public static let maxMessagesPerStep = 1 << 22
+    public static let maxMessagesPerStep = WorkEstimate.maxMessagesPerStep
 
     /// The algorithms `auto` chooses among for `op`, in order of preference on a tie: NCCL's own,
     /// ring and double binary tree for all-reduce, ring for reduce-scatter, all-gather, broadcast

@@ -1,6 +1,5 @@
 import Foundation
 import TesseraCore
-import TesseraGraph
 import TesseraModel
 import TesseraSpec
 
@@ -70,6 +69,9 @@ public struct WorkBudget: Sendable {
 
 /// Estimates of the work a run will do, cheap to compute from what is known before it starts.
 public enum WorkEstimate {
+    /// The most point-to-point messages one step of a collective may send (the link simulator
+    /// holds each in memory).
+    public static let maxMessagesPerStep = 1 << 22
     /// Folds the mapper walks over every GEMM of the graph: count × row folds × column folds on the
     /// hardware's first array (systolic, else N:M sparse at its own size), one per other operation.
     public static func folds(_ graph: DataflowGraph, on hardware: HardwareModel) -> Double {

@@ -1,0 +1,510 @@
+import TesseraCore
+import TesseraModel
+import TesseraSpec
+
+/// A collective of one kind run by every group of that kind in a pipeline stage at once (the
+/// groups of a stage work in lockstep, so their messages share the links together).
+public struct GroupCollective: Sendable, Hashable {
+    public enum Group: String, Sendable, Hashable {
+        /// Tensor-parallel ranks of one replica and stage.
+        case tp
+        /// Data-parallel ranks holding the same shard (all replicas).
+        case dp
+        /// Ranks holding the same expert shard (dp/ep of them).
+        case expertDP = "expert-dp"
+        /// Expert-parallel ranks (ep consecutive replicas).
+        case ep
+        /// Context-parallel ranks of one replica, stage and tensor index.
+        case cp
+        /// Stage `stage` to stage `stage + 1` (forward) or `stage − 1` (backward), every rank to its
+        /// peer; with virtual stages the last stage sends on to the first (and back), modulo pp.
+        case ppForward = "pp-forward", ppBackward = "pp-backward"
+        /// A serving deployment's KV caches, from a prefill instance to a decode instance.
+        case kvCache = "kv-cache"
+        /// Every GPU of the cluster (a collective microbenchmark).
+        case all
+    }
+    public var op: CollectiveSpec.Op
+    public var group: Group
+    public var stage: Int
+    /// The nccl-tests size S of each group's collective (per rank), bytes.
+    public var bytes: UInt64
+    public init(op: CollectiveSpec.Op, group: Group, stage: Int, bytes: UInt64) {
+        self.op = op
+        self.group = group
+        self.stage = stage
+        self.bytes = bytes
+    }
+}
+
+/// The kind of work of a training step's operation.
+public enum StepWorkKind: String, Sendable, CaseIterable {
+    case forward, backward, head, optimizer
+    case tp, pp, dp, ep, cp
+    public var isCompute: Bool { self == .forward || self == .backward || self == .head || self == .optimizer }
+}
+
+/// Where an operation of an elaborated training step runs within the cluster, before it is mapped
+/// onto GPUs.
+public struct StepPlacement: Sendable, Hashable {
+    /// The in-order stream of its pipeline stage that runs it.
+    public enum Stream: Sendable, Hashable {
+        /// Kernels, and the tensor-, context- and expert-parallel collectives the GPU waits for.
+        case compute
+        /// Activations to the next stage, and activation gradients to the previous one.
+        case sendForward, sendBackward
+        /// Gradient reductions and parameter gathers over the data-parallel ranks.
+        case dataParallel
+        /// ZeRO 3's per-layer gradient reduce-scatters.
+        case reduceScatter
+    }
+    public enum Scope: Sendable, Hashable {
+        /// Every class of replicas runs its own copy, on its own GPUs of the stage.
+        case replica
+        /// Runs once for all classes (a data-parallel collective spans them); it waits for every
+        /// class's copy of the replica operations it depends on.
+        case afterEveryReplica
+        /// Runs once for all classes, paced by the first class's copies of the replica operations
+        /// it depends on (ZeRO 3's prefetched parameter gathers).
+        case afterFirstReplica
+    }
+    public var kind: StepWorkKind
+    public var stage: Int
+    public var stream: Stream
+    public var scope: Scope
+    /// Consecutive operations of one block are mapped together: each class of replicas runs the
+    /// block's replica operations in turn, and its shared operations come with the first class.
+    public var block: Int
+}
+
+/// Per-GPU memory of one stage, bytes.
+public struct StageMemory: Sendable {
+    public var stage: Int
+    public var weights: Double
+    public var gradients: Double
+    public var optimizer: Double
+    public var activations: Double
+    public var total: Double { weights + gradients + optimizer + activations }
+}
+
+/// One training step of a transformer elaborated for a cluster: its dataflow graph, where each
+/// operation runs, and the figures of the layout the planner and the report need.
+public struct ParallelStep: Sendable {
+    public var spec: LLMTrainingSpec
+    public var cost: TransformerCost
+    /// One `.device` operation per kernel sequence or collective of one replica (and each shared
+    /// data-parallel operation), named `stage<s>.mb<m>.layer<l>.<part>`; `layers` are those names.
+    public var graph: DataflowGraph
+    /// By operation index.
+    public var placement: [StepPlacement]
+    /// Microbatches per replica: batch / (dp · microbatch).
+    public var microbatches: Int
+    /// The most layers a stage holds.
+    public var layersPerStage: Int
+    public var memory: [StageMemory]
+    /// Model FLOPs of the whole step on all GPUs.
+    public var modelFlops: Double
+    /// Parameters one GPU of each stage holds (before ZeRO sharding).
+    public var stageParameters: [Double]
+}
+
+/// Elaborates one training step of a transformer over tensor, pipeline, data, context and expert
+/// parallelism into a dataflow graph: the operations of one replica (each pipeline stage's layer
+/// compute per microbatch chunk, forward, backward and recompute, its tensor-, context- and
+/// expert-parallel collectives and pipeline sends) and the data-parallel collectives and optimizer
+/// of each stage, in the order each stream runs them, with their dependencies as edges.
+///
+/// The graph is the same for every class of replicas; `TrainingStepPlanner` maps it onto the
+/// cluster (one copy per class of replicas that behave alike, streams, GPUs). Each operation's
+/// `StepPlacement` says which stream of its stage runs it and whether each class runs its own copy.
+///
+/// - Layers split evenly over `pp` stages; the first stage also holds the embedding, the last the
+///   output layer. Microbatches M = batch / (dp · microbatch).
+/// - Each stage runs 1F1B (PipeDream-Flush, Narayanan et al. 2021): min(pp − p − 1, M) warm-up
+///   forwards, then one forward and one backward alternately, then the remaining backwards; with
+///   `virtual_stages` v, the interleaved 1F1B over v model chunks per stage (see `orders`).
+/// - A layer's forward is attention, a tensor-parallel all-reduce of T·h·e bytes, the FFN (a
+///   mixture of experts: an expert all-to-all of T·k·h·e before and after it), another all-reduce
+///   (Megatron-LM's two per layer, Shoeybi et al. 2019); the backward mirrors it. Tensor and expert
+///   collectives sit on the compute stream: the GPU waits for them (exposed).
+/// - Context parallelism (cp): each GPU holds s/cp of every sequence; before each layer's attention
+///   its context-parallel group all-gathers keys and values (2·b·s·g·d·e/t bytes) and after the
+///   attention backward reduce-scatters their gradients, on the compute stream (exposed: Megatron
+///   overlaps its ring exchange with attention, which this model does not); gradients reduce over
+///   the dp × cp copies of each weight.
+/// - Sequence parallelism (Korthikanti et al. 2022): each all-reduce becomes a reduce-scatter and an
+///   all-gather of the same size, element-wise work and activations split t ways, and stages
+///   exchange T·h·e/t bytes per rank.
+/// - Activations (forward) and their gradients (backward) of T·h·e bytes go to the neighbouring
+///   stage on a stream of their own; the receiving microbatch waits for them.
+/// - Gradients are reduced over the data-parallel ranks in buckets of `bucket` bytes, filled in
+///   backward order during the last microbatch's backward and launched as each fills (`overlap`;
+///   otherwise all after the backward), on the stage's data-parallel stream: all-reduce (ZeRO 0),
+///   reduce-scatter (ZeRO 1 and 2; ZeRO 3 per layer and microbatch). Expert gradients reduce over
+///   the dp/ep ranks that hold the same experts. ZeRO 1 and 2 all-gather the updated parameters
+///   after the optimizer; ZeRO 3 all-gathers each layer's parameters before its forward and its
+///   backward, prefetched one layer ahead on the data-parallel stream (a gather waits for the layer
+///   two before it; two gathered layers are counted in memory); the embedding and output layer
+///   stay whole and their gradients are all-reduced once.
+/// - CO2 (`co2.local_steps` τ): the step has no gradient reduction; the outer all-reduce of the
+///   parameters runs asynchronously every τ steps (the caller adds it).
+public enum ParallelStepElaborator {
+    /// The most operations one step may have (memory and time of the simulation grow with them).
+    public static let maxTasks = 20_000_000
+
+    public static func elaborate(
+        _ spec: LLMTrainingSpec, precision: Precision, topology: ClusterTopology, batch: Int, batchLocation: SourceLocation, budget: WorkBudget = .standard
+    ) throws(InputError) -> ParallelStep {
+        let p = spec.parallelism, m = spec.transformer
+        var bag = DiagnosticBag()
+        if p.gpus != topology.ranks {
+            bag.error(
+                p.location, "the parallel layout does not cover the cluster", expected: "tp × pp × dp\(p.cp > 1 ? " × cp" : "") = \(topology.ranks) GPUs (\(topology.nodes) nodes × \(topology.gpusPerNode))",
+                found: "tp \(p.tp) × pp \(p.pp) × dp \(p.dp)\(p.cp > 1 ? " × cp \(p.cp)" : "") = \(p.gpus)")
+        }
+        let stageLayers = p.stageLayers(total: m.layers) ?? []
+        if stageLayers.isEmpty, !p.unevenStages {
+            bag.error(
+                p.location, "the layers do not split evenly into pipeline stages", expected: "pp × virtual_stages dividing the \(m.layers) layers of \(m.name)",
+                found: "pp: \(p.pp), virtual_stages: \(p.virtualStages)")
+        } else if stageLayers.isEmpty {
+            let set = (p.firstStageLayers ?? 0) + (p.lastStageLayers ?? 0)
+            let others = p.pp - (p.firstStageLayers != nil ? 1 : 0) - (p.lastStageLayers != nil ? 1 : 0)
+            bag.error(
+                p.location, "the layers left after the first and last stages do not split evenly over the others",
+                expected: others > 0 ? "\(m.layers) − \(set) layers, at least one per stage, a multiple of the \(others) other stages" : "first + last = the \(m.layers) layers of \(m.name) with pp 2",
+                found: "first_stage_layers: \(p.firstStageLayers.map(String.init) ?? "–"), last_stage_layers: \(p.lastStageLayers.map(String.init) ?? "–"), pp: \(p.pp)")
+        }
+        if p.virtualStages > 1, batch % (p.dp * p.microbatch * p.pp) != 0 {
+            bag.error(p.location, "the interleaved schedule runs microbatches in groups of pp", expected: "microbatches per replica a multiple of pp = \(p.pp)", found: "batch: \(batch)")
+        }
+        if p.cp > 1, m.seqLen % (2 * p.cp) != 0 {
+            bag.error(p.location, "context parallelism splits each sequence into 2·cp balanced pieces", expected: "seq_len (\(m.seqLen)) a multiple of 2 × cp = \(2 * p.cp)", found: "cp: \(p.cp)")
+        }
+        if m.heads % p.tp != 0 || m.ffn % p.tp != 0 {
+            bag.error(p.location, "tensor parallelism must split the heads and the FFN evenly", expected: "tp dividing heads (\(m.heads)) and ffn (\(m.ffn))", found: "tp: \(p.tp)")
+        }
+        if batch % (p.dp * p.microbatch) != 0 {
+            bag.error(batchLocation, "the global batch does not split into microbatches", expected: "batch a multiple of dp × microbatch = \(p.dp * p.microbatch)", found: "batch: \(batch)")
+        }
+        if p.ep > 1, !m.isMoE {
+            bag.error(p.location, "expert parallelism needs a mixture of experts", expected: "ep: 1 for \(m.name)", found: "ep: \(p.ep)")
+        } else if m.isMoE, m.experts % p.ep != 0 {
+            bag.error(p.location, "the experts do not split evenly over the expert-parallel ranks", expected: "ep dividing the \(m.experts) experts", found: "ep: \(p.ep)")
+        }
+        if p.ep > 1, p.gpus / p.pp * p.ep > WorkEstimate.maxMessagesPerStep {
+            bag.error(p.location, "one expert all-to-all would send more messages than the simulator takes", expected: "stage GPUs × ep ≤ \(WorkEstimate.maxMessagesPerStep)", found: "\(p.gpus / p.pp) × \(p.ep)")
+        }
+        let precisionName = precision.rawValue
+        if topology.gpu.denseTFLOPS[precisionName] == nil {
+            bag.error(
+                batchLocation, "the GPU has no throughput figure for this precision", expected: "one of " + topology.gpu.denseTFLOPS.keys.sorted().joined(separator: ", "),
+                found: "precision: \(precisionName)")
+        }
+        try bag.throwIfErrors()
+
+        let M = batch / (p.dp * p.microbatch)
+        // Tasks per class of replicas: about 10 per layer and microbatch (kernels and collectives).
+        let estimatedTasks = WorkEstimate.trainingTasks(microbatches: M, layers: m.layers, faults: spec.faults.count)
+        try budget.check(estimatedTasks, of: .tasks, at: batchLocation, key: "batch (microbatches per replica: batch / (dp × microbatch) = \(M)) or number of layers")
+        if estimatedTasks > Double(maxTasks) {
+            throw InputError(Diagnostic(
+                at: batchLocation, "the training step has too many tasks to simulate (about \(formatDecimal(estimatedTasks, maxDecimals: 0)))",
+                expected: "at most \(maxTasks) tasks: fewer microbatches per replica (batch / (dp × microbatch) = \(M)) or fewer layers", found: "batch: \(batch)"))
+        }
+        // FP8 training: the linear layers' products in FP8, everything stored and sent in BF16.
+        let storage = precision.storage
+        let cost = TransformerCost(
+            model: m, gpu: topology.gpu, precision: storage.rawValue, bytesPerElement: storage.bytes, parallelism: p,
+            matmul: precision == storage ? nil : (precisionName, precision.bytes))
+        // Layers per stage (all equal unless first/last are set) and the first layer of each.
+        let L = stageLayers.max() ?? m.layers / p.pp
+        var offset = [0]
+        for n in stageLayers { offset.append((offset.last ?? 0) + n) }
+        let e = Double(storage.bytes)
+        let T = Double(p.microbatch * m.seqLen / p.cp)  // tokens of a microbatch on one GPU
+        let activationBytes = UInt64(T * Double(m.hidden) * e)
+
+        // Microbatch-chunks whose activations a stage holds at once: its warm-up forwards plus one.
+        let v = p.virtualStages
+        func inFlightUnits(_ s: Int) -> Int {
+            let units = M * v
+            return min(min(v == 1 ? p.pp - s - 1 : (p.pp - s - 1) * 2 + (v - 1) * p.pp, units) + 1, units)
+        }
+        // Parameters per GPU of each stage, and memory.
+        let headParams = m.embeddingParameters / Double(p.tp)
+        var stageParameters: [Double] = []
+        var memory: [StageMemory] = []
+        for s in 0..<p.pp {
+            var params = Double(stageLayers[s]) * cost.layerParametersPerGPU
+            if s == 0 { params += headParams }
+            if s == p.pp - 1 { params += headParams }  // the output layer (its own, or the tied copy)
+            stageParameters.append(params)
+            let shard = Double(p.dp * p.cp)  // every copy of a shard: data- and context-parallel ranks
+            // ZeRO 3 holds its shard plus two gathered layers (the one computing, the one prefetched).
+            let weights = p.zero >= 3 ? 2 * params / shard + 2 * 2 * cost.layerParametersPerGPU : 2 * params
+            let grads = 2 * params / (p.zero >= 2 ? shard : 1)
+            let optimizer = 12 * params / (p.zero >= 1 ? shard : 1)
+            var activations = Double(stageLayers[s] / v) * cost.activationBytesPerLayer * Double(inFlightUnits(s))
+            if s == p.pp - 1 { activations += 4 * T * Double(m.vocab / p.tp) }  // fp32 logits
+            memory.append(StageMemory(stage: s, weights: weights, gradients: grads, optimizer: optimizer, activations: activations))
+        }
+        if let worst = memory.max(by: { $0.total < $1.total }), worst.total > topology.gpu.hbmCapacity {
+            func gb(_ x: Double) -> String { formatDecimal((x / 1e9 * 10).rounded() / 10) + " GB" }
+            throw InputError(Diagnostic(
+                at: spec.transformerLocation, "\(m.name) does not fit in GPU memory on stage \(worst.stage)",
+                expected: "at most \(gb(topology.gpu.hbmCapacity)) per GPU (\(topology.gpu.name))",
+                found: "\(gb(worst.total)) = weights \(gb(worst.weights)) + gradients \(gb(worst.gradients)) + optimizer \(gb(worst.optimizer)) + activations \(gb(worst.activations)) (\(inFlightUnits(worst.stage)) microbatch chunks of \(stageLayers[worst.stage] / v) layers in flight, recompute: \(p.recompute.rawValue), zero: \(p.zero))",
+                hint: "raise tp or pp, use zero: 1–3, or recompute: selective or full"))
+        }
+
+        var b = Builder(gpus: p.gpus / p.pp)
+        let fwd = cost.forward, bwd = cost.backward
+        // A tensor-parallel all-reduce of the block's output, or with sequence parallelism its
+        // reduce-scatter and the next block's all-gather (the same bytes over the ring).
+        func tpCollective(_ name: String, _ s: Int, _ deps: [Int]) -> Int {
+            guard p.sequenceParallel else {
+                return b.add(name + ".tp-all-reduce", .tp, stage: s, .compute, .collective(GroupCollective(op: .allReduce, group: .tp, stage: s, bytes: activationBytes)), deps: deps)
+            }
+            _ = b.add(name + ".tp-reduce-scatter", .tp, stage: s, .compute, .collective(GroupCollective(op: .reduceScatter, group: .tp, stage: s, bytes: activationBytes)), deps: deps)
+            return b.add(name + ".tp-all-gather", .tp, stage: s, .compute, .collective(GroupCollective(op: .allGather, group: .tp, stage: s, bytes: activationBytes)), deps: [])
+        }
+        // Activations between stages: sequence-parallel ranks each send their share.
+        let sendBytes = p.sequenceParallel ? activationBytes / UInt64(p.tp) : activationBytes
+        let tpOn = p.tp > 1, epOn = m.isMoE && p.ep > 1, cpOn = p.cp > 1
+        // Full recomputation repeats the forward's collectives before each layer's backward
+        // (Megatron's full activation recomputation reruns the layer's forward, communication too).
+        let repeatForwardCollectives = p.recompute == .full && p.repeatRecomputedCollectives
+        let kvBytes = UInt64(cost.kvBytes)
+        let a2aBytes = UInt64(T * Double(m.topK) * Double(m.hidden) * e)
+        let layerDense = cost.layerParametersPerGPU - cost.layerExpertParametersPerGPU
+        let layerExpert = cost.layerExpertParametersPerGPU
+        let layerParamBytes = UInt64(cost.layerParametersPerGPU * e)
+        let useDP = p.dp * p.cp > 1 && p.co2LocalSteps == nil
+        let gradOp: CollectiveSpec.Op = p.zero >= 1 ? .reduceScatter : .allReduce
+
+        // Per stage: forward/backward task ids of each class, by microbatch, and per-stage DP bookkeeping.
+        var lastForward = [[Int]](repeating: Array(repeating: -1, count: M * v), count: p.pp)
+        var forwardSend = lastForward, backwardSend = lastForward
+        // ZeRO-3 gathers per (stage, microbatch, layer, pass), created lazily on the stage's DP stream.
+        var gathers: [Int: Int] = [:]
+        // Prefetch depth one: a layer's gather waits for the layer two before it to finish, so it
+        // overlaps the layer just before (the first class's layers, in the stage's order).
+        var layerEnds = [[Int]](repeating: [], count: p.pp)
+        func gather(_ s: Int, _ mb: Int, _ l: Int, _ pass: Int) -> Int {
+            let key = ((s * M + mb) * L + l) * 2 + pass
+            if let id = gathers[key] { return id }
+            let ends = layerEnds[s]
+            let id = b.add(
+                "stage\(s).mb\(mb).layer\(offset[s] + l).\(pass == 0 ? "forward" : "backward").param-all-gather", .dp, stage: s, .dataParallel, shared: .afterFirstReplica,
+                .collective(GroupCollective(op: .allGather, group: .dp, stage: s, bytes: layerParamBytes)), deps: ends.count >= 2 ? [ends[ends.count - 2]] : [])
+            gathers[key] = id
+            return id
+        }
+
+        // The 1F1B order of every stage, interleaved across stages in microbatch order so that
+        // task ids follow a valid topological order of the cross-stage dependencies.
+        // With v virtual stages (Narayanan et al. 2021, §2.2.2), stage s holds chunks s, s + pp, …,
+        // s + (v−1)·pp of Lc = L/v layers each; microbatches go through the chunks in groups of pp:
+        // unit i is microbatch ⌊i/(pp·v)⌋·pp + i mod pp of chunk ⌊i/pp⌋ mod v (backward: v−1 minus
+        // that), with (pp − s − 1)·2 + (v − 1)·pp warm-up forwards (pp − s − 1 without interleaving).
+        // Layers of one chunk of stage s, and the model layer of a chunk's l-th layer (uneven stages
+        // run without interleaving, so their chunk is the stage).
+        func chunkLayers(_ s: Int) -> Int { stageLayers[s] / v }
+        func modelLayer(_ k: Int, _ s: Int, _ l: Int) -> Int { v == 1 ? offset[s] + l : k * (L / v) + l }
+        let K = p.pp * v
+        var orders: [[(forward: Bool, mb: Int, chunk: Int)]] = []
+        for s in 0..<p.pp {
+            let units = M * v
+            let warm = min(v == 1 ? p.pp - s - 1 : (p.pp - s - 1) * 2 + (v - 1) * p.pp, units)
+            func unit(_ i: Int, forward: Bool) -> (Bool, Int, Int) {
+                let chunk = (i / p.pp) % v
+                return (forward, (i / (p.pp * v)) * p.pp + i % p.pp, forward ? chunk : v - 1 - chunk)
+            }
+            var o: [(Bool, Int, Int)] = (0..<warm).map { unit($0, forward: true) }
+            for i in 0..<(units - warm) {
+                o.append(unit(warm + i, forward: true))
+                o.append(unit(i, forward: false))
+            }
+            for i in (units - warm)..<units where i >= 0 { o.append(unit(i, forward: false)) }
+            orders.append(o)
+        }
+        // Gradient-ready operations of the last microbatch (layer-granular), per stage.
+        var gradReady = [[(task: Int, dense: Double, expert: Double)]](repeating: [], count: p.pp)
+        var lastBackward = [Int](repeating: -1, count: p.pp)
+        // ZeRO 3: each layer's gradient of each microbatch, and the order they appear.
+        var layerGrad: [Int: Int] = [:]
+        var layerGradOrder = [[(Int, Int)]](repeating: [], count: p.pp)
+        do {
+            // Walk all stages' orders in "rounds" so that dependencies exist before use: a
+            // forward of stage s needs stage s−1's forward; a backward of s needs s+1's backward.
+            var cursor = [Int](repeating: 0, count: p.pp)
+            var progress = true
+            while progress {
+                progress = false
+                for s in 0..<p.pp {
+                    while cursor[s] < orders[s].count {
+                        let (isForward, mb, chunk) = orders[s][cursor[s]]
+                        let k = chunk * p.pp + s  // virtual stage
+                        let slot = chunk * M + mb
+                        if isForward {
+                            // The previous virtual stage's activations (stage s − 1, or the last stage's previous chunk).
+                            let from = k > 0 ? forwardSend[(k - 1) % p.pp][((k - 1) / p.pp) * M + mb] : -1
+                            if k > 0, from < 0 { break }
+                            var deps: [Int] = k > 0 ? [from] : []
+                            var last = -1
+                            for l in 0..<chunkLayers(s) {
+                                let layer = modelLayer(k, s, l)
+                                if p.zero >= 3, p.dp * p.cp > 1 { deps.append(gather(s, mb, chunk * chunkLayers(s) + l, 0)) }
+                                if cpOn {
+                                    last = b.add("stage\(s).mb\(mb).layer\(layer).kv-all-gather", .cp, stage: s, .compute, .collective(GroupCollective(op: .allGather, group: .cp, stage: s, bytes: kvBytes)), deps: deps)
+                                    deps = []
+                                }
+                                last = b.add("stage\(s).mb\(mb).layer\(layer).attention.forward", .forward, stage: s, .compute, .compute(seconds: fwd.attention), deps: deps)
+                                deps = []
+                                if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).attention", s, []) }
+                                if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).dispatch", .ep, stage: s, .compute, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: []) }
+                                last = b.add("stage\(s).mb\(mb).layer\(layer).ffn.forward", .forward, stage: s, .compute, .compute(seconds: fwd.ffn), deps: [])
+                                if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).combine", .ep, stage: s, .compute, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: []) }
+                                if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).ffn", s, []) }
+                                layerEnds[s].append(last)
+                            }
+                            if k == K - 1 { last = b.add("stage\(s).mb\(mb).output.forward", .head, stage: s, .compute, .compute(seconds: cost.headForward), deps: []) }
+                            lastForward[s][slot] = last
+                            if k < K - 1 {
+                                forwardSend[s][slot] = b.add("stage\(s).mb\(mb).chunk\(chunk).send-activations", .pp, stage: s, .sendForward, .collective(GroupCollective(op: .sendRecv, group: .ppForward, stage: s, bytes: sendBytes)), deps: [last])
+                            }
+                        } else {
+                            let from = k < K - 1 ? backwardSend[(k + 1) % p.pp][((k + 1) / p.pp) * M + mb] : -1
+                            if k < K - 1, from < 0 { break }
+                            var deps: [Int] = k < K - 1 ? [from] : [lastForward[s][slot]]
+                            var last = -1
+                            let lastMB = mb == M - 1
+                            if k == K - 1 {
+                                last = b.add("stage\(s).mb\(mb).output.backward", .head, stage: s, .compute, .compute(seconds: cost.headBackward), deps: deps)
+                                deps = []
+                                if lastMB { gradReady[s].append((last, headParams, 0)) }
+                            }
+                            for l in (0..<chunkLayers(s)).reversed() {
+                                let layer = modelLayer(k, s, l)
+                                if p.zero >= 3, p.dp * p.cp > 1 { deps.append(gather(s, mb, chunk * chunkLayers(s) + l, 1)) }
+                                if repeatForwardCollectives {
+                                    // Full recomputation reruns the layer's forward, its collectives included
+                                    // (their compute is in the backward kernels' time).
+                                    let name = "stage\(s).mb\(mb).layer\(layer).recompute"
+                                    if cpOn { last = b.add(name + ".kv-all-gather", .cp, stage: s, .compute, .collective(GroupCollective(op: .allGather, group: .cp, stage: s, bytes: kvBytes)), deps: deps); deps = [] }
+                                    if tpOn { last = tpCollective(name + ".attention", s, deps); deps = [] }
+                                    if epOn {
+                                        last = b.add(name + ".dispatch", .ep, stage: s, .compute, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: deps)
+                                        last = b.add(name + ".combine", .ep, stage: s, .compute, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: [])
+                                        deps = []
+                                    }
+                                    if tpOn { last = tpCollective(name + ".ffn", s, deps); deps = [] }
+                                }
+                                if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).ffn.backward", s, deps); deps = [] }
+                                if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).combine.backward", .ep, stage: s, .compute, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: deps); deps = [] }
+                                last = b.add("stage\(s).mb\(mb).layer\(layer).ffn.backward", .backward, stage: s, .compute, .compute(seconds: bwd.ffn), deps: deps)
+                                deps = []
+                                if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).dispatch.backward", .ep, stage: s, .compute, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: []) }
+                                if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).attention.backward", s, []) }
+                                last = b.add("stage\(s).mb\(mb).layer\(layer).attention.backward", .backward, stage: s, .compute, .compute(seconds: bwd.attention), deps: [])
+                                if cpOn { last = b.add("stage\(s).mb\(mb).layer\(layer).kv-grad-reduce-scatter", .cp, stage: s, .compute, .collective(GroupCollective(op: .reduceScatter, group: .cp, stage: s, bytes: kvBytes)), deps: []) }
+                                if p.zero >= 3, useDP {
+                                    layerGradOrder[s].append((mb, layer))
+                                    layerGrad[mb * m.layers + layer] = last
+                                }
+                                if lastMB { gradReady[s].append((last, layerDense, layerExpert)) }
+                                layerEnds[s].append(last)
+                            }
+                            if k == 0, lastMB { gradReady[s].append((last, headParams, 0)) }
+                            if lastMB { lastBackward[s] = last }
+                            if k > 0 {
+                                backwardSend[s][slot] = b.add("stage\(s).mb\(mb).chunk\(chunk).send-gradients", .pp, stage: s, .sendBackward, .collective(GroupCollective(op: .sendRecv, group: .ppBackward, stage: s, bytes: sendBytes)), deps: [last])
+                            }
+                        }
+                        cursor[s] += 1
+                        progress = true
+                    }
+                }
+            }
+            if cursor.enumerated().contains(where: { $0.element < orders[$0.offset].count }) {
+                throw InputError(Diagnostic(at: p.location, "internal error: the pipeline schedule could not be ordered", expected: "a 1F1B schedule", found: "a cycle"))
+            }
+        }
+
+        // Gradient reduction in buckets, then the optimizer (and ZeRO's parameter all-gather): each
+        // operation a block of its own, so that every class of replicas has run its own before the next.
+        b.tail = true
+        for s in 0..<p.pp {
+            var reductions: [Int] = []
+            if useDP, p.zero < 3 {
+                let items = gradReady[s]
+                var dense = 0.0, expert = 0.0
+                func flush(_ k: Int) {
+                    let deps = [p.overlap ? gradReady[s][k].task : lastBackward[s]]
+                    if dense > 0 {
+                        reductions.append(b.add("stage\(s).bucket\(reductions.count).grad-\(gradOp.rawValue)", .dp, stage: s, .dataParallel, shared: .afterEveryReplica,
+                            .collective(GroupCollective(op: gradOp, group: .dp, stage: s, bytes: UInt64(dense * e))), deps: deps))
+                    }
+                    if expert > 0, p.dp / p.ep > 1 {
+                        reductions.append(b.add("stage\(s).bucket\(reductions.count).expert-grad-\(gradOp.rawValue)", .dp, stage: s, .dataParallel, shared: .afterEveryReplica,
+                            .collective(GroupCollective(op: gradOp, group: .expertDP, stage: s, bytes: UInt64(expert * e))), deps: deps))
+                    }
+                    dense = 0
+                    expert = 0
+                }
+                for (k, item) in items.enumerated() {
+                    dense += item.dense
+                    expert += item.expert
+                    if (dense + expert) * e >= Double(p.bucket) || k == items.count - 1 { flush(k) }
+                }
+            }
+            if p.zero >= 3, useDP {
+                // Each layer's gradient of each microbatch is reduce-scattered once every class has it.
+                var lastRS = -1
+                for (mb, layer) in layerGradOrder[s] {
+                    let ready = layerGrad[mb * m.layers + layer].map { [$0] } ?? []
+                    lastRS = b.add("stage\(s).mb\(mb).layer\(layer).grad-reduce-scatter", .dp, stage: s, .reduceScatter, shared: .afterEveryReplica,
+                        .collective(GroupCollective(op: .reduceScatter, group: .dp, stage: s, bytes: layerParamBytes)), deps: ready)
+                }
+                // The embedding and output layer stay whole on every rank: their gradients are all-reduced.
+                let outer = (s == 0 ? headParams : 0) + (s == p.pp - 1 ? headParams : 0)
+                if outer > 0 {
+                    lastRS = b.add("stage\(s).embedding-grad-all-reduce", .dp, stage: s, .reduceScatter, shared: .afterEveryReplica,
+                        .collective(GroupCollective(op: .allReduce, group: .dp, stage: s, bytes: UInt64(outer * e))), deps: [lastBackward[s]])
+                }
+                reductions.append(lastRS)
+            }
+            let shard = p.zero >= 1 && useDP ? Double(p.dp * p.cp) : 1
+            let optimizer = b.add("stage\(s).optimizer", .optimizer, stage: s, .compute, .compute(seconds: cost.optimizerSeconds(parameters: stageParameters[s] / shard)), deps: reductions.filter { $0 >= 0 })
+            if useDP, p.zero == 1 || p.zero == 2 {
+                _ = b.add("stage\(s).param-all-gather", .dp, stage: s, .dataParallel, shared: .afterEveryReplica,
+                    .collective(GroupCollective(op: .allGather, group: .dp, stage: s, bytes: UInt64(stageParameters[s] * e))), deps: [optimizer])
+            }
+        }
+
+        let flops = (Double(m.layers) * cost.layerFlops + cost.headFlops) * Double(M * p.dp * p.tp * p.cp)
+        let graph = DataflowGraph(operations: b.operations, tensors: [], layers: b.operations.map(\.name), bytesPerElement: storage.bytes, isTraining: true)
+        return ParallelStep(
+            spec: spec, cost: cost, graph: graph, placement: b.placement, microbatches: M, layersPerStage: L, memory: memory, modelFlops: flops,
+            stageParameters: stageParameters)
+    }
+
+    struct Builder {
+        var operations: [Operation] = []
+        var placement: [StepPlacement] = []
+        /// GPUs of a stage (all replicas).
+        var gpus: Int
+        /// After the replica's body: every operation is a block of its own.
+        var tail = false
+        init(gpus: Int) { self.gpus = gpus }
+        mutating func add(
+            _ name: String, _ kind: StepWorkKind, stage: Int, _ stream: StepPlacement.Stream, shared: StepPlacement.Scope = .replica, _ work: DeviceWork, deps: [Int]
+        ) -> Int {
+            let id = operations.count
+            operations.append(.device(id: OpID(id), name: name, layer: id, op: kind.rawValue, work: work, gpus: gpus, dependencies: deps.compactMap { $0 >= 0 ? OpID($0) : nil }))
+            placement.append(StepPlacement(kind: kind, stage: stage, stream: stream, scope: shared, block: tail ? (placement.last?.block ?? 0) + 1 : 0))
+            return id
+        }
+    }
+}
