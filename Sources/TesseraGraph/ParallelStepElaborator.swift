@@ -87,16 +87,29 @@ public struct StageMemory: Sendable {
     public var total: Double { weights + gradients + optimizer + activations }
 }
 
-/// One training step of a transformer elaborated for a cluster: its dataflow graph, where each
-/// operation runs, and the figures of the layout the planner and the report need.
+/// One operation of an elaborated training step: what it does, where it runs and what it waits for.
+public struct StepOperation: Sendable {
+    /// `stage<s>.mb<m>.layer<l>.<part>` (or `stage<s>.<part>` for per-stage work).
+    public var name: String
+    public var work: DeviceWork
+    /// Indices of the operations it waits for.
+    public var dependencies: [Int]
+    public var placement: StepPlacement
+}
+
+/// One training step of a transformer elaborated for a cluster: its operations and their
+/// dependencies (the step's dataflow graph, kept compactly: a GPT-3 step has over 10⁵ of them),
+/// where each runs, and the figures of the layout the planner and the report need.
 public struct ParallelStep: Sendable {
     public var spec: LLMTrainingSpec
     public var cost: TransformerCost
-    /// One `.device` operation per kernel sequence or collective of one replica (and each shared
-    /// data-parallel operation), named `stage<s>.mb<m>.layer<l>.<part>`; `layers` are those names.
-    public var graph: DataflowGraph
-    /// By operation index.
-    public var placement: [StepPlacement]
+    /// One operation per kernel sequence or collective of one replica, and each shared
+    /// data-parallel operation, in the order their streams run them.
+    public var operations: [StepOperation]
+    /// GPUs of one pipeline stage (all replicas).
+    public var gpusPerStage: Int
+    /// Bytes per element of what is stored and sent.
+    public var bytesPerElement: Int
     /// Microbatches per replica: batch / (dp · microbatch).
     public var microbatches: Int
     /// The most layers a stage holds.
@@ -106,6 +119,17 @@ public struct ParallelStep: Sendable {
     public var modelFlops: Double
     /// Parameters one GPU of each stage holds (before ZeRO sharding).
     public var stageParameters: [Double]
+
+    /// The step as a `DataflowGraph`: one `.device` operation per step operation, same order,
+    /// names and dependencies; each operation is its own entry of `layers`.
+    public var graph: DataflowGraph {
+        var ops: [Operation] = []
+        ops.reserveCapacity(operations.count)
+        for (i, o) in operations.enumerated() {
+            ops.append(.device(id: OpID(i), name: o.name, layer: i, op: o.placement.kind.rawValue, work: o.work, gpus: gpusPerStage, dependencies: o.dependencies.map(OpID.init)))
+        }
+        return DataflowGraph(operations: ops, tensors: [], layers: operations.map(\.name), bytesPerElement: bytesPerElement, isTraining: true)
+    }
 }
 
 /// Elaborates one training step of a transformer over tensor, pipeline, data, context and expert
@@ -258,7 +282,7 @@ public enum ParallelStepElaborator {
                 hint: "raise tp or pp, use zero: 1–3, or recompute: selective or full"))
         }
 
-        var b = Builder(gpus: p.gpus / p.pp)
+        var b = Builder(capacity: Int(min(estimatedTasks / Double(1 + spec.faults.count), Double(maxTasks))))
         let fwd = cost.forward, bwd = cost.backward
         // A tensor-parallel all-reduce of the block's output, or with sequence parallelism its
         // reduce-scatter and the next block's all-gather (the same bytes over the ring).
@@ -484,27 +508,22 @@ public enum ParallelStepElaborator {
         }
 
         let flops = (Double(m.layers) * cost.layerFlops + cost.headFlops) * Double(M * p.dp * p.tp * p.cp)
-        let graph = DataflowGraph(operations: b.operations, tensors: [], layers: b.operations.map(\.name), bytesPerElement: storage.bytes, isTraining: true)
         return ParallelStep(
-            spec: spec, cost: cost, graph: graph, placement: b.placement, microbatches: M, layersPerStage: L, memory: memory, modelFlops: flops,
-            stageParameters: stageParameters)
+            spec: spec, cost: cost, operations: b.operations, gpusPerStage: p.gpus / p.pp, bytesPerElement: storage.bytes, microbatches: M, layersPerStage: L,
+            memory: memory, modelFlops: flops, stageParameters: stageParameters)
     }
 
     struct Builder {
-        var operations: [Operation] = []
-        var placement: [StepPlacement] = []
-        /// GPUs of a stage (all replicas).
-        var gpus: Int
+        var operations: [StepOperation] = []
         /// After the replica's body: every operation is a block of its own.
         var tail = false
-        init(gpus: Int) { self.gpus = gpus }
+        init(capacity: Int) { operations.reserveCapacity(capacity) }
         mutating func add(
             _ name: String, _ kind: StepWorkKind, stage: Int, _ stream: StepPlacement.Stream, shared: StepPlacement.Scope = .replica, _ work: DeviceWork, deps: [Int]
         ) -> Int {
-            let id = operations.count
-            operations.append(.device(id: OpID(id), name: name, layer: id, op: kind.rawValue, work: work, gpus: gpus, dependencies: deps.compactMap { $0 >= 0 ? OpID($0) : nil }))
-            placement.append(StepPlacement(kind: kind, stage: stage, stream: stream, scope: shared, block: tail ? (placement.last?.block ?? 0) + 1 : 0))
-            return id
+            let block = tail ? (operations.last?.placement.block ?? 0) + 1 : 0
+            operations.append(StepOperation(name: name, work: work, dependencies: deps.filter { $0 >= 0 }, placement: StepPlacement(kind: kind, stage: stage, stream: stream, scope: shared, block: block)))
+            return operations.count - 1
         }
     }
 }

@@ -7,9 +7,9 @@ import TesseraSpec
 /// Runs a training step's tasks on in-order streams, event by event in time order: a task starts
 /// when the task before it on its stream and all its dependencies have ended, and
 /// - a compute task lasts its healthy seconds × the largest slowdown among its GPUs' faults in
-///   force at its start;
+///   force at its start (the `FaultPolicy`);
 /// - a collective alone on its links lasts T₀, the `LinkSimulator`'s time for it with every group
-///   of its stage sending at once, on the links as they are (faults in force) at its start.
+///   of its stage sending at once, on the network the `FaultPolicy` has in force at its start.
 ///
 /// Collectives that run at the same time share the links they have in common, at the granularity
 /// of whole collectives: collective c alone uses link l at its average rate u_{c,l} = bytes_{c,l}/T₀;
@@ -84,24 +84,6 @@ public struct StepSimulator {
         return network.rates(active: Array(repeating: true, count: demand.count), ceiling: 1).map { max($0, 1e-9) }
     }
 
-    /// The topology with the link faults in force at `epoch` (the number of fault times passed).
-    struct Epochs {
-        var times: [Double]
-        var topologies: [ClusterTopology]
-        func index(_ t: Double) -> Int {
-            var i = 0
-            while i < times.count, times[i] <= t { i += 1 }
-            return i
-        }
-    }
-
-    func epochs() -> Epochs {
-        let faults = plan.spec.faults.filter { if case .gpu = $0.target { return false } else { return true } }
-        let times = Array(Set(faults.map(\.at))).sorted()
-        let topologies = [plan.topology] + times.map { plan.topology.applying(faults, at: $0) }
-        return Epochs(times: times, topologies: topologies)
-    }
-
     struct Key: Hashable {
         var collective: GroupCollective
         var epoch: Int
@@ -127,17 +109,9 @@ public struct StepSimulator {
                 indegree[i] += 1
             }
         }
-        // GPU faults: rank → [(at, slowdown)].
-        var gpuFaults: [Int: [(Double, Double)]] = [:]
-        for f in plan.spec.faults { if case .gpu(let r) = f.target { gpuFaults[r, default: []].append((f.at, f.slowdown)) } }
-        func factor(_ rank: Int, _ t: Double) -> Double {
-            var x = 1.0
-            for (at, s) in gpuFaults[rank] ?? [] where at <= t { x = max(x, s) }
-            return x
-        }
-        let faultyRanksOf: [[Int]] = plan.entities.map { e in e.ranks.filter { gpuFaults[$0] != nil } }
-
-        let epochs = self.epochs()
+        // Faults are the policy's: GPU slowdowns by time, and the network of each epoch.
+        let faults = FaultPolicy(plan.spec.faults, on: plan.topology)
+        let faultyRanksOf: [[Int]] = plan.entities.map { e in e.ranks.filter { faults.isFaulty(gpu: $0) } }
         // Distinct collectives (a collective at a fault epoch), by index: found by key once, then by index.
         var cache: [Key: Int] = [:]
         var infos: [(picoseconds: Picoseconds, links: [(id: Int, bytes: Double)], index: Int)] = []
@@ -146,7 +120,7 @@ public struct StepSimulator {
         var taskIndex0 = [Int32](repeating: -1, count: n)  // each task's collective on the healthy network
         var taskCollective = [Int32](repeating: -1, count: n)
         var collectiveLinks: [[(id: Int, bytes: Double)]] = []
-        let linkSlots = epochs.topologies.map(\.linkCount).max() ?? 0
+        let linkSlots = faults.topologies.map(\.linkCount).max() ?? 0
         var linkBytes = [Double](repeating: 0, count: linkSlots), linkBusy = [Double](repeating: 0, count: linkSlots)
         var carried = [Bool](repeating: false, count: linkSlots)
         var events: UInt64 = 0
@@ -167,7 +141,7 @@ public struct StepSimulator {
         var demand: [Int: [(link: Int, rate: Double)]] = [:]
         // The running collectives on each link, by link id: how many, and the XOR of their task
         // indices (which, when one is left, is that one).
-        var linkUserCount = [Int32](repeating: 0, count: epochs.topologies.map(\.linkCount).max() ?? 0)
+        var linkUserCount = [Int32](repeating: 0, count: faults.topologies.map(\.linkCount).max() ?? 0)
         var linkUserXor = [Int](repeating: 0, count: linkUserCount.count)
         var sharing = [Int](repeating: 0, count: n)  // links of an active collective that others use too
         var engine = EventEngine<Finish>()
@@ -187,7 +161,7 @@ public struct StepSimulator {
         /// New fair shares for every collective that shares a link; the others run at full speed.
         func reshare() throws(SimError) {
             let contended = demand.keys.filter { sharing[$0] > 0 }.sorted()
-            let topo = epochs.topologies[epochs.index(seconds(now))]
+            let topo = faults.topologies[faults.epoch(at: seconds(now))]
             let shares = Self.fairShares(contended.map { demand[$0] ?? [] }, capacity: { topo.capacity($0) })
             var newShare: [Int: Double] = [:]
             for (k, c) in contended.enumerated() { newShare[c] = shares[k] }
@@ -227,7 +201,7 @@ public struct StepSimulator {
         func info(_ c: GroupCollective, _ epoch: Int) throws(SimError) -> (picoseconds: Picoseconds, links: [(id: Int, bytes: Double)], index: Int) {
             let key = Key(collective: c, epoch: epoch)
             if let k = cache[key] { return infos[k] }
-            let topo = epochs.topologies[epoch]
+            let topo = faults.topologies[epoch]
             let cp = plan.collectivePlan(c)
             let r = try LinkSimulator(topology: topo).run(cp, arrivals: epoch > 0)
             events += r.events
@@ -276,19 +250,19 @@ public struct StepSimulator {
             case .compute(let duration):
                 var f = 1.0
                 for r in faultyRanksOf[t.entity] {
-                    let own = factor(r, sSeconds)
+                    let own = faults.slowdown(gpu: r, at: sSeconds)
                     f = max(f, own)
                     if own.isFinite { rankOwn[r, default: 0] += duration * own }
                 }
                 entityBase[t.entity] += duration
                 if f.isInfinite {
-                    if failure == nil { failure = (faultyRanksOf[t.entity].first { factor($0, sSeconds).isInfinite } ?? -1, sSeconds) }
+                    if failure == nil { failure = (faultyRanksOf[t.entity].first { faults.slowdown(gpu: $0, at: sSeconds).isInfinite } ?? -1, sSeconds) }
                     try schedule(i, at: s)
                 } else {
                     try schedule(i, at: Saturating.add(s, Saturating.uint64((duration * f * 1e12).rounded())))
                 }
             case .collective(let c):
-                let epoch = epochs.index(sSeconds)
+                let epoch = faults.epoch(at: sSeconds)
                 let hit = epoch == 0 && taskIndex0[i] >= 0 ? infos[Int(taskIndex0[i])] : try info(c, epoch)
                 taskCollective[i] = Int32(hit.index)
                 useCount[hit.index] += 1
@@ -361,7 +335,7 @@ public struct StepSimulator {
             // fits the capacity, and its share is at most 1): such links are left out of its demand,
             // which changes no share and saves registering a data-parallel collective's tens of
             // thousands of links each time it runs.
-            if epochs.times.isEmpty {
+            if !faults.changesNetwork {
                 let restricted: [[(id: Int, bytes: Double)]] = infos.indices.map { c in
                     guard oneStream(c) != nil else { return infos[c].links }
                     let shared = linkSets[c].shared(with: conflicts[c].filter { $0 != c }.map { linkSets[$0] })
@@ -411,7 +385,7 @@ public struct StepSimulator {
         // Link traffic: each distinct collective's bytes times the tasks that ran it.
         for index in useCount.indices where useCount[index] > 0 {
             let key = infoKeys[index], count = useCount[index], hit = infos[index]
-            let topo = epochs.topologies[key.epoch]
+            let topo = faults.topologies[key.epoch]
             for (id, b) in hit.links {
                 guard id >= 0, id < linkSlots else { continue }
                 carried[id] = true
@@ -422,7 +396,7 @@ public struct StepSimulator {
         guard visited == n else { throw .deadlock(time: now, pending: "\(n - visited) tasks of the training step wait on each other") }
         var rankCompute: [(Int, Double)] = []
         for (e, en) in plan.entities.enumerated() {
-            if let healthy = en.ranks.first(where: { gpuFaults[$0] == nil }) { rankCompute.append((healthy, entityBase[e])) }
+            if let healthy = en.ranks.first(where: { !faults.isFaulty(gpu: $0) }) { rankCompute.append((healthy, entityBase[e])) }
         }
         for r in rankOwn.keys.sorted() { rankCompute.append((r, rankOwn[r] ?? 0)) }
         let suspects = LinkSimulator.rankSuspects(suspect)

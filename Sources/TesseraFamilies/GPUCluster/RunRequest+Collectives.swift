@@ -28,7 +28,7 @@ extension RunRequest {
         // Faults hold for every size: the collectives run on the faulty links, and each message is
         // compared with the same message on the healthy links to find the link they share.
         try Self.checkFaults(collective.faults, healthy, file: hardware.file)
-        let topology = healthy.applying(collective.faults, at: 0)
+        let topology = FaultPolicy(collective.faults, on: healthy).network(at: 0)
         // Before planning, which for 'auto' times every candidate algorithm.
         let algorithms = collective.algorithm == .auto ? CollectivePlanner.candidates(collective.op, topology: topology) : [collective.algorithm]
         try workBudget.check(

@@ -11,10 +11,10 @@ extension ParallelStep {
     /// layers. The graph is the one the planner maps onto the cluster, from before mapping: it has
     /// no classes of replicas (a faulty replica's copy is the planner's).
     func pictureGraph() -> DataflowGraph {
-        let ops = graph.operations
+        let ops = operations
         let kindOrder = Dictionary(uniqueKeysWithValues: StepWorkKind.allCases.enumerated().map { ($1, $0) })
         let order = ops.indices.sorted { a, b in
-            let pa = placement[a], pb = placement[b]
+            let pa = ops[a].placement, pb = ops[b].placement
             if pa.stage != pb.stage { return pa.stage < pb.stage }
             let ka = kindOrder[pa.kind] ?? 0, kb = kindOrder[pb.kind] ?? 0
             return ka != kb ? ka < kb : a < b
@@ -24,14 +24,11 @@ extension ParallelStep {
         var operations: [Operation] = []
         operations.reserveCapacity(ops.count)
         for (k, i) in order.enumerated() {
-            var op = ops[i]
-            let place = placement[i]
-            op.name = "stage\(place.stage).\(place.kind.rawValue).\(op.name.replacingOccurrences(of: ".", with: "/"))"
-            op.id = OpID(k)
-            op.layer = k
-            op.dependencies = op.dependencies.map { OpID(newID[$0.raw]) }.sorted()
-            operations.append(op)
+            let o = ops[i], place = o.placement
+            let name = "stage\(place.stage).\(place.kind.rawValue).\(o.name.replacingOccurrences(of: ".", with: "/"))"
+            operations.append(.device(
+                id: OpID(k), name: name, layer: k, op: place.kind.rawValue, work: o.work, gpus: gpusPerStage, dependencies: o.dependencies.map { OpID(newID[$0]) }.sorted()))
         }
-        return DataflowGraph(operations: operations, tensors: [], layers: operations.map(\.name), bytesPerElement: graph.bytesPerElement, isTraining: true)
+        return DataflowGraph(operations: operations, tensors: [], layers: operations.map(\.name), bytesPerElement: bytesPerElement, isTraining: true)
     }
 }

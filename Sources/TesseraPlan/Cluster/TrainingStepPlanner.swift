@@ -71,7 +71,7 @@ public enum TrainingStepPlanner {
         let dpStream = (0..<p.pp).map { stream("stage\($0).data-parallel", entity: nil, stage: $0) }
         var rsStream = [Int](repeating: -1, count: p.pp)
 
-        let ops = step.graph.operations, placement = step.placement
+        let ops = step.operations
         let n = ops.count, classCount = classes.count
         // Task of each class's copy of a replica operation (class-major), or of a shared one.
         var copy = [Int](repeating: -1, count: n * classCount)
@@ -81,33 +81,33 @@ public enum TrainingStepPlanner {
         var first = 0
         while first < n {
             var end = first + 1
-            while end < n, placement[end].block == placement[first].block { end += 1 }
+            while end < n, ops[end].placement.block == ops[first].placement.block { end += 1 }
             for c in 0..<classCount {
                 for i in first..<end {
-                    let place = placement[i], op = ops[i]
+                    let place = ops[i].placement
                     let work: StepTask.Work
-                    switch op.kind {
-                    case .device(.compute(let seconds), _): work = .compute(seconds)
-                    case .device(.collective(let collective), _): work = .collective(collective)
-                    default: work = .compute(0)
+                    switch ops[i].work {
+                    case .compute(let seconds): work = .compute(seconds)
+                    case .collective(let collective): work = .collective(collective)
                     }
                     var deps: [Int] = []
-                    deps.reserveCapacity(op.dependencies.count)
+                    let dependencies = ops[i].dependencies
+                    deps.reserveCapacity(dependencies.count)
                     switch place.scope {
                     case .replica:
-                        for d in op.dependencies { deps.append(placement[d.raw].scope == .replica ? copy[c * n + d.raw] : shared[d.raw]) }
+                        for d in dependencies { deps.append(ops[d].placement.scope == .replica ? copy[c * n + d] : shared[d]) }
                         let en = entity[c][place.stage], st = entityStreams[en]
                         let s = place.stream == .sendForward ? st.sendForward : place.stream == .sendBackward ? st.sendBackward : st.compute
                         copy[c * n + i] = tasks.count
-                        tasks.append(StepTask(name: op.name, kind: place.kind, stream: s, entity: en, work: work, deps: deps))
+                        tasks.append(StepTask(name: ops[i].name, kind: place.kind, stream: s, entity: en, work: work, deps: deps))
                     case .afterEveryReplica, .afterFirstReplica:
                         guard c == 0 else { continue }
                         let every = place.scope == .afterEveryReplica
-                        for d in op.dependencies {
-                            if placement[d.raw].scope != .replica {
-                                deps.append(shared[d.raw])
+                        for d in dependencies {
+                            if ops[d].placement.scope != .replica {
+                                deps.append(shared[d])
                             } else {
-                                for k in 0..<(every ? classCount : 1) { deps.append(copy[k * n + d.raw]) }
+                                for k in 0..<(every ? classCount : 1) { deps.append(copy[k * n + d]) }
                             }
                         }
                         let s: Int
@@ -118,7 +118,7 @@ public enum TrainingStepPlanner {
                             s = dpStream[place.stage]
                         }
                         shared[i] = tasks.count
-                        tasks.append(StepTask(name: op.name, kind: place.kind, stream: s, entity: entity[0][place.stage], work: work, deps: deps.filter { $0 >= 0 }))
+                        tasks.append(StepTask(name: ops[i].name, kind: place.kind, stream: s, entity: entity[0][place.stage], work: work, deps: deps.filter { $0 >= 0 }))
                     }
                 }
             }
