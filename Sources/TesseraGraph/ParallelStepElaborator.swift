@@ -37,10 +37,12 @@ public struct GroupCollective: Sendable, Hashable {
     }
 }
 
-/// The kind of work of a training step's operation.
+/// The kind of work of a cluster task (a training step's operation, a microbenchmark's collective).
 public enum StepWorkKind: String, Sendable, CaseIterable {
     case forward, backward, head, optimizer
     case tp, pp, dp, ep, cp
+    /// A collective over every GPU (a microbenchmark's).
+    case collective
     public var isCompute: Bool { self == .forward || self == .backward || self == .head || self == .optimizer }
 }
 

@@ -113,7 +113,7 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
             let merged = try TrainingStepPlanner.plan(llm, precision: .bf16, topology: topology, batch: 16, batchLocation: w.phaseLocation)
             let each = try TrainingStepPlanner.plan(llm, precision: .bf16, topology: topology, batch: 16, batchLocation: w.phaseLocation, mergeReplicas: false)
             #expect(each.entities.count == 8 && merged.entities.count == (extra.isEmpty ? 2 : 4))
-            let a = try StepSimulator(plan: merged).run(), b = try StepSimulator(plan: each).run()
+            let a = try TaskExecutor(plan: merged.taskPlan).run(), b = try TaskExecutor(plan: each.taskPlan).run()
             #expect(abs(a.stepSeconds - b.stepSeconds) <= 1e-12 * a.stepSeconds, "\(a.stepSeconds) vs \(b.stepSeconds)")
             #expect(a.linkIDs == b.linkIDs)
         }
@@ -126,14 +126,14 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
         let hwText = cluster(nodes: 2, gpusPerNode: 8, inter: "{kind: switch, nic: 400 Gb/s, nics_per_node: 8, latency: 5 us}")
         let out = try run(hwText, training("{tp: 2, pp: 2, dp: 4, zero: 1}", batch: 16))
         let plan = try #require(out.clusterStep).plan
-        let shared = try StepSimulator(plan: plan).run(), apart = try StepSimulator(plan: plan, sharedLinks: false).run()
+        let shared = try TaskExecutor(plan: plan.taskPlan).run(), apart = try TaskExecutor(plan: plan.taskPlan, sharedLinks: false).run()
         #expect(shared.stepSeconds > apart.stepSeconds)
         let slowed = plan.tasks.indices.filter { plan.tasks[$0].kind == .tp && shared.end[$0] - shared.start[$0] > 1.1 * (apart.end[$0] - apart.start[$0]) }
         #expect(!slowed.isEmpty)
         // Tensor parallelism inside each node, data parallelism across nodes: no link in common.
         let separate = try run(cluster(nodes: 4, gpusPerNode: 2, inter: "{kind: switch, nic: 400 Gb/s, nics_per_node: 2, latency: 5 us}"), training("{tp: 2, dp: 4}", batch: 8))
         let p2 = try #require(separate.clusterStep).plan
-        #expect(try StepSimulator(plan: p2).run().stepSeconds == StepSimulator(plan: p2, sharedLinks: false).run().stepSeconds)
+        #expect(try TaskExecutor(plan: p2.taskPlan).run().stepSeconds == TaskExecutor(plan: p2.taskPlan, sharedLinks: false).run().stepSeconds)
     }
 
     /// Sequence parallelism (Korthikanti et al. 2022, Table 2): activations per layer go from

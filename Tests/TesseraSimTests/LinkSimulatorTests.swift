@@ -295,19 +295,19 @@ let rankCounts = [2, 3, 5, 7, 8, 12, 16, 31]
 }
 
 /// Collectives running at once share links at the granularity of whole collectives.
-@Suite struct StepSimulatorSharingTests {
+@Suite struct TaskExecutorSharingTests {
     /// Two collectives each using 3/4 of one link: each runs at 2/3 of its standalone speed.
     /// Demands of 1/4 and 1 of the link: both at 0.8 (max-min fair on the fraction, not on bytes).
     /// A collective alone on a second, free link is still held by its busiest shared one.
     @Test func fairSharesAreMaxMinOverWholeCollectives() {
         let cap: (Int) -> Double = { _ in 100 }
-        let a = StepSimulator.fairShares([[(0, 75)], [(0, 75)]], capacity: cap)
+        let a = TaskExecutor.fairShares([[(0, 75)], [(0, 75)]], capacity: cap)
         #expect(a.allSatisfy { abs($0 - 2.0 / 3) < 1e-12 })
-        let b = StepSimulator.fairShares([[(0, 25)], [(0, 100)]], capacity: cap)
+        let b = TaskExecutor.fairShares([[(0, 25)], [(0, 100)]], capacity: cap)
         #expect(b.allSatisfy { abs($0 - 0.8) < 1e-12 })
-        let c = StepSimulator.fairShares([[(0, 100), (1, 100)], [(0, 100)], [(1, 10)]], capacity: cap)
+        let c = TaskExecutor.fairShares([[(0, 100), (1, 100)], [(0, 100)], [(1, 10)]], capacity: cap)
         #expect(abs(c[0] - 0.5) < 1e-12 && abs(c[1] - 0.5) < 1e-12 && c[2] == 1)
-        let d = StepSimulator.fairShares([[(0, 40)], [(0, 50)]], capacity: cap)
+        let d = TaskExecutor.fairShares([[(0, 40)], [(0, 50)]], capacity: cap)
         #expect(d == [1, 1])  // room for both
     }
 }

@@ -12,7 +12,7 @@ extension Timeline {
     /// expert collectives, which run on the compute stream and which the GPUs wait for; pipeline
     /// sends forward and backward; the stage's data-parallel streams), then the `links` busiest
     /// links, each busy while a collective that crosses it runs (its busy intervals merged).
-    static func trainingStep(plan: TrainingStepPlan, result: StepSimulator.Result, energy: EnergyAccount?, links: Int = 8) -> Timeline {
+    static func trainingStep(plan: TrainingStepPlan, result: TaskExecutor.Result, energy: EnergyAccount?, links: Int = 8) -> Timeline {
         let m = plan.spec.transformer, p = plan.spec.parallelism
         let gpus = plan.topology.spec.nodes * plan.topology.spec.gpusPerNode
         var tl = Timeline(

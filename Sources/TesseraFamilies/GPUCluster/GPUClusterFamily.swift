@@ -33,7 +33,7 @@ public struct GPUClusterFamily: HardwareFamily {
 /// transfers, data-parallel collectives) and the busiest links.
 public struct TrainingStepViews: RunViews {
     public var plan: TrainingStepPlan
-    public var result: StepSimulator.Result
+    public var result: TaskExecutor.Result
     var file: String
     var energy: EnergyAccount
     /// Bytes per element of the workload's precision, for the dataflow graph.

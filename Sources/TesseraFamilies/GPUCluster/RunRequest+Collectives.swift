@@ -57,32 +57,44 @@ extension RunRequest {
     /// A collective microbenchmark: each message size, planned, executed on the links one size
     /// after another.
     func runCollectives(_ collective: CollectiveSpec, healthy: ClusterTopology, topology: ClusterTopology, plans: [CollectivePlan]) throws -> RunOutput {
-        let simulator = LinkSimulator(topology: topology)
-        var total: UInt64 = 0, events: UInt64 = 0
+        // The sizes one after another on one stream of every GPU, replayed by the cluster executor:
+        // each on the faulty links (the fault policy's network from the start), each message
+        // compared with the same message on the healthy links.
+        var tasks: [StepTask] = []
+        var byKey: [GroupCollective: CollectivePlan] = [:]
+        for (k, plan) in plans.enumerated() {
+            // Each size is its own collective (stage k), even where two sizes are equal.
+            let key = GroupCollective(op: plan.op, group: .all, stage: k, bytes: plan.bytes)
+            byKey[key] = plan
+            tasks.append(StepTask(name: "\(plan.op.rawValue) \(plan.bytes) B", kind: .collective, stream: 0, entity: 0, work: .collective(key), deps: k > 0 ? [k - 1] : []))
+        }
+        let everyGPU = StepEntity(stage: 0, replicas: [0], ranks: Array(0..<topology.ranks), name: "all GPUs")
+        let taskPlan = TaskPlan(
+            topology: healthy, tasks: tasks, streams: [StepStream(name: "collectives", entity: nil, stage: 0)], entities: [everyGPU], faults: collective.faults,
+            replicatedEntities: false,
+            collectivePlan: { [byKey] in byKey[$0] ?? CollectivePlan(op: $0.op, algorithm: .direct, ranks: 1, bytes: 0, steps: []) })
+        let r = try TaskExecutor(plan: taskPlan, sharedLinks: false).run()
+        var total: UInt64 = 0
         var linkBytes: [Int: Double] = [:]
         // Each size's traffic per link, over the span it ran in (sizes run one after another).
         var traffic: [(span: (Double, Double), links: [(id: Int, bytes: Double)])] = []
         var rows: [Report.Collective] = []
         var runs: [(plan: CollectivePlan, start: Picoseconds, end: Picoseconds, algbwGBps: Double, busbwGBps: Double)] = []
-        var late: [Int: (slowed: Int, messages: Int)] = [:]
-        for plan in plans {
-            let r = try simulator.run(plan, arrivals: !collective.faults.isEmpty)
-            if !collective.faults.isEmpty {
-                let reference = try LinkSimulator(topology: healthy).run(plan, arrivals: true)
-                LinkSimulator.countLateMessages(plan, faulty: r, healthy: reference, on: topology, into: &late)
-            }
-            let start = total
-            traffic.append(((Double(total) / 1e12, Double(Saturating.add(total, r.picoseconds)) / 1e12), r.linkBytes))
-            total = Saturating.add(total, r.picoseconds)
-            events += r.events
-            for (id, b) in r.linkBytes { linkBytes[id, default: 0] += b }
-            let seconds = Double(r.picoseconds) / 1e12
+        for (k, plan) in plans.enumerated() {
+            let start = r.startPicoseconds[k], end = r.endPicoseconds[k]
+            let used = Int(r.taskCollective[k])
+            let links = used >= 0 && used < r.collectiveLinks.count ? r.collectiveLinks[used] : []
+            traffic.append(((Double(start) / 1e12, Double(end) / 1e12), links))
+            total = end
+            for (id, b) in links { linkBytes[id, default: 0] += b }
+            let seconds = Double(end - start) / 1e12
             let algbw = seconds > 0 ? Double(plan.bytes) / seconds / 1e9 : 0
-            runs.append((plan, start, total, algbw, algbw * plan.busFactor))
+            runs.append((plan, start, end, algbw, algbw * plan.busFactor))
             rows.append(Report.Collective(
                 op: plan.op.rawValue, algorithm: plan.algorithm.rawValue, ranks: plan.ranks, bytes: plan.bytes, seconds: seconds, algbwGBps: algbw,
                 busbwGBps: algbw * plan.busFactor))
         }
+        let events = r.events
         let seconds = Double(total) / 1e12
         // Energy: every GPU at idle power (the reduction kernels' SM work is not modeled), link traffic per byte.
         var ledger = EnergyLedger(seconds: seconds)
@@ -93,7 +105,7 @@ extension RunRequest {
         var report = Report(hardwareName: hardware.name, workloadName: workload.name, seconds: seconds, events: events, energy: ledger.clusterAccount())
         report.collectives = rows
         if !collective.faults.isEmpty {
-            let suspect = LinkSimulator.rankSuspects(late).first
+            let suspect = r.suspectLinks.first
             report.collectiveFindings = Report.CollectiveFindings(
                 faults: collective.faults.map { ($0.name, $0.isCut ? "cut" : "slowdown ×" + formatDecimal($0.slowdown, maxDecimals: 3)) },
                 slowestLink: suspect.map { (topology.describe($0.link).name, $0.slowed, $0.messages) })

@@ -67,7 +67,7 @@ extension RunRequest {
 
     /// Runs a planned training step: simulated on in-order streams with collectives on the links.
     func runClusterTraining(_ llm: LLMTrainingSpec, topology: ClusterTopology, plan: TrainingStepPlan) throws -> RunOutput {
-        let sim = try StepSimulator(plan: plan).run()
+        let sim = try TaskExecutor(plan: plan.taskPlan).run()
         let computeBound = sim.stepSeconds
         guard computeBound.isFinite, computeBound < 1e6 else {
             throw InputError(Diagnostic(

@@ -3,41 +3,6 @@ import TesseraGraph
 import TesseraModel
 import TesseraSpec
 
-/// One piece of work of a training step: a compute kernel sequence on one GPU class or a
-/// collective, on an in-order stream, after its dependencies.
-public struct StepTask: Sendable {
-    public typealias Kind = StepWorkKind
-    public enum Work: Sendable {
-        /// Seconds on a healthy GPU.
-        case compute(Double)
-        case collective(GroupCollective)
-    }
-    public var name: String
-    public var kind: Kind
-    public var stream: Int
-    /// The GPU class whose timeline this task is on (a collective shared by classes: the first).
-    public var entity: Int
-    public var work: Work
-    public var deps: [Int]
-}
-
-/// A set of GPUs that behave identically: one pipeline stage of one class of replicas (all
-/// healthy replicas form one class; a replica holding a faulty GPU is a class of its own).
-public struct StepEntity: Sendable {
-    public var stage: Int
-    public var replicas: [Int]
-    /// The GPUs (ranks) it stands for.
-    public var ranks: [Int]
-    public var name: String
-}
-
-public struct StepStream: Sendable {
-    public var name: String
-    /// The entity whose GPUs run it (nil: a data-parallel stream shared by a stage's classes).
-    public var entity: Int?
-    public var stage: Int
-}
-
 /// The training step of a transformer on a GPU cluster, mapped and ordered: the elaborated step's
 /// operations copied onto each class of replicas, on in-order streams.
 public struct TrainingStepPlan: Sendable {
@@ -56,6 +21,13 @@ public struct TrainingStepPlan: Sendable {
     public var modelFlops: Double
     /// Parameters one GPU of each stage holds (before ZeRO sharding).
     public var stageParameters: [Double]
+
+    /// The step as the cluster executor replays it.
+    public var taskPlan: TaskPlan {
+        TaskPlan(
+            topology: topology, tasks: tasks, streams: streams, entities: entities, faults: spec.faults, replicatedEntities: entities.count > spec.parallelism.pp,
+            collectivePlan: { [self] in self.collectivePlan($0) })
+    }
 
     /// Rank of tensor index `t`, context index `c`, replica `d`, stage `p` (Megatron's order: tensor
     /// fastest, then context, data, pipeline).

@@ -58,7 +58,7 @@ public enum TrainingStepPlanner {
                 let ranks = replicas.flatMap { d in (0..<p.cp).flatMap { c in (0..<p.tp).map { $0 + p.tp * (c + p.cp * (d + p.dp * s)) } } }
                 let label = classes.count == 1 ? "stage\(s)" : c == 0 && !healthy.isEmpty && mergeReplicas ? "stage\(s)" : "stage\(s).replica\(replicas[0])"
                 entity[c].append(entities.count)
-                entities.append(StepEntity(stage: s, replicas: replicas, ranks: ranks, name: label))
+                entities.append(StepEntity(stage: s, replicas: replicas, ranks: ranks, name: label, trafficShare: Double(replicas.count) / Double(p.dp)))
             }
         }
         var entityStreams: [(compute: Int, sendForward: Int, sendBackward: Int)] = []

@@ -31,6 +31,14 @@ public struct CollectivePlan: Sendable {
     public var bytes: UInt64
     public var steps: [CollectiveStep]
 
+    public init(op: CollectiveSpec.Op, algorithm: CollectiveSpec.Algorithm, ranks: Int, bytes: UInt64, steps: [CollectiveStep]) {
+        self.op = op
+        self.algorithm = algorithm
+        self.ranks = ranks
+        self.bytes = bytes
+        self.steps = steps
+    }
+
     /// nccl-tests' bus-bandwidth factor: busbw = algbw × factor (nccl-tests doc/PERFORMANCE.md).
     public var busFactor: Double {
         let n = Double(ranks)

@@ -8,11 +8,12 @@ import TesseraTestSupport
 
 @testable import TesseraSim
 
-/// The training-step executor on its own: task order on streams and dependencies, concurrent
-/// collectives sharing links (max-min fair shares of their standalone rates), GPU faults, and a
-/// cycle reported as a deadlock. Plans come from the planner, then their tasks are replaced by
-/// hand-made ones whose timing has a closed form.
-@Suite struct StepSimulatorTests {
+/// The cluster executor on its own: task order on streams and dependencies, concurrent
+/// collectives sharing links (max-min fair shares of their standalone rates), GPU faults, a cycle
+/// reported as a deadlock, and a collective microbenchmark replayed as a chain of collectives.
+/// Training plans come from the planner, then their tasks are replaced by hand-made ones whose
+/// timing has a closed form.
+@Suite struct TaskExecutorTests {
     static let model = "{layers: 4, hidden: 512, heads: 8, ffn: 2048, seq_len: 256, vocab: 1000}"
 
     static func plan(nodes: Int = 2, gpusPerNode: Int = 4, parallelism: String = "{tp: 2, pp: 2, dp: 2}", extra: String = "") throws -> TrainingStepPlan {
@@ -41,7 +42,7 @@ import TesseraTestSupport
             Self.compute("b0", 1e-3, stream: 1, deps: [1]),  // waits for a1 (ends at 3 ms)
             Self.compute("b1", 0.25e-3, stream: 1),
         ]
-        let r = try StepSimulator(plan: p).run()
+        let r = try TaskExecutor(plan: p.taskPlan).run()
         #expect(r.start == [0, 1e-3, 3e-3, 3e-3, 4e-3])
         #expect(r.end == [1e-3, 3e-3, 6.5e-3, 4e-3, 4.25e-3])
         #expect(r.stepSeconds == 6.5e-3)
@@ -65,8 +66,8 @@ import TesseraTestSupport
             StepTask(name: "c", kind: .dp, stream: 0, entity: 0, work: .collective(c), deps: []),
             StepTask(name: "d", kind: .dp, stream: 1, entity: 0, work: .collective(d), deps: []),
         ]
-        let shared = try StepSimulator(plan: p).run()
-        let separate = try StepSimulator(plan: p, sharedLinks: false).run()
+        let shared = try TaskExecutor(plan: p.taskPlan).run()
+        let separate = try TaskExecutor(plan: p.taskPlan, sharedLinks: false).run()
         #expect(abs(separate.end[0] - t0) < 1e-12)
         for i in 0..<2 {
             #expect(shared.end[i] > 1.8 * t0 && shared.end[i] <= 2.0 * t0 * (1 + 1e-6), "\(shared.end[i]) against \(t0)")
@@ -76,7 +77,7 @@ import TesseraTestSupport
         #expect(shared.linkIDs.allSatisfy { abs(shared.linkBytes[$0] - separate.linkBytes[$0]) <= 1e-9 * separate.linkBytes[$0] })
         // One after the other they do not meet: each runs at full speed.
         p.tasks[1].deps = [0]
-        let serial = try StepSimulator(plan: p).run()
+        let serial = try TaskExecutor(plan: p.taskPlan).run()
         #expect(abs(serial.end[0] - t0) < 1e-12)
         #expect(abs(serial.end[1] - serial.start[1] - Double(try LinkSimulator(topology: p.topology).run(p.collectivePlan(d)).picoseconds) / 1e12) < 1e-12)
     }
@@ -84,14 +85,14 @@ import TesseraTestSupport
     /// A GPU slowed by 2 from the start doubles its class's compute; cut, it stops the step where
     /// its first compute would start.
     @Test func aSlowGPUStretchesItsComputeAndACutOneStopsTheStep() throws {
-        let healthy = try StepSimulator(plan: try Self.plan()).run()
-        let slow = try StepSimulator(plan: try Self.plan(extra: "faults:\n  - {gpu: 1, slowdown: 2}\n")).run()
+        let healthy = try TaskExecutor(plan: try Self.plan().taskPlan).run()
+        let slow = try TaskExecutor(plan: try Self.plan(extra: "faults:\n  - {gpu: 1, slowdown: 2}\n").taskPlan).run()
         #expect(slow.stepSeconds > healthy.stepSeconds)
         let own = try #require(slow.rankCompute.first { $0.rank == 1 }?.seconds)
         let base = try #require(slow.rankCompute.first { $0.rank != 1 && $0.seconds > 0 }?.seconds)
         #expect(abs(own - 2 * base) < 1e-9 * own)
         #expect(slow.failure == nil)
-        let cut = try StepSimulator(plan: try Self.plan(extra: "faults:\n  - {gpu: 1, cut: true}\n")).run()
+        let cut = try TaskExecutor(plan: try Self.plan(extra: "faults:\n  - {gpu: 1, cut: true}\n").taskPlan).run()
         #expect(cut.failure?.rank == 1)
         #expect(cut.stepSeconds == cut.failure?.at)
     }
@@ -100,12 +101,50 @@ import TesseraTestSupport
         var p = try Self.plan()
         p.streams = [StepStream(name: "a", entity: 0, stage: 0), StepStream(name: "b", entity: 0, stage: 0)]
         p.tasks = [Self.compute("a", 1e-3, stream: 0, deps: [1]), Self.compute("b", 1e-3, stream: 1, deps: [0])]
-        #expect(throws: SimError.self) { try StepSimulator(plan: p).run() }
+        #expect(throws: SimError.self) { try TaskExecutor(plan: p.taskPlan).run() }
     }
 
     @Test func runsAreDeterministic() throws {
         let p = try Self.plan(parallelism: "{tp: 2, pp: 2, dp: 2, zero: 1, bucket: 1 MiB}")
-        let a = try StepSimulator(plan: p).run(), b = try StepSimulator(plan: p).run()
+        let a = try TaskExecutor(plan: p.taskPlan).run(), b = try TaskExecutor(plan: p.taskPlan).run()
         #expect(a.start == b.start && a.end == b.end && a.linkIDs == b.linkIDs && a.linkBusy == b.linkBusy)
+    }
+}
+
+/// A collective microbenchmark is a chain of collectives on one stream: each size runs alone, so
+/// its span is exactly the link simulator's time for it, on the faulty links when a fault holds,
+/// and the suspect link is the one the late messages share.
+@Suite struct TaskExecutorMicrobenchmarkTests {
+    @Test(arguments: [false, true])
+    func aChainOfSizesTakesEachSizesLinkTime(_ faulty: Bool) throws {
+        let healthy = try ClusterFixture.topology(ClusterFixture.yaml(nodes: 2, gpusPerNode: 8))
+        let text = "tessera: 1\nname: c\ncollective: {op: all-reduce, sizes: [1 KiB, 1 MiB, 64 MiB, 1 MiB], algorithm: ring}\n" + (faulty ? "faults:\n  - {link: node1.nic2.up, slowdown: 4}\n" : "")
+        let spec = try #require(try WorkloadLoader.parse(text, file: "w.yaml").collective)
+        let policy = FaultPolicy(spec.faults, on: healthy)
+        let network = policy.network(at: 0)
+        let plans = try spec.sizes.map { try CollectivePlanner.plan(spec, bytes: $0, topology: network) }
+        var byStage: [Int: CollectivePlan] = [:]
+        var tasks: [StepTask] = []
+        for (k, plan) in plans.enumerated() {
+            byStage[k] = plan
+            tasks.append(StepTask(name: "size\(k)", kind: .collective, stream: 0, entity: 0, work: .collective(GroupCollective(op: plan.op, group: .all, stage: k, bytes: plan.bytes)), deps: k > 0 ? [k - 1] : []))
+        }
+        let taskPlan = TaskPlan(
+            topology: healthy, tasks: tasks, streams: [StepStream(name: "c", entity: nil, stage: 0)], entities: [StepEntity(stage: 0, replicas: [0], ranks: Array(0..<16), name: "all")],
+            faults: spec.faults, replicatedEntities: false, collectivePlan: { [byStage] in byStage[$0.stage] ?? CollectivePlan(op: $0.op, algorithm: .ring, ranks: 1, bytes: 0, steps: []) })
+        let r = try TaskExecutor(plan: taskPlan, sharedLinks: false).run()
+        var clock: UInt64 = 0
+        var late: [Int: (slowed: Int, messages: Int)] = [:]
+        for (k, plan) in plans.enumerated() {
+            let alone = try LinkSimulator(topology: network).run(plan, arrivals: faulty)
+            if faulty { LinkSimulator.countLateMessages(plan, faulty: alone, healthy: try LinkSimulator(topology: healthy).run(plan, arrivals: true), on: network, into: &late) }
+            #expect(r.startPicoseconds[k] == clock)
+            clock += alone.picoseconds
+            #expect(r.endPicoseconds[k] == clock, "size \(k)")
+        }
+        let expected = LinkSimulator.rankSuspects(late)
+        #expect(r.suspectLinks.map(\.link) == expected.map(\.link))
+        #expect(r.suspectLinks.first?.link == (faulty ? healthy.link(named: "node1.nic2.up") : nil))
+        if !faulty { #expect(r.suspectLinks.isEmpty) }
     }
 }

@@ -4,29 +4,35 @@ import TesseraModel
 import TesseraPlan
 import TesseraSpec
 
-/// Runs a training step's tasks on in-order streams, event by event in time order: a task starts
-/// when the task before it on its stream and all its dependencies have ended, and
+/// The cluster executor: replays a `TaskPlan` (a training step, a collective microbenchmark) on
+/// in-order streams, event by event in time order: a task starts when the task before it on its
+/// stream and all its dependencies have ended, and
 /// - a compute task lasts its healthy seconds × the largest slowdown among its GPUs' faults in
 ///   force at its start (the `FaultPolicy`);
 /// - a collective alone on its links lasts T₀, the `LinkSimulator`'s time for it with every group
-///   of its stage sending at once, on the network the `FaultPolicy` has in force at its start.
+///   sending at once (`TaskPlan.collectivePlan`), on the network the `FaultPolicy` has in force at
+///   its start.
 ///
 /// Collectives that run at the same time share the links they have in common, at the granularity
 /// of whole collectives: collective c alone uses link l at its average rate u_{c,l} = bytes_{c,l}/T₀;
 /// together, each progresses at a fraction r_c ≤ 1 of its standalone speed, the fractions max-min
 /// fair under Σ_c r_c·u_{c,l} ≤ capacity_l (progressive filling over collectives, recomputed whenever
 /// one sharing a link starts or ends). This is a fluid approximation: within a collective, its
-/// steps' bursts are averaged over its duration. A class of k of the dp replicas carries k/dp of a
-/// per-replica collective's traffic (its T₀ is still that of all groups at once: conservative).
+/// steps' bursts are averaged over its duration. An entity carries its `trafficShare` of a
+/// collective's traffic (a class of k of the dp replicas k/dp; its T₀ is still that of all groups
+/// at once: conservative).
 ///
 /// Streams do not compete for a GPU's compute or memory (communication kernels are assumed not to
 /// slow the compute they overlap). Finishes are events on `EventEngine` in integer picoseconds (a
 /// compute task's seconds rounded to the nearest picosecond, a collective's remaining time rounded
 /// up), ordered by (time, insertion), so runs are deterministic; `Result` gives times in seconds.
-public struct StepSimulator {
+public struct TaskExecutor {
     public struct Result: Sendable {
+        /// Each task's start and end, seconds and engine picoseconds.
         public var start: [Double]
         public var end: [Double]
+        public var startPicoseconds: [Picoseconds]
+        public var endPicoseconds: [Picoseconds]
         public var stepSeconds: Double
         /// The links that carried traffic, ascending id.
         public var linkIDs: [Int]
@@ -51,11 +57,11 @@ public struct StepSimulator {
         public var collectiveLinks: [[(id: Int, bytes: Double)]]
     }
 
-    public let plan: TrainingStepPlan
+    public let plan: TaskPlan
     /// Whether concurrent collectives share their common links (false: each runs as if alone).
     public let sharedLinks: Bool
 
-    public init(plan: TrainingStepPlan, sharedLinks: Bool = true) {
+    public init(plan: TaskPlan, sharedLinks: Bool = true) {
         self.plan = plan
         self.sharedLinks = sharedLinks
     }
@@ -110,7 +116,7 @@ public struct StepSimulator {
             }
         }
         // Faults are the policy's: GPU slowdowns by time, and the network of each epoch.
-        let faults = FaultPolicy(plan.spec.faults, on: plan.topology)
+        let faults = FaultPolicy(plan.faults, on: plan.topology)
         let faultyRanksOf: [[Int]] = plan.entities.map { e in e.ranks.filter { faults.isFaulty(gpu: $0) } }
         // Distinct collectives (a collective at a fault epoch), by index: found by key once, then by index.
         var cache: [Key: Int] = [:]
@@ -132,7 +138,7 @@ public struct StepSimulator {
         var linkSets: [LinkSet] = []
         var conflicts: [[Int]] = []
         var deferConflicts = false
-        let multipleClasses = plan.entities.count > plan.spec.parallelism.pp
+        let multipleClasses = plan.replicatedEntities
         // Active collectives: standalone time, remaining fraction, current fraction of speed, demand.
         // Standalone time in picoseconds, remaining fraction, fraction of speed, when last updated.
         var t0 = [Double](repeating: 0, count: n), remaining = [Double](repeating: 0, count: n)
@@ -181,8 +187,8 @@ public struct StepSimulator {
             let c = Int(taskCollective[i])
             let links = c < contested.count ? (contested[c] ?? infos[c].links) : infos[c].links
             // A class of k replicas carries k/dp of a per-replica collective's messages (tensor,
-            // expert, pipeline); a data-parallel collective is every class's at once.
-            let fraction = plan.streams[t.stream].entity == nil ? 1 : Double(plan.entities[t.entity].replicas.count) / Double(plan.spec.parallelism.dp)
+            // expert, pipeline); a collective on a shared stream (data-parallel) is every class's at once.
+            let fraction = plan.streams[t.stream].entity == nil ? 1 : plan.entities[t.entity].trafficShare
             let d = links.map { (link: $0.id, rate: fraction * $0.bytes / (t0[i] / 1e12)) }
             demand[i] = d
             var contended = false
@@ -402,7 +408,7 @@ public struct StepSimulator {
         let suspects = LinkSimulator.rankSuspects(suspect)
         let step = failure?.at ?? seconds(end.max() ?? 0)
         return Result(
-            start: start.map(seconds), end: end.map(seconds), stepSeconds: step, linkIDs: carried.indices.filter { carried[$0] }, linkBytes: linkBytes, linkBusy: linkBusy, events: events + engine.eventCount,
+            start: start.map(seconds), end: end.map(seconds), startPicoseconds: start, endPicoseconds: end, stepSeconds: step, linkIDs: carried.indices.filter { carried[$0] }, linkBytes: linkBytes, linkBusy: linkBusy, events: events + engine.eventCount,
             collectivesSimulated: cache.count,
             rankCompute: rankCompute, suspectLinks: suspects, failure: failure, taskCollective: taskCollective, collectiveLinks: collectiveLinks)
     }
