@@ -10,6 +10,10 @@ PyTorch's exporter.
                       as a training-mode export leaves them; a dynamic batch axis)
   resnet50.onnx       ResNet-50 as torchvision builds it (v1.5: the stride on the 3x3 conv), with a
                       dynamic image size (pin it with input_shapes: {input: [1, 3, 299, 299]})
+  resnet152.onnx      ResNet-152 the same way ([3, 8, 36, 3] bottleneck blocks), dynamic image size
+  vgg19.onnx          VGG-19 (configuration E) as torchvision builds it, not in the zoo
+  googlenet.onnx      GoogLeNet / Inception v1 (batch norm, the "5x5" branch a 3x3, as TF-slim and
+                      torchvision build it), not in the zoo
   mobilenetv1.onnx    MobileNet v1 1.0 (Howard et al. 2017, Table 1), not in the zoo
   mobilenetv2.onnx    MobileNetV2 1.0 (Clip(0, 6) for ReLU6, depthwise convs as groups)
   squeezenet1_1.onnx  SqueezeNet 1.1 as torchvision builds it (not in Tessera's zoo): fire modules
@@ -130,6 +134,73 @@ def resnet(blocks, bottleneck, name, image):
 
 def resnet18():
     return resnet([2, 2, 2, 2], False, "resnet18", [224, 224])
+
+
+def vgg(stages, name):
+    """VGG (Simonyan & Zisserman 2015) as torchvision builds it: 3x3 convolutions in five stages, each
+    ended by a 2x2/2 max pool, then three fully connected layers 25088 -> 4096 -> 4096 -> 1000."""
+    g = Graph()
+    x, cin = "input", 3
+    for i, (cout, convs) in enumerate(stages):
+        for k in range(convs):
+            x = g.node("Relu", [g.conv(x, f"conv{i + 1}_{k + 1}", cin, cout, 3, pad=1)], f"conv{i + 1}_{k + 1}.relu")
+            cin = cout
+        x = g.node("MaxPool", [x], f"pool{i + 1}", kernel_shape=[2, 2], strides=[2, 2])
+    x = g.node("Flatten", [x], "flatten", axis=1)
+    for n, (fin, fout) in zip(("fc6", "fc7", "fc8"), ((25088, 4096), (4096, 4096), (4096, 1000))):
+        w, b = g.weight(f"{n}.weight", [fout, fin]), g.weight(f"{n}.bias", [fout])
+        x = g.node("Gemm", [x, w, b], n, outputs=["logits"] if n == "fc8" else None, transB=1)
+        if n != "fc8":
+            x = g.node("Relu", [x], f"{n}.relu")
+    return g.model(
+        name,
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3, 224, 224])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 1000])])
+
+
+def googlenet():
+    """GoogLeNet, Inception v1 (Szegedy et al. 2015, Table 1) as TF-slim's inception_v1 and
+    torchvision build it: batch norm after every convolution, the "5x5" branch a 3x3, max pools with
+    ceil_mode, no auxiliary classifiers (inference)."""
+    g = Graph()
+
+    def conv(x, name, cin, cout, k, stride=1, pad=0):
+        return g.node("Relu", [g.bn(g.conv(x, name, cin, cout, k, stride=stride, pad=pad), name + ".bn", cout)], name + ".relu")
+
+    def pool(x, name, k=3, stride=2, pad=0):
+        return g.node("MaxPool", [x], name, kernel_shape=[k, k], strides=[stride, stride], pads=[pad] * 4, ceil_mode=1)
+
+    def inception(x, name, cin, c1, c3r, c3, c5r, c5, proj):
+        a = conv(x, f"{name}.branch1", cin, c1, 1)
+        b = conv(conv(x, f"{name}.branch2.0", cin, c3r, 1), f"{name}.branch2.1", c3r, c3, 3, pad=1)
+        c = conv(conv(x, f"{name}.branch3.0", cin, c5r, 1), f"{name}.branch3.1", c5r, c5, 3, pad=1)
+        d = conv(pool(x, f"{name}.branch4.0", stride=1, pad=1), f"{name}.branch4.1", cin, proj, 1)
+        return g.node("Concat", [a, b, c, d], f"{name}.cat", axis=1)
+
+    x = conv("input", "conv1", 3, 64, 7, stride=2, pad=3)
+    x = pool(x, "maxpool1")
+    x = conv(x, "conv2", 64, 64, 1)
+    x = conv(x, "conv3", 64, 192, 3, pad=1)
+    x = pool(x, "maxpool2")
+    x = inception(x, "inception3a", 192, 64, 96, 128, 16, 32, 32)
+    x = inception(x, "inception3b", 256, 128, 128, 192, 32, 96, 64)
+    x = pool(x, "maxpool3")
+    x = inception(x, "inception4a", 480, 192, 96, 208, 16, 48, 64)
+    x = inception(x, "inception4b", 512, 160, 112, 224, 24, 64, 64)
+    x = inception(x, "inception4c", 512, 128, 128, 256, 24, 64, 64)
+    x = inception(x, "inception4d", 512, 112, 144, 288, 32, 64, 64)
+    x = inception(x, "inception4e", 528, 256, 160, 320, 32, 128, 128)
+    x = pool(x, "maxpool4", k=2)
+    x = inception(x, "inception5a", 832, 256, 160, 320, 32, 128, 128)
+    x = inception(x, "inception5b", 832, 384, 192, 384, 48, 128, 128)
+    x = g.node("GlobalAveragePool", [x], "avgpool")
+    x = g.node("Flatten", [x], "flatten", axis=1)
+    w, b = g.weight("fc.weight", [1000, 1024]), g.weight("fc.bias", [1000])
+    g.node("Gemm", [x, w, b], "fc", outputs=["logits"], transB=1)
+    return g.model(
+        "googlenet",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3, 224, 224])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 1000])])
 
 
 def mobilenetv1():
@@ -286,6 +357,9 @@ def encoder(blocks, name, fused=False):
 MODELS = {
     "resnet18.onnx": resnet18,
     "resnet50.onnx": lambda: resnet([3, 4, 6, 3], True, "resnet50", ["height", "width"]),
+    "resnet152.onnx": lambda: resnet([3, 8, 36, 3], True, "resnet152", ["height", "width"]),
+    "vgg19.onnx": lambda: vgg([(64, 2), (128, 2), (256, 4), (512, 4), (512, 4)], "vgg19"),
+    "googlenet.onnx": googlenet,
     "mobilenetv1.onnx": mobilenetv1,
     "mobilenetv2.onnx": mobilenetv2,
     "squeezenet1_1.onnx": squeezenet,
