@@ -76,8 +76,12 @@ def megatron_flops(case, suite):
 
 
 def published_ms(case, suite):
-    """The published figure as a time in milliseconds: a latency as it is, or a step time from an
-    achieved teraFLOP/s per GPU (metric: step_s_from_tflops)."""
+    """The published figure as a time in milliseconds: a latency as it is, a step time from an
+    achieved teraFLOP/s per GPU (metric: step_s_from_tflops), or from tokens per second per GPU
+    (metric: step_s_from_tokens: batch x seq / (tokens/s/GPU x GPUs))."""
+    if suite.get("metric") == "step_s_from_tokens":
+        tokens = float(case["batch"]) * float(case["seq"])
+        return tokens / (float(case["published_tokens_per_s_per_gpu"]) * float(case["gpus"])) * 1e3
     if suite.get("metric") == "step_s_from_tflops":
         return megatron_flops(case, suite) / (float(case["published_tflops_per_gpu"]) * 1e12 * float(case["gpus"])) * 1e3
     return float(case["published_ms"])

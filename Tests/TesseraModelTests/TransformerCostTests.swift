@@ -78,3 +78,45 @@ import TesseraSpec
         #expect(fp8.forward.ffn < bf16.forward.ffn && fp8.backward.attention < bf16.backward.attention)
     }
 }
+
+/// Activation memory per layer (Korthikanti et al. 2022): FlashAttention stores no scores, only
+/// each row's softmax log-sum-exp; FP8 linear layers keep their saved inputs in FP8.
+@Suite struct TransformerActivationMemoryTests {
+    static func cost(_ attention: ParallelismSpec.Attention, recompute: ParallelismSpec.Recompute, fp8: Bool = false, tp: Int = 1, sp: Bool = false) throws -> TransformerCost {
+        var p = ParallelismSpec(location: SourceLocation(file: "w.yaml", line: 1, column: 1))
+        p.tp = tp
+        p.sequenceParallel = sp
+        p.attention = attention
+        p.recompute = recompute
+        // A GPT-style model with an FFN of 4h (not gated), so that the paper's terms apply as printed.
+        let model = TransformerSpec(name: "t", layers: 4, hidden: 4096, heads: 32, kvHeads: 32, ffn: 16384, seqLen: 2048, vocab: 1000, gatedFFN: false, untiedHead: false)
+        let gpu = try #require(GPUPreset.all.first { $0.name == "h100-sxm" })
+        return TransformerCost(model: model, gpu: gpu, precision: "bf16", bytesPerElement: 2, parallelism: p, matmul: fp8 ? ("fp8", 1) : nil)
+    }
+
+    @Test func theScoresTermIsMaterializedAttentionsOnly() throws {
+        let s = 2048.0, h = 4096.0, a = 32.0, sbh = s * h
+        for tp in [1, 4] {
+            let t = Double(tp)
+            let materialized = try Self.cost(.materialized, recompute: .none, tp: tp).activationBytesPerLayer
+            let flash = try Self.cost(.flash, recompute: .none, tp: tp).activationBytesPerLayer
+            let selective = try Self.cost(.flash, recompute: .selective, tp: tp).activationBytesPerLayer
+            #expect(abs(materialized - sbh * (10 + 24 / t + 5 * a * s / (h * t))) <= 1e-9 * materialized)
+            #expect(abs(flash - sbh * (10 + 24 / t + 4 * a / (h * t))) <= 1e-9 * flash)
+            #expect(flash > selective && flash - selective < 1e-3 * selective, "the log-sum-exp is small")
+        }
+    }
+
+    @Test func fp8LinearLayersSaveTheirInputsInFP8() throws {
+        let sbh = 2048.0 * 4096
+        for (tp, sp) in [(1, false), (4, false), (4, true)] {
+            let t = Double(tp)
+            let bf16 = try Self.cost(.flash, recompute: .selective, tp: tp, sp: sp).activationBytesPerLayer
+            let fp8 = try Self.cost(.flash, recompute: .selective, fp8: true, tp: tp, sp: sp).activationBytesPerLayer
+            #expect(abs(bf16 - sbh * ((sp ? 10 / t : 10) + 24 / t)) <= 1e-9 * bf16)
+            #expect(abs(fp8 - sbh * ((sp ? 8 / t : 8) + 19 / t)) <= 1e-9 * fp8, "tp \(tp) sp \(sp)")
+        }
+        // Full recomputation keeps only the layer's input, in BF16 either way.
+        #expect(try Self.cost(.flash, recompute: .full, fp8: true).activationBytesPerLayer == Self.cost(.flash, recompute: .full).activationBytesPerLayer)
+    }
+}

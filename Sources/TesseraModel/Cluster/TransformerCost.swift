@@ -27,7 +27,8 @@ import TesseraSpec
 /// - optimizer: mixed-precision Adam reads and writes 28 bytes per parameter it updates.
 /// - FP8 (`matmul`: Transformer Engine style): the linear layers' products (QKV, output
 ///   projection, FFN, router) forward and backward at the GPU's FP8 rate with 1-byte operands;
-///   the attention core, the output layer, element-wise work and everything stored stay in BF16.
+///   the attention core, the output layer, element-wise work and what is stored stay in BF16 (but
+///   for the linear layers' saved inputs, see `activationBytesPerLayer`).
 /// Model FLOPs (for MFU) are the forward products' 2mnk, times three for a training step.
 public struct TransformerCost: Sendable {
     public var model: TransformerSpec
@@ -185,15 +186,28 @@ public struct TransformerCost: Sendable {
     /// an FFN of 4h; the FFN's 16/t share is scaled by f/(4h) (×1.5 gated, ×k routed experts).
     /// Sequence parallelism (§4.2.2) splits the remaining 10 over t as well: s·b·h·(34/t + 5as/(ht)),
     /// and full recomputation keeps 2sbh/t. Context parallelism divides it all by cp (each GPU keeps
-    /// s/cp of the tokens; the scores term still spans all s keys).
+    /// s/cp of the tokens; the scores term still spans all s keys). The 5as/(ht) term is the
+    /// attention scores, softmax and dropout mask, which only materialized attention stores: with
+    /// FlashAttention (Dao et al. 2022, §3.1) a layer keeps instead each query row's softmax
+    /// log-sum-exp, 4 bytes (fp32) per head and token: s·b·h·4a/(ht). With FP8 linear layers
+    /// (`matmul`), each linear layer keeps its input for the weight gradient in FP8, as Transformer
+    /// Engine's Linear saves the FP8 copy it casts (ASSUMPTION: read from TE's implementation, not a
+    /// published figure): of the terms above, the QKV and first FFN inputs (2 + 2 of the 10), the
+    /// projection input (2 of the 8) and the second FFN input (8 of the 16) shrink by the ratio of
+    /// the byte widths (1/2: 10 → 8, 8 → 7, 16 → 12).
     public var activationBytesPerLayer: Double {
         let s = Double(model.seqLen), b = Double(microbatch) / Double(cp), h = Double(model.hidden), a = Double(model.heads), t = Double(tp)
         let ffnScale = Double(model.ffn) / (4 * h) * (model.gatedFFN ? 1.5 : 1) * Double(model.isMoE ? model.topK : 1)
-        let whole = sequenceParallel ? 10 / t : 10
+        // Bytes of a linear layer's saved input relative to 16 bits (1/2 with FP8 linear layers).
+        let saved = matmul.map { Double($0.bytes) / 2 } ?? 1
+        let unsplit = 10 - 4 * (1 - saved), eight = 8 - 2 * (1 - saved), sixteen = 16 - 8 * (1 - saved)
+        let whole = sequenceParallel ? unsplit / t : unsplit
         switch recompute {
         case .full: return 2 * s * b * h / (sequenceParallel ? t : 1)
-        case .selective: return s * b * h * (whole + (8 + 16 * ffnScale) / t)
-        case .none: return s * b * h * (whole + (8 + 16 * ffnScale) / t + 5 * a * s / (h * t))
+        case .selective: return s * b * h * (whole + (eight + sixteen * ffnScale) / t)
+        case .none:
+            let scores = attention == .materialized ? 5 * a * s / (h * t) : 4 * a / (h * t)
+            return s * b * h * (whole + (eight + sixteen * ffnScale) / t + scores)
         }
     }
 }
