@@ -59,6 +59,8 @@ public struct StepPlacement: Sendable, Hashable {
         case dataParallel
         /// ZeRO 3's per-layer gradient reduce-scatters.
         case reduceScatter
+        /// Tensor-parallel collectives overlapped with the compute beside them (`tp_comm_overlap`).
+        case tensorParallel
     }
     public enum Scope: Sendable, Hashable {
         /// Every class of replicas runs its own copy, on its own GPUs of the stage.
@@ -284,11 +286,21 @@ public enum ParallelStepElaborator {
                 hint: "raise tp or pp, use zero: 1–3, or recompute: selective or full"))
         }
 
-        var b = Builder(capacity: Int(min(estimatedTasks / Double(1 + spec.faults.count), Double(maxTasks))))
+        var b = Builder(stages: p.pp, capacity: Int(min(estimatedTasks / Double(1 + spec.faults.count), Double(maxTasks))))
+        // Tensor-parallel communication overlap: each block's compute and the collective beside it
+        // in tp pipelined chunks (1: no overlap).
+        let overlapChunks = p.tpCommOverlap && p.tp > 1 ? p.tp : 1
+        /// A block's compute: one operation, or `overlapChunks` chunks each after its collective chunk.
+        func block(_ name: String, _ kind: StepWorkKind, _ s: Int, _ seconds: Double, deps: [Int]) -> Int {
+            overlapChunks > 1
+                ? b.chunkedCompute(name, kind, s, chunks: overlapChunks, seconds: seconds, deps: deps)
+                : b.add(name, kind, stage: s, .compute, .compute(seconds: seconds), deps: deps)
+        }
         let fwd = cost.forward, bwd = cost.backward
         // A tensor-parallel all-reduce of the block's output, or with sequence parallelism its
         // reduce-scatter and the next block's all-gather (the same bytes over the ring).
         func tpCollective(_ name: String, _ s: Int, _ deps: [Int]) -> Int {
+            if overlapChunks > 1 { return b.chunkedCollective(name, s, chunks: overlapChunks, sequenceParallel: p.sequenceParallel, bytes: activationBytes, deps: deps) }
             guard p.sequenceParallel else {
                 return b.add(name + ".tp-all-reduce", .tp, stage: s, .compute, .collective(GroupCollective(op: .allReduce, group: .tp, stage: s, bytes: activationBytes)), deps: deps)
             }
@@ -386,11 +398,11 @@ public enum ParallelStepElaborator {
                                     last = b.add("stage\(s).mb\(mb).layer\(layer).kv-all-gather", .cp, stage: s, .compute, .collective(GroupCollective(op: .allGather, group: .cp, stage: s, bytes: kvBytes)), deps: deps)
                                     deps = []
                                 }
-                                last = b.add("stage\(s).mb\(mb).layer\(layer).attention.forward", .forward, stage: s, .compute, .compute(seconds: fwd.attention), deps: deps)
+                                last = block("stage\(s).mb\(mb).layer\(layer).attention.forward", .forward, s, fwd.attention, deps: deps)
                                 deps = []
                                 if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).attention", s, []) }
                                 if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).dispatch", .ep, stage: s, .compute, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: []) }
-                                last = b.add("stage\(s).mb\(mb).layer\(layer).ffn.forward", .forward, stage: s, .compute, .compute(seconds: fwd.ffn), deps: [])
+                                last = block("stage\(s).mb\(mb).layer\(layer).ffn.forward", .forward, s, fwd.ffn, deps: [])
                                 if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).combine", .ep, stage: s, .compute, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: []) }
                                 if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).ffn", s, []) }
                                 layerEnds[s].append(last)
@@ -429,11 +441,11 @@ public enum ParallelStepElaborator {
                                 }
                                 if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).ffn.backward", s, deps); deps = [] }
                                 if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).combine.backward", .ep, stage: s, .compute, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: deps); deps = [] }
-                                last = b.add("stage\(s).mb\(mb).layer\(layer).ffn.backward", .backward, stage: s, .compute, .compute(seconds: bwd.ffn), deps: deps)
+                                last = block("stage\(s).mb\(mb).layer\(layer).ffn.backward", .backward, s, bwd.ffn, deps: deps)
                                 deps = []
                                 if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).dispatch.backward", .ep, stage: s, .compute, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: []) }
                                 if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).attention.backward", s, []) }
-                                last = b.add("stage\(s).mb\(mb).layer\(layer).attention.backward", .backward, stage: s, .compute, .compute(seconds: bwd.attention), deps: [])
+                                last = block("stage\(s).mb\(mb).layer\(layer).attention.backward", .backward, s, bwd.attention, deps: [])
                                 if cpOn { last = b.add("stage\(s).mb\(mb).layer\(layer).kv-grad-reduce-scatter", .cp, stage: s, .compute, .collective(GroupCollective(op: .reduceScatter, group: .cp, stage: s, bytes: kvBytes)), deps: []) }
                                 if p.zero >= 3, useDP {
                                     layerGradOrder[s].append((mb, layer))
@@ -519,13 +531,81 @@ public enum ParallelStepElaborator {
         var operations: [StepOperation] = []
         /// After the replica's body: every operation is a block of its own.
         var tail = false
-        init(capacity: Int) { operations.reserveCapacity(capacity) }
+        /// Tensor-parallel overlap only: the chunks of the last chunked compute or collective (a
+        /// collective chunk waits for the compute chunk of its index, and the other way round), the
+        /// last operation on the compute stream, and the last collective chunk the compute stream
+        /// has not waited for yet.
+        /// (Each per pipeline stage: the stages' operations interleave, their streams do not.)
+        var pending: [[Int]]
+        var lastCompute: [Int]
+        var tensorTail: [Int]
+        init(stages: Int, capacity: Int) {
+            operations.reserveCapacity(capacity)
+            pending = Array(repeating: [], count: stages)
+            lastCompute = Array(repeating: -1, count: stages)
+            tensorTail = Array(repeating: -1, count: stages)
+        }
         mutating func add(
             _ name: String, _ kind: StepWorkKind, stage: Int, _ stream: StepPlacement.Stream, shared: StepPlacement.Scope = .replica, _ work: DeviceWork, deps: [Int]
         ) -> Int {
+            var deps = deps
+            if stream == .compute, shared == .replica {
+                // Work on the compute stream after overlapped collectives waits for the last of them.
+                if tensorTail[stage] >= 0 { deps.append(tensorTail[stage]) }
+                tensorTail[stage] = -1
+                pending[stage] = []
+            }
             let block = tail ? (operations.last?.placement.block ?? 0) + 1 : 0
             operations.append(StepOperation(name: name, work: work, dependencies: deps.filter { $0 >= 0 }, placement: StepPlacement(kind: kind, stage: stage, stream: stream, scope: shared, block: block)))
+            if stream == .compute, shared == .replica { lastCompute[stage] = operations.count - 1 }
             return operations.count - 1
+        }
+
+        /// A block's compute in `chunks` equal chunks on the compute stream, chunk i after the
+        /// collective chunk i before it (when one is pending); returns the last chunk.
+        mutating func chunkedCompute(_ name: String, _ kind: StepWorkKind, _ stage: Int, chunks: Int, seconds: Double, deps: [Int]) -> Int {
+            let before = pending[stage]
+            var ids: [Int] = []
+            for i in 0..<chunks {
+                var d = i == 0 ? deps : []
+                if before.count == chunks { d.append(before[i]) }
+                let block = tail ? (operations.last?.placement.block ?? 0) + 1 : 0
+                operations.append(StepOperation(
+                    name: "\(name).chunk\(i)", work: .compute(seconds: seconds / Double(chunks)), dependencies: d.filter { $0 >= 0 },
+                    placement: StepPlacement(kind: kind, stage: stage, stream: .compute, scope: .replica, block: block)))
+                ids.append(operations.count - 1)
+            }
+            lastCompute[stage] = ids.last ?? lastCompute[stage]
+            // The compute stream has waited for every collective chunk (the last chunk after the last).
+            tensorTail[stage] = -1
+            pending[stage] = ids
+            return lastCompute[stage]
+        }
+
+        /// A tensor-parallel collective in `chunks` chunks of bytes / chunks on the tensor-parallel
+        /// stream (a reduce-scatter and an all-gather each with sequence parallelism, else an
+        /// all-reduce), chunk i after the compute chunk i before it (or, when the compute before it
+        /// was not chunked, after the last compute); returns the last chunk.
+        mutating func chunkedCollective(_ name: String, _ stage: Int, chunks: Int, sequenceParallel: Bool, bytes: UInt64, deps: [Int]) -> Int {
+            let before = pending[stage]
+            let share = bytes / UInt64(chunks)
+            let ops: [(String, CollectiveSpec.Op)] = sequenceParallel ? [(".tp-reduce-scatter", .reduceScatter), (".tp-all-gather", .allGather)] : [(".tp-all-reduce", .allReduce)]
+            var ids: [Int] = []
+            for i in 0..<chunks {
+                var d = i == 0 ? deps : []
+                if before.count == chunks { d.append(before[i]) } else if i == 0 { d.append(lastCompute[stage]) }
+                for (suffix, op) in ops {
+                    let block = tail ? (operations.last?.placement.block ?? 0) + 1 : 0
+                    operations.append(StepOperation(
+                        name: "\(name)\(suffix).chunk\(i)", work: .collective(GroupCollective(op: op, group: .tp, stage: stage, bytes: share)), dependencies: d.filter { $0 >= 0 },
+                        placement: StepPlacement(kind: .tp, stage: stage, stream: .tensorParallel, scope: .replica, block: block)))
+                    d = []
+                }
+                ids.append(operations.count - 1)
+            }
+            tensorTail[stage] = ids.last ?? -1
+            pending[stage] = ids
+            return tensorTail[stage]
         }
     }
 }

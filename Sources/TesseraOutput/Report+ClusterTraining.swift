@@ -197,6 +197,10 @@ extension Report {
                     ? "full recomputation: each layer's forward is rerun before its backward, its compute and its tensor/expert/context collectives too (on the compute stream, exposed)"
                     : "full recomputation: each layer's forward compute is rerun before its backward; its collectives are not repeated (recompute_collectives: false)")
         }
+        if p.tpCommOverlap {
+            notes.append(
+                "tensor-parallel communication overlap (Megatron-Core/NeMo --tp-comm-overlap, Transformer Engine userbuffers): each attention and FFN block and the tensor-parallel collective beside it run in tp pipelined chunks, collective chunk i after compute chunk i on a stream of its own and the next block's chunk i after it; each chunk carries S/tp bytes and pays its own latency. Approximation: the overlapped communication does not slow the GEMMs (userbuffers use SMs for it, so this is optimistic)")
+        }
         if p.unevenStages {
             let first = p.firstStageLayers.map { "the first stage holds \($0) layers" }, last = p.lastStageLayers.map { "the last \($0)" }
             notes.append(

@@ -111,6 +111,10 @@ public struct ParallelismSpec: Sendable, Hashable {
     /// its backward, as Megatron-LM does; false leaves them out (to measure what they cost).
     public var repeatRecomputedCollectives = true
     public var attention = Attention.flash
+    /// Tensor-parallel communication overlapped with the GEMMs beside it, as Megatron-Core and
+    /// NeMo do with Transformer Engine's userbuffers (`--tp-comm-overlap`): each block's compute and
+    /// its collective run in tp pipelined chunks.
+    public var tpCommOverlap = false
     /// Megatron's sequence parallelism: the element-wise parts of each layer split over the tensor
     /// group, each all-reduce becoming a reduce-scatter and an all-gather.
     public var sequenceParallel = false
@@ -290,6 +294,13 @@ enum LLMReader {
                     hint: closestMatch(to: rc.scalar ?? "", in: names).map { "did you mean '\($0)'?" })
             }
         }
+        if let o = r.optional("tp_comm_overlap") {
+            switch o.scalar {
+            case "true"?: p.tpCommOverlap = true
+            case "false"?: p.tpCommOverlap = false
+            default: bag.error(o.location, "'parallelism.tp_comm_overlap' must be true or false", expected: "true or false", found: o.kindDescription)
+            }
+        }
         if let rc = r.optional("recompute_collectives") {
             switch rc.scalar {
             case "true"?: p.repeatRecomputedCollectives = true
@@ -328,6 +339,9 @@ enum LLMReader {
         }
         if p.virtualStages > 1, p.pp < 2 {
             bag.error(node["virtual_stages"]?.location ?? node.location, "virtual stages interleave a pipeline", expected: "pp ≥ 2 with 'virtual_stages'", found: "pp: \(p.pp)")
+        }
+        if p.tpCommOverlap, p.tp < 2 {
+            bag.error(node["tp_comm_overlap"]?.location ?? node.location, "tensor-parallel communication overlap needs tensor parallelism", expected: "tp ≥ 2 with 'tp_comm_overlap: true'", found: "tp: \(p.tp)")
         }
         if p.sequenceParallel, p.tp < 2 {
             bag.error(node["sequence_parallel"]?.location ?? node.location, "sequence parallelism splits a tensor-parallel group's activations", expected: "tp ≥ 2 with 'sequence_parallel: true'", found: "tp: \(p.tp)")

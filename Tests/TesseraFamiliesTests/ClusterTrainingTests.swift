@@ -652,3 +652,43 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
         #expect(repeated.split.compute == not.split.compute)
     }
 }
+
+/// Tensor-parallel communication overlap (`tp_comm_overlap`): each block's compute and the
+/// collective beside it run in tp chunks, a collective chunk after its compute chunk on a stream of
+/// its own, the next block's chunk after it. The compute is the same; the communication moves from
+/// exposed to overlapped; on layers wide enough that bytes, not latency, decide a collective's time,
+/// the step gets shorter (on narrow ones the chunks' latencies can make it longer, as they do).
+@Suite struct TensorParallelOverlapTests {
+    private let hw = cluster(nodes: 1, gpusPerNode: 8)
+    /// Wide enough (Llama 3 70B's layers) that a collective's bytes, not its latency, decide its time.
+    private let wide = "{layers: 4, hidden: 8192, heads: 64, kv_heads: 8, ffn: 28672, seq_len: 8192, vocab: 1000, gated_ffn: true}"
+
+    @Test(arguments: ["{tp: 4, pp: 2, dp: 1", "{tp: 4, dp: 2, sequence_parallel: true", "{tp: 8, recompute: full"])
+    func overlapHidesCommunicationWithoutChangingCompute(_ layout: String) throws {
+        let plain = try run(hw, training(layout + "}", batch: 4, model: wide)), overlapped = try run(hw, training(layout + ", tp_comm_overlap: true}", batch: 4, model: wide))
+        let a = try #require(plain.report.clusterStep), b = try #require(overlapped.report.clusterStep)
+        // The same compute, to the picosecond rounding of each chunk.
+        #expect(abs(a.split.compute - b.split.compute) <= 1e-6 * a.split.compute)
+        #expect(b.split.exposedComm < a.split.exposedComm)
+        #expect(b.stepSeconds < a.stepSeconds)
+        #expect(b.stepSeconds >= b.split.compute)
+        // The chunks carry the collectives' bytes, on a tensor-parallel stream of each class.
+        let p0 = try #require(plain.clusterStep).plan, p1 = try #require(overlapped.clusterStep).plan
+        func tpBytes(_ p: TrainingStepPlan) -> UInt64 {
+            p.tasks.reduce(0) { s, t in if t.kind == .tp, case .collective(let c) = t.work { return s + c.bytes } else { return s } }
+        }
+        #expect(tpBytes(p1) == tpBytes(p0))
+        #expect(p1.streams.contains { $0.name.hasSuffix(".tensor-parallel") } && !p0.streams.contains { $0.name.hasSuffix(".tensor-parallel") })
+        #expect(p1.tasks.filter { $0.kind == .tp }.allSatisfy { p1.streams[$0.stream].name.hasSuffix(".tensor-parallel") })
+    }
+
+    @Test func overlapNeedsTensorParallelism() throws {
+        #expect {
+            _ = try WorkloadLoader.parse(training("{dp: 8, tp_comm_overlap: true}"), file: "w.yaml")
+        } throws: { error in
+            let d = (error as? InputError)?.description ?? ""
+            return d.contains("w.yaml:7") && d.contains("tp_comm_overlap")
+        }
+        #expect(throws: InputError.self) { try WorkloadLoader.parse(training("{tp: 2, tp_comm_overlap: maybe}"), file: "w.yaml") }
+    }
+}

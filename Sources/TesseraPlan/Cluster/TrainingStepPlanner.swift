@@ -70,6 +70,8 @@ public enum TrainingStepPlanner {
         }
         let dpStream = (0..<p.pp).map { stream("stage\($0).data-parallel", entity: nil, stage: $0) }
         var rsStream = [Int](repeating: -1, count: p.pp)
+        // Tensor-parallel overlap's stream of each entity, made when first used (after every other).
+        var tpStream = [Int](repeating: -1, count: entities.count)
 
         let ops = step.operations
         let n = ops.count, classCount = classes.count
@@ -97,7 +99,15 @@ public enum TrainingStepPlanner {
                     case .replica:
                         for d in dependencies { deps.append(ops[d].placement.scope == .replica ? copy[c * n + d] : shared[d]) }
                         let en = entity[c][place.stage], st = entityStreams[en]
-                        let s = place.stream == .sendForward ? st.sendForward : place.stream == .sendBackward ? st.sendBackward : st.compute
+                        let s: Int
+                        switch place.stream {
+                        case .sendForward: s = st.sendForward
+                        case .sendBackward: s = st.sendBackward
+                        case .tensorParallel:
+                            if tpStream[en] < 0 { tpStream[en] = stream("\(entities[en].name).tensor-parallel", entity: en, stage: entities[en].stage) }
+                            s = tpStream[en]
+                        default: s = st.compute
+                        }
                         copy[c * n + i] = tasks.count
                         tasks.append(StepTask(name: ops[i].name, kind: place.kind, stream: s, entity: en, work: work, deps: deps))
                     case .afterEveryReplica, .afterFirstReplica:
