@@ -160,6 +160,11 @@ public struct ParallelStep: Sendable {
 ///   attention backward reduce-scatters their gradients, on the compute stream (exposed: Megatron
 ///   overlaps its ring exchange with attention, which this model does not); gradients reduce over
 ///   the dp × cp copies of each weight.
+/// - Tensor-parallel communication overlap (`tp_comm_overlap`, Megatron-Core's --tp-comm-overlap
+///   with Transformer Engine's userbuffers): each attention and FFN block and the tensor-parallel
+///   collective beside it split into tp chunks; collective chunk i (S/tp bytes) follows compute
+///   chunk i on the tensor-parallel stream and the next block's chunk i follows it, so the
+///   communication hides behind the GEMMs (assumed not to slow them: optimistic).
 /// - Sequence parallelism (Korthikanti et al. 2022): each all-reduce becomes a reduce-scatter and an
 ///   all-gather of the same size, element-wise work and activations split t ways, and stages
 ///   exchange T·h·e/t bytes per rank.

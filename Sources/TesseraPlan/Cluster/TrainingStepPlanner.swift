@@ -11,9 +11,10 @@ import TesseraSpec
 ///   (`mergeReplicas: false` makes every replica its own class, the reference that checks merging
 ///   changes nothing).
 /// - Each class of each stage (an entity) has three streams: compute (kernels and the collectives
-///   the GPU waits for), sends to the next stage and sends to the previous one. Each stage has one
-///   data-parallel stream shared by its classes (and, with ZeRO 3, one for its gradient
-///   reduce-scatters).
+///   the GPU waits for), sends to the next stage and sends to the previous one, and with
+///   `tp_comm_overlap` a fourth for its tensor-parallel collectives (made after all the others).
+///   Each stage has one data-parallel stream shared by its classes (and, with ZeRO 3, one for its
+///   gradient reduce-scatters).
 /// - The graph's blocks are copied in order: each class runs its copy of a block's replica
 ///   operations in turn, and the block's shared operations run once, with the first class. A
 ///   shared operation waits for every class's copy of the replica operations it depends on (a
