@@ -69,7 +69,7 @@ public struct ChromeTrace: Sendable {
     }
 
     /// The trace as JSON text with a trailing newline.
-    public func json() -> String { value().render() + "\n" }
+    public func json() -> String { value().render(trailingNewline: true) }
 
     static func json(_ v: Timeline.Value) -> JSONValue {
         switch v {

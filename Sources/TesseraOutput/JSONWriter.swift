@@ -1,5 +1,7 @@
 /// A JSON value with ordered keys, written the same way on every run and platform.
-public indirect enum JSONValue: Sendable, Equatable {
+/// Not `indirect`: objects and arrays recurse through their arrays' storage, so no value is boxed
+/// on its own (a cluster report holds millions of them).
+public enum JSONValue: Sendable, Equatable {
     case object([(String, JSONValue)])
     case array([JSONValue])
     case string(String)
@@ -13,10 +15,12 @@ public indirect enum JSONValue: Sendable, Equatable {
 
     /// Pretty-printed JSON with two-space indentation and a trailing newline at top level.
     /// Written as UTF-8 bytes and decoded once (a 500,000-unit cluster report is 80 MB).
-    public func render(indent: Int = 0) -> String {
+    public func render(indent: Int = 0, trailingNewline: Bool = false) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(4096)
         write(into: &out, indent: indent)
+        // The newline goes in with the bytes: appending it to an 80 MB string would copy it again.
+        if trailingNewline { out.append(0x0A) }
         return String(decoding: out, as: UTF8.self)
     }
 

@@ -32,10 +32,16 @@ extension Report {
             }
             return .object(pairs)
         }
+        // One array per unit, no concatenations (a 131,072-GPU step has about 300,000 units).
         let unitValues: [JSONValue] = units.map { u in
-            .object(
-                [("name", .string(u.name)), ("kind", .string(u.kind)), ("busy_s", .double(u.busySeconds))] + (u.busyCycles.map { [("busy_cycles", .uint($0))] } ?? [])
-                    + [("utilization", .double(u.utilization))])
+            var pairs: [(String, JSONValue)] = []
+            pairs.reserveCapacity(5)
+            pairs.append(("name", .string(u.name)))
+            pairs.append(("kind", .string(u.kind)))
+            pairs.append(("busy_s", .double(u.busySeconds)))
+            if let cycles = u.busyCycles { pairs.append(("busy_cycles", .uint(cycles))) }
+            pairs.append(("utilization", .double(u.utilization)))
+            return .object(pairs)
         }
         var trainingPairs: [(String, JSONValue)] = []
         if let t = training {
@@ -146,7 +152,7 @@ extension Report {
                     ("units", .array(unitValues)),
                     ("model_notes", .array(modelNotes.map(JSONValue.string))),
                 ])
-        return top.render() + "\n"
+        return top.render(trailingNewline: true)
     }
 
     /// One CSV row per operation, with a header.
