@@ -24,7 +24,9 @@ extension Timeline {
         var collectiveOnCompute = Set<Int>()
         for (i, t) in plan.tasks.enumerated() where result.end[i] > result.start[i] {
             used.insert(t.stream)
-            if t.kind == .tp || t.kind == .ep || t.kind == .cp { collectiveOnCompute.insert(t.stream) }
+            // Collectives the compute stream waits for get a row of their own beside it (those of an
+            // overlapped tensor-parallel stream are that stream's row).
+            if t.kind == .tp || t.kind == .ep || t.kind == .cp, plan.streams[t.stream].name.hasSuffix(".compute") { collectiveOnCompute.insert(t.stream) }
         }
         func title(_ stream: StepStream) -> String {
             let suffix = stream.name.split(separator: ".").last.map(String.init) ?? stream.name
