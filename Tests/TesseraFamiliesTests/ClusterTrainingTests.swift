@@ -680,6 +680,12 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
         #expect(tpBytes(p1) == tpBytes(p0))
         #expect(p1.streams.contains { $0.name.hasSuffix(".tensor-parallel") } && !p0.streams.contains { $0.name.hasSuffix(".tensor-parallel") })
         #expect(p1.tasks.filter { $0.kind == .tp }.allSatisfy { p1.streams[$0.stream].name.hasSuffix(".tensor-parallel") })
+        // The schedule draws them on their own row beside the compute, not on the row of the
+        // collectives the compute stream waits for.
+        let timeline = try overlapped.views.timeline()
+        let tpRows = Set(timeline.rows.indices.filter { timeline.rows[$0].title == "tensor parallel" })
+        #expect(!tpRows.isEmpty && timeline.spans.contains { tpRows.contains($0.row) })
+        #expect(!timeline.rows.contains { $0.title == "tp / cp / ep collectives" })
     }
 
     @Test func overlapNeedsTensorParallelism() throws {
