@@ -180,7 +180,7 @@ extension Report {
     }
 
     public static let fp8Note =
-        "fp8 (Transformer Engine style): the linear layers' products (QKV, output projection, FFN, router) run forward and backward at the GPU's dense FP8 rate with 1-byte operands, with the GEMM efficiency scaled by the H100's measured FP8/BF16 share of peak (70.9% / 80.3%, the maximum achievable matmul FLOPS table of S. Bekman's Machine Learning Engineering); the attention core, the output layer, element-wise work, weights, activations, gradients and all communication stay in BF16; MFU is against the BF16 peak"
+        "fp8 (Transformer Engine style): the linear layers' products (QKV, output projection, FFN, router) run forward and backward at the GPU's dense FP8 rate with 1-byte operands, with the GEMM efficiency scaled by the H100's measured FP8/BF16 share of peak (70.9% / 80.3%, the maximum achievable matmul FLOPS table of S. Bekman's Machine Learning Engineering); the attention core, the output layer, element-wise work, weights, gradients and all communication stay in BF16, and so do activations except each linear layer's input saved for its weight gradient, kept in FP8 (ASSUMED from Transformer Engine's Linear, which saves the FP8 copy it casts: 10 -> 8 and 24/t -> 19/t of Korthikanti's per-layer terms for a 4h FFN); MFU is against the BF16 peak"
 
     public static let gpuEnergyNote =
         "energy: each GPU draws its TDP while computing and its idle power otherwise (communication and the bubble): E = sum over GPUs of TDP x t_compute + P_idle x (T - t_compute); idle power is 10% of TDP unless gpu.idle_power says otherwise (an assumption); peak power is the largest 1 us (or step/4096) window, with link energy spread evenly over the step"
@@ -228,7 +228,7 @@ extension Report {
         "tensor-parallel all-reduces (2 per layer and pass) and expert all-to-alls sit on the compute stream (exposed); pipeline transfers and data-parallel gradient buckets run on streams of their own and overlap compute",
         "each collective is simulated on the links with every group of its stage at once (T0); collectives running at the same time share common links as whole collectives: each at a fraction r <= 1 of its own speed, max-min fair under sum of r x (bytes on the link / T0) <= capacity (a fluid approximation); communication kernels do not slow the compute they overlap",
         "GPUs of healthy replicas behave identically and are simulated once per stage; a replica holding a faulty GPU is simulated on its own",
-        "memory: weights 2, gradients 2, optimizer 12 bytes per parameter (mixed-precision Adam), sharded by ZeRO; activations per Korthikanti et al. 2022 with the 1F1B in-flight count",
+        "memory: weights 2, gradients 2, optimizer 12 bytes per parameter (mixed-precision Adam), sharded by ZeRO; activations per Korthikanti et al. 2022 with the 1F1B in-flight count, where FlashAttention (the default) keeps each row's fp32 softmax log-sum-exp (4a/(ht) x sbh bytes) instead of the 5as/(ht) of scores, softmax and dropout mask that materialized attention stores",
         "MFU = model FLOPs (3 × forward matrix products, causal attention) / (step time × GPUs × peak dense throughput)",
         "attention (flash, the default) is timed as its two matrix products over the causal half of the scores, never written to memory (no FlashAttention kernel model); parallelism.attention: materialized times the pre-FlashAttention kernels; a mixture of experts routes tokens evenly (T x k x ep / E rows per expert)",
     ]

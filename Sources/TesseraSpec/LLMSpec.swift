@@ -219,16 +219,7 @@ enum LLMReader {
             }
             return Scalar.int(n, min: min, what: "'transformer.\(key)'", bag: &bag)
         }
-        func bool(_ key: String) -> Bool? {
-            guard let n = r.optional(key) else { return nil }
-            switch n.scalar {
-            case "true"?: return true
-            case "false"?: return false
-            default:
-                bag.error(n.location, "'transformer.\(key)' must be true or false", expected: "true or false", found: n.kindDescription)
-                return nil
-            }
-        }
+        func bool(_ key: String) -> Bool? { r.optional(key).flatMap { Scalar.bool($0, what: "'transformer.\(key)'", bag: &bag) } }
         let layers = int("layers"), hidden = int("hidden"), heads = int("heads"), kv = int("kv_heads"), ffn = int("ffn")
         let seq = int("seq_len"), vocab = int("vocab"), experts = int("experts"), topK = int("top_k")
         let gated = bool("gated_ffn"), untied = bool("untied_head")
@@ -256,6 +247,7 @@ enum LLMReader {
         var p = ParallelismSpec(location: node.location)
         guard var r = MappingReader(node, what: "'parallelism'", bag: &bag) else { return p }
         func int(_ key: String, min: Int = 1) -> Int? { r.optional(key).flatMap { Scalar.int($0, min: min, what: "'parallelism.\(key)'", bag: &bag) } }
+        func bool(_ key: String) -> Bool? { r.optional(key).flatMap { Scalar.bool($0, what: "'parallelism.\(key)'", bag: &bag) } }
         p.tp = int("tp") ?? 1
         p.pp = int("pp") ?? 1
         p.dp = int("dp") ?? 1
@@ -271,20 +263,8 @@ enum LLMReader {
         if let b = r.optional("bucket"), case .number(let x)? = Scalar.quantity(b, .size, what: "'parallelism.bucket'", bag: &bag) {
             if x >= 1, x < 1e13 { p.bucket = UInt64(x.rounded()) } else { bag.error(b.location, "'parallelism.bucket' is out of range", expected: "between 1 B and 10 TB", found: b.kindDescription) }
         }
-        if let o = r.optional("overlap") {
-            switch o.scalar {
-            case "true"?: p.overlap = true
-            case "false"?: p.overlap = false
-            default: bag.error(o.location, "'parallelism.overlap' must be true or false", expected: "true or false", found: o.kindDescription)
-            }
-        }
-        if let sp = r.optional("sequence_parallel") {
-            switch sp.scalar {
-            case "true"?: p.sequenceParallel = true
-            case "false"?: p.sequenceParallel = false
-            default: bag.error(sp.location, "'parallelism.sequence_parallel' must be true or false", expected: "true or false", found: sp.kindDescription)
-            }
-        }
+        if let b = bool("overlap") { p.overlap = b }
+        if let b = bool("sequence_parallel") { p.sequenceParallel = b }
         if let rc = r.optional("recompute") {
             let names = ParallelismSpec.Recompute.allCases.map(\.rawValue)
             if let v = rc.scalar.flatMap(ParallelismSpec.Recompute.init(rawValue:)) {
@@ -294,20 +274,8 @@ enum LLMReader {
                     hint: closestMatch(to: rc.scalar ?? "", in: names).map { "did you mean '\($0)'?" })
             }
         }
-        if let o = r.optional("tp_comm_overlap") {
-            switch o.scalar {
-            case "true"?: p.tpCommOverlap = true
-            case "false"?: p.tpCommOverlap = false
-            default: bag.error(o.location, "'parallelism.tp_comm_overlap' must be true or false", expected: "true or false", found: o.kindDescription)
-            }
-        }
-        if let rc = r.optional("recompute_collectives") {
-            switch rc.scalar {
-            case "true"?: p.repeatRecomputedCollectives = true
-            case "false"?: p.repeatRecomputedCollectives = false
-            default: bag.error(rc.location, "'parallelism.recompute_collectives' must be true or false", expected: "true or false", found: rc.kindDescription)
-            }
-        }
+        if let b = bool("tp_comm_overlap") { p.tpCommOverlap = b }
+        if let b = bool("recompute_collectives") { p.repeatRecomputedCollectives = b }
         if let a = r.optional("attention") {
             let names = ParallelismSpec.Attention.allCases.map(\.rawValue)
             if let v = a.scalar.flatMap(ParallelismSpec.Attention.init(rawValue:)) {

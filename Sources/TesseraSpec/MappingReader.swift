@@ -56,6 +56,17 @@ struct MappingReader {
 
 /// Scalar decoding with located diagnostics.
 enum Scalar {
+    /// `true` or `false`; anything else is a located error naming `what`.
+    static func bool(_ n: SpecNode, what: String, bag: inout DiagnosticBag) -> Bool? {
+        switch n.scalar {
+        case "true"?: return true
+        case "false"?: return false
+        default:
+            bag.error(n.location, "\(what) must be true or false", expected: "true or false", found: n.kindDescription)
+            return nil
+        }
+    }
+
     /// An integer in `min...max`; the default upper bound (`InputLimits.count`) keeps the products
     /// the models form of a few such counts inside 64 bits, and each wider field names its own.
     static func int(_ n: SpecNode, min: Int, max: Int = InputLimits.count, what: String, bag: inout DiagnosticBag) -> Int? {
@@ -207,13 +218,7 @@ enum Scalar {
             }
             return out.count == items.count ? .strings(out) : nil
         case .bool:
-            switch n.scalar {
-            case "true": return .bool(true)
-            case "false": return .bool(false)
-            default:
-                bag.error(n.location, "\(label) must be true or false", expected: "true or false", found: n.kindDescription)
-                return nil
-            }
+            return Scalar.bool(n, what: label, bag: &bag).map(ParamValue.bool)
         }
     }
 }

@@ -41,11 +41,7 @@ public struct Optimizations: Sendable, Hashable, CustomStringConvertible {
         guard var r = MappingReader(node, what: "'optimizations'", bag: &bag) else { return o }
         for (key, path) in keys {
             guard let v = r.optional(key) else { continue }
-            switch v.scalar {
-            case "true": o[keyPath: path] = true
-            case "false": o[keyPath: path] = false
-            default: bag.error(v.location, "'optimizations.\(key)' must be true or false", expected: "true or false", found: v.kindDescription)
-            }
+            if let b = Scalar.bool(v, what: "'optimizations.\(key)'", bag: &bag) { o[keyPath: path] = b }
         }
         r.finish(bag: &bag)
         return o

@@ -69,10 +69,10 @@ enum ReferenceTrainingStepPlanner {
         // Tasks per class of replicas: about 10 per layer and microbatch (kernels and collectives).
         let estimatedTasks = WorkEstimate.trainingTasks(microbatches: M, layers: m.layers, faults: spec.faults.count)
         try budget.check(estimatedTasks, of: .tasks, at: batchLocation, key: "batch (microbatches per replica: batch / (dp × microbatch) = \(M)) or number of layers")
-        if estimatedTasks > Double(TrainingStepPlanner.maxTasks) {
+        if estimatedTasks > Double(ParallelStepElaborator.maxTasks) {
             throw InputError(Diagnostic(
                 at: batchLocation, "the training step has too many tasks to simulate (about \(formatDecimal(estimatedTasks, maxDecimals: 0)))",
-                expected: "at most \(TrainingStepPlanner.maxTasks) tasks: fewer microbatches per replica (batch / (dp × microbatch) = \(M)) or fewer layers", found: "batch: \(batch)"))
+                expected: "at most \(ParallelStepElaborator.maxTasks) tasks: fewer microbatches per replica (batch / (dp × microbatch) = \(M)) or fewer layers", found: "batch: \(batch)"))
         }
         // FP8 training: the linear layers' products in FP8, everything stored and sent in BF16.
         let storage = precision.storage

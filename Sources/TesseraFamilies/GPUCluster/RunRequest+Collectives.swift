@@ -74,7 +74,6 @@ extension RunRequest {
             replicatedEntities: false,
             collectivePlan: { [byKey] in byKey[$0] ?? CollectivePlan(op: $0.op, algorithm: .direct, ranks: 1, bytes: 0, steps: []) })
         let r = try TaskExecutor(plan: taskPlan, sharedLinks: false).run()
-        var total: UInt64 = 0
         var linkBytes: [Int: Double] = [:]
         // Each size's traffic per link, over the span it ran in (sizes run one after another).
         var traffic: [(span: (Double, Double), links: [(id: Int, bytes: Double)])] = []
@@ -85,7 +84,6 @@ extension RunRequest {
             let used = Int(r.taskCollective[k])
             let links = used >= 0 && used < r.collectiveLinks.count ? r.collectiveLinks[used] : []
             traffic.append(((Double(start) / 1e12, Double(end) / 1e12), links))
-            total = end
             for (id, b) in links { linkBytes[id, default: 0] += b }
             let seconds = Double(end - start) / 1e12
             let algbw = seconds > 0 ? Double(plan.bytes) / seconds / 1e9 : 0
@@ -95,7 +93,7 @@ extension RunRequest {
                 busbwGBps: algbw * plan.busFactor))
         }
         let events = r.events
-        let seconds = Double(total) / 1e12
+        let seconds = Double(r.endPicoseconds.last ?? 0) / 1e12
         // Energy: every GPU at idle power (the reduction kernels' SM work is not modeled), link traffic per byte.
         var ledger = EnergyLedger(seconds: seconds)
         ledger.addGPUs("gpus (\(topology.ranks))", count: topology.ranks, gpu: topology.gpu, busy: [])

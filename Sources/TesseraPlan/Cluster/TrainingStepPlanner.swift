@@ -20,9 +20,6 @@ import TesseraSpec
 ///   shared operation waits for every class's copy of the replica operations it depends on (a
 ///   gradient reduction), or for the first class's only (ZeRO 3's prefetched gathers).
 public enum TrainingStepPlanner {
-    /// The most tasks one step may have (memory and time of the simulation grow with them).
-    public static let maxTasks = ParallelStepElaborator.maxTasks
-
     /// Elaborates the step (`ParallelStepElaborator.elaborate`) and maps it.
     public static func plan(
         _ spec: LLMTrainingSpec, precision: Precision, topology: ClusterTopology, batch: Int, batchLocation: SourceLocation, mergeReplicas: Bool = true,
