@@ -278,7 +278,10 @@ public enum ParallelStepElaborator {
             let weights = p.zero >= 3 ? 2 * params / shard + 2 * 2 * cost.layerParametersPerGPU : 2 * params
             let grads = 2 * params / (p.zero >= 2 ? shard : 1)
             let optimizer = 12 * params / (p.zero >= 1 ? shard : 1)
-            var activations = Double(stageLayers[s] / v) * cost.activationBytesPerLayer * Double(inFlightUnits(s))
+            // One chunk's layers, each keeping what its recomputation leaves (partial recomputation:
+            // the first k of the chunk keep only their input).
+            let chunkActivations = (0..<(stageLayers[s] / v)).reduce(0.0) { $0 + cost.activationBytesPerLayer(recompute: p.recompute(layerInChunk: $1)) }
+            var activations = chunkActivations * Double(inFlightUnits(s))
             if s == p.pp - 1 { activations += 4 * T * Double(m.vocab / p.tp) }  // fp32 logits
             memory.append(StageMemory(stage: s, weights: weights, gradients: grads, optimizer: optimizer, activations: activations))
         }
@@ -287,7 +290,7 @@ public enum ParallelStepElaborator {
             throw InputError(Diagnostic(
                 at: spec.transformerLocation, "\(m.name) does not fit in GPU memory on stage \(worst.stage)",
                 expected: "at most \(gb(topology.gpu.hbmCapacity)) per GPU (\(topology.gpu.name))",
-                found: "\(gb(worst.total)) = weights \(gb(worst.weights)) + gradients \(gb(worst.gradients)) + optimizer \(gb(worst.optimizer)) + activations \(gb(worst.activations)) (\(inFlightUnits(worst.stage)) microbatch chunks of \(stageLayers[worst.stage] / v) layers in flight, recompute: \(p.recompute.rawValue), zero: \(p.zero))",
+                found: "\(gb(worst.total)) = weights \(gb(worst.weights)) + gradients \(gb(worst.gradients)) + optimizer \(gb(worst.optimizer)) + activations \(gb(worst.activations)) (\(inFlightUnits(worst.stage)) microbatch chunks of \(stageLayers[worst.stage] / v) layers in flight, recompute: \(p.recompute.rawValue)\(p.recomputeLayers.map { " of \($0) layers per chunk" } ?? ""), zero: \(p.zero))",
                 hint: "raise tp or pp, use zero: 1–3, or recompute: selective or full"))
         }
 
@@ -301,7 +304,14 @@ public enum ParallelStepElaborator {
                 ? b.chunkedCompute(name, kind, s, chunks: overlapChunks, seconds: seconds, deps: deps)
                 : b.add(name, kind, stage: s, .compute, .compute(seconds: seconds), deps: deps)
         }
-        let fwd = cost.forward, bwd = cost.backward
+        let fwd = cost.forward
+        // Backward seconds of the l-th layer of a chunk (partial recomputation: some layers rerun
+        // their forward, the others do not).
+        let backwardFull = cost.backward(recompute: .full), backwardBase = cost.backward
+        let backwardPartial = p.recomputeLayers == nil ? backwardBase : cost.backward(recompute: .none)
+        func bwd(_ l: Int) -> (attention: Double, ffn: Double) {
+            p.recomputeLayers == nil ? backwardBase : (p.recompute(layerInChunk: l) == .full ? backwardFull : backwardPartial)
+        }
         // A tensor-parallel all-reduce of the block's output, or with sequence parallelism its
         // reduce-scatter and the next block's all-gather (the same bytes over the ring).
         func tpCollective(_ name: String, _ s: Int, _ deps: [Int]) -> Int {
@@ -317,7 +327,7 @@ public enum ParallelStepElaborator {
         let tpOn = p.tp > 1, epOn = m.isMoE && p.ep > 1, cpOn = p.cp > 1
         // Full recomputation repeats the forward's collectives before each layer's backward
         // (Megatron's full activation recomputation reruns the layer's forward, communication too).
-        let repeatForwardCollectives = p.recompute == .full && p.repeatRecomputedCollectives
+        func repeatForwardCollectives(_ l: Int) -> Bool { p.recompute(layerInChunk: l) == .full && p.repeatRecomputedCollectives }
         let kvBytes = UInt64(cost.kvBytes)
         let a2aBytes = UInt64(T * Double(m.topK) * Double(m.hidden) * e)
         let layerDense = cost.layerParametersPerGPU - cost.layerExpertParametersPerGPU
@@ -431,7 +441,7 @@ public enum ParallelStepElaborator {
                             for l in (0..<chunkLayers(s)).reversed() {
                                 let layer = modelLayer(k, s, l)
                                 if p.zero >= 3, p.dp * p.cp > 1 { deps.append(gather(s, mb, chunk * chunkLayers(s) + l, 1)) }
-                                if repeatForwardCollectives {
+                                if repeatForwardCollectives(l) {
                                     // Full recomputation reruns the layer's forward, its collectives included
                                     // (their compute is in the backward kernels' time).
                                     let name = "stage\(s).mb\(mb).layer\(layer).recompute"
@@ -446,11 +456,11 @@ public enum ParallelStepElaborator {
                                 }
                                 if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).ffn.backward", s, deps); deps = [] }
                                 if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).combine.backward", .ep, stage: s, .compute, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: deps); deps = [] }
-                                last = block("stage\(s).mb\(mb).layer\(layer).ffn.backward", .backward, s, bwd.ffn, deps: deps)
+                                last = block("stage\(s).mb\(mb).layer\(layer).ffn.backward", .backward, s, bwd(l).ffn, deps: deps)
                                 deps = []
                                 if epOn { last = b.add("stage\(s).mb\(mb).layer\(layer).dispatch.backward", .ep, stage: s, .compute, .collective(GroupCollective(op: .allToAll, group: .ep, stage: s, bytes: a2aBytes)), deps: []) }
                                 if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).attention.backward", s, []) }
-                                last = block("stage\(s).mb\(mb).layer\(layer).attention.backward", .backward, s, bwd.attention, deps: [])
+                                last = block("stage\(s).mb\(mb).layer\(layer).attention.backward", .backward, s, bwd(l).attention, deps: [])
                                 if cpOn { last = b.add("stage\(s).mb\(mb).layer\(layer).kv-grad-reduce-scatter", .cp, stage: s, .compute, .collective(GroupCollective(op: .reduceScatter, group: .cp, stage: s, bytes: kvBytes)), deps: []) }
                                 if p.zero >= 3, useDP {
                                     layerGradOrder[s].append((mb, layer))

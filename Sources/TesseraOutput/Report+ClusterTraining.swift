@@ -191,7 +191,12 @@ extension Report {
         if p.virtualStages > 1 {
             notes.append("interleaved 1F1B: \(p.virtualStages) model chunks per stage, microbatches in groups of pp, (pp - s - 1) x 2 + (v - 1) x pp warm-up chunk-forwards (Narayanan et al. 2021)")
         }
-        if p.recompute == .full {
+        if p.recompute == .full, let k = p.recomputeLayers {
+            notes.append(
+                "partial recomputation (Megatron-LM --recompute-method block --recompute-num-layers \(k)): the first \(k) layers of each model chunk keep only their input and rerun their forward before their backward"
+                    + (p.repeatRecomputedCollectives ? ", its tensor/expert/context collectives too" : " (not its collectives: recompute_collectives: false)")
+                    + "; the other layers keep all their activations and rerun nothing")
+        } else if p.recompute == .full {
             notes.append(
                 p.repeatRecomputedCollectives
                     ? "full recomputation: each layer's forward is rerun before its backward, its compute and its tensor/expert/context collectives too (on the compute stream, exposed)"

@@ -107,6 +107,10 @@ public struct ParallelismSpec: Sendable, Hashable {
     /// Gradient reduction overlapped with the backward pass (buckets launched as they fill).
     public var overlap = true
     public var recompute = Recompute.none
+    /// With full recomputation, how many layers of each model chunk are recomputed: the first k of
+    /// every chunk (Megatron-LM's `--recompute-method block --recompute-num-layers k`); the others
+    /// keep all their activations. nil: every layer.
+    public var recomputeLayers: Int?
     /// Full recomputation reruns each layer's forward collectives (tensor, expert, context) before
     /// its backward, as Megatron-LM does; false leaves them out (to measure what they cost).
     public var repeatRecomputedCollectives = true
@@ -123,6 +127,13 @@ public struct ParallelismSpec: Sendable, Hashable {
     public var location: SourceLocation
     public var gpus: Int { tp * cp * pp * dp }
     public init(location: SourceLocation) { self.location = location }
+
+    /// The recomputation of the `l`-th layer (from 0) of a model chunk: with `recomputeLayers` k,
+    /// full for the first k, none for the rest.
+    public func recompute(layerInChunk l: Int) -> Recompute {
+        guard recompute == .full, let k = recomputeLayers else { return recompute }
+        return l < k ? .full : .none
+    }
 
     /// Whether the stages hold different numbers of layers.
     public var unevenStages: Bool { firstStageLayers != nil || lastStageLayers != nil }
@@ -275,6 +286,7 @@ enum LLMReader {
             }
         }
         if let b = bool("tp_comm_overlap") { p.tpCommOverlap = b }
+        p.recomputeLayers = int("recompute_num_layers")
         if let b = bool("recompute_collectives") { p.repeatRecomputedCollectives = b }
         if let a = r.optional("attention") {
             let names = ParallelismSpec.Attention.allCases.map(\.rawValue)
@@ -310,6 +322,11 @@ enum LLMReader {
         }
         if p.tpCommOverlap, p.tp < 2 {
             bag.error(node["tp_comm_overlap"]?.location ?? node.location, "tensor-parallel communication overlap needs tensor parallelism", expected: "tp ≥ 2 with 'tp_comm_overlap: true'", found: "tp: \(p.tp)")
+        }
+        if p.recomputeLayers != nil, p.recompute != .full {
+            bag.error(
+                node["recompute_num_layers"]?.location ?? node.location, "recompute_num_layers chooses the layers that full recomputation reruns",
+                expected: "recompute: full with 'recompute_num_layers'", found: "recompute: \(p.recompute.rawValue)")
         }
         if p.sequenceParallel, p.tp < 2 {
             bag.error(node["sequence_parallel"]?.location ?? node.location, "sequence parallelism splits a tensor-parallel group's activations", expected: "tp ≥ 2 with 'sequence_parallel: true'", found: "tp: \(p.tp)")

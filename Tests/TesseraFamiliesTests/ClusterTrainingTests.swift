@@ -161,6 +161,45 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
         #expect(abs(rsagTotal - arTotal) < 1e-9 * arTotal)
     }
 
+    /// Partial recomputation (Megatron's block method): with k of a chunk's layers recomputed, the
+    /// step is exactly full recomputation at k = all layers and exactly none at the compute of the
+    /// others; the k recomputed layers keep 2sbh each and the rest keep everything; each recomputed
+    /// layer reruns its forward's tensor-parallel collectives (and only those layers).
+    @Test func partialRecomputationRecomputesTheFirstLayersOfEachChunk() throws {
+        let hw = cluster(nodes: 1, gpusPerNode: 8)
+        func layout(_ extra: String) -> String { training("{tp: 4, pp: 2, microbatch: 1\(extra)}", batch: 4) }
+        let none = try run(hw, layout(", recompute: none")), full = try run(hw, layout(", recompute: full"))
+        let all = try run(hw, layout(", recompute: full, recompute_num_layers: 4"))
+        let three = try run(hw, layout(", recompute: full, recompute_num_layers: 3"))
+        let beyond = try run(hw, layout(", recompute: full, recompute_num_layers: 9"))
+        let s = { (o: Pipeline.Output) throws -> Report.ClusterStep in try #require(o.report.clusterStep) }
+        // k = the chunk's layers (4 per stage) or more: full recomputation, to the picosecond.
+        #expect(try s(all).stepSeconds == s(full).stepSeconds)
+        #expect(try s(beyond).stepSeconds == s(full).stepSeconds)
+        #expect(try s(all).stages[0].memory.activations == s(full).stages[0].memory.activations)
+        // k = 3: between none and full, in time and in memory.
+        let t0 = try s(none).stepSeconds, t3 = try s(three).stepSeconds, t4 = try s(full).stepSeconds
+        #expect(t0 < t3 && t3 < t4, "\(t0) \(t3) \(t4)")
+        let a0 = try s(none).stages[0].memory.activations, a3 = try s(three).stages[0].memory.activations, a4 = try s(full).stages[0].memory.activations
+        // Per chunk: 3 layers of 2sbh (tp does not split it without sequence parallelism) + 1 full layer.
+        let plan = try #require(three.clusterStep).plan
+        let perLayerNone = plan.cost.activationBytesPerLayer(recompute: .none), perLayerFull = plan.cost.activationBytesPerLayer(recompute: .full)
+        #expect(abs((a3 - a4) - (perLayerNone - perLayerFull) * (a4 / (4 * perLayerFull))) < 1e-6 * a0, "\(a0) \(a3) \(a4)")
+        #expect(a4 < a3 && a3 < a0)
+        // Recomputed collectives: two per recomputed layer (attention, ffn) and microbatch, on each class.
+        func recomputeCollectives(_ o: Pipeline.Output) throws -> Int { try #require(o.clusterStep).plan.tasks.filter { $0.name.contains(".recompute.") }.count }
+        #expect(try recomputeCollectives(full) == 8 * 4 * 2)
+        #expect(try recomputeCollectives(three) == 2 * 3 * 4 * 2)
+        #expect(try recomputeCollectives(none) == 0)
+        // The layers that rerun are the first of each stage: layer 3 of stage 0 and layer 7 of stage 1 do not.
+        let names = try #require(three.clusterStep).plan.tasks.map(\.name).filter { $0.contains(".recompute.") }
+        #expect(!names.contains { $0.contains(".layer3.") || $0.contains(".layer7.") })
+        #expect(names.contains { $0.contains(".layer4.") })
+        // Only with full recomputation.
+        let e = try #require(error(hw, layout(", recompute: selective, recompute_num_layers: 2")))
+        #expect(e.description.contains("w.yaml:") && e.description.contains("recompute: full with 'recompute_num_layers'"), "\(e)")
+    }
+
     /// Context parallelism splits each sequence over cp GPUs: the model's FLOPs do not change,
     /// each GPU's activations halve at cp = 2, and before each attention the group all-gathers
     /// keys and values in the ring closed form (n−1)(α + S/(nβ)), S = 2·b·s·g·d·e/t.

@@ -163,7 +163,7 @@ extension RunRequest {
         let peak = (topology.gpu.denseTFLOPS[workload.precision.storage.rawValue] ?? 0) * 1e12  // FP8 runs: against the BF16 peak
         var step = Report.ClusterStep(
             model: m.name, parameters: m.parameters, gpus: topology.ranks, tp: p.tp, pp: p.pp, dp: p.dp, ep: p.ep, zero: p.zero, microbatches: plan.microbatches,
-            microbatch: p.microbatch, recompute: p.recompute.rawValue, overlap: p.overlap, stepSeconds: stepSeconds, tokensPerSecond: stepSeconds > 0 ? tokens / stepSeconds : 0,
+            microbatch: p.microbatch, recompute: p.recomputeLayers.map { "full (first \($0) layers of each chunk)" } ?? p.recompute.rawValue, overlap: p.overlap, stepSeconds: stepSeconds, tokensPerSecond: stepSeconds > 0 ? tokens / stepSeconds : 0,
             modelFlops: plan.modelFlops, mfu: stepSeconds > 0 && peak > 0 ? plan.modelFlops / (stepSeconds * Double(topology.ranks) * peak) : 0, split: weighted,
             stages: stages, memoryCapacity: topology.gpu.hbmCapacity, slowestRank: sim.failure == nil ? slowestRank : nil, slowestLink: slowestLink,
             busiestLink: busiest.map { (topology.describe($0).name, sim.stepSeconds > 0 ? sim.linkBusy[$0] / sim.stepSeconds : 0) },

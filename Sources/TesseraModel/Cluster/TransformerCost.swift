@@ -139,7 +139,11 @@ public struct TransformerCost: Sendable {
     }
 
     /// Backward seconds of each block, with recomputation.
-    public var backward: (attention: Double, ffn: Double) {
+    public var backward: (attention: Double, ffn: Double) { backward(recompute: recompute) }
+
+    /// Backward seconds of each block of a layer recomputed as `recompute` says (partial
+    /// recomputation recomputes some layers of a chunk and not others).
+    public func backward(recompute: ParallelismSpec.Recompute) -> (attention: Double, ffn: Double) {
         var attention = timedAttentionProducts.map(backwardSeconds).reduce(0, +) + 2 * attentionElementwise + 2 * scoreTraffic
         var ffn = ffnProducts.map(backwardSeconds).reduce(0, +) + 2 * ffnElementwise
         let f = forward
@@ -195,7 +199,10 @@ public struct TransformerCost: Sendable {
     /// published figure): of the terms above, the QKV and first FFN inputs (2 + 2 of the 10), the
     /// projection input (2 of the 8) and the second FFN input (8 of the 16) shrink by the ratio of
     /// the byte widths (1/2: 10 → 8, 8 → 7, 16 → 12).
-    public var activationBytesPerLayer: Double {
+    public var activationBytesPerLayer: Double { activationBytesPerLayer(recompute: recompute) }
+
+    /// The bytes a layer recomputed as `recompute` says keeps (see `activationBytesPerLayer`).
+    public func activationBytesPerLayer(recompute: ParallelismSpec.Recompute) -> Double {
         let s = Double(model.seqLen), b = Double(microbatch) / Double(cp), h = Double(model.hidden), a = Double(model.heads), t = Double(tp)
         let ffnScale = Double(model.ffn) / (4 * h) * (model.gatedFFN ? 1.5 : 1) * Double(model.isMoE ? model.topK : 1)
         // Bytes of a linear layer's saved input relative to 16 bits (1/2 with FP8 linear layers).
