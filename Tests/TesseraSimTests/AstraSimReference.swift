@@ -25,6 +25,14 @@
 ///   receives from i−1; messages are S_chunk/n (all-reduce, reduce-scatter) or S_chunk (all-gather,
 ///   whose size is one rank's contribution); 2(n−1) steps for all-reduce, n−1 otherwise; a rank
 ///   sends its next message once it has received the previous one.
+/// - `.../collective_algorithm/Ring.cc`, All_to_All: ((n−1)·n)/2 sends of S_chunk/n to i+1, each
+///   after the previous one was received (pieces relayed around the ring).
+/// - `.../collective_algorithm/HalvingDoubling.cc` (n a power of two): reduce-scatter starts at rank
+///   offset 1 with S_chunk/2, the offset doubling and the message halving each step; all-gather
+///   (whose size is one rank's contribution, S_chunk/n) starts at offset n/2 and halves it, the
+///   message doubling; all-reduce runs the first and then the second. The partner at offset d is
+///   i ± d (i XOR d); the network routes it the shorter way. A rank sends its next message once it
+///   has received the previous one (+ the endpoint delay, + a reduction on reduce-scatter steps).
 /// - `.../collective_algorithm/AllToAll.cc` ("direct", window −1): every rank sends its n−1
 ///   messages (to i+1, i+2, … in that order) at once; all-reduce does it twice, the second round
 ///   after all n−1 messages of the first have arrived.
@@ -41,7 +49,7 @@
 struct AstraSimReference {
     enum Topology: String, CaseIterable { case ring = "Ring", switched = "Switch", fullyConnected = "FullyConnected" }
     enum Op: String { case allReduce = "all-reduce", reduceScatter = "reduce-scatter", allGather = "all-gather", allToAll = "all-to-all" }
-    enum Algorithm: String { case ring, direct }
+    enum Algorithm: String { case ring, direct, halvingDoubling = "halving-doubling" }
 
     var topology: Topology
     var npus: Int
@@ -80,6 +88,7 @@ struct AstraSimReference {
             switch algorithm {
             case .ring: AstraRingStream(sim: sim, op: op, message: message, done: done).start()
             case .direct: AstraDirectStream(sim: sim, op: op, message: message, done: done).start()
+            case .halvingDoubling: AstraHalvingDoublingStream(sim: sim, op: op, chunk: chunk, done: done).start()
             }
         }
         for _ in 0..<min(activeChunks, splits) { startChunk() }
@@ -194,7 +203,11 @@ final class AstraRingStream {
         self.sim = sim
         self.op = op
         self.message = message
-        self.steps = op == .allReduce ? 2 * (n - 1) : n - 1
+        switch op {
+        case .allReduce: self.steps = 2 * (n - 1)
+        case .allToAll: self.steps = n * (n - 1) / 2  // `Ring.cc`: every piece relayed hop by hop
+        default: self.steps = n - 1
+        }
         self.done = done
         self.received = Array(repeating: 0, count: n)
     }
@@ -264,6 +277,64 @@ final class AstraDirectStream {
         sim.schedule(after: sim.config.endpointDelayNs + (reduces ? sim.config.reductionDelayNs : 0)) { [self] in
             if round + 1 < rounds {
                 sendRound(round + 1, from: r)
+            } else {
+                ranksDone += 1
+                if ranksDone == sim.config.npus { done() }
+            }
+        }
+    }
+}
+
+/// One chunk of a halving-doubling collective (`HalvingDoubling.cc`): rank i exchanges with
+/// i XOR d; each received message (after the endpoint delay, plus a reduction on reduce-scatter
+/// steps) releases the next send.
+final class AstraHalvingDoublingStream {
+    let sim: AstraSimulation
+    let op: AstraSimReference.Op
+    /// Each step's (offset, message, reduces).
+    let steps: [(offset: Int, message: UInt64, reduces: Bool)]
+    let done: () -> Void
+    var received: [Int]
+    var ranksDone = 0
+
+    init(sim: AstraSimulation, op: AstraSimReference.Op, chunk: UInt64, done: @escaping () -> Void) {
+        let n = sim.config.npus
+        var rs: [(Int, UInt64, Bool)] = []
+        var d = 1, m = chunk / 2
+        while d < n {
+            rs.append((d, max(1, m), true))
+            d *= 2
+            m /= 2
+        }
+        let ag = rs.reversed().map { ($0.0, $0.1, false) }
+        switch op {
+        case .reduceScatter: steps = rs
+        case .allGather: steps = ag
+        default: steps = rs + ag
+        }
+        self.sim = sim
+        self.op = op
+        self.done = done
+        self.received = Array(repeating: 0, count: n)
+    }
+
+    func start() {
+        for r in 0..<sim.config.npus { sim.schedule(after: sim.config.endpointDelayNs) { [self] in sendStep(0, from: r) } }
+    }
+
+    private func sendStep(_ k: Int, from r: Int) {
+        let (d, m, _) = steps[k]
+        sim.send(m, from: r, to: r ^ d) { [self] in receive(at: r ^ d) }
+    }
+
+    /// Sends go out in step order, each released by one received message (as `insert_packet`).
+    private func receive(at r: Int) {
+        received[r] += 1
+        let k = received[r]
+        let delay = sim.config.endpointDelayNs + (steps[k - 1].reduces ? sim.config.reductionDelayNs : 0)
+        sim.schedule(after: delay) { [self] in
+            if k < steps.count {
+                sendStep(k, from: r)
             } else {
                 ranksDone += 1
                 if ranksDone == sim.config.npus { done() }

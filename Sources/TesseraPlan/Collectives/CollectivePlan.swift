@@ -63,8 +63,11 @@ public struct CollectivePlan: Sendable {
 /// - halving-doubling reduce-scatter, all-gather (n a power of two): log₂n·α + (n−1)/n·S/β;
 ///   all-reduce: both, 2log₂n·α + 2(n−1)/n·S/β (Rabenseifner, ICCS 2004; Thakur, Rabenseifner and
 ///   Gropp, IJHPCA 2005); when n is not a power of two, the n−p extra ranks (p = 2^⌊log₂n⌋) first
-///   send their S to a partner and get the result back: + 2(α + S/β).
+///   send their S to a partner and get the result back: + 2(α + S/β). These hold on a switch;
+///   on a ring of n (nearest partner first, shorter way round) step k puts 2^k messages of
+///   S/2^(k+1) on a link: log₂n·S/(2β) for reduce-scatter or all-gather, twice that for all-reduce.
 /// - halving-doubling (binomial tree) broadcast, reduce: ⌈log₂n⌉(α + S/β).
+/// - ring all-to-all (ASTRA-sim's `Ring.cc`): n(n−1)/2 neighbour steps of S/n: n(n−1)/2·(α + S/(nβ)).
 /// - direct reduce-scatter, all-gather, all-to-all: α + (n−1)S/(nβ) on a switch (each rank's
 ///   port carries n−1 messages of S/n); all-reduce: twice that; broadcast, reduce: α + (n−1)S/β
 ///   (the root's port); send-recv (each rank to the next): α + S/β.
@@ -151,6 +154,11 @@ public enum CollectivePlanner {
                 d *= 2
             }
             if spec.op == .reduce { steps = steps.reversed().map { CollectiveStep(flows: $0.flows.map { CollectiveFlow(src: $0.dst, dst: $0.src, bytes: $0.bytes) }, repeats: 1) } }
+        case (.allToAll, .ring):
+            // ASTRA-sim's ring all-to-all (`Ring.cc`, All_to_All): every rank relays its S/n pieces
+            // around the ring, n(n−1)/2 neighbour steps of S/n (a piece for the rank k hops away is
+            // forwarded k times).
+            steps = [ringStep(topology, bytes: S, repeats: n * (n - 1) / 2)]
         case (.reduceScatter, .direct), (.allGather, .direct), (.allToAll, .direct):
             steps = [allPairs(n, bytes: S / Double(n))]
         case (.allReduce, .direct):
@@ -182,7 +190,8 @@ public enum CollectivePlanner {
         switch op {
         case .allReduce: "ring, double-binary-tree, halving-doubling, direct, hierarchical or auto"
         case .reduceScatter, .allGather, .broadcast, .reduce: "ring, halving-doubling, direct or auto"
-        case .allToAll, .sendRecv: "direct or auto"
+        case .allToAll: "direct, ring or auto"
+        case .sendRecv: "direct or auto"
         }
     }
 
@@ -208,13 +217,18 @@ public enum CollectivePlanner {
         return CollectiveStep(flows: flows, repeats: repeats)
     }
 
-    /// Recursive halving among `ranks` (a power of two): step k exchanges S/2^(k+1) at distance n/2^(k+1).
+    /// Recursive halving among `ranks` (a power of two), nearest partner first: step k exchanges
+    /// S/2^(k+1) with the rank at index distance 2^k (i ↔ i XOR 2^k), so the largest messages go
+    /// to the nearest ranks (one hop on a ring, inside the node on a hierarchy) and the farthest
+    /// carry the least, as ASTRA-sim's `HalvingDoubling.cc` orders it (rank offset 1, doubling, for
+    /// reduce-scatter and all-reduce; its all-gather is the reverse). On a switch every order takes
+    /// the same time; on a ring of 8 this one takes 1.5·S/β where farthest-first took 2.625·S/β.
     static func halving(_ ranks: [Int], bytes S: Double) -> [CollectiveStep] {
         var steps: [CollectiveStep] = []
-        var d = ranks.count / 2, share = S / 2
-        while d >= 1 {
+        var d = 1, share = S / 2
+        while d < ranks.count {
             steps.append(CollectiveStep(flows: ranks.indices.map { CollectiveFlow(src: ranks[$0], dst: ranks[$0 ^ d], bytes: share) }, repeats: 1))
-            d /= 2
+            d *= 2
             share /= 2
         }
         return steps
