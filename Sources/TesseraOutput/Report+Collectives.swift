@@ -11,15 +11,24 @@ extension Report {
         public var seconds: Double
         public var algbwGBps: Double
         public var busbwGBps: Double
+        /// The NCCL protocol it ran with (`nccl_protocol`), nil under the fabric model.
+        public var ncclProtocol: String?
+
+        /// The algorithm, and the protocol where there is one ("ring with LL").
+        public var algorithmAndProtocol: String { ncclProtocol.map { "\(algorithm) with \($0)" } ?? algorithm }
 
         var json: JSONValue {
-            .object([
-                ("op", .string(op)), ("algorithm", .string(algorithm)), ("ranks", .int(Int64(ranks))), ("bytes", .uint(bytes)),
-                ("seconds", .double(seconds)), ("algbw_gbps", .double(algbwGBps)), ("busbw_gbps", .double(busbwGBps)),
-            ])
+            var pairs: [(String, JSONValue)] = [("op", .string(op)), ("algorithm", .string(algorithm))]
+            if let p = ncclProtocol { pairs.append(("protocol", .string(p))) }
+            pairs += [
+                ("ranks", .int(Int64(ranks))), ("bytes", .uint(bytes)), ("seconds", .double(seconds)), ("algbw_gbps", .double(algbwGBps)),
+                ("busbw_gbps", .double(busbwGBps)),
+            ]
+            return .object(pairs)
         }
 
-        public init(op: String, algorithm: String, ranks: Int, bytes: UInt64, seconds: Double, algbwGBps: Double, busbwGBps: Double) {
+        public init(op: String, algorithm: String, ranks: Int, bytes: UInt64, seconds: Double, algbwGBps: Double, busbwGBps: Double, ncclProtocol: String? = nil) {
+            self.ncclProtocol = ncclProtocol
             self.op = op
             self.algorithm = algorithm
             self.ranks = ranks
@@ -56,9 +65,12 @@ extension Report {
 
     /// One CSV row per message size.
     func collectivesCSV() -> String {
-        var s = "op,algorithm,ranks,bytes,seconds,algbw_gbps,busbw_gbps\n"
+        // A protocol column only under NCCL's protocols, so that the fabric model's CSV keeps its columns.
+        let protocols = collectives.contains { $0.ncclProtocol != nil }
+        var s = "op,algorithm,ranks,bytes,seconds,algbw_gbps,busbw_gbps" + (protocols ? ",protocol\n" : "\n")
         for c in collectives {
-            s += [c.op, c.algorithm, "\(c.ranks)", "\(c.bytes)", JSONValue.number(c.seconds), JSONValue.number(c.algbwGBps), JSONValue.number(c.busbwGBps)].joined(separator: ",") + "\n"
+            let row = [c.op, c.algorithm, "\(c.ranks)", "\(c.bytes)", JSONValue.number(c.seconds), JSONValue.number(c.algbwGBps), JSONValue.number(c.busbwGBps)]
+            s += (row + (protocols ? [c.ncclProtocol ?? ""] : [])).joined(separator: ",") + "\n"
         }
         return s
     }
@@ -68,7 +80,7 @@ extension Report {
         guard !collectives.isEmpty else { return "" }
         var s = "\n## Collectives\n\n| op | algorithm | ranks | bytes | time | algbw | busbw |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n"
         for c in collectives {
-            s += "| \(c.op) | \(c.algorithm) | \(c.ranks) | \(c.bytes) | \(formatDecimal(c.seconds * 1e6, maxDecimals: 3)) us | \(formatDecimal(c.algbwGBps, maxDecimals: 3)) GB/s | \(formatDecimal(c.busbwGBps, maxDecimals: 3)) GB/s |\n"
+            s += "| \(c.op) | \(c.algorithmAndProtocol) | \(c.ranks) | \(c.bytes) | \(formatDecimal(c.seconds * 1e6, maxDecimals: 3)) us | \(formatDecimal(c.algbwGBps, maxDecimals: 3)) GB/s | \(formatDecimal(c.busbwGBps, maxDecimals: 3)) GB/s |\n"
         }
         return s
     }

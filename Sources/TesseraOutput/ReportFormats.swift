@@ -324,7 +324,7 @@ extension Report {
         }
         if let f = collectiveFindings { s += f.line + "\n" }
         for c in collectives {
-            s += "\(c.op) \(c.algorithm) \(c.ranks) ranks \(c.bytes) B: \(formatDecimal(c.seconds * 1e6, maxDecimals: 3)) us, algbw \(formatDecimal(c.algbwGBps, maxDecimals: 3)) GB/s, busbw \(formatDecimal(c.busbwGBps, maxDecimals: 3)) GB/s\n"
+            s += "\(c.op) \(c.algorithmAndProtocol) \(c.ranks) ranks \(c.bytes) B: \(formatDecimal(c.seconds * 1e6, maxDecimals: 3)) us, algbw \(formatDecimal(c.algbwGBps, maxDecimals: 3)) GB/s, busbw \(formatDecimal(c.busbwGBps, maxDecimals: 3)) GB/s\n"
         }
         return s
     }

@@ -20,6 +20,8 @@ public struct LinkSimulator {
         public var events: UInt64
         /// Per step, each message's arrival after the step's start, picoseconds (only when asked).
         public var arrivals: [[UInt64]] = []
+        /// The NCCL protocol it ran with (`nccl_protocol`; the fastest under `auto`), nil under the fabric model.
+        public var ncclProtocol: CollectiveProtocol?
     }
 
     enum Event: Sendable {
@@ -31,24 +33,38 @@ public struct LinkSimulator {
 
     public init(topology: ClusterTopology) { self.topology = topology }
 
+    /// Runs `plan`; under `nccl_protocol` with each protocol the cluster allows, keeping the fastest
+    /// (the earlier of LL, LL128, Simple on a tie), its launch latency included.
     public func run(_ plan: CollectivePlan, arrivals wantArrivals: Bool = false) throws(SimError) -> Result {
+        guard let choices = topology.protocolChoices, !choices.isEmpty else { return try run(plan, protocol: nil, arrivals: wantArrivals) }
+        var best = try run(plan, protocol: choices[0], arrivals: wantArrivals)
+        for p in choices.dropFirst() {
+            let r = try run(plan, protocol: p, arrivals: wantArrivals)
+            if r.picoseconds < best.picoseconds { best = r }
+        }
+        return best
+    }
+
+    func run(_ plan: CollectivePlan, protocol p: CollectiveProtocol?, arrivals wantArrivals: Bool) throws(SimError) -> Result {
+        let tree = plan.algorithm == .doubleBinaryTree
         var total: UInt64 = 0
         var bytesByLink: [Int: Double] = [:]
         var events: UInt64 = 0
         var arrivals: [[UInt64]] = []
         for step in plan.steps {
-            let (ps, carried, n, arrive) = try runStep(step.flows)
+            let (ps, carried, n, arrive) = try runStep(step.flows, protocol: p, tree: tree)
             if wantArrivals { arrivals.append(arrive) }
             total += ps * UInt64(step.repeats)
             events += n
             for (id, b) in carried { bytesByLink[id, default: 0] += b * Double(step.repeats) }
         }
-        return Result(picoseconds: total, linkBytes: bytesByLink.keys.sorted().map { ($0, bytesByLink[$0] ?? 0) }, events: events, arrivals: arrivals)
+        if let p, plan.steps.contains(where: { !$0.flows.isEmpty }) { total = Saturating.add(total, ClusterTopology.picoseconds(p.launchLatency(tree: tree))) }
+        return Result(picoseconds: total, linkBytes: bytesByLink.keys.sorted().map { ($0, bytesByLink[$0] ?? 0) }, events: events, arrivals: arrivals, ncclProtocol: p)
     }
 
     /// One step from an empty network: (duration, bytes per link id in first-use order, events,
     /// each message's arrival).
-    func runStep(_ flows: [CollectiveFlow]) throws(SimError) -> (UInt64, [(Int, Double)], UInt64, [UInt64]) {
+    func runStep(_ flows: [CollectiveFlow], protocol p: CollectiveProtocol? = nil, tree: Bool = false) throws(SimError) -> (UInt64, [(Int, Double)], UInt64, [UInt64]) {
         guard !flows.isEmpty else { return (0, [], 0, []) }
         // Compact the links this step uses.
         var local: [Int: Int] = [:]
@@ -58,7 +74,8 @@ public struct LinkSimulator {
         paths.reserveCapacity(flows.count)
         var scratch: [Int] = []
         for f in flows {
-            latency.append(topology.route(f.src, f.dst, into: &scratch))
+            let route = topology.route(f.src, f.dst, into: &scratch)
+            latency.append(p.map { topology.protocolLatency(f.src, f.dst, route: route, protocol: $0, tree: tree) } ?? route)
             paths.append(scratch.map { id in
                 if let i = local[id] { return i }
                 local[id] = ids.count
@@ -66,7 +83,7 @@ public struct LinkSimulator {
                 return ids.count - 1
             })
         }
-        let capacity = ids.map { topology.capacity($0) / 1e12 }  // bytes per ps
+        let capacity = ids.map { id in (p.map { topology.protocolCapacity(id, protocol: $0, tree: tree) } ?? topology.capacity(id)) / 1e12 }  // bytes per ps
         let network = MaxMinFairShare(paths: paths.map { $0.map { (link: $0, weight: 1.0) } }, capacity: capacity)
 
         var remaining = flows.map(\.bytes)

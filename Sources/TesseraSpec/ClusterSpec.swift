@@ -43,9 +43,16 @@ public struct ClusterSpec: Sendable, Hashable {
     public var gpusPerNode: Int
     public var intraNode: Fabric?
     public var interNode: Fabric?
+    /// `nccl_protocol`: collectives costed with NCCL's protocols, `auto` (the fastest of LL,
+    /// LL128 and Simple for each collective, as NCCL's tuner picks) or one of them forced (as
+    /// NCCL_PROTO does); nil: every message pays its fabric's latency at the fabric's efficiency.
+    public var ncclProtocol: String?
+    public var ncclProtocolLocation: SourceLocation?
     public var ranks: Int { nodes * gpusPerNode }
     public var location: SourceLocation
 
+    /// The values of `nccl_protocol`.
+    public static let ncclProtocols = ["auto", "ll", "ll128", "simple"]
     /// Intra-node fabric kinds.
     public static let intraKinds = ["nvswitch", "nvlink-ring", "nvlink-mesh"]
     /// Inter-node fabric kinds this version builds.
@@ -76,6 +83,17 @@ enum ClusterReader {
         let gpnNode = r.optional("gpus_per_node")
         let intraNode = r.optional("intra_node")
         let interNode = r.optional("inter_node")
+        var chosenProtocol: (String, SourceLocation)?
+        if let p = r.optional("nccl_protocol") {
+            let names = ClusterSpec.ncclProtocols
+            if let v = p.scalar, names.contains(v) {
+                chosenProtocol = (v, p.location)
+            } else {
+                bag.error(
+                    p.location, "unknown NCCL protocol", expected: "one of " + names.map { "'\($0)'" }.joined(separator: ", ") + " ('auto': the fastest for each collective)",
+                    found: p.kindDescription, hint: closestMatch(to: p.scalar ?? "", in: names).map { "did you mean '\($0)'?" })
+            }
+        }
         let gpu = gpuNode.map { readGPU($0, presets: gpuPresets, bag: &bag) }
             ?? ClusterSpec.GPU(preset: ClusterSpec.defaultPreset, overrides: [:], denseTFLOPS: [:], sparseTFLOPS: [:], location: at)
         let intra = intraNode.flatMap { fabric($0, intra: true, bag: &bag) }
@@ -124,7 +142,9 @@ enum ClusterReader {
         var interFabric = inter
         if let f = inter, f.kind == "fat-tree", f.nodesPerLeaf > nodes { interFabric?.nodesPerLeaf = nodes }  // one leaf holds them all
         if let f = interFabric, f.kind == "fat-tree", f.levels == 3, f.leavesPerPod > nodes / f.nodesPerLeaf { interFabric?.leavesPerPod = max(1, nodes / f.nodesPerLeaf) }
-        return ClusterSpec(gpu: gpu, nodes: nodes, gpusPerNode: gpn, intraNode: gpn > 1 ? intra : nil, interNode: nodes > 1 ? interFabric : nil, location: at)
+        return ClusterSpec(
+            gpu: gpu, nodes: nodes, gpusPerNode: gpn, intraNode: gpn > 1 ? intra : nil, interNode: nodes > 1 ? interFabric : nil, ncclProtocol: chosenProtocol?.0,
+            ncclProtocolLocation: chosenProtocol?.1, location: at)
     }
 
     private static func readGPU(_ node: SpecNode, presets: [String], bag: inout DiagnosticBag) -> ClusterSpec.GPU? {

@@ -250,3 +250,20 @@ private func within(_ x: Double, _ published: Double, _ tolerance: Double = 0.15
         #expect(topology.linkCount == 8 * 2 + 4 * 2 + 2 * 2)
     }
 }
+
+@Suite struct CollectiveProtocolReportTests {
+    /// Under `nccl_protocol: auto` every size's row names the protocol it ran with (JSON `protocol`,
+    /// a CSV column, "ring with LL" in Markdown) and the notes describe the model; without it none does.
+    @Test func rowsNameTheirProtocol() throws {
+        let hw = try KindTable.hardwareLoader.load(path: packageRoot.appendingPathComponent("validation/nccl-tests/dgx-a100.yaml").path)
+        let wl = try WorkloadLoader.parse("tessera: 1\nname: w\ncollective: {op: all-reduce, sizes: [8 B, 1 GiB], algorithm: ring}\n", file: "w.yaml")
+        let report = try Pipeline(hardware: hw, workload: wl).run().report
+        #expect(report.collectives.map { $0.ncclProtocol } == ["LL", "Simple"])
+        #expect(report.json().contains("\"protocol\": \"LL\""))
+        #expect(report.collectivesCSV().hasPrefix("op,algorithm,ranks,bytes,seconds,algbw_gbps,busbw_gbps,protocol\n"))
+        #expect(report.collectivesMarkdown().contains("| all-reduce | ring with LL |"))
+        #expect(report.modelNotes.contains { $0.hasPrefix("collectives costed with NCCL's protocols (nccl_protocol: auto") })
+        let plain = try busbw("configs/gpu/dgx-a100-x1.yaml", bytes: "8 B")
+        #expect(plain.ncclProtocol == nil)
+    }
+}

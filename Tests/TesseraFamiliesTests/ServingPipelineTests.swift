@@ -75,6 +75,27 @@ private func nvswitch() throws -> (GPUPreset, alpha: Double, beta: Double) {
         #expect(s.instances.count == 1 && s.instances[0].decodeIterations == o - 1 && s.instances[0].prefillBatches == 1)
     }
 
+    /// Under NCCL's protocols (`nccl_protocol: ll`) each decode step's 2L all-reduces of h·e bytes
+    /// on tp 2 cost LL's launch (6.6 µs) and two LL steps (0.6 µs each) plus the bytes at LL's
+    /// bandwidth (min(0.5 × 360 GB/s, 141 GB/s)), where the fabric model charged two 1 µs steps:
+    /// TPOT rises by exactly that, and the report says which model ran.
+    @Test func ncclProtocolsCostTheDecodeAllReduces() throws {
+        let p = 512, o = 8, tp = 2
+        let yaml = servingYAML("mode: colocated\n  instances: {gpus: \(tp), tp: \(tp)}", requests: "[{at: 0 ms, prompt: \(p), output: \(o)}]")
+        let fabric = try #require(try serve(yaml).serving)
+        let hw = try KindTable.hardwareLoader.parse(
+            "tessera: 1\nname: h\nkind: gpu-cluster\ngpu: {preset: h100-sxm}\nnodes: 1\ngpus_per_node: 8\nintra_node: {kind: nvswitch, bandwidth: 450 GB/s, efficiency: 0.8, latency: 1 us}\nnccl_protocol: ll\n",
+            file: "h.yaml")
+        let report = try serve(yaml, on: hw)
+        let ll = try #require(report.serving)
+        let L = Double(model.layers), bytes = Double(model.hidden) * 2
+        let fabricAR = allReduce(bytes, n: tp, alpha: 1e-6, beta: 360e9)
+        let llAR = 6.6e-6 + allReduce(bytes, n: tp, alpha: 0.6e-6, beta: 141e9)
+        #expect(close(ll.tpot.mean - fabric.tpot.mean, 2 * L * (llAR - fabricAR), 1e-5), "\(ll.tpot.mean) vs \(fabric.tpot.mean)")
+        #expect(report.modelNotes.contains { $0.contains("NCCL's protocols (nccl_protocol: ll, forced)") })
+        #expect(!(try serve(yaml)).modelNotes.contains { $0.contains("nccl_protocol") })
+    }
+
     /// Disaggregated: the prefill gives the first token; the KV cache (2·L·g·d·p·e) then crosses
     /// to the decode GPUs, head share i to GPU i (one message per pair, S/t each, on its own
     /// ports): α + S/(tβ), which the first decode step waits for.

@@ -88,9 +88,11 @@ extension RunRequest {
             let seconds = Double(end - start) / 1e12
             let algbw = seconds > 0 ? Double(plan.bytes) / seconds / 1e9 : 0
             runs.append((plan, start, end, algbw, algbw * plan.busFactor))
+            // Under NCCL's protocols, the one its time came from (the link simulation again, alone: cheap beside the run).
+            let chosen = topology.protocolChoices == nil ? nil : try LinkSimulator(topology: topology).run(plan).ncclProtocol?.ncclName
             rows.append(Report.Collective(
                 op: plan.op.rawValue, algorithm: plan.algorithm.rawValue, ranks: plan.ranks, bytes: plan.bytes, seconds: seconds, algbwGBps: algbw,
-                busbwGBps: algbw * plan.busFactor))
+                busbwGBps: algbw * plan.busFactor, ncclProtocol: chosen))
         }
         let events = r.events
         let seconds = Double(r.endPicoseconds.last ?? 0) / 1e12
@@ -113,7 +115,7 @@ extension RunRequest {
             let busy = (linkBytes[id] ?? 0) / topology.capacity(id)
             return Report.Unit(name: name, kind: kind, busySeconds: busy, utilization: seconds == 0 ? 0 : busy / seconds)
         }
-        report.modelNotes = Report.clusterNotes + [Report.collectiveEnergyNote, NetworkEnergy.note]
+        report.modelNotes = Report.clusterNotes + [Report.collectiveEnergyNote, NetworkEnergy.note] + Report.protocolNotes(topology)
         return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: CollectiveViews(
                 file: hardware.file, plans: plans, bytesPerElement: workload.precision.bytes, runs: runs, ranks: topology.ranks, energy: report.energy))
     }
@@ -157,6 +159,14 @@ extension RunRequest {
 }
 
 extension Report {
+    /// The note of NCCL's protocol model, when the cluster uses it (`nccl_protocol`).
+    public static func protocolNotes(_ topology: ClusterTopology) -> [String] {
+        guard let p = topology.spec.ncclProtocol else { return [] }
+        return [
+            "collectives costed with NCCL's protocols (nccl_protocol: \(p)\(p == "auto" ? ": LL, LL128 and Simple timed for each collective and the fastest kept, as NCCL's tuner picks the least predicted time" : ", forced")): NCCL's own constants (src/graph/tuning.cc, NVIDIA/nccl 5067397c = v2.30.7): a launch latency per collective (ring LL 6.6, LL128 14, Simple 8.4 us; tree 6.8/14/8.4), a latency per step in place of the fabric's latency (NVLink ring 0.6/1.9/3.4 us, tree 0.6/1.25/4; network ring 2.7/4/14 us, tree 5/8.5/14; hop_latency still added), each link's bandwidth x efficiency times the protocol's share (ring LL 0.5 capped at llMaxBw, LL128 0.92, Simple 1; tree Simple 0.92, LL 0.92/3.8, LL128 0.92 x 7/9 on one node or x 120/128); the double binary tree takes the tree rows, every other algorithm the ring rows. Approximation: NVLink SHARP (NVLS), CollNet, NCCL's channel trimming for small messages and its per-channel caps are not modeled; nccl-tests without CUDA graphs measures several microseconds of host launch overhead more than these constants",
+        ]
+    }
+
     public static let collectiveEnergyNote =
         "energy: every GPU draws its idle power for the whole benchmark (the reduction kernels' work on the SMs is not modeled), plus the network energy of every byte carried; power over time spreads each size's link energy evenly over the time that size ran"
 

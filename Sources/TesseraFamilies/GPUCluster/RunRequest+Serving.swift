@@ -87,7 +87,7 @@ extension RunRequest {
             return Report.Unit(name: name, kind: kind, busySeconds: busy, utilization: end > 0 ? busy / end : 0)
         }
         report.modelNotes = Report.servingNotes + Report.clusterNotes.filter { !$0.hasPrefix("algbw") && !$0.hasPrefix("collectives are") }
-            + [Report.servingEnergyNote, NetworkEnergy.note]
+            + [Report.servingEnergyNote, NetworkEnergy.note] + Report.protocolNotes(topology)
         return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: ServingViews(plan: plan, result: sim, file: hardware.file, energy: report.energy, bytesPerElement: workload.precision.bytes))
     }
 }

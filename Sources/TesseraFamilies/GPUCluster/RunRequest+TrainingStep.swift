@@ -187,7 +187,7 @@ extension RunRequest {
         report.isTrainingStep = true
         report.modelNotes = Report.clusterTrainingNotes + Report.clusterTrainingOptionNotes(p, faults: !llm.faults.isEmpty)
             + (workload.precision == .fp8 ? [Report.fp8Note] : [])
-            + Report.clusterNotes.filter { !$0.hasPrefix("algbw") } + [Report.gpuEnergyNote, NetworkEnergy.note]
+            + Report.clusterNotes.filter { !$0.hasPrefix("algbw") } + [Report.gpuEnergyNote, NetworkEnergy.note] + Report.protocolNotes(topology)
         return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: TrainingStepViews(plan: plan, result: sim, file: hardware.file, energy: report.energy, bytesPerElement: workload.precision.storage.bytes))
     }
 

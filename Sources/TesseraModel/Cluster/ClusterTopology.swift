@@ -93,6 +93,32 @@ public struct ClusterTopology: Sendable {
     public var channels: Int { nodes > 1 && gpusPerNode > 1 ? min(spec.interNode?.nicsPerNode ?? 1, gpusPerNode) : 1 }
 
     static func ps(_ seconds: Double) -> UInt64 { Saturating.uint64Rounded(seconds * 1e12) }
+    /// Seconds as whole picoseconds (rounded, saturating).
+    public static func picoseconds(_ seconds: Double) -> UInt64 { ps(seconds) }
+
+    /// The protocols a collective is timed with under `nccl_protocol` (all three for `auto`, the
+    /// fastest kept); nil: the fabric model (each message its route's latency, full efficiency).
+    public var protocolChoices: [CollectiveProtocol]? {
+        guard let p = spec.ncclProtocol else { return nil }
+        return p == "auto" ? CollectiveProtocol.allCases : CollectiveProtocol(rawValue: p).map { [$0] }
+    }
+
+    /// The latency a message from `a` to `b` pays under `protocol`: its route's latency with the
+    /// fabric's `latency` replaced by the protocol's per-step latency for the link class (NVLink
+    /// inside a node, the network between nodes); `hop_latency` is kept.
+    public func protocolLatency(_ a: Int, _ b: Int, route: UInt64, protocol p: CollectiveProtocol, tree: Bool) -> UInt64 {
+        let network = a / gpusPerNode != b / gpusPerNode
+        let fabric = (network ? spec.interNode : spec.intraNode)?.latency ?? 0
+        return Saturating.add(route >= Self.ps(fabric) ? route - Self.ps(fabric) : 0, Self.ps(p.stepLatency(tree: tree, network: network)))
+    }
+
+    /// Link `id`'s bandwidth under `protocol`, bytes per second: its effective bandwidth × the
+    /// protocol's factor, LL capped at NCCL's llMaxBw for this GPU and node count.
+    public func protocolCapacity(_ id: Int, protocol p: CollectiveProtocol, tree: Bool) -> Double {
+        let c = capacity(id) * p.bandwidthFactor(tree: tree, nodes: nodes)
+        guard p == .ll, let cap = CollectiveProtocol.llCap(gpu, nodes: nodes) else { return c }
+        return min(c, cap)
+    }
 
     /// The links a message from rank `a` to rank `b` crosses, and its latency in picoseconds.
     public func route(_ a: Int, _ b: Int, into links: inout [Int]) -> UInt64 {
@@ -296,14 +322,22 @@ public struct ClusterTopology: Sendable {
             if f.kind == "fat-tree", f.levels == 3 { c = min(c, Double(f.leavesPerPod * f.nodesPerLeaf * f.nicsPerNode) * beta / (f.oversubscription * f.oversubscription)) }
             if f.kind == "rail-optimized" { c = min(c, Double(nodes) * beta / f.oversubscription) }
         }
-        return (c.isFinite ? c : 1) / max(1, linkSlowdown.values.max() ?? 1)
+        var slowest = (c.isFinite ? c : 1) / max(1, linkSlowdown.values.max() ?? 1)
+        // Under NCCL's protocols, the slowest any of them makes it (a lower bound on every link).
+        for p in protocolChoices ?? [] {
+            slowest = min(slowest, slowest * min(p.bandwidthFactor(tree: true, nodes: nodes), p.bandwidthFactor(tree: false, nodes: nodes)))
+            if p == .ll, let cap = CollectiveProtocol.llCap(gpu, nodes: nodes) { slowest = min(slowest, cap) }
+        }
+        return slowest
     }
 
-    /// The largest latency a route can have, seconds (an upper bound).
+    /// The largest latency a route can have, seconds (an upper bound; under NCCL's protocols their
+    /// largest step latency, plus a launch latency).
     public var largestLatencySeconds: Double {
+        let protocolStep = protocolChoices.map { _ in 14e-6 + 14e-6 } ?? 0
         let intra = spec.intraNode.map { $0.latency + $0.hopLatency * Double(gpusPerNode) } ?? 0
         let inter = spec.interNode.map { $0.latency + $0.hopLatency * Double(nodes + 5) } ?? 0
-        return max(intra, inter)
+        return max(intra, inter) + protocolStep
     }
 
     /// A readable name and a kind for link `id`.

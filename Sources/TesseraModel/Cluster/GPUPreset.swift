@@ -41,6 +41,10 @@ public struct GPUPreset: Sendable, Hashable {
     public var idleWatts: Double
     /// GEMM efficiency relative to the H100 calibration, per precision (absent: 1).
     public var gemmScale: [String: Double] = [:]
+    /// NCCL's LL-protocol bandwidth cap for this GPU's architecture, GB/s, on one node, two nodes
+    /// and more (`llMaxBws` in NCCL's src/graph/tuning.cc, commit 5067397c: Ampere 87.7/22.5/19.0,
+    /// Hopper 141/45/35, Blackwell 282/90/70). Empty: none.
+    public var llMaxBandwidth: [Double] = []
 
     /// The GEMM efficiency scale at `precision`.
     public func gemmScale(_ precision: String) -> Double { gemmScale[precision] ?? gemmScale["*"] ?? 1 }
@@ -57,11 +61,14 @@ public struct GPUPreset: Sendable, Hashable {
         return s
     }
 
-    static func make(_ name: String, _ dense: [String: Double], hbm: Double, capacity: Double, sms: Int, tdp: Double, gemm: [String: Double] = [:]) -> GPUPreset {
+    static func make(_ name: String, _ dense: [String: Double], hbm: Double, capacity: Double, sms: Int, tdp: Double, gemm: [String: Double] = [:], ll: [Double]) -> GPUPreset {
         GPUPreset(
             name: name, denseTFLOPS: dense, sparseTFLOPS: sparse(dense), hbmBandwidth: hbm, hbmCapacity: capacity, sms: sms, tdpWatts: tdp, idleWatts: idleShare * tdp,
-            gemmScale: gemm)
+            gemmScale: gemm, llMaxBandwidth: ll)
     }
+
+    /// NCCL's llMaxBws rows (see `llMaxBandwidth`).
+    static let llAmpere = [87.7, 22.5, 19.0], llHopper = [141.0, 45.0, 35.0], llBlackwell = [282.0, 90.0, 70.0]
 
     /// Maximum achievable matmul FLOPS as shares of peak (the table cited above).
     static let mamfH100BF16 = 0.803, mamfA100BF16 = 0.869, mamfH100FP8 = 0.709, mamfB200BF16 = 0.776
@@ -71,12 +78,12 @@ public struct GPUPreset: Sendable, Hashable {
 
     /// Every bundled preset, by name.
     public static let all: [GPUPreset] = [
-        make("a100-sxm", dense(19.5, 156, 312, nil, 624), hbm: 2.039e12, capacity: 80e9, sms: 108, tdp: 400, gemm: ["*": mamfA100BF16 / mamfH100BF16]),
-        make("h100-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 3.35e12, capacity: 80e9, sms: 132, tdp: 700, gemm: ["fp8": mamfH100FP8 / mamfH100BF16]),
-        make("h200-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 4.8e12, capacity: 141e9, sms: 132, tdp: 700, gemm: ["fp8": mamfH100FP8 / mamfH100BF16]),
+        make("a100-sxm", dense(19.5, 156, 312, nil, 624), hbm: 2.039e12, capacity: 80e9, sms: 108, tdp: 400, gemm: ["*": mamfA100BF16 / mamfH100BF16], ll: llAmpere),
+        make("h100-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 3.35e12, capacity: 80e9, sms: 132, tdp: 700, gemm: ["fp8": mamfH100FP8 / mamfH100BF16], ll: llHopper),
+        make("h200-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 4.8e12, capacity: 141e9, sms: 132, tdp: 700, gemm: ["fp8": mamfH100FP8 / mamfH100BF16], ll: llHopper),
         make(
             "b200", dense(40, 1100, 2250, 4500, 4500), hbm: 8e12, capacity: 180e9, sms: 148, tdp: 1000,
-            gemm: ["*": mamfB200BF16 / mamfH100BF16, "fp8": mamfB200BF16 / mamfH100BF16 * mamfH100FP8 / mamfH100BF16]),
+            gemm: ["*": mamfB200BF16 / mamfH100BF16, "fp8": mamfB200BF16 / mamfH100BF16 * mamfH100FP8 / mamfH100BF16], ll: llBlackwell),
     ]
 
     public static func named(_ name: String) -> GPUPreset? { all.first { $0.name == name } }
