@@ -149,12 +149,21 @@ def svg(rows, path):
         x, y = xy(r["predicted"], r["published"])
         colour = "#1b7837" if abs(r["error"]) <= min(r["threshold"], r.get("target") or math.inf) else "#b2182b"
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"><title>{r["row"]}: {r["predicted"]:.3g} vs {r["published"]:.3g} ms ({r["error"]:+.1%})</title></circle>')
-        # Labels to the left of points in the right half, moved down clear of the one above.
-        ly = y - 6
-        while any(abs(ly - p) < 13 for p in placed):
-            ly += 13
-        placed.append(ly)
+        # Labels to the left of points in the right half, at the nearest free line above or below
+        # inside the plot; a point with no free line keeps only its tooltip.
         right = x > w / 2
+        side = [q for q in placed if q[1] == right]
+        ly = None
+        for k in range(0, 9):
+            for cand in ((y - 6 - 13 * (k // 2 + k % 2)) if k % 2 else (y - 6 + 13 * (k // 2)),):
+                if 36 <= cand <= h - pad - 4 and not any(abs(cand - q[0]) < 13 for q in side):
+                    ly = cand
+                    break
+            if ly is not None:
+                break
+        if ly is None:
+            continue
+        placed.append((ly, right))
         label = f'{r["row"]} {r["error"]:+.0%}'
         out.append(f'<text x="{x - 8 if right else x + 8:.1f}" y="{ly:.1f}" text-anchor="{"end" if right else "start"}" fill="#333">{label}</text>')
     out.append("</svg>")
