@@ -196,7 +196,13 @@ public enum ParallelStepElaborator {
                 found: "tp \(p.tp) × pp \(p.pp) × dp \(p.dp)\(p.cp > 1 ? " × cp \(p.cp)" : "") = \(p.gpus)")
         }
         let stageLayers = p.stageLayers(total: m.layers) ?? []
-        if stageLayers.isEmpty, !p.unevenStages {
+        if stageLayers.isEmpty, p.embeddingAsLayer || p.lossAsLayer {
+            let slots = m.layers + (p.embeddingAsLayer ? 1 : 0) + (p.lossAsLayer ? 1 : 0)
+            bag.error(
+                p.location, "the layers, with the embedding and loss counted as layers, do not split evenly into model chunks",
+                expected: "pp × virtual_stages dividing \(slots) (\(m.layers) layers\(p.embeddingAsLayer ? " + the embedding" : "")\(p.lossAsLayer ? " + the loss" : "")), at least one layer in every chunk",
+                found: "pp: \(p.pp), virtual_stages: \(p.virtualStages)")
+        } else if stageLayers.isEmpty, !p.unevenStages {
             bag.error(
                 p.location, "the layers do not split evenly into pipeline stages", expected: "pp × virtual_stages dividing the \(m.layers) layers of \(m.name)",
                 found: "pp: \(p.pp), virtual_stages: \(p.virtualStages)")
@@ -254,6 +260,16 @@ public enum ParallelStepElaborator {
         let L = stageLayers.max() ?? m.layers / p.pp
         var offset = [0]
         for n in stageLayers { offset.append((offset.last ?? 0) + n) }
+        // Layers of each model chunk (virtual stage k = chunk · pp + s), the model layer each starts
+        // at, and where each chunk starts inside its stage.
+        let chunkCounts = p.chunkLayers(total: m.layers) ?? Array(repeating: L / max(1, p.virtualStages), count: p.pp * p.virtualStages)
+        var chunkStart = [0]
+        for n in chunkCounts { chunkStart.append((chunkStart.last ?? 0) + n) }
+        let stageChunkOffset: [[Int]] = (0..<p.pp).map { s in
+            var o = [0]
+            for c in 0..<p.virtualStages { o.append((o.last ?? 0) + chunkCounts[c * p.pp + s]) }
+            return o
+        }
         let e = Double(storage.bytes)
         let T = Double(p.microbatch * m.seqLen / p.cp)  // tokens of a microbatch on one GPU
         let activationBytes = UInt64(T * Double(m.hidden) * e)
@@ -280,7 +296,10 @@ public enum ParallelStepElaborator {
             let optimizer = 12 * params / (p.zero >= 1 ? shard : 1)
             // One chunk's layers, each keeping what its recomputation leaves (partial recomputation:
             // the first k of the chunk keep only their input).
-            let chunkActivations = (0..<(stageLayers[s] / v)).reduce(0.0) { $0 + cost.activationBytesPerLayer(recompute: p.recompute(layerInChunk: $1)) }
+            // (The largest of the stage's chunks: any of them may be the one in flight.)
+            let chunkActivations = (0..<v).map { c in
+                (0..<chunkCounts[c * p.pp + s]).reduce(0.0) { $0 + cost.activationBytesPerLayer(recompute: p.recompute(layerInChunk: $1)) }
+            }.max() ?? 0
             var activations = chunkActivations * Double(inFlightUnits(s))
             if s == p.pp - 1 { activations += 4 * T * Double(m.vocab / p.tp) }  // fp32 logits
             memory.append(StageMemory(stage: s, weights: weights, gradients: grads, optimizer: optimizer, activations: activations))
@@ -290,7 +309,7 @@ public enum ParallelStepElaborator {
             throw InputError(Diagnostic(
                 at: spec.transformerLocation, "\(m.name) does not fit in GPU memory on stage \(worst.stage)",
                 expected: "at most \(gb(topology.gpu.hbmCapacity)) per GPU (\(topology.gpu.name))",
-                found: "\(gb(worst.total)) = weights \(gb(worst.weights)) + gradients \(gb(worst.gradients)) + optimizer \(gb(worst.optimizer)) + activations \(gb(worst.activations)) (\(inFlightUnits(worst.stage)) microbatch chunks of \(stageLayers[worst.stage] / v) layers in flight, recompute: \(p.recompute.rawValue)\(p.recomputeLayers.map { " of \($0) layers per chunk" } ?? ""), zero: \(p.zero))",
+                found: "\(gb(worst.total)) = weights \(gb(worst.weights)) + gradients \(gb(worst.gradients)) + optimizer \(gb(worst.optimizer)) + activations \(gb(worst.activations)) (\(inFlightUnits(worst.stage)) microbatch chunks of \((0..<v).map { chunkCounts[$0 * p.pp + worst.stage] }.max() ?? 0) layers in flight, recompute: \(p.recompute.rawValue)\(p.recomputeLayers.map { " of \($0) layers per chunk" } ?? ""), zero: \(p.zero))",
                 hint: "raise tp or pp, use zero: 1–3, or recompute: selective or full"))
         }
 
@@ -363,8 +382,8 @@ public enum ParallelStepElaborator {
         // that), with (pp − s − 1)·2 + (v − 1)·pp warm-up forwards (pp − s − 1 without interleaving).
         // Layers of one chunk of stage s, and the model layer of a chunk's l-th layer (uneven stages
         // run without interleaving, so their chunk is the stage).
-        func chunkLayers(_ s: Int) -> Int { stageLayers[s] / v }
-        func modelLayer(_ k: Int, _ s: Int, _ l: Int) -> Int { v == 1 ? offset[s] + l : k * (L / v) + l }
+        func chunkLayers(_ s: Int, _ chunk: Int) -> Int { chunkCounts[chunk * p.pp + s] }
+        func modelLayer(_ k: Int, _ l: Int) -> Int { chunkStart[k] + l }
         let K = p.pp * v
         var orders: [[(forward: Bool, mb: Int, chunk: Int)]] = []
         for s in 0..<p.pp {
@@ -406,9 +425,9 @@ public enum ParallelStepElaborator {
                             if k > 0, from < 0 { break }
                             var deps: [Int] = k > 0 ? [from] : []
                             var last = -1
-                            for l in 0..<chunkLayers(s) {
-                                let layer = modelLayer(k, s, l)
-                                if p.zero >= 3, p.dp * p.cp > 1 { deps.append(gather(s, mb, chunk * chunkLayers(s) + l, 0)) }
+                            for l in 0..<chunkLayers(s, chunk) {
+                                let layer = modelLayer(k, l)
+                                if p.zero >= 3, p.dp * p.cp > 1 { deps.append(gather(s, mb, stageChunkOffset[s][chunk] + l, 0)) }
                                 if cpOn {
                                     last = b.add("stage\(s).mb\(mb).layer\(layer).kv-all-gather", .cp, stage: s, .compute, .collective(GroupCollective(op: .allGather, group: .cp, stage: s, bytes: kvBytes)), deps: deps)
                                     deps = []
@@ -438,9 +457,9 @@ public enum ParallelStepElaborator {
                                 deps = []
                                 if lastMB { gradReady[s].append((last, headParams, 0)) }
                             }
-                            for l in (0..<chunkLayers(s)).reversed() {
-                                let layer = modelLayer(k, s, l)
-                                if p.zero >= 3, p.dp * p.cp > 1 { deps.append(gather(s, mb, chunk * chunkLayers(s) + l, 1)) }
+                            for l in (0..<chunkLayers(s, chunk)).reversed() {
+                                let layer = modelLayer(k, l)
+                                if p.zero >= 3, p.dp * p.cp > 1 { deps.append(gather(s, mb, stageChunkOffset[s][chunk] + l, 1)) }
                                 if repeatForwardCollectives(l) {
                                     // Full recomputation reruns the layer's forward, its collectives included
                                     // (their compute is in the backward kernels' time).

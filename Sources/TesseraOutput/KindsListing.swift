@@ -57,7 +57,7 @@ public enum KindsListing {
         s += "\nTransformer training steps (on a gpu-cluster; phase: training):\n"
         s += "  transformer: " + TransformerSpec.zoo.map(\.name).joined(separator: " | ") + ", or {preset | hf_config: config.json, layers, hidden, heads, kv_heads, ffn, seq_len, vocab, gated_ffn, experts, top_k, untied_head}\n"
         s += "  hf_config reads a Hugging Face config.json (model_type " + HuggingFaceConfig.families.joined(separator: ", ") + "); keys beside it override\n"
-        s += "  parallelism: {tp, pp, dp, ep (1), cp (1), microbatch (1), virtual_stages (1), first_stage_layers, last_stage_layers (uneven stages), zero (0-3; 0), sequence_parallel (false), bucket (25 MiB), overlap (true), attention: flash | materialized (flash), recompute_collectives (true), recompute_num_layers (all; with recompute: full), tp_comm_overlap (false), recompute: "
+        s += "  parallelism: {tp, pp, dp, ep (1), cp (1), microbatch (1), virtual_stages (1), first_stage_layers, last_stage_layers (uneven stages), embedding_as_layer, loss_as_layer (false), zero (0-3; 0), sequence_parallel (false), bucket (25 MiB), overlap (true), attention: flash | materialized (flash), recompute_collectives (true), recompute_num_layers (all; with recompute: full), tp_comm_overlap (false), recompute: "
         s += ParallelismSpec.Recompute.allCases.map(\.rawValue).joined(separator: " | ") + " (none), co2: {local_steps}}\n"
         s += "  faults: [{gpu: RANK | link: NAME | nic: nodeN.nicK, slowdown: FACTOR | cut: true, at: TIME (0)}, …]\n"
         s += "  Serving (phase: inference): transformer + serving: {mode: colocated | disaggregated, instances, max_batch, max_prefill_tokens,\n"

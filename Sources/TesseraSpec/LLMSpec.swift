@@ -100,6 +100,11 @@ public struct ParallelismSpec: Sendable, Hashable {
     /// evenly. nil: every stage holds layers / pp.
     public var firstStageLayers: Int?
     public var lastStageLayers: Int?
+    /// Megatron-LM's --account-for-embedding-in-pipeline-split and --account-for-loss-in-pipeline-split:
+    /// the embedding takes one layer's place in the first model chunk and the loss one in the last,
+    /// and layers + those places split evenly over the pp × virtual_stages chunks.
+    public var embeddingAsLayer = false
+    public var lossAsLayer = false
     /// ZeRO stage 0 (plain data parallelism) to 3.
     public var zero = 0
     /// Gradient bucket size, bytes (PyTorch DDP's default bucket_cap_mb = 25).
@@ -138,10 +143,35 @@ public struct ParallelismSpec: Sendable, Hashable {
     /// Whether the stages hold different numbers of layers.
     public var unevenStages: Bool { firstStageLayers != nil || lastStageLayers != nil }
 
+    /// The layers of each model chunk in virtual-stage order (chunk c of stage s is virtual stage
+    /// c·pp + s; the model's layers fill them in that order), or nil when they do not split. With
+    /// `embeddingAsLayer`/`lossAsLayer` the layers and those places split evenly over the pp × v
+    /// chunks, the first chunk one layer short for the embedding and the last for the loss (each
+    /// chunk keeps at least one layer); otherwise each stage's layers split evenly over its chunks.
+    public func chunkLayers(total layers: Int) -> [Int]? {
+        let K = pp * virtualStages
+        guard K > 0 else { return nil }
+        if embeddingAsLayer || lossAsLayer {
+            guard !unevenStages else { return nil }
+            let slots = layers + (embeddingAsLayer ? 1 : 0) + (lossAsLayer ? 1 : 0)
+            guard slots % K == 0 else { return nil }
+            var out = Array(repeating: slots / K, count: K)
+            if embeddingAsLayer { out[0] -= 1 }
+            if lossAsLayer { out[K - 1] -= 1 }
+            return out.allSatisfy({ $0 >= 1 }) ? out : nil
+        }
+        guard let stages = stageLayers(total: layers) else { return nil }
+        return (0..<K).map { k in stages[k % pp] / virtualStages }
+    }
+
     /// The layers of each pipeline stage for a model of `layers` layers: the first and last as set,
     /// the rest shared evenly by the other stages; nil when they do not split (a stage left empty
     /// or a remainder), or when interleaving (virtual stages) asks for equal chunks.
     public func stageLayers(total layers: Int) -> [Int]? {
+        if embeddingAsLayer || lossAsLayer {
+            guard let chunks = chunkLayers(total: layers) else { return nil }
+            return (0..<pp).map { s in (0..<virtualStages).reduce(0) { $0 + chunks[$1 * pp + s] } }
+        }
         guard unevenStages else { return layers % (pp * virtualStages) == 0 ? Array(repeating: layers / pp, count: pp) : nil }
         guard pp >= 2, virtualStages == 1 else { return nil }
         let first = firstStageLayers, last = lastStageLayers
@@ -286,6 +316,8 @@ enum LLMReader {
             }
         }
         if let b = bool("tp_comm_overlap") { p.tpCommOverlap = b }
+        if let b = bool("embedding_as_layer") { p.embeddingAsLayer = b }
+        if let b = bool("loss_as_layer") { p.lossAsLayer = b }
         p.recomputeLayers = int("recompute_num_layers")
         if let b = bool("recompute_collectives") { p.repeatRecomputedCollectives = b }
         if let a = r.optional("attention") {
@@ -311,6 +343,11 @@ enum LLMReader {
             bag.error(
                 node["first_stage_layers"]?.location ?? node["last_stage_layers"]?.location ?? node.location, "first and last stage sizes shape a pipeline",
                 expected: "pp ≥ 2 with 'first_stage_layers' or 'last_stage_layers'", found: "pp: \(p.pp)")
+        }
+        if p.unevenStages, p.embeddingAsLayer || p.lossAsLayer {
+            bag.error(
+                node["embedding_as_layer"]?.location ?? node["loss_as_layer"]?.location ?? node.location, "uneven stages and the embedding or loss counted as a layer do not combine",
+                expected: "either 'first_stage_layers'/'last_stage_layers' or 'embedding_as_layer'/'loss_as_layer'", found: "both")
         }
         if p.unevenStages, p.virtualStages > 1 {
             bag.error(

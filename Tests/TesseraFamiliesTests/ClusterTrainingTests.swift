@@ -649,6 +649,65 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
     }
 }
 
+/// The embedding and the loss counted as layers in the pipeline split (Megatron-LM's
+/// --account-for-embedding-in-pipeline-split and --account-for-loss-in-pipeline-split).
+@Suite struct EmbeddingAndLossAsLayersTests {
+    private let hw = cluster(nodes: 4)
+    private let tenLayers = "{layers: 10, hidden: 1024, heads: 8, ffn: 4096, seq_len: 512, vocab: 1000}"
+    private let fourteenLayers = "{layers: 14, hidden: 1024, heads: 8, ffn: 4096, seq_len: 512, vocab: 1000}"
+
+    @Test func chunksSplitTheLayersAndTheTwoPlaces() {
+        var p = ParallelismSpec(location: SourceLocation(file: "w.yaml", line: 1, column: 1))
+        p.pp = 8
+        p.virtualStages = 8
+        p.embeddingAsLayer = true
+        p.lossAsLayer = true
+        // Llama 3.1 405B: 126 layers + 2 over 64 chunks: 2 each, the first and the last 1.
+        let chunks = p.chunkLayers(total: 126)
+        #expect(chunks?.count == 64 && chunks?.first == 1 && chunks?.last == 1 && chunks?.dropFirst().dropLast().allSatisfy { $0 == 2 } == true)
+        #expect(p.stageLayers(total: 126) == [15, 16, 16, 16, 16, 16, 16, 15])
+        #expect(p.chunkLayers(total: 125) == nil, "127 places do not split into 64 chunks")
+        p.virtualStages = 1
+        p.pp = 4
+        p.lossAsLayer = false
+        #expect(p.stageLayers(total: 11) == [2, 3, 3, 3])
+    }
+
+    /// Without interleaving, the embedding and loss as layers is the uneven split that gives the
+    /// first and last stages one layer less: the same step, task for task.
+    @Test func withoutInterleavingItIsTheUnevenSplit() throws {
+        let counted = try #require(try run(hw, training("{pp: 4, microbatch: 1, embedding_as_layer: true, loss_as_layer: true}", batch: 8, model: tenLayers)).clusterStep)
+        let uneven = try #require(try run(hw, training("{pp: 4, microbatch: 1, first_stage_layers: 2, last_stage_layers: 2}", batch: 8, model: tenLayers)).clusterStep)
+        #expect(counted.plan.tasks.map(\.name) == uneven.plan.tasks.map(\.name))
+        #expect(counted.result.stepSeconds == uneven.result.stepSeconds)
+    }
+
+    /// With interleaving each model chunk holds its share: pp 2 × 2 chunks of 14 layers + 2 places
+    /// are 3, 4, 4, 3 layers in virtual-stage order, so stage 0 runs layers 0–2 and 7–10.
+    @Test func withInterleavingEachChunkHoldsItsShare() throws {
+        let out = try run(hw, training("{pp: 2, dp: 2, virtual_stages: 2, microbatch: 1, embedding_as_layer: true, loss_as_layer: true}", batch: 8, model: fourteenLayers))
+        let step = try #require(out.clusterStep)
+        func layers(_ stage: Int) -> Set<Int> {
+            Set(step.plan.tasks.compactMap { t -> Int? in
+                let parts = t.name.split(separator: ".")
+                guard t.name.hasSuffix(".attention.forward"), parts.contains("stage\(stage)"), let layer = parts.first(where: { $0.hasPrefix("layer") }) else { return nil }
+                return Int(layer.dropFirst(5))
+            })
+        }
+        #expect(layers(0) == Set([0, 1, 2, 7, 8, 9, 10]))
+        #expect(layers(1) == Set([3, 4, 5, 6, 11, 12, 13]))
+        #expect(try #require(out.report.clusterStep).stepSeconds > 0)
+    }
+
+    @Test func badSplitsAreLocated() {
+        var e = error(hw, training("{pp: 4, microbatch: 1, embedding_as_layer: true}", batch: 8, model: tenLayers))
+        #expect(e?.description.contains("do not split evenly into model chunks") == true, "\(String(describing: e))")
+        e = error(hw, training("{pp: 4, microbatch: 1, embedding_as_layer: true, first_stage_layers: 2}", batch: 8, model: tenLayers))
+        #expect(e?.description.contains("do not combine") == true, "\(String(describing: e))")
+        #expect(e?.description.hasPrefix("w.yaml:") == true)
+    }
+}
+
 @Suite struct FP8TrainingTests {
     private let h100 = "tessera: 1\nname: c\nkind: gpu-cluster\ngpu: {preset: h100-sxm}\nnodes: 1\ngpus_per_node: 8\nintra_node: {kind: nvswitch, bandwidth: 450 GB/s, efficiency: 0.8}\n"
 
