@@ -87,7 +87,7 @@ let filter = ProcessInfo.processInfo.environment["TESSERA_BENCH_FILTER"].flatMap
             var pipeline = try Pipeline.load(hardwarePath: c.hardware, workloadPath: c.workload)
             if c.allowLarge { pipeline.workBudget = .unlimited }
             let out = try pipeline.run(recordTimeline: true)
-            _ = out.report.json()
+            _ = out.report.jsonBytes()  // what `tessera simulate` writes
             return String(format: "%-10llu  %llu", out.report.totalCycles, out.report.events)
         }
     }

@@ -16,12 +16,19 @@ public enum JSONValue: Sendable, Equatable {
     /// Pretty-printed JSON with two-space indentation and a trailing newline at top level.
     /// Written as UTF-8 bytes and decoded once (a 500,000-unit cluster report is 80 MB).
     public func render(indent: Int = 0, trailingNewline: Bool = false) -> String {
+        String(decoding: bytes(indent: indent, trailingNewline: trailingNewline), as: UTF8.self)
+    }
+
+    /// The same text as UTF-8 bytes, for writing to a file without building (and validating) a
+    /// `String` of it; `reserve` is a guess of the size, so that a large report grows its buffer
+    /// once instead of doubling through copies.
+    public func bytes(indent: Int = 0, trailingNewline: Bool = false, reserve: Int = 4096) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(4096)
+        out.reserveCapacity(max(4096, reserve))
         write(into: &out, indent: indent)
         // The newline goes in with the bytes: appending it to an 80 MB string would copy it again.
         if trailingNewline { out.append(0x0A) }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     private func write(into out: inout [UInt8], indent: Int) {
@@ -54,7 +61,17 @@ public enum JSONValue: Sendable, Equatable {
             if i < 0 { out.append(UInt8(ascii: "-")) }
             JSONValue.digits(i.magnitude, into: &out)
         case .uint(let u): JSONValue.digits(u, into: &out)
-        case .double(let d): out += JSONValue.number(d).utf8
+        case .double(let d):
+            // Integral values as integers (no ".0"), the rest in Swift's shortest round-trip form.
+            if !d.isFinite {
+                out += "null".utf8
+            } else if d == d.rounded(), abs(d) < 1e15 {
+                let i = Int64(d)
+                if i < 0 { out.append(UInt8(ascii: "-")) }
+                JSONValue.digits(i.magnitude, into: &out)
+            } else {
+                out += d.description.utf8
+            }
         case .bool(let b): out += (b ? "true" : "false").utf8
         case .null: out += "null".utf8
         }
@@ -64,7 +81,7 @@ public enum JSONValue: Sendable, Equatable {
     public static func number(_ d: Double) -> String {
         guard d.isFinite else { return "null" }
         if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
-        return "\(d)"
+        return d.description
     }
 
     static func quote(_ s: String) -> String {

@@ -8,7 +8,10 @@ extension Report {
     /// `utilization`, cycle and DRAM figures and `layers`; a sparse training array or an edge SoC
     /// its training, placement and continual-learning fields; a GPU cluster `collectives`,
     /// `training_step` or `serving`. A field that does not apply to a run is absent, never zero.
-    public func json() -> String {
+    public func json() -> String { String(decoding: jsonBytes(), as: UTF8.self) }
+
+    /// `json()` as UTF-8 bytes, what a file gets (no `String` of an 80 MB report is built).
+    public func jsonBytes() -> [UInt8] {
         let layerValues: [JSONValue] = layers.map { l in
             var pairs: [(String, JSONValue)] = [
                 ("name", .string(l.name)), ("op", .string(l.op)),
@@ -152,7 +155,8 @@ extension Report {
                     ("units", .array(unitValues)),
                     ("model_notes", .array(modelNotes.map(JSONValue.string))),
                 ])
-        return top.render(trailingNewline: true)
+        // About 120 bytes a unit and 700 a layer: one buffer for a 300,000-unit report.
+        return top.bytes(trailingNewline: true, reserve: 16_384 + 120 * units.count + 700 * layers.count)
     }
 
     /// One CSV row per operation, with a header.

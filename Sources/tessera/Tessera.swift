@@ -151,16 +151,16 @@ struct Simulate: ParsableCommand {
             report.denseTotalCycles = dense?.totalCycles
         }
         let base = "\(safeName(report.workload))--\(safeName(report.hardware))"
-        var files: [(String, String)] = []
-        if format == .json || format == .all { files.append(("\(base).json", report.json())) }
-        if format == .csv || format == .all { files.append(("\(base).csv", report.csv())) }
-        if format == .md || format == .all { files.append(("\(base).md", report.markdown())) }
+        var files: [(String, Data)] = []
+        if format == .json || format == .all { files.append(("\(base).json", Data(report.jsonBytes()))) }
+        if format == .csv || format == .all { files.append(("\(base).csv", Data(report.csv().utf8))) }
+        if format == .md || format == .all { files.append(("\(base).md", Data(report.markdown().utf8))) }
         if format == .html {
             let (pictures, notes) = RunPage.pictures(of: out, pipeline: ran)
             let page = try exitingOnError {
                 try RunPage.html(json: report.json(), path: "\(base).json", pictures: pictures, notes: notes, generator: "tessera \(Tessera.version)")
             }
-            files.append(("\(base).html", page))
+            files.append(("\(base).html", Data(page.utf8)))
         }
         // Every target, the trace included, is checked before the first is written.
         let paths = files.map { (output as NSString).appendingPathComponent($0.0) }
