@@ -384,6 +384,37 @@ public enum ParallelStepElaborator {
         // run without interleaving, so their chunk is the stage).
         func chunkLayers(_ s: Int, _ chunk: Int) -> Int { chunkCounts[chunk * p.pp + s] }
         func modelLayer(_ k: Int, _ l: Int) -> Int { chunkStart[k] + l }
+        // ZeRO 1/2 with overlap_param_gather: the parameters updated by the previous step's
+        // optimizer are all-gathered at this step's start, in buckets of `bucket` bytes in the
+        // order the stage's first forwards need them (the embedding first, the output layer last);
+        // a layer's first forward waits for its bucket. Per stage: bucket of each stage-local layer,
+        // the last bucket (the output layer's), and the gathers.
+        let overlapGather = p.overlapParamGather && useDP && (p.zero == 1 || p.zero == 2)
+        var layerBucket = [[Int]](repeating: [], count: p.pp)
+        var lastGather = [Int](repeating: -1, count: p.pp)
+        if overlapGather {
+            for s in 0..<p.pp {
+                var items: [Double] = s == 0 ? [headParams] : []  // parameters, in need order
+                for c in 0..<v { for _ in 0..<chunkLayers(s, c) { items.append(cost.layerParametersPerGPU) } }
+                if s == p.pp - 1 { items.append(headParams) }
+                var bucketOf: [Int] = [], gathers: [Int] = [], pending = 0.0
+                func flush() {
+                    guard pending > 0 else { return }
+                    gathers.append(b.add("stage\(s).bucket\(gathers.count).param-all-gather", .dp, stage: s, .dataParallel, shared: .afterFirstReplica,
+                        .collective(GroupCollective(op: .allGather, group: .dp, stage: s, bytes: UInt64(pending * e))), deps: []))
+                    pending = 0
+                }
+                for (k, x) in items.enumerated() {
+                    pending += x
+                    bucketOf.append(gathers.count)
+                    if pending * e >= Double(p.bucket) || k == items.count - 1 { flush() }
+                }
+                // Stage-local layer i is item i (+1 on stage 0, after the embedding).
+                let first = s == 0 ? 1 : 0
+                layerBucket[s] = (0..<stageLayers[s]).map { gathers[bucketOf[first + $0]] }
+                lastGather[s] = gathers.last ?? -1
+            }
+        }
         let K = p.pp * v
         var orders: [[(forward: Bool, mb: Int, chunk: Int)]] = []
         for s in 0..<p.pp {
@@ -428,6 +459,7 @@ public enum ParallelStepElaborator {
                             for l in 0..<chunkLayers(s, chunk) {
                                 let layer = modelLayer(k, l)
                                 if p.zero >= 3, p.dp * p.cp > 1 { deps.append(gather(s, mb, stageChunkOffset[s][chunk] + l, 0)) }
+                                if overlapGather, mb == 0 { deps.append(layerBucket[s][stageChunkOffset[s][chunk] + l]) }
                                 if cpOn {
                                     last = b.add("stage\(s).mb\(mb).layer\(layer).kv-all-gather", .cp, stage: s, .compute, .collective(GroupCollective(op: .allGather, group: .cp, stage: s, bytes: kvBytes)), deps: deps)
                                     deps = []
@@ -441,7 +473,9 @@ public enum ParallelStepElaborator {
                                 if tpOn { last = tpCollective("stage\(s).mb\(mb).layer\(layer).ffn", s, []) }
                                 layerEnds[s].append(last)
                             }
-                            if k == K - 1 { last = b.add("stage\(s).mb\(mb).output.forward", .head, stage: s, .compute, .compute(seconds: cost.headForward), deps: []) }
+                            if k == K - 1 {
+                                last = b.add("stage\(s).mb\(mb).output.forward", .head, stage: s, .compute, .compute(seconds: cost.headForward), deps: overlapGather && mb == 0 ? [lastGather[s]] : [])
+                            }
                             lastForward[s][slot] = last
                             if k < K - 1 {
                                 forwardSend[s][slot] = b.add("stage\(s).mb\(mb).chunk\(chunk).send-activations", .pp, stage: s, .sendForward, .collective(GroupCollective(op: .sendRecv, group: .ppForward, stage: s, bytes: sendBytes)), deps: [last])
@@ -549,7 +583,7 @@ public enum ParallelStepElaborator {
             }
             let shard = p.zero >= 1 && useDP ? Double(p.dp * p.cp) : 1
             let optimizer = b.add("stage\(s).optimizer", .optimizer, stage: s, .compute, .compute(seconds: cost.optimizerSeconds(parameters: stageParameters[s] / shard)), deps: reductions.filter { $0 >= 0 })
-            if useDP, p.zero == 1 || p.zero == 2 {
+            if useDP, p.zero == 1 || p.zero == 2, !overlapGather {
                 _ = b.add("stage\(s).param-all-gather", .dp, stage: s, .dataParallel, shared: .afterEveryReplica,
                     .collective(GroupCollective(op: .allGather, group: .dp, stage: s, bytes: UInt64(stageParameters[s] * e))), deps: [optimizer])
             }

@@ -202,6 +202,10 @@ extension Report {
                     ? "full recomputation: each layer's forward is rerun before its backward, its compute and its tensor/expert/context collectives too (on the compute stream, exposed)"
                     : "full recomputation: each layer's forward compute is rerun before its backward; its collectives are not repeated (recompute_collectives: false)")
         }
+        if p.overlapParamGather {
+            notes.append(
+                "parameter all-gather overlapped with the forward (Megatron-LM --overlap-param-gather): the parameters the previous step's optimizer updated are all-gathered at the step's start in buckets of \(p.bucket) bytes, in the order the stage's first forwards need them; each layer's first forward waits for its bucket (steady state: one step's gather stands for the previous one's)")
+        }
         if p.tpCommOverlap {
             notes.append(
                 "tensor-parallel communication overlap (Megatron-Core/NeMo --tp-comm-overlap, Transformer Engine userbuffers): each attention and FFN block and the tensor-parallel collective beside it run in tp pipelined chunks, collective chunk i after compute chunk i on a stream of its own and the next block's chunk i after it; each chunk carries S/tp bytes and pays its own latency. Approximation: the overlapped communication does not slow the GEMMs (userbuffers use SMs for it, so this is optimistic)")

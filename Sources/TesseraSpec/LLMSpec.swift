@@ -116,6 +116,10 @@ public struct ParallelismSpec: Sendable, Hashable {
     /// every chunk (Megatron-LM's `--recompute-method block --recompute-num-layers k`); the others
     /// keep all their activations. nil: every layer.
     public var recomputeLayers: Int?
+    /// ZeRO 1 and 2: the updated parameters' all-gather overlapped with the next step's forward
+    /// (Megatron-LM's --overlap-param-gather): gathered in buckets at the step's start, each layer's
+    /// first forward waiting for its bucket, instead of all of them after the optimizer.
+    public var overlapParamGather = false
     /// Full recomputation reruns each layer's forward collectives (tensor, expert, context) before
     /// its backward, as Megatron-LM does; false leaves them out (to measure what they cost).
     public var repeatRecomputedCollectives = true
@@ -316,6 +320,7 @@ enum LLMReader {
             }
         }
         if let b = bool("tp_comm_overlap") { p.tpCommOverlap = b }
+        if let b = bool("overlap_param_gather") { p.overlapParamGather = b }
         if let b = bool("embedding_as_layer") { p.embeddingAsLayer = b }
         if let b = bool("loss_as_layer") { p.lossAsLayer = b }
         p.recomputeLayers = int("recompute_num_layers")
@@ -364,6 +369,12 @@ enum LLMReader {
             bag.error(
                 node["recompute_num_layers"]?.location ?? node.location, "recompute_num_layers chooses the layers that full recomputation reruns",
                 expected: "recompute: full with 'recompute_num_layers'", found: "recompute: \(p.recompute.rawValue)")
+        }
+        if p.overlapParamGather, p.zero != 1 && p.zero != 2 {
+            bag.error(
+                node["overlap_param_gather"]?.location ?? node.location,
+                p.zero == 3 ? "ZeRO 3 already gathers each layer's parameters before its forward, prefetched" : "overlapping the parameter all-gather needs the distributed optimizer",
+                expected: "zero: 1 or 2 with 'overlap_param_gather: true'", found: "zero: \(p.zero)")
         }
         if p.sequenceParallel, p.tp < 2 {
             bag.error(node["sequence_parallel"]?.location ?? node.location, "sequence parallelism splits a tensor-parallel group's activations", expected: "tp ≥ 2 with 'sequence_parallel: true'", found: "tp: \(p.tp)")

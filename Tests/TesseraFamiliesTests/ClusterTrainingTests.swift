@@ -649,6 +649,38 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
     }
 }
 
+/// ZeRO 1/2's parameter all-gather overlapped with the next step's forward (Megatron-LM's
+/// --overlap-param-gather): the same bytes, gathered in buckets at the step's start instead of
+/// after the optimizer, each layer's first forward waiting for its bucket.
+@Suite struct OverlapParamGatherTests {
+    private let hw = cluster(nodes: 4, inter: "{kind: switch, bandwidth: 5 GB/s, latency: 5 us}")
+
+    @Test func theGatherMovesToTheStepsStartInBuckets() throws {
+        let plain = try #require(try run(hw, training("{pp: 2, dp: 2, zero: 1, microbatch: 1}", batch: 8)).clusterStep)
+        let overlapped = try #require(try run(hw, training("{pp: 2, dp: 2, zero: 1, microbatch: 1, overlap_param_gather: true, bucket: 8 MiB}", batch: 8)).clusterStep)
+        func gathers(_ s: TrainingStepViews) -> [StepTask] { s.plan.tasks.filter { $0.name.hasSuffix("param-all-gather") } }
+        func bytes(_ tasks: [StepTask]) -> UInt64 { tasks.reduce(0) { t, x in if case .collective(let c) = x.work { return t + c.bytes } else { return t } } }
+        #expect(gathers(plain).map(\.name) == ["stage0.param-all-gather", "stage1.param-all-gather"])
+        #expect(gathers(overlapped).count > 2)
+        #expect(gathers(overlapped).allSatisfy { $0.name.contains(".bucket") })
+        // The same parameters gathered (per-bucket rounding to whole bytes aside).
+        #expect(abs(Double(bytes(gathers(overlapped))) - Double(bytes(gathers(plain)))) <= Double(gathers(overlapped).count))
+        // Each bucket's gather comes before the forwards that wait for it, and the step gets shorter.
+        let first = try #require(overlapped.plan.tasks.firstIndex { $0.name == "stage0.mb0.layer0.attention.forward" })
+        let bucket0 = try #require(overlapped.plan.tasks.firstIndex { $0.name == "stage0.bucket0.param-all-gather" })
+        #expect(overlapped.plan.tasks[first].deps.contains(bucket0))
+        #expect(overlapped.result.stepSeconds < plain.result.stepSeconds, "\(overlapped.result.stepSeconds) vs \(plain.result.stepSeconds)")
+    }
+
+    @Test func onlyWithZeROOneOrTwo() {
+        var e = error(hw, training("{pp: 2, dp: 2, zero: 0, overlap_param_gather: true}", batch: 8))
+        #expect(e?.description.contains("needs the distributed optimizer") == true, "\(String(describing: e))")
+        e = error(hw, training("{pp: 2, dp: 2, zero: 3, overlap_param_gather: true}", batch: 8))
+        #expect(e?.description.contains("ZeRO 3 already gathers") == true, "\(String(describing: e))")
+        #expect(e?.description.hasPrefix("w.yaml:") == true)
+    }
+}
+
 /// The embedding and the loss counted as layers in the pipeline split (Megatron-LM's
 /// --account-for-embedding-in-pipeline-split and --account-for-loss-in-pipeline-split).
 @Suite struct EmbeddingAndLossAsLayersTests {
