@@ -47,7 +47,6 @@ public struct ClusterSpec: Sendable, Hashable {
     /// LL128 and Simple for each collective, as NCCL's tuner picks) or one of them forced (as
     /// NCCL_PROTO does); nil: every message pays its fabric's latency at the fabric's efficiency.
     public var ncclProtocol: String?
-    public var ncclProtocolLocation: SourceLocation?
     public var ranks: Int { nodes * gpusPerNode }
     public var location: SourceLocation
 
@@ -83,11 +82,11 @@ enum ClusterReader {
         let gpnNode = r.optional("gpus_per_node")
         let intraNode = r.optional("intra_node")
         let interNode = r.optional("inter_node")
-        var chosenProtocol: (String, SourceLocation)?
+        var chosenProtocol: String?
         if let p = r.optional("nccl_protocol") {
             let names = ClusterSpec.ncclProtocols
             if let v = p.scalar, names.contains(v) {
-                chosenProtocol = (v, p.location)
+                chosenProtocol = v
             } else {
                 bag.error(
                     p.location, "unknown NCCL protocol", expected: "one of " + names.map { "'\($0)'" }.joined(separator: ", ") + " ('auto': the fastest for each collective)",
@@ -143,8 +142,8 @@ enum ClusterReader {
         if let f = inter, f.kind == "fat-tree", f.nodesPerLeaf > nodes { interFabric?.nodesPerLeaf = nodes }  // one leaf holds them all
         if let f = interFabric, f.kind == "fat-tree", f.levels == 3, f.leavesPerPod > nodes / f.nodesPerLeaf { interFabric?.leavesPerPod = max(1, nodes / f.nodesPerLeaf) }
         return ClusterSpec(
-            gpu: gpu, nodes: nodes, gpusPerNode: gpn, intraNode: gpn > 1 ? intra : nil, interNode: nodes > 1 ? interFabric : nil, ncclProtocol: chosenProtocol?.0,
-            ncclProtocolLocation: chosenProtocol?.1, location: at)
+            gpu: gpu, nodes: nodes, gpusPerNode: gpn, intraNode: gpn > 1 ? intra : nil, interNode: nodes > 1 ? interFabric : nil, ncclProtocol: chosenProtocol,
+            location: at)
     }
 
     private static func readGPU(_ node: SpecNode, presets: [String], bag: inout DiagnosticBag) -> ClusterSpec.GPU? {

@@ -334,7 +334,7 @@ public struct ClusterTopology: Sendable {
     /// The largest latency a route can have, seconds (an upper bound; under NCCL's protocols their
     /// largest step latency, plus a launch latency).
     public var largestLatencySeconds: Double {
-        let protocolStep = protocolChoices.map { _ in 14e-6 + 14e-6 } ?? 0
+        let protocolStep = (protocolChoices ?? []).map { max($0.stepLatency(tree: true, network: true), $0.stepLatency(tree: false, network: true)) + $0.launchLatency(tree: true) }.max() ?? 0
         let intra = spec.intraNode.map { $0.latency + $0.hopLatency * Double(gpusPerNode) } ?? 0
         let inter = spec.interNode.map { $0.latency + $0.hopLatency * Double(nodes + 5) } ?? 0
         return max(intra, inter) + protocolStep

@@ -1,5 +1,3 @@
-import TesseraSpec
-
 /// NCCL's three protocols, as its tuner costs them (`nccl_protocol` in a `gpu-cluster` file).
 ///
 /// NCCL moves a collective's data with one of three protocols and picks, per call, the algorithm
