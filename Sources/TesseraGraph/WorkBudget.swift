@@ -111,6 +111,8 @@ public enum WorkEstimate {
                 perSize += spec.op == .broadcast || spec.op == .reduce ? n * n : n * Double(max(1, channels))
             case .doubleBinaryTree:
                 perSize += (4 * h + 2) * n
+            case .nvls:
+                perSize += n
             case .halvingDoubling, .hierarchical, .auto:
                 perSize += 2 * (h + 1) * n
             }

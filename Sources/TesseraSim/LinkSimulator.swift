@@ -1,6 +1,7 @@
 import TesseraCore
 import TesseraModel
 import TesseraPlan
+import TesseraSpec
 
 /// Executes a collective plan on a cluster's links: every link a resource shared max-min fairly
 /// among the messages that cross it.
@@ -36,8 +37,11 @@ public struct LinkSimulator {
     /// Runs `plan`; under `nccl_protocol` with each protocol the cluster allows, keeping the fastest
     /// (the earlier of LL, LL128, Simple on a tie), its launch latency included.
     public func run(_ plan: CollectivePlan, arrivals wantArrivals: Bool = false) throws(SimError) -> Result {
-        guard let choices = topology.protocolChoices, !choices.isEmpty else { return try run(plan, protocol: nil, arrivals: wantArrivals) }
-        var best = try run(plan, protocol: choices[0], arrivals: wantArrivals)
+        let row = Self.row(plan.algorithm)
+        guard let choices = topology.protocolChoices?.filter({ $0.applies(to: row) }), let first = choices.first else {
+            return try run(plan, protocol: nil, arrivals: wantArrivals)
+        }
+        var best = try run(plan, protocol: first, arrivals: wantArrivals)
         for p in choices.dropFirst() {
             let r = try run(plan, protocol: p, arrivals: wantArrivals)
             if r.picoseconds < best.picoseconds { best = r }
@@ -45,8 +49,17 @@ public struct LinkSimulator {
         return best
     }
 
+    /// The row of NCCL's constants an algorithm takes.
+    static func row(_ algorithm: CollectiveSpec.Algorithm) -> CollectiveProtocol.Row {
+        switch algorithm {
+        case .doubleBinaryTree: .tree
+        case .nvls: .nvls
+        default: .ring
+        }
+    }
+
     func run(_ plan: CollectivePlan, protocol p: CollectiveProtocol?, arrivals wantArrivals: Bool) throws(SimError) -> Result {
-        let tree = plan.algorithm == .doubleBinaryTree
+        let tree = Self.row(plan.algorithm)
         var total: UInt64 = 0
         var bytesByLink: [Int: Double] = [:]
         var events: UInt64 = 0
@@ -58,13 +71,13 @@ public struct LinkSimulator {
             events += n
             for (id, b) in carried { bytesByLink[id, default: 0] += b * Double(step.repeats) }
         }
-        if let p, plan.steps.contains(where: { !$0.flows.isEmpty }) { total = Saturating.add(total, ClusterTopology.picoseconds(p.launchLatency(tree: tree))) }
+        if let p, plan.steps.contains(where: { !$0.flows.isEmpty }) { total = Saturating.add(total, ClusterTopology.picoseconds(p.launchLatency(tree))) }
         return Result(picoseconds: total, linkBytes: bytesByLink.keys.sorted().map { ($0, bytesByLink[$0] ?? 0) }, events: events, arrivals: arrivals, ncclProtocol: p)
     }
 
     /// One step from an empty network: (duration, bytes per link id in first-use order, events,
     /// each message's arrival).
-    func runStep(_ flows: [CollectiveFlow], protocol p: CollectiveProtocol? = nil, tree: Bool = false) throws(SimError) -> (UInt64, [(Int, Double)], UInt64, [UInt64]) {
+    func runStep(_ flows: [CollectiveFlow], protocol p: CollectiveProtocol? = nil, tree: CollectiveProtocol.Row = .ring) throws(SimError) -> (UInt64, [(Int, Double)], UInt64, [UInt64]) {
         guard !flows.isEmpty else { return (0, [], 0, []) }
         // Compact the links this step uses.
         var local: [Int: Int] = [:]
@@ -75,7 +88,7 @@ public struct LinkSimulator {
         var scratch: [Int] = []
         for f in flows {
             let route = topology.route(f.src, f.dst, into: &scratch)
-            latency.append(p.map { topology.protocolLatency(f.src, f.dst, route: route, protocol: $0, tree: tree) } ?? route)
+            latency.append(p.map { topology.protocolLatency(f.src, f.dst, route: route, protocol: $0, row: tree) } ?? route)
             paths.append(scratch.map { id in
                 if let i = local[id] { return i }
                 local[id] = ids.count
@@ -83,7 +96,7 @@ public struct LinkSimulator {
                 return ids.count - 1
             })
         }
-        let capacity = ids.map { id in (p.map { topology.protocolCapacity(id, protocol: $0, tree: tree) } ?? topology.capacity(id)) / 1e12 }  // bytes per ps
+        let capacity = ids.map { id in (p.map { topology.protocolCapacity(id, protocol: $0, row: tree) } ?? topology.capacity(id)) / 1e12 }  // bytes per ps
         let network = MaxMinFairShare(paths: paths.map { $0.map { (link: $0, weight: 1.0) } }, capacity: capacity)
 
         var remaining = flows.map(\.bytes)

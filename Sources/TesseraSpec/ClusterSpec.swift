@@ -90,7 +90,7 @@ enum ClusterReader {
             } else {
                 bag.error(
                     p.location, "unknown NCCL protocol", expected: "one of " + names.map { "'\($0)'" }.joined(separator: ", ") + " ('auto': the fastest for each collective)",
-                    found: p.kindDescription, hint: closestMatch(to: p.scalar ?? "", in: names).map { "did you mean '\($0)'?" })
+                    found: p.kindDescription, hint: p.scalar.flatMap { closestMatch(to: $0, in: names) }.map { "did you mean '\($0)'?" })
             }
         }
         let gpu = gpuNode.map { readGPU($0, presets: gpuPresets, bag: &bag) }

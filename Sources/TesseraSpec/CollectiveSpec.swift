@@ -7,7 +7,7 @@ public struct CollectiveSpec: Sendable, Hashable {
         case allToAll = "all-to-all", sendRecv = "send-recv"
     }
     public enum Algorithm: String, Sendable, Hashable, CaseIterable {
-        case auto, ring, doubleBinaryTree = "double-binary-tree", halvingDoubling = "halving-doubling", direct, hierarchical
+        case auto, ring, doubleBinaryTree = "double-binary-tree", halvingDoubling = "halving-doubling", direct, hierarchical, nvls
     }
     public var op: Op
     /// Message sizes S in bytes (the nccl-tests convention: the whole buffer of one rank).

@@ -22,16 +22,16 @@ import TesseraSpec
     @Test(arguments: CollectiveProtocol.allCases)
     func aProtocolIsTheFabricModelWithNCCLsConstants(_ p: CollectiveProtocol) throws {
         let forced = try node("nccl_protocol: \(p.rawValue)\n")
-        for (algorithm, tree) in [(CollectiveSpec.Algorithm.ring, false), (.doubleBinaryTree, true)] {
+        for (algorithm, row) in [(CollectiveSpec.Algorithm.ring, CollectiveProtocol.Row.ring), (.doubleBinaryTree, .tree)] {
             // LL's bandwidth is min(0.5 × 360 GB/s, Hopper's llMaxBw 141 GB/s on one node) = 141 GB/s.
-            var share = 0.8 * p.bandwidthFactor(tree: tree, nodes: 1)
+            var share = 0.8 * p.bandwidthFactor(row, nodes: 1)
             if p == .ll { share = min(share, 141e9 / 450e9) }
-            let latency = p.stepLatency(tree: tree, network: false)
+            let latency = p.stepLatency(row, network: false)
             let equivalent = try node(efficiency: share, latency: "\(latency * 1e9) ns")
             for bytes: UInt64 in [8, 4096, 1 << 20, 1 << 30] {
                 let got = try simulate(.allReduce, algorithm, bytes: bytes, on: forced).ps
                 let fabric = try simulate(.allReduce, algorithm, bytes: bytes, on: equivalent).ps
-                let launch = UInt64((p.launchLatency(tree: tree) * 1e12).rounded())
+                let launch = UInt64((p.launchLatency(row) * 1e12).rounded())
                 #expect(got == fabric + launch, "\(p) \(algorithm) \(bytes) B: \(got) vs \(fabric) + \(launch)")
             }
         }
@@ -64,6 +64,36 @@ import TesseraSpec
         #expect(try LinkSimulator(topology: node()).run(CollectivePlanner.plan(
             CollectiveSpec(op: .allReduce, sizes: [8], algorithm: .ring, chunk: 1 << 20, location: .init(file: "w", line: 1, column: 1), algorithmLocation: .init(file: "w", line: 1, column: 1)),
             bytes: 8, topology: node())).ncclProtocol == nil)
+    }
+
+    /// NVLink SHARP: one step in which every GPU's port carries S up and S down, at the link's
+    /// bandwidth × efficiency × 0.85 × 15/16, after 25 µs (NCCL's NVLS latency, no launch latency).
+    @Test func nvlinkSharpTakesItsClosedForm() throws {
+        let auto = try node("nccl_protocol: auto\n")
+        for bytes: UInt64 in [1 << 20, 1 << 30] {
+            let ps = try simulate(.allReduce, .nvls, bytes: bytes, on: auto).ps
+            let expected = 25e-6 + Double(bytes) / (450e9 * 0.8 * 0.85 * 15 / 16)
+            #expect(abs(Double(ps) / 1e12 - expected) < 2e-12, "\(bytes) B: \(ps) ps vs \(expected) s")
+        }
+        // auto picks it for large all-reduces on an H100 node, as NCCL does (LL below about 1 MiB).
+        #expect(CollectivePlanner.candidates(.allReduce, topology: auto).contains(.nvls))
+        #expect(!CollectivePlanner.candidates(.allReduce, topology: try node()).contains(.nvls))
+    }
+
+    /// NVLS only where NCCL has it: one NVSwitch node of a Hopper-class GPU, with NCCL's protocols.
+    @Test func nvlinkSharpIsRefusedWhereNCCLHasNone() throws {
+        let at = SourceLocation(file: "w.yaml", line: 3, column: 5)
+        let spec = CollectiveSpec(op: .allReduce, sizes: [1 << 20], algorithm: .nvls, chunk: 1 << 20, location: at, algorithmLocation: at)
+        let a100 = try cluster("gpu: {preset: a100-sxm}\nnodes: 1\ngpus_per_node: 8\nintra_node: {kind: nvswitch, bandwidth: 300 GB/s}\nnccl_protocol: auto\n")
+        let twoNodes = try cluster("gpu: {preset: h100-sxm}\nnodes: 2\ngpus_per_node: 8\nintra_node: {kind: nvswitch, bandwidth: 450 GB/s}\ninter_node: {kind: switch, bandwidth: 50 GB/s}\nnccl_protocol: auto\n")
+        for t in [try node(), try node("nccl_protocol: ll\n"), a100, twoNodes] {
+            do {
+                _ = try CollectivePlanner.plan(spec, bytes: 1 << 20, topology: t)
+                Issue.record("nvls accepted")
+            } catch {
+                #expect(error.description.hasPrefix("w.yaml:3:5: error: NVLink SHARP"), "\(error)")
+            }
+        }
     }
 
     /// An unknown protocol is a located error with a suggestion.

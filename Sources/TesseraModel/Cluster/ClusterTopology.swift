@@ -106,19 +106,23 @@ public struct ClusterTopology: Sendable {
     /// The latency a message from `a` to `b` pays under `protocol`: its route's latency with the
     /// fabric's `latency` replaced by the protocol's per-step latency for the link class (NVLink
     /// inside a node, the network between nodes); `hop_latency` is kept.
-    public func protocolLatency(_ a: Int, _ b: Int, route: UInt64, protocol p: CollectiveProtocol, tree: Bool) -> UInt64 {
+    public func protocolLatency(_ a: Int, _ b: Int, route: UInt64, protocol p: CollectiveProtocol, row: CollectiveProtocol.Row) -> UInt64 {
         let network = a / gpusPerNode != b / gpusPerNode
         let fabric = (network ? spec.interNode : spec.intraNode)?.latency ?? 0
-        return Saturating.add(route >= Self.ps(fabric) ? route - Self.ps(fabric) : 0, Self.ps(p.stepLatency(tree: tree, network: network)))
+        return Saturating.add(route >= Self.ps(fabric) ? route - Self.ps(fabric) : 0, Self.ps(p.stepLatency(row, network: network)))
     }
 
     /// Link `id`'s bandwidth under `protocol`, bytes per second: its effective bandwidth × the
     /// protocol's factor, LL capped at NCCL's llMaxBw for this GPU and node count.
-    public func protocolCapacity(_ id: Int, protocol p: CollectiveProtocol, tree: Bool) -> Double {
-        let c = capacity(id) * p.bandwidthFactor(tree: tree, nodes: nodes)
+    public func protocolCapacity(_ id: Int, protocol p: CollectiveProtocol, row: CollectiveProtocol.Row) -> Double {
+        let c = capacity(id) * p.bandwidthFactor(row, nodes: nodes)
         guard p == .ll, let cap = CollectiveProtocol.llCap(gpu, nodes: nodes) else { return c }
         return min(c, cap)
     }
+
+    /// Whether NVLink SHARP can run an all-reduce of all ranks: one node on NVSwitch, a GPU that has
+    /// it (Hopper and later), and NCCL's protocols in use.
+    public var nvlsAvailable: Bool { nodes == 1 && gpusPerNode > 1 && spec.intraNode?.kind == "nvswitch" && gpu.nvls && protocolChoices?.contains(.simple) == true }
 
     /// The links a message from rank `a` to rank `b` crosses, and its latency in picoseconds.
     public func route(_ a: Int, _ b: Int, into links: inout [Int]) -> UInt64 {
@@ -325,7 +329,7 @@ public struct ClusterTopology: Sendable {
         var slowest = (c.isFinite ? c : 1) / max(1, linkSlowdown.values.max() ?? 1)
         // Under NCCL's protocols, the slowest any of them makes it (a lower bound on every link).
         for p in protocolChoices ?? [] {
-            slowest = min(slowest, slowest * min(p.bandwidthFactor(tree: true, nodes: nodes), p.bandwidthFactor(tree: false, nodes: nodes)))
+            slowest = min(slowest, slowest * (CollectiveProtocol.Row.allCases.map { p.bandwidthFactor($0, nodes: nodes) }.min() ?? 1))
             if p == .ll, let cap = CollectiveProtocol.llCap(gpu, nodes: nodes) { slowest = min(slowest, cap) }
         }
         return slowest
@@ -334,7 +338,7 @@ public struct ClusterTopology: Sendable {
     /// The largest latency a route can have, seconds (an upper bound; under NCCL's protocols their
     /// largest step latency, plus a launch latency).
     public var largestLatencySeconds: Double {
-        let protocolStep = (protocolChoices ?? []).map { max($0.stepLatency(tree: true, network: true), $0.stepLatency(tree: false, network: true)) + $0.launchLatency(tree: true) }.max() ?? 0
+        let protocolStep = (protocolChoices ?? []).flatMap { p in CollectiveProtocol.Row.allCases.map { p.stepLatency($0, network: true) + p.stepLatency($0, network: false) + p.launchLatency($0) } }.max() ?? 0
         let intra = spec.intraNode.map { $0.latency + $0.hopLatency * Double(gpusPerNode) } ?? 0
         let inter = spec.interNode.map { $0.latency + $0.hopLatency * Double(nodes + 5) } ?? 0
         return max(intra, inter) + protocolStep

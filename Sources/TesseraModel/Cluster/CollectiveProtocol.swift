@@ -27,47 +27,65 @@
 /// latency is added once per collective. The double binary tree takes the tree rows; every other
 /// algorithm (ring, halving-doubling, direct, hierarchical) the ring rows. `auto` times all three
 /// on the link simulation and keeps the fastest (LL on a tie, then LL128), as NCCL's tuner keeps
-/// the least predicted time. Not modeled: NVLink SHARP (NVLS) and CollNet, NCCL's channel and
-/// thread trimming for small messages, its per-channel LL128 and tree caps.
+/// the least predicted time. NVLink SHARP (`algorithm: nvls`, all-reduce inside one node on
+/// NVSwitch of a GPU that has it, Simple only): NCCL sets its latency to 25 µs (NVLink) with no
+/// launch latency, and its bandwidth from nvlsEfficiency 0.85 (Hopper) × 15/16 (16 channels on
+/// sm90); here every GPU's port carries S up (its data into the switch's reduction) and S down
+/// (the reduced result) at the link's bandwidth × efficiency × that factor. Not modeled: CollNet,
+/// NVLS across nodes (NVLSTree) and for reduce-scatter and all-gather, NCCL's channel and thread
+/// trimming for small messages, its per-channel LL128 and tree caps.
 public enum CollectiveProtocol: String, Sendable, Hashable, CaseIterable {
     case ll, ll128, simple
 
-    /// Launch latency of one collective, seconds.
-    public func launchLatency(tree: Bool) -> Double {
-        switch self {
-        case .ll: (tree ? 6.8 : 6.6) * 1e-6
-        case .ll128: 14.0e-6
-        case .simple: 8.4e-6
+    /// NCCL's rows of constants: the ring's (ring and every algorithm but the tree and NVLS), the
+    /// tree's (double binary tree) and NVLink SHARP's (`nvls`, Simple only).
+    public enum Row: Sendable, Hashable, CaseIterable { case ring, tree, nvls }
+
+    /// Whether NCCL runs the row with this protocol (NVLS only with Simple).
+    public func applies(to row: Row) -> Bool { row != .nvls || self == .simple }
+
+    /// Launch latency of one collective, seconds (NVLS: none, its latency is all in its step).
+    public func launchLatency(_ row: Row) -> Double {
+        switch (self, row) {
+        case (_, .nvls): 0
+        case (.ll, .tree): 6.8e-6
+        case (.ll, _): 6.6e-6
+        case (.ll128, _): 14.0e-6
+        case (.simple, _): 8.4e-6
         }
     }
 
     /// Latency of one step of a message over NVLink (`network` false) or the inter-node network, seconds.
-    public func stepLatency(tree: Bool, network: Bool) -> Double {
-        switch (self, tree, network) {
-        case (.ll, false, false): 0.6e-6
-        case (.ll128, false, false): 1.9e-6
-        case (.simple, false, false): 3.4e-6
-        case (.ll, true, false): 0.6e-6
-        case (.ll128, true, false): 1.25e-6
-        case (.simple, true, false): 4.0e-6
-        case (.ll, false, true): 2.7e-6
-        case (.ll128, false, true): 4.0e-6
-        case (.simple, false, true): 14.0e-6
-        case (.ll, true, true): 5.0e-6
-        case (.ll128, true, true): 8.5e-6
-        case (.simple, true, true): 14.0e-6
+    public func stepLatency(_ row: Row, network: Bool) -> Double {
+        switch (self, row, network) {
+        case (_, .nvls, false): 25e-6
+        case (_, .nvls, true): 18e-6
+        case (.ll, .ring, false): 0.6e-6
+        case (.ll128, .ring, false): 1.9e-6
+        case (.simple, .ring, false): 3.4e-6
+        case (.ll, .tree, false): 0.6e-6
+        case (.ll128, .tree, false): 1.25e-6
+        case (.simple, .tree, false): 4.0e-6
+        case (.ll, .ring, true): 2.7e-6
+        case (.ll128, .ring, true): 4.0e-6
+        case (.simple, .ring, true): 14.0e-6
+        case (.ll, .tree, true): 5.0e-6
+        case (.ll128, .tree, true): 8.5e-6
+        case (.simple, .tree, true): 14.0e-6
         }
     }
 
-    /// The share of a link's effective bandwidth the protocol reaches on `nodes` nodes.
-    public func bandwidthFactor(tree: Bool, nodes: Int) -> Double {
-        switch (self, tree) {
-        case (.ll, false): 0.5
-        case (.ll128, false): 0.92
-        case (.simple, false): 1
-        case (.ll, true): 0.92 / 3.8
-        case (.ll128, true): 0.92 * (nodes == 1 ? 7.0 / 9.0 : 120.0 / 128.0)
-        case (.simple, true): 0.92
+    /// The share of a link's effective bandwidth the protocol reaches on `nodes` nodes. NVLS:
+    /// NCCL's nvlsEfficiency for Hopper (0.85) × (nCh − 1)/nCh with its 16 NVLS channels on sm90.
+    public func bandwidthFactor(_ row: Row, nodes: Int) -> Double {
+        switch (self, row) {
+        case (_, .nvls): 0.85 * 15.0 / 16.0
+        case (.ll, .ring): 0.5
+        case (.ll128, .ring): 0.92
+        case (.simple, .ring): 1
+        case (.ll, .tree): 0.92 / 3.8
+        case (.ll128, .tree): 0.92 * (nodes == 1 ? 7.0 / 9.0 : 120.0 / 128.0)
+        case (.simple, .tree): 0.92
         }
     }
 

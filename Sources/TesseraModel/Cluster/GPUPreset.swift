@@ -45,6 +45,9 @@ public struct GPUPreset: Sendable, Hashable {
     /// and more (`llMaxBws` in NCCL's src/graph/tuning.cc, commit 5067397c: Ampere 87.7/22.5/19.0,
     /// Hopper 141/45/35, Blackwell 282/90/70). Empty: none.
     public var llMaxBandwidth: [Double] = []
+    /// NVLink SHARP (NVLS: the NVSwitch reduces all-reduces in the switch): Hopper and Blackwell
+    /// on third-generation NVSwitch (DGX H100/H200/B200); not the A100.
+    public var nvls = false
 
     /// The GEMM efficiency scale at `precision`.
     public func gemmScale(_ precision: String) -> Double { gemmScale[precision] ?? gemmScale["*"] ?? 1 }
@@ -64,7 +67,7 @@ public struct GPUPreset: Sendable, Hashable {
     static func make(_ name: String, _ dense: [String: Double], hbm: Double, capacity: Double, sms: Int, tdp: Double, gemm: [String: Double] = [:], ll: [Double]) -> GPUPreset {
         GPUPreset(
             name: name, denseTFLOPS: dense, sparseTFLOPS: sparse(dense), hbmBandwidth: hbm, hbmCapacity: capacity, sms: sms, tdpWatts: tdp, idleWatts: idleShare * tdp,
-            gemmScale: gemm, llMaxBandwidth: ll)
+            gemmScale: gemm, llMaxBandwidth: ll, nvls: ll != llAmpere)
     }
 
     /// NCCL's llMaxBws rows (see `llMaxBandwidth`).

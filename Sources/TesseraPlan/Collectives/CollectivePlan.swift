@@ -82,6 +82,10 @@ public struct CollectivePlan: Sendable {
 ///   ring all-reduce of S/g among the GPUs of the same local index, intra-node ring all-gather:
 ///   2(g−1)(α₁ + S/(gβ₁)) + 2(m−1)(α₂ + S/(gmβ₂)).
 ///
+/// - NVLink SHARP (`nvls`, all-reduce on one NVSwitch node, under `nccl_protocol`): each GPU sends
+///   its S into the switch, which reduces, and receives the S reduced bytes: α_NVLS + S/(β·η_NVLS)
+///   (`CollectiveProtocol`: α_NVLS = 25 µs, η_NVLS = 0.85 × 15/16, NCCL's constants).
+///
 /// `auto`: as NCCL's tuner picks, for each message size, the algorithm with the least predicted
 /// time, the pipeline times every `candidates` algorithm that applies on the link simulator and
 /// keeps the fastest (the prediction is the simulation itself; ties go to the earlier candidate).
@@ -92,7 +96,7 @@ public enum CollectivePlanner {
 
     /// The algorithms `auto` chooses among for `op`, in order of preference on a tie: NCCL's own,
     /// ring and double binary tree for all-reduce, ring for reduce-scatter, all-gather, broadcast
-    /// and reduce (NCCL's tree implements only all-reduce), and point-to-point (direct) for
+    /// and reduce (NCCL's tree implements only all-reduce; NVLink SHARP too where `nvlsAvailable`), and point-to-point (direct) for
     /// all-to-all and send-recv. Halving-doubling, direct all-reduce and hierarchical are MPI-style
     /// or composed algorithms NCCL does not pick; they run when named. The tree is a candidate only
     /// on switched fabrics (NVSwitch, NVLink mesh, switch, fat-tree, rail-optimized, fully
@@ -103,7 +107,7 @@ public enum CollectivePlanner {
             || (topology.gpusPerNode > 1 && topology.spec.intraNode?.kind == "nvlink-ring")
         switch op {
         case .allToAll, .sendRecv: return [.direct]
-        case .allReduce: return multiHop ? [.ring] : [.ring, .doubleBinaryTree]
+        case .allReduce: return multiHop ? [.ring] : [.ring, .doubleBinaryTree] + (topology.nvlsAvailable ? [.nvls] : [])
         case .reduceScatter, .allGather, .broadcast, .reduce: return [.ring]
         }
     }
@@ -171,6 +175,15 @@ public enum CollectivePlanner {
             steps = [CollectiveStep(flows: (0..<n).map { CollectiveFlow(src: $0, dst: ($0 + 1) % n, bytes: S) }, repeats: 1)]
         case (.allReduce, .doubleBinaryTree):
             steps = doubleBinaryTree(n: n, bytes: S, chunk: spec.chunk)
+        case (.allReduce, .nvls):
+            guard topology.nvlsAvailable else {
+                throw refuse(
+                    "NVLink SHARP all-reduces the GPUs of one NVSwitch node of a GPU that has it, costed with NCCL's protocols",
+                    "one node with intra_node kind nvswitch, an h100-sxm, h200-sxm or b200 GPU and nccl_protocol: auto or simple; or algorithm: ring")
+            }
+            // Every GPU's S bytes go up into the switch, which reduces them, and the S reduced bytes
+            // come back down: S on each GPU's up port and S on each down port, in one step.
+            steps = [CollectiveStep(flows: (0..<n).map { CollectiveFlow(src: $0, dst: ($0 + 1) % n, bytes: S) }, repeats: 1)]
         case (.allReduce, .hierarchical):
             let g = topology.gpusPerNode, m = topology.nodes
             guard g > 1, m > 1 else { throw refuse("hierarchical all-reduce needs several nodes of several GPUs", "nodes > 1 and gpus_per_node > 1, or algorithm: ring") }
@@ -188,7 +201,7 @@ public enum CollectivePlanner {
 
     static func expectedAlgorithms(_ op: CollectiveSpec.Op) -> String {
         switch op {
-        case .allReduce: "ring, double-binary-tree, halving-doubling, direct, hierarchical or auto"
+        case .allReduce: "ring, double-binary-tree, halving-doubling, direct, hierarchical, nvls or auto"
         case .reduceScatter, .allGather, .broadcast, .reduce: "ring, halving-doubling, direct or auto"
         case .allToAll: "direct, ring or auto"
         case .sendRecv: "direct or auto"
