@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TesseraCore
 import TesseraModel
+import TesseraGraph
 import TesseraSpec
 
 @testable import TesseraOutput
@@ -265,5 +266,24 @@ private func within(_ x: Double, _ published: Double, _ tolerance: Double = 0.15
         #expect(report.modelNotes.contains { $0.hasPrefix("collectives costed with NCCL's protocols (nccl_protocol: auto") })
         let plain = try busbw("configs/gpu/dgx-a100-x1.yaml", bytes: "8 B")
         #expect(plain.ncclProtocol == nil)
+    }
+}
+
+@Suite struct CollectiveGraphTests {
+    /// A microbenchmark's graph is elaborated from its plans: each size's steps in order, a ring's
+    /// 2(n − 1) identical steps one operation "×14" carrying 14 · S bytes (n messages of S/n per
+    /// step), a double binary tree its steps, chained one size after another.
+    @Test func eachSizeIsItsSteps() throws {
+        let hw = try KindTable.hardwareLoader.load(path: packageRoot.appendingPathComponent("configs/gpu/dgx-h100-x1.yaml").path)
+        let wl = try WorkloadLoader.parse("tessera: 1\nname: w\ncollective: {op: all-reduce, sizes: [1 MiB, 64 MiB], algorithm: ring}\n", file: "w.yaml")
+        let graph = try Pipeline(hardware: hw, workload: wl).run().views.dataflowGraph()
+        #expect(graph.operations.map(\.name) == ["all-reduce.ring 1048576 B.step0 ×14", "all-reduce.ring 67108864 B.step0 ×14"])
+        let bytes = graph.operations.map { op -> UInt64 in if case .device(.collective(let c), _) = op.kind { return c.bytes } else { return 0 } }
+        #expect(bytes == [14 << 20, 14 * (64 << 20)])
+        #expect(graph.operations[1].dependencies == [OpID(0)])
+        let tree = try WorkloadLoader.parse("tessera: 1\nname: w\ncollective: {op: all-reduce, sizes: [64 KiB], algorithm: double-binary-tree}\n", file: "w.yaml")
+        let treeGraph = try Pipeline(hardware: hw, workload: tree).run().views.dataflowGraph()
+        #expect(treeGraph.operations.count > 1)
+        #expect(Set(treeGraph.operations.map { LayerBlocks.block(of: $0.name) }) == ["all-reduce.double-binary-tree 65536 B"])
     }
 }
