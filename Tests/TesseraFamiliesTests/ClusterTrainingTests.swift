@@ -476,6 +476,8 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
     @Test func randomLayoutsRunOrAreRefusedWithALocation() throws {
         let hw = cluster(nodes: 2, gpusPerNode: 4, inter: "{kind: fat-tree, nic: 400 Gb/s, nics_per_node: 2, latency: 5 us, nodes_per_leaf: 1}")
         var rng = SplitMix(state: 2026)
+        // The later options draw from their own generator, so the layouts above stay the ones drawn before.
+        var more = SplitMix(state: 2027)
         var ran = 0, refused = 0
         for _ in 0..<160 {
             let tp = [1, 2, 4][rng.next(3)], pp = [1, 2, 4][rng.next(3)], cp = [1, 1, 2][rng.next(3)]
@@ -488,6 +490,11 @@ private func error(_ hw: String, _ wl: String) -> InputError? {
             if rng.next(3) == 0 { par += ", virtual_stages: 2" }
             if rng.next(3) == 0 { par += ", sequence_parallel: true" }
             if rng.next(4) == 0 { par += ", overlap: false" }
+            if more.next(4) == 0 { par += ", recompute_num_layers: \(1 + more.next(3))" }
+            if more.next(4) == 0 { par += ", overlap_param_gather: true" }
+            if more.next(5) == 0 { par += ", embedding_as_layer: true" }
+            if more.next(5) == 0 { par += ", loss_as_layer: true" }
+            if more.next(5) == 0 { par += ", tp_comm_overlap: true" }
             par += "}"
             var extra = ""
             switch rng.next(4) {
