@@ -202,6 +202,10 @@ extension Report {
                     ? "full recomputation: each layer's forward is rerun before its backward, its compute and its tensor/expert/context collectives too (on the compute stream, exposed)"
                     : "full recomputation: each layer's forward compute is rerun before its backward; its collectives are not repeated (recompute_collectives: false)")
         }
+        if p.embeddingAsLayer || p.lossAsLayer {
+            notes.append(
+                "pipeline split (Megatron-LM --account-for-embedding/loss-in-pipeline-split): the \([p.embeddingAsLayer ? "embedding" : nil, p.lossAsLayer ? "loss" : nil].compactMap { $0 }.joined(separator: " and ")) take\(p.embeddingAsLayer && p.lossAsLayer ? "" : "s") a layer's place in the \(p.embeddingAsLayer ? "first" : "")\(p.embeddingAsLayer && p.lossAsLayer ? " and " : "")\(p.lossAsLayer ? "last" : "") model chunk; the layers fill the pp x virtual_stages chunks evenly around them. Only the split changes: the embedding lookup costs no time here and the output layer keeps its own time on the last chunk; a stage's activation memory counts its largest chunk")
+        }
         if p.overlapParamGather {
             notes.append(
                 "parameter all-gather overlapped with the forward (Megatron-LM --overlap-param-gather): the parameters the previous step's optimizer updated are all-gathered at the step's start in buckets of \(p.bucket) bytes, in the order the stage's first forwards need them; each layer's first forward waits for its bucket (steady state: one step's gather stands for the previous one's)")

@@ -59,25 +59,25 @@ public struct LinkSimulator {
     }
 
     func run(_ plan: CollectivePlan, protocol p: CollectiveProtocol?, arrivals wantArrivals: Bool) throws(SimError) -> Result {
-        let tree = Self.row(plan.algorithm)
+        let row = Self.row(plan.algorithm)
         var total: UInt64 = 0
         var bytesByLink: [Int: Double] = [:]
         var events: UInt64 = 0
         var arrivals: [[UInt64]] = []
         for step in plan.steps {
-            let (ps, carried, n, arrive) = try runStep(step.flows, protocol: p, tree: tree)
+            let (ps, carried, n, arrive) = try runStep(step.flows, protocol: p, row: row)
             if wantArrivals { arrivals.append(arrive) }
             total += ps * UInt64(step.repeats)
             events += n
             for (id, b) in carried { bytesByLink[id, default: 0] += b * Double(step.repeats) }
         }
-        if let p, plan.steps.contains(where: { !$0.flows.isEmpty }) { total = Saturating.add(total, ClusterTopology.picoseconds(p.launchLatency(tree))) }
+        if let p, plan.steps.contains(where: { !$0.flows.isEmpty }) { total = Saturating.add(total, Saturating.uint64Rounded(p.launchLatency(row) * 1e12)) }
         return Result(picoseconds: total, linkBytes: bytesByLink.keys.sorted().map { ($0, bytesByLink[$0] ?? 0) }, events: events, arrivals: arrivals, ncclProtocol: p)
     }
 
     /// One step from an empty network: (duration, bytes per link id in first-use order, events,
     /// each message's arrival).
-    func runStep(_ flows: [CollectiveFlow], protocol p: CollectiveProtocol? = nil, tree: CollectiveProtocol.Row = .ring) throws(SimError) -> (UInt64, [(Int, Double)], UInt64, [UInt64]) {
+    func runStep(_ flows: [CollectiveFlow], protocol p: CollectiveProtocol? = nil, row: CollectiveProtocol.Row = .ring) throws(SimError) -> (UInt64, [(Int, Double)], UInt64, [UInt64]) {
         guard !flows.isEmpty else { return (0, [], 0, []) }
         // Compact the links this step uses.
         var local: [Int: Int] = [:]
@@ -88,7 +88,7 @@ public struct LinkSimulator {
         var scratch: [Int] = []
         for f in flows {
             let route = topology.route(f.src, f.dst, into: &scratch)
-            latency.append(p.map { topology.protocolLatency(f.src, f.dst, route: route, protocol: $0, row: tree) } ?? route)
+            latency.append(p.map { topology.protocolLatency(f.src, f.dst, route: route, protocol: $0, row: row) } ?? route)
             paths.append(scratch.map { id in
                 if let i = local[id] { return i }
                 local[id] = ids.count
@@ -96,7 +96,7 @@ public struct LinkSimulator {
                 return ids.count - 1
             })
         }
-        let capacity = ids.map { id in (p.map { topology.protocolCapacity(id, protocol: $0, row: tree) } ?? topology.capacity(id)) / 1e12 }  // bytes per ps
+        let capacity = ids.map { id in (p.map { topology.protocolCapacity(id, protocol: $0, row: row) } ?? topology.capacity(id)) / 1e12 }  // bytes per ps
         let network = MaxMinFairShare(paths: paths.map { $0.map { (link: $0, weight: 1.0) } }, capacity: capacity)
 
         var remaining = flows.map(\.bytes)

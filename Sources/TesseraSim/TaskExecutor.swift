@@ -55,6 +55,8 @@ public struct TaskExecutor {
         /// The links each distinct collective (at its fault epoch) carried traffic on, with the bytes
         /// one run of it puts on each (the arrays the link simulator returned, shared, not copied).
         public var collectiveLinks: [[(id: Int, bytes: Double)]]
+        /// The NCCL protocol each distinct collective ran with (as `collectiveLinks`; nil under the fabric model).
+        public var collectiveProtocols: [CollectiveProtocol?] = []
     }
 
     public let plan: TaskPlan
@@ -126,6 +128,7 @@ public struct TaskExecutor {
         var taskIndex0 = [Int32](repeating: -1, count: n)  // each task's collective on the healthy network
         var taskCollective = [Int32](repeating: -1, count: n)
         var collectiveLinks: [[(id: Int, bytes: Double)]] = []
+        var collectiveProtocols: [CollectiveProtocol?] = []
         let linkSlots = faults.topologies.map(\.linkCount).max() ?? 0
         var linkBytes = [Double](repeating: 0, count: linkSlots), linkBusy = [Double](repeating: 0, count: linkSlots)
         var carried = [Bool](repeating: false, count: linkSlots)
@@ -218,6 +221,7 @@ public struct TaskExecutor {
             useCount.append(0)
             fastActive.append([])
             collectiveLinks.append(r.linkBytes)
+            collectiveProtocols.append(r.ncclProtocol)
             // Which distinct collectives could share a link with this one (itself too when several
             // classes of replicas each run it: their groups' messages compete).
             let mine = LinkSet(sortedIDs: r.linkBytes.map(\.id))
@@ -410,7 +414,7 @@ public struct TaskExecutor {
         return Result(
             start: start.map(seconds), end: end.map(seconds), startPicoseconds: start, endPicoseconds: end, stepSeconds: step, linkIDs: carried.indices.filter { carried[$0] }, linkBytes: linkBytes, linkBusy: linkBusy, events: events + engine.eventCount,
             collectivesSimulated: cache.count,
-            rankCompute: rankCompute, suspectLinks: suspects, failure: failure, taskCollective: taskCollective, collectiveLinks: collectiveLinks)
+            rankCompute: rankCompute, suspectLinks: suspects, failure: failure, taskCollective: taskCollective, collectiveLinks: collectiveLinks, collectiveProtocols: collectiveProtocols)
     }
 }
 

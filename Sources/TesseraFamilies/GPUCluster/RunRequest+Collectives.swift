@@ -88,8 +88,8 @@ extension RunRequest {
             let seconds = Double(end - start) / 1e12
             let algbw = seconds > 0 ? Double(plan.bytes) / seconds / 1e9 : 0
             runs.append((plan, start, end, algbw, algbw * plan.busFactor))
-            // Under NCCL's protocols, the one its time came from (the link simulation again, alone: cheap beside the run).
-            let chosen = topology.protocolChoices == nil ? nil : try LinkSimulator(topology: topology).run(plan).ncclProtocol?.ncclName
+            // Under NCCL's protocols, the one the executor's link simulation kept.
+            let chosen = used >= 0 && used < r.collectiveProtocols.count ? r.collectiveProtocols[used]?.ncclName : nil
             rows.append(Report.Collective(
                 op: plan.op.rawValue, algorithm: plan.algorithm.rawValue, ranks: plan.ranks, bytes: plan.bytes, seconds: seconds, algbwGBps: algbw,
                 busbwGBps: algbw * plan.busFactor, ncclProtocol: chosen))

@@ -93,8 +93,6 @@ public struct ClusterTopology: Sendable {
     public var channels: Int { nodes > 1 && gpusPerNode > 1 ? min(spec.interNode?.nicsPerNode ?? 1, gpusPerNode) : 1 }
 
     static func ps(_ seconds: Double) -> UInt64 { Saturating.uint64Rounded(seconds * 1e12) }
-    /// Seconds as whole picoseconds (rounded, saturating).
-    public static func picoseconds(_ seconds: Double) -> UInt64 { ps(seconds) }
 
     /// The protocols a collective is timed with under `nccl_protocol` (all three for `auto`, the
     /// fastest kept); nil: the fabric model (each message its route's latency, full efficiency).

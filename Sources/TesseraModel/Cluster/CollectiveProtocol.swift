@@ -30,7 +30,7 @@
 /// the least predicted time. NVLink SHARP (`algorithm: nvls`, all-reduce inside one node on
 /// NVSwitch of a GPU that has it, Simple only): NCCL sets its latency to 25 µs (NVLink) with no
 /// launch latency, and its bandwidth from nvlsEfficiency 0.85 (Hopper) × 15/16 (16 channels on
-/// sm90); here every GPU's port carries S up (its data into the switch's reduction) and S down
+/// sm90; 18 µs on the network, unused by a one-node NVLS); here every GPU's port carries S up (its data into the switch's reduction) and S down
 /// (the reduced result) at the link's bandwidth × efficiency × that factor. Not modeled: CollNet,
 /// NVLS across nodes (NVLSTree) and for reduce-scatter and all-gather, NCCL's channel and thread
 /// trimming for small messages, its per-channel LL128 and tree caps.
@@ -44,36 +44,21 @@ public enum CollectiveProtocol: String, Sendable, Hashable, CaseIterable {
     /// Whether NCCL runs the row with this protocol (NVLS only with Simple).
     public func applies(to row: Row) -> Bool { row != .nvls || self == .simple }
 
-    /// Launch latency of one collective, seconds (NVLS: none, its latency is all in its step).
-    public func launchLatency(_ row: Row) -> Double {
-        switch (self, row) {
-        case (_, .nvls): 0
-        case (.ll, .tree): 6.8e-6
-        case (.ll, _): 6.6e-6
-        case (.ll128, _): 14.0e-6
-        case (.simple, _): 8.4e-6
-        }
-    }
+    /// NCCL's constants by row, each list in protocol order (LL, LL128, Simple), µs: `baseLatencies`
+    /// (NVLS none: its latency is all in its step) and `hwLatencies` over NVLink and over the
+    /// network (NET), as `src/graph/tuning.cc` tabulates them.
+    static let launch: [Row: [Double]] = [.ring: [6.6, 14.0, 8.4], .tree: [6.8, 14.0, 8.4], .nvls: [0, 0, 0]]
+    static let nvlinkStep: [Row: [Double]] = [.ring: [0.6, 1.9, 3.4], .tree: [0.6, 1.25, 4.0], .nvls: [25, 25, 25]]
+    static let networkStep: [Row: [Double]] = [.ring: [2.7, 4.0, 14.0], .tree: [5.0, 8.5, 14.0], .nvls: [18, 18, 18]]
+
+    /// This protocol's place in the lists above.
+    var index: Int { CollectiveProtocol.allCases.firstIndex(of: self) ?? 0 }
+
+    /// Launch latency of one collective, seconds.
+    public func launchLatency(_ row: Row) -> Double { (Self.launch[row]?[index] ?? 0) * 1e-6 }
 
     /// Latency of one step of a message over NVLink (`network` false) or the inter-node network, seconds.
-    public func stepLatency(_ row: Row, network: Bool) -> Double {
-        switch (self, row, network) {
-        case (_, .nvls, false): 25e-6
-        case (_, .nvls, true): 18e-6
-        case (.ll, .ring, false): 0.6e-6
-        case (.ll128, .ring, false): 1.9e-6
-        case (.simple, .ring, false): 3.4e-6
-        case (.ll, .tree, false): 0.6e-6
-        case (.ll128, .tree, false): 1.25e-6
-        case (.simple, .tree, false): 4.0e-6
-        case (.ll, .ring, true): 2.7e-6
-        case (.ll128, .ring, true): 4.0e-6
-        case (.simple, .ring, true): 14.0e-6
-        case (.ll, .tree, true): 5.0e-6
-        case (.ll128, .tree, true): 8.5e-6
-        case (.simple, .tree, true): 14.0e-6
-        }
-    }
+    public func stepLatency(_ row: Row, network: Bool) -> Double { ((network ? Self.networkStep : Self.nvlinkStep)[row]?[index] ?? 0) * 1e-6 }
 
     /// The share of a link's effective bandwidth the protocol reaches on `nodes` nodes. NVLS:
     /// NCCL's nvlsEfficiency for Hopper (0.85) × (nCh − 1)/nCh with its 16 NVLS channels on sm90.

@@ -64,10 +64,10 @@ public struct GPUPreset: Sendable, Hashable {
         return s
     }
 
-    static func make(_ name: String, _ dense: [String: Double], hbm: Double, capacity: Double, sms: Int, tdp: Double, gemm: [String: Double] = [:], ll: [Double]) -> GPUPreset {
+    static func make(_ name: String, _ dense: [String: Double], hbm: Double, capacity: Double, sms: Int, tdp: Double, gemm: [String: Double] = [:], ll: [Double], nvls: Bool) -> GPUPreset {
         GPUPreset(
             name: name, denseTFLOPS: dense, sparseTFLOPS: sparse(dense), hbmBandwidth: hbm, hbmCapacity: capacity, sms: sms, tdpWatts: tdp, idleWatts: idleShare * tdp,
-            gemmScale: gemm, llMaxBandwidth: ll, nvls: ll != llAmpere)
+            gemmScale: gemm, llMaxBandwidth: ll, nvls: nvls)
     }
 
     /// NCCL's llMaxBws rows (see `llMaxBandwidth`).
@@ -81,12 +81,12 @@ public struct GPUPreset: Sendable, Hashable {
 
     /// Every bundled preset, by name.
     public static let all: [GPUPreset] = [
-        make("a100-sxm", dense(19.5, 156, 312, nil, 624), hbm: 2.039e12, capacity: 80e9, sms: 108, tdp: 400, gemm: ["*": mamfA100BF16 / mamfH100BF16], ll: llAmpere),
-        make("h100-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 3.35e12, capacity: 80e9, sms: 132, tdp: 700, gemm: ["fp8": mamfH100FP8 / mamfH100BF16], ll: llHopper),
-        make("h200-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 4.8e12, capacity: 141e9, sms: 132, tdp: 700, gemm: ["fp8": mamfH100FP8 / mamfH100BF16], ll: llHopper),
+        make("a100-sxm", dense(19.5, 156, 312, nil, 624), hbm: 2.039e12, capacity: 80e9, sms: 108, tdp: 400, gemm: ["*": mamfA100BF16 / mamfH100BF16], ll: llAmpere, nvls: false),
+        make("h100-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 3.35e12, capacity: 80e9, sms: 132, tdp: 700, gemm: ["fp8": mamfH100FP8 / mamfH100BF16], ll: llHopper, nvls: true),
+        make("h200-sxm", dense(67, 494.7, 989.4, 1978.9, 1978.9), hbm: 4.8e12, capacity: 141e9, sms: 132, tdp: 700, gemm: ["fp8": mamfH100FP8 / mamfH100BF16], ll: llHopper, nvls: true),
         make(
             "b200", dense(40, 1100, 2250, 4500, 4500), hbm: 8e12, capacity: 180e9, sms: 148, tdp: 1000,
-            gemm: ["*": mamfB200BF16 / mamfH100BF16, "fp8": mamfB200BF16 / mamfH100BF16 * mamfH100FP8 / mamfH100BF16], ll: llBlackwell),
+            gemm: ["*": mamfB200BF16 / mamfH100BF16, "fp8": mamfB200BF16 / mamfH100BF16 * mamfH100FP8 / mamfH100BF16], ll: llBlackwell, nvls: true),
     ]
 
     public static func named(_ name: String) -> GPUPreset? { all.first { $0.name == name } }
