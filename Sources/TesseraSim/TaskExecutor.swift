@@ -26,6 +26,11 @@ import TesseraSpec
 /// slow the compute they overlap). Finishes are events on `EventEngine` in integer picoseconds (a
 /// compute task's seconds rounded to the nearest picosecond, a collective's remaining time rounded
 /// up), ordered by (time, insertion), so runs are deterministic; `Result` gives times in seconds.
+///
+/// A `TaskSource` adds work while the run goes on (continuous batching): its tasks begin when it
+/// submits them and it hears when they end, on the same clock and the same network as the plan's
+/// tasks. Every collective of a run with a source takes part in the link sharing (the plan-wide
+/// shortcuts below assume every collective is known before time starts).
 public struct TaskExecutor {
     public struct Result: Sendable {
         /// Each task's start and end, seconds and engine picoseconds.
@@ -97,9 +102,24 @@ public struct TaskExecutor {
         var epoch: Int
     }
 
+    /// Links with the same users, the same bytes from each and the same capacity: one constraint.
+    struct Signature: Hashable {
+        var users: [Int]
+        var bytes: [Double]
+        var capacity: Double
+    }
+
     public func run() throws(SimError) -> Result {
+        var none = NoTaskSource()
+        return try run(source: &none)
+    }
+
+    /// Runs the plan's tasks and whatever `source` adds as it goes (`Result` covers the plan's
+    /// tasks; the source keeps its own record).
+    public func run<Source: TaskSource>(source: inout Source) throws(SimError) -> Result {
         let tasks = plan.tasks
         let n = tasks.count
+        let dynamic = Source.self != NoTaskSource.self
         var indegree = [Int](repeating: 0, count: n)
         var successors = [[Int]](repeating: [], count: n)
         var previousOnStream = [Int](repeating: -1, count: n)
@@ -159,6 +179,12 @@ public struct TaskExecutor {
         var contested: [[(id: Int, bytes: Double)]?] = []  // collective index → the links it may share (nil: all)
         var fastActive: [[Int]] = []  // collective index → running tasks not yet registered on links
         var linksKnown = [Bool](repeating: false, count: n)  // a running collective task that may join the link accounting
+        // The source's tasks: slots n, n + 1, … (reused once a task has ended and its source heard of it).
+        var sourceTasks: [TaskSubmissions.Task] = []
+        var freeSlots: [Int] = []
+        var submissions = TaskSubmissions()
+        func entityOf(_ i: Int) -> Int { i < n ? tasks[i].entity : sourceTasks[i - n].entity }
+        func streamOf(_ i: Int) -> Int { i < n ? tasks[i].stream : sourceTasks[i - n].stream }
         func schedule(_ i: Int, at time: Picoseconds) throws(SimError) {
             generation[i] += 1
             try engine.schedule(at: time, Finish(task: i, generation: generation[i]))
@@ -185,13 +211,12 @@ public struct TaskExecutor {
         }
         /// Puts running collective `i` on its links; true when it shares one with another.
         func register(_ i: Int) -> Bool {
-            let t = tasks[i]
-            guard case .collective = t.work, linksKnown[i], taskCollective[i] >= 0 else { return false }
+            guard linksKnown[i], taskCollective[i] >= 0 else { return false }  // a running collective
             let c = Int(taskCollective[i])
             let links = c < contested.count ? (contested[c] ?? infos[c].links) : infos[c].links
             // A class of k replicas carries k/dp of a per-replica collective's messages (tensor,
             // expert, pipeline); a collective on a shared stream (data-parallel) is every class's at once.
-            let fraction = plan.streams[t.stream].entity == nil ? 1 : plan.entities[t.entity].trafficShare
+            let fraction = plan.streams[streamOf(i)].entity == nil ? 1 : plan.entities[entityOf(i)].trafficShare
             let d = links.map { (link: $0.id, rate: fraction * $0.bytes / (t0[i] / 1e12)) }
             demand[i] = d
             var contended = false
@@ -232,7 +257,8 @@ public struct TaskExecutor {
                     conflicts[j].append(hit.2)
                     conflicts[hit.2].append(j)
                 }
-                if multipleClasses, !mine.isEmpty { conflicts[hit.2].append(hit.2) }
+                // A source may run copies of one collective at once (two requests' KV caches).
+                if multipleClasses || dynamic, !mine.isEmpty { conflicts[hit.2].append(hit.2) }
             }
             // Runs of collectives that could not share a link until now join the link accounting.
             if sharedLinks {
@@ -253,54 +279,72 @@ public struct TaskExecutor {
         }
 
         func begin(_ i: Int) throws(SimError) {
-            let t = tasks[i]
+            start[i] = now
+            if i < n {
+                switch tasks[i].work {
+                case .compute(let duration): try beginCompute(i, entity: tasks[i].entity, seconds: duration, picoseconds: nil)
+                case .collective(let c): try beginCollective(i, c)
+                }
+            } else {
+                let t = sourceTasks[i - n]
+                switch t.work {
+                case .picoseconds(let ps): try beginCompute(i, entity: t.entity, seconds: Double(ps) / 1e12, picoseconds: ps)
+                case .collective(let c): try beginCollective(i, c)
+                }
+            }
+        }
+        /// Compute of `seconds` on a healthy GPU (exactly `picoseconds` when given and no fault slows it).
+        func beginCompute(_ i: Int, entity: Int, seconds duration: Double, picoseconds: Picoseconds?) throws(SimError) {
             let s = now, sSeconds = seconds(now)
-            start[i] = s
-            switch t.work {
-            case .compute(let duration):
-                var f = 1.0
-                for r in faultyRanksOf[t.entity] {
+            var f = 1.0
+            if !faultyRanksOf[entity].isEmpty {
+                for r in faultyRanksOf[entity] {
                     let own = faults.slowdown(gpu: r, at: sSeconds)
                     f = max(f, own)
                     if own.isFinite { rankOwn[r, default: 0] += duration * own }
                 }
-                entityBase[t.entity] += duration
-                if f.isInfinite {
-                    if failure == nil { failure = (faultyRanksOf[t.entity].first { faults.slowdown(gpu: $0, at: sSeconds).isInfinite } ?? -1, sSeconds) }
-                    try schedule(i, at: s)
-                } else {
-                    try schedule(i, at: Saturating.add(s, Saturating.uint64((duration * f * 1e12).rounded())))
-                }
-            case .collective(let c):
-                let epoch = faults.epoch(at: sSeconds)
-                let hit = epoch == 0 && taskIndex0[i] >= 0 ? infos[Int(taskIndex0[i])] : try info(c, epoch)
-                taskCollective[i] = Int32(hit.index)
-                useCount[hit.index] += 1
-                guard hit.picoseconds > 0 else {
-                    try schedule(i, at: s)
-                    return
-                }
-                t0[i] = Double(hit.picoseconds)
-                remaining[i] = 1
-                updated[i] = s
-                share[i] = 1
-                guard sharedLinks else {
-                    try schedule(i, at: Saturating.add(s, hit.picoseconds))
-                    return
-                }
-                linksKnown[i] = true
-                guard !conflicts[hit.index].isEmpty else {
-                    fastActive[hit.index].append(i)
-                    try schedule(i, at: Saturating.add(s, hit.picoseconds))
-                    return
-                }
-                let before = generation[i]
-                if register(i) { try reshare() }
-                if generation[i] == before { try schedule(i, at: after(1, of: t0[i], at: share[i])) }
+            }
+            entityBase[entity] += duration
+            if f.isInfinite {
+                if failure == nil { failure = (faultyRanksOf[entity].first { faults.slowdown(gpu: $0, at: sSeconds).isInfinite } ?? -1, sSeconds) }
+                try schedule(i, at: s)
+            } else if f == 1, let picoseconds {
+                try schedule(i, at: Saturating.add(s, picoseconds))
+            } else {
+                try schedule(i, at: Saturating.add(s, Saturating.uint64((duration * f * 1e12).rounded())))
             }
         }
+        func beginCollective(_ i: Int, _ c: GroupCollective) throws(SimError) {
+            let s = now, sSeconds = seconds(now)
+            let epoch = faults.epoch(at: sSeconds)
+            let hit = epoch == 0 && taskIndex0[i] >= 0 ? infos[Int(taskIndex0[i])] : try info(c, epoch)
+            taskCollective[i] = Int32(hit.index)
+            useCount[hit.index] += 1
+            guard hit.picoseconds > 0 else {
+                try schedule(i, at: s)
+                return
+            }
+            t0[i] = Double(hit.picoseconds)
+            remaining[i] = 1
+            updated[i] = s
+            share[i] = 1
+            guard sharedLinks else {
+                try schedule(i, at: Saturating.add(s, hit.picoseconds))
+                return
+            }
+            linksKnown[i] = true
+            guard !conflicts[hit.index].isEmpty else {
+                fastActive[hit.index].append(i)
+                try schedule(i, at: Saturating.add(s, hit.picoseconds))
+                return
+            }
+            let before = generation[i]
+            if register(i) { try reshare() }
+            if generation[i] == before { try schedule(i, at: after(1, of: t0[i], at: share[i])) }
+        }
         func finishCollective(_ i: Int) throws(SimError) {
-            if linksKnown[i], taskCollective[i] >= 0 {
+            guard taskCollective[i] >= 0 else { return }  // compute
+            if linksKnown[i] {
                 linksKnown[i] = false
                 fastActive[Int(taskCollective[i])].removeAll { $0 == i }
             }
@@ -354,11 +398,6 @@ public struct TaskExecutor {
                 // Links with the same users, the same bytes from each and the same capacity are
                 // the same constraint (a data-parallel ring crosses thousands of NICs alike): each
                 // collective's demand keeps one link of each such class, the first by id.
-                struct Signature: Hashable {
-                    var users: [Int]
-                    var bytes: [Double]
-                    var capacity: Double
-                }
                 var users = [[Int]](repeating: [], count: linkSlots), bytes = [[Double]](repeating: [], count: linkSlots)
                 for (c, links) in restricted.enumerated() {
                     for (id, b) in links where id >= 0 && id < linkSlots {
@@ -378,15 +417,71 @@ public struct TaskExecutor {
                 contested = restricted.map { links in links.filter { $0.id >= 0 && $0.id < linkSlots && representative[$0.id] } }
             }
         }
+        /// Carries out what the source answered, in its order: its tasks take free slots (or new
+        /// ones) and begin now; its timers are events whose task index is the tag's complement.
+        func submit() throws(SimError) {
+            guard let head = submissions.first else { return }
+            submissions.first = nil
+            try carryOut(head)
+            guard !submissions.rest.isEmpty else { return }
+            var k = 0
+            while k < submissions.rest.count {
+                try carryOut(submissions.rest[k])
+                k += 1
+            }
+            submissions.rest.removeAll(keepingCapacity: true)
+        }
+        func carryOut(_ entry: TaskSubmissions.Entry) throws(SimError) {
+            switch entry {
+            case .timer(let time, let priority, let tag):
+                try engine.schedule(at: time, priority: priority, Finish(task: ~tag, generation: 0))
+            case .task(let task):
+                let i: Int
+                if let slot = freeSlots.popLast() {
+                    i = slot
+                    sourceTasks[i - n] = task
+                    if taskCollective[i] >= 0 { taskCollective[i] = -1 }
+                } else {
+                    i = start.count
+                    sourceTasks.append(task)
+                    start.append(0)
+                    end.append(0)
+                    updated.append(0)
+                    t0.append(0)
+                    remaining.append(0)
+                    share.append(1)
+                    generation.append(0)
+                    linksKnown.append(false)
+                    taskCollective.append(-1)
+                    taskIndex0.append(-1)
+                    sharing.append(0)
+                }
+                try begin(i)
+            }
+        }
         var visited = 0
+        try source.start(&submissions)
+        try submit()
         for i in 0..<n where indegree[i] == 0 { try begin(i) }
         while let (time, f) = engine.next() {
+            if f.task < 0 {
+                now = time
+                try source.timer(~f.task, at: now, &submissions)
+                try submit()
+                continue
+            }
             guard f.generation == generation[f.task] else { continue }
             now = time
             let i = f.task
             end[i] = now
-            visited += 1
             try finishCollective(i)
+            if i >= n {
+                freeSlots.append(i)
+                try source.ended(sourceTasks[i - n].token, began: start[i], at: now, &submissions)
+                try submit()
+                continue
+            }
+            visited += 1
             for j in successors[i] {
                 indegree[j] -= 1
                 if indegree[j] == 0 { try begin(j) }
@@ -411,6 +506,11 @@ public struct TaskExecutor {
         for r in rankOwn.keys.sorted() { rankCompute.append((r, rankOwn[r] ?? 0)) }
         let suspects = LinkSimulator.rankSuspects(suspect)
         let step = failure?.at ?? seconds(end.max() ?? 0)
+        if start.count > n {
+            start.removeLast(start.count - n)
+            end.removeLast(end.count - n)
+            taskCollective.removeLast(taskCollective.count - n)
+        }
         return Result(
             start: start.map(seconds), end: end.map(seconds), startPicoseconds: start, endPicoseconds: end, stepSeconds: step, linkIDs: carried.indices.filter { carried[$0] }, linkBytes: linkBytes, linkBusy: linkBusy, events: events + engine.eventCount,
             collectivesSimulated: cache.count,

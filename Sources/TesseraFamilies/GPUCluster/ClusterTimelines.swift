@@ -150,7 +150,7 @@ extension Timeline {
     /// A serving run: one lane per instance, a row of iterations (runs of back-to-back prefills or
     /// decode steps, with their count and largest batch) and, on instances that receive them, a
     /// row of KV caches arriving.
-    static func serving(plan: ServingPlan, result: ServingSimulator.Result, energy: EnergyAccount?) -> Timeline {
+    static func serving(plan: ServingPlan, result: ContinuousBatching.Result, energy: EnergyAccount?) -> Timeline {
         let gpus = plan.topology.spec.nodes * plan.topology.spec.gpusPerNode
         var tl = Timeline(
             title: "\(plan.spec.transformer.name), \(plan.spec.mode.rawValue): \(result.requests.count) requests in \(DOTText.seconds(result.end))",

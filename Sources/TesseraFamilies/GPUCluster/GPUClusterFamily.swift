@@ -49,7 +49,7 @@ public struct TrainingStepViews: RunViews {
 /// An LLM serving run: one lane per instance (prefill and decode iterations, KV caches arriving).
 public struct ServingViews: RunViews {
     public var plan: ServingPlan
-    public var result: ServingSimulator.Result
+    public var result: ContinuousBatching.Result
     var file: String
     var energy: EnergyAccount
     /// Bytes per element of the workload's precision, for the dataflow graph.

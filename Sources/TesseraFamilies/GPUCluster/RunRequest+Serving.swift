@@ -10,7 +10,7 @@ extension RunRequest {
     /// LLM inference served to a request trace on a GPU cluster: instances placed on the GPUs,
     /// the trace simulated iteration by iteration, TTFT and TPOT reported.
     func runServing(_ serving: ServingSpec, topology: ClusterTopology, plan: ServingPlan) throws -> RunOutput {
-        let sim = try ServingSimulator(plan: plan).run()
+        let sim = try ContinuousBatching.run(plan)
         let end = sim.end
         let ttfts = sim.requests.map(\.ttft)
         let tpots = sim.requests.compactMap(\.tpot)

@@ -8,7 +8,7 @@ extension ServingPlan {
     /// (the compute time its GPUs spent in the run), and in a disaggregated deployment the KV-cache
     /// transfer from each prefill instance to each decode instance, as edges prefill → (transfer →)
     /// decode. One node per instance and phase, not per iteration: the iterations are the schedule's.
-    func dataflowGraph(_ result: ServingSimulator.Result, bytesPerElement: Int) -> DataflowGraph {
+    func dataflowGraph(_ result: ContinuousBatching.Result, bytesPerElement: Int) -> DataflowGraph {
         // KV-cache bytes from each prefill instance to each decode instance.
         var kvBytes: [Int: UInt64] = [:]
         for q in result.requests where q.output > 1 && q.prefillInstance >= 0 && q.decodeInstance >= 0 && q.prefillInstance != q.decodeInstance {

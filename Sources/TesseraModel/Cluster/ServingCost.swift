@@ -109,7 +109,11 @@ public struct ServingCost: Sendable {
     public func kvBytes(tokens p: Int) -> Double { 2 * Double(model.layers) * Double(model.kvHeads) * Double(model.headDim) * Double(p) * e }
 
     /// Seconds to read the KV cache of `contextTokens` tokens (summed over the batch) in every layer.
-    public func decodeAttentionSeconds(contextTokens: Int) -> Double { memorySeconds(kvBytesPerTokenPerGPU * Double(contextTokens)) }
+    public func decodeAttentionSeconds(contextTokens: Int) -> Double { decodeAttentionSeconds(contextTokens: contextTokens, kvBytesPerToken: kvBytesPerTokenPerGPU) }
+
+    /// The same, given `kvBytesPerTokenPerGPU` (which a caller running millions of decode
+    /// iterations computes once).
+    public func decodeAttentionSeconds(contextTokens: Int, kvBytesPerToken: Double) -> Double { memorySeconds(kvBytesPerToken * Double(contextTokens)) }
 
     /// Compute seconds of one decode iteration (no all-reduces).
     public func decodeSeconds(contexts: [Int]) -> Double { decodeDenseSeconds(batch: contexts.count) + decodeAttentionSeconds(contextTokens: contexts.reduce(0, +)) }

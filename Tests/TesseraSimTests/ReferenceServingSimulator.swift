@@ -3,6 +3,13 @@ import TesseraModel
 import TesseraPlan
 import TesseraSpec
 
+@testable import TesseraSim
+
+/// The serving engine as it was before continuous batching became a task source of the cluster
+/// executor (`ContinuousBatching`), kept as the reference the equivalence test compares against:
+/// it runs its own event loop, and simulates each prefill batch's KV transfers alone on an empty
+/// network (they never share links with another batch's).
+///
 /// Runs a request trace on the instances of a serving plan: an event-driven simulation of
 /// iteration-level (continuous) batching, on the engine's integer picosecond clock.
 ///
@@ -29,61 +36,61 @@ import TesseraSpec
 /// - TPOT of a request of o > 1 tokens = (last token − first token)/(o − 1).
 /// Complexity: O(iterations × batch) plus one link simulation per distinct all-reduce size and
 /// per prefill batch in disaggregated mode.
-public struct ServingSimulator {
-    public struct RequestResult: Sendable {
-        public var arrival: Double
-        public var prompt: Int
-        public var output: Int
-        public var firstToken: Double
-        public var finish: Double
+struct ReferenceServingSimulator {
+    struct RequestResult: Sendable {
+        var arrival: Double
+        var prompt: Int
+        var output: Int
+        var firstToken: Double
+        var finish: Double
         /// Seconds from the end of the prefill until the KV cache reached the decode instance (0 colocated).
-        public var kvTransfer: Double
-        public var prefillInstance: Int
-        public var decodeInstance: Int
+        var kvTransfer: Double
+        var prefillInstance: Int
+        var decodeInstance: Int
         /// (finish − first token)/(output − 1); nil for a single-token request.
-        public var tpot: Double? { output > 1 ? (finish - firstToken) / Double(output - 1) : nil }
-        public var ttft: Double { firstToken - arrival }
+        var tpot: Double? { output > 1 ? (finish - firstToken) / Double(output - 1) : nil }
+        var ttft: Double { firstToken - arrival }
     }
 
-    public struct InstanceStats: Sendable {
-        public var prefillSeconds = 0.0
-        public var decodeSeconds = 0.0
-        public var prefillBatches = 0
-        public var decodeIterations = 0
+    struct InstanceStats: Sendable {
+        var prefillSeconds = 0.0
+        var decodeSeconds = 0.0
+        var prefillBatches = 0
+        var decodeIterations = 0
         /// Σ batch size over decode iterations (mean batch = this / iterations).
-        public var decodeTokens = 0
-        public var peakBatch = 0
-        public var peakKVTokens = 0
-        public var busySeconds: Double { prefillSeconds + decodeSeconds }
+        var decodeTokens = 0
+        var peakBatch = 0
+        var peakKVTokens = 0
+        var busySeconds: Double { prefillSeconds + decodeSeconds }
     }
 
-    public struct Result: Sendable {
-        public var requests: [RequestResult]
-        public var instances: [InstanceStats]
+    struct Result: Sendable {
+        var requests: [RequestResult]
+        var instances: [InstanceStats]
         /// Seconds from time zero to the last token.
-        public var end: Double
-        public var events: UInt64
+        var end: Double
+        var events: UInt64
         /// Link id → bytes carried (all-reduces and KV transfers).
-        public var linkBytes: [Int: Double]
-        public var linkSimulations: Int
+        var linkBytes: [Int: Double]
+        var linkSimulations: Int
         /// Every instance's iterations as runs, in start order: back-to-back iterations of one
         /// kind on one instance are one run (a million requests make tens of millions of decode
         /// steps; their runs are what a timeline can draw and what the energy ledger needs).
-        public var iterationRuns: [IterationRun] = []
+        var iterationRuns: [IterationRun] = []
     }
 
     /// Back-to-back iterations of one kind on one instance: prefills of up to `batch` prompts or
     /// decode steps of up to `batch` running requests, seconds.
-    public struct IterationRun: Sendable {
-        public var instance: Int32
-        public var prefill: Bool
+    struct IterationRun: Sendable {
+        var instance: Int32
+        var prefill: Bool
         /// Iterations in the run.
-        public var count: Int32
+        var count: Int32
         /// The smallest and largest batch of its iterations.
-        public var minBatch: Int32
-        public var batch: Int32
-        public var start: Double
-        public var end: Double
+        var minBatch: Int32
+        var batch: Int32
+        var start: Double
+        var end: Double
     }
 
     enum Event: Sendable {
@@ -115,12 +122,12 @@ public struct ServingSimulator {
         var waiting: Int { queue.count - head }
     }
 
-    public let plan: ServingPlan
-    public init(plan: ServingPlan) { self.plan = plan }
+    let plan: ServingPlan
+    init(plan: ServingPlan) { self.plan = plan }
 
     static func ps(_ seconds: Double) -> UInt64 { Saturating.uint64Rounded(seconds * 1e12) }
 
-    public func run() throws(SimError) -> Result {
+    func run() throws(SimError) -> Result {
         let spec = plan.spec, reqs = spec.requests
         let links = LinkSimulator(topology: plan.topology)
         let L = spec.transformer.layers
