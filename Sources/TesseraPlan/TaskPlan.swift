@@ -10,8 +10,9 @@ import TesseraSpec
 /// GPUs, collectives are flows on the network (`collectivePlan` lays each out as point-to-point
 /// steps on `topology`).
 public struct TaskPlan: Sendable {
-    /// The healthy network.
-    public var topology: ClusterTopology
+    /// The healthy network (nil: a plan with no network, an accelerator's units, whose tasks
+    /// are all compute).
+    public var topology: ClusterTopology?
     public var tasks: [StepTask]
     public var streams: [StepStream]
     public var entities: [StepEntity]
@@ -24,7 +25,7 @@ public struct TaskPlan: Sendable {
     public var collectivePlan: @Sendable (GroupCollective) -> CollectivePlan
 
     public init(
-        topology: ClusterTopology, tasks: [StepTask], streams: [StepStream], entities: [StepEntity], faults: [FaultSpec], replicatedEntities: Bool,
+        topology: ClusterTopology?, tasks: [StepTask], streams: [StepStream], entities: [StepEntity], faults: [FaultSpec], replicatedEntities: Bool,
         collectivePlan: @escaping @Sendable (GroupCollective) -> CollectivePlan
     ) {
         self.topology = topology

@@ -14,16 +14,16 @@ public struct FaultPolicy: Sendable {
     /// Times (seconds, ascending, distinct) at which link and NIC faults start.
     public let epochStarts: [Double]
     /// The network of each epoch: index 0 is the healthy one (before the first link fault), k the
-    /// one in force from `epochStarts[k − 1]` on.
+    /// one in force from `epochStarts[k − 1]` on (none when the run has no network).
     public let topologies: [ClusterTopology]
     /// GPU rank → its faults (start, slowdown), in file order.
     let gpuFaults: [Int: [(at: Double, slowdown: Double)]]
 
-    public init(_ faults: [FaultSpec], on topology: ClusterTopology) {
-        let network = faults.filter { if case .gpu = $0.target { return false } else { return true } }
+    public init(_ faults: [FaultSpec], on topology: ClusterTopology?) {
+        let network = topology == nil ? [] : faults.filter { if case .gpu = $0.target { return false } else { return true } }
         let times = Array(Set(network.map(\.at))).sorted()
         epochStarts = times
-        topologies = [topology] + times.map { topology.applying(network, at: $0) }
+        topologies = topology.map { t in [t] + times.map { t.applying(network, at: $0) } } ?? []
         var gpu: [Int: [(at: Double, slowdown: Double)]] = [:]
         for f in faults { if case .gpu(let r) = f.target { gpu[r, default: []].append((f.at, f.slowdown)) } }
         gpuFaults = gpu

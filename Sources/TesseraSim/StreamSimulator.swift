@@ -36,11 +36,20 @@ import TesseraSpec
 /// cycle-exact against SCALE-Sim (the DRAM-ideal case); it was a separate engine and is now this
 /// policy, with an equivalence test against that engine kept as a reference.
 ///
+/// **Engine.** These policies are a task source of the cluster executor (`TaskExecutor`), which
+/// runs training steps, collectives and serving too: each tile's compute is a compute task of its
+/// unit (an entity of a plan with no network), ending at priority 1; a tile's operands arriving
+/// and its output written back are timers at priority 0, from the DRAM channel's and the host
+/// link's FIFO queues (`DRAMQueue`), which this source keeps (a channel that serves requests in
+/// issue order, not a fair-share network). The equivalence test runs the engine this replaced
+/// (its own event loop) on every bundled accelerator pair and requires identical results.
+///
 /// Complexity: O(tiles · (units + log tiles)).
-public final class StreamSimulator {
+public final class StreamSimulator: TaskSource {
     /// Which rules order and gate the tiles.
     enum Policy { case streams, programOrder }
-    enum Event: Sendable { case loaded(Int32, Int32), computed(Int32, Int32), written(Int32, Int32) }
+    /// Timers: tile `i` of unit `u` loaded or written back (tag (i << 32) | (u << 1) | kind).
+    enum Timer: Int { case loaded = 0, written = 1 }
 
     struct Unit {
         var name: String
@@ -69,7 +78,10 @@ public final class StreamSimulator {
     let period: Picoseconds
     let dram: DRAMChannel
     private var units: [Unit]
-    private var engine = EventEngine<Event>()
+    /// The executor's time at the current call, the answer being built, and the events delivered.
+    private var now: Picoseconds = 0
+    private var pending = TaskSubmissions()
+    private var events: UInt64 = 0
     private var pendingDeps: [Int]
     private var successors: [[Int]]
     private var pendingWrites: [Int]
@@ -157,42 +169,70 @@ public final class StreamSimulator {
     private func spend(_ joules: Double, at t: Picoseconds) { governor?.spend(joules, at: t) }
 
     public func run() throws(SimError) -> SimResult {
-        // Operations with no tiles (none today) complete at once.
-        for i in plan.ops.indices where pendingWrites[i] == 0 { complete(i, at: 0) }
-        try pump()
-        while let (time, event) = engine.next() {
-            switch event {
-            case .loaded(let u, let i):
-                units[Int(u)].loadDone[Int(i)] = true
-                let t = units[Int(u)].tiles[Int(i)]
-                bytesReceived += plan.ops[Int(t.op)].tiles[Int(t.tile)].dramRead
-            case .computed(let u, let i):
-                let ui = Int(u), ii = Int(i)
-                units[ui].computeDone[ii] = true
-                let ref = units[ui].tiles[ii]
-                let memory = policy == .programOrder && memoryOnly[Int(ref.op)]
-                if !memory { units[ui].busy = false }
-                let tile = plan.ops[Int(ref.op)].tiles[Int(ref.tile)]
-                if tile.write > 0 {
-                    let done = dramTransfer(bytes: tile.write, at: time, op: Int(ref.op), activity: memory ? .memory : .writeback)
-                    bytesWritten += tile.write
-                    try engine.schedule(at: done, priority: 0, .written(u, i))
-                } else {
-                    try engine.schedule(at: time, priority: 0, .written(u, i))
-                }
-            case .written(let u, let i):
-                units[Int(u)].writeDone[Int(i)] = true
-                let op = Int(units[Int(u)].tiles[Int(i)].op)
-                pendingWrites[op] -= 1
-                if pendingWrites[op] == 0 { complete(op, at: time) }
-            }
-            try pump()
-        }
+        let entities = units.map { StepEntity(stage: 0, replicas: [], ranks: [], name: $0.name) }
+        let streams = units.indices.map { StepStream(name: units[$0].name, entity: $0, stage: 0) }
+        let taskPlan = TaskPlan(
+            topology: nil, tasks: [], streams: streams, entities: entities, faults: [], replicatedEntities: false,
+            collectivePlan: { _ in CollectivePlan(op: .sendRecv, algorithm: .direct, ranks: 0, bytes: 0, steps: []) })
+        var source = self
+        events = try TaskExecutor(plan: taskPlan).run(source: &source).events
         if let stuck = units.first(where: { $0.head < $0.order.count || $0.nextCompute < $0.tiles.count }) {
             let op = stuck.head < stuck.order.count ? stuck.order[stuck.head] : Int(stuck.tiles[stuck.nextCompute].op)
-            throw .deadlock(time: engine.now, pending: "unit '\(stuck.name)' waits on '\(plan.ops[op].name)'")
+            throw .deadlock(time: now, pending: "unit '\(stuck.name)' waits on '\(plan.ops[op].name)'")
         }
         return result()
+    }
+
+    /// Time zero: operations with no tiles (none today) complete at once, and the units fetch.
+    public func start(_ out: inout TaskSubmissions) throws(SimError) {
+        for i in plan.ops.indices where pendingWrites[i] == 0 { complete(i, at: 0) }
+        try pump()
+        swap(&out, &pending)
+    }
+
+    /// A tile's operands are in, or its output is back in DRAM.
+    public func timer(_ tag: Int, at time: Picoseconds, _ out: inout TaskSubmissions) throws(SimError) {
+        now = time
+        let u = (tag >> 1) & 0x7FFF_FFFF, i = tag >> 32
+        if tag & 1 == Timer.loaded.rawValue {
+            units[u].loadDone[i] = true
+            let t = units[u].tiles[i]
+            bytesReceived += plan.ops[Int(t.op)].tiles[Int(t.tile)].dramRead
+        } else {
+            units[u].writeDone[i] = true
+            let op = Int(units[u].tiles[i].op)
+            pendingWrites[op] -= 1
+            if pendingWrites[op] == 0 { complete(op, at: time) }
+        }
+        try pump()
+        swap(&out, &pending)
+    }
+
+    /// A tile computed: its output goes back to DRAM (at once when it writes nothing).
+    public func ended(_ token: Int, began: Picoseconds, at time: Picoseconds, _ out: inout TaskSubmissions) throws(SimError) {
+        now = time
+        let u = token & 0xFFFF_FFFF, i = token >> 32
+        units[u].computeDone[i] = true
+        let ref = units[u].tiles[i]
+        let memory = policy == .programOrder && memoryOnly[Int(ref.op)]
+        if !memory { units[u].busy = false }
+        let tile = plan.ops[Int(ref.op)].tiles[Int(ref.tile)]
+        if tile.write > 0 {
+            let done = dramTransfer(bytes: tile.write, at: time, op: Int(ref.op), activity: memory ? .memory : .writeback)
+            bytesWritten += tile.write
+            pending.timer(at: done, priority: 0, tag: Self.tag(.written, u, i))
+        } else {
+            pending.timer(at: time, priority: 0, tag: Self.tag(.written, u, i))
+        }
+        try pump()
+        swap(&out, &pending)
+    }
+
+    static func tag(_ timer: Timer, _ u: Int, _ i: Int) -> Int { (i << 32) | (u << 1) | timer.rawValue }
+
+    /// Tile `i` of unit `u` computes for `ps` from now: a compute task of the unit, ending at priority 1.
+    private func compute(_ u: Int, _ i: Int, picoseconds ps: Picoseconds) {
+        pending.begin((i << 32) | u, stream: u, entity: u, .picoseconds(ps), priority: 1)
     }
 
     private func complete(_ op: Int, at time: Picoseconds) {
@@ -248,7 +288,7 @@ public final class StreamSimulator {
     }
 
     private func issueLoad(_ u: Int, op: Int, lookahead: Bool) throws(SimError) {
-        let now = engine.now
+        let now = self.now
         let i = units[u].tiles.count
         let tile = nextTile[op]
         nextTile[op] += 1
@@ -274,7 +314,7 @@ public final class StreamSimulator {
             done = dramTransfer(bytes: bytes, at: now, op: op, activity: .load)
         }
         bytesSent += bytes
-        try engine.schedule(at: done, priority: 0, .loaded(Int32(u), Int32(i)))
+        pending.timer(at: done, priority: 0, tag: Self.tag(.loaded, u, i))
     }
 
     private func canCompute(_ u: Int) -> Bool {
@@ -296,7 +336,7 @@ public final class StreamSimulator {
     }
 
     private func startCompute(_ u: Int) throws(SimError) {
-        let now = engine.now
+        let now = self.now
         let i = units[u].nextCompute
         let ref = units[u].tiles[i]
         let op = Int(ref.op)
@@ -313,7 +353,7 @@ public final class StreamSimulator {
                 opEnd[op] = max(opEnd[op], Saturating.add(now, ps))
             }
             if ref.tile == 0 { opStart[op] = now }
-            try engine.schedule(at: Saturating.add(now, ps), priority: 1, .computed(Int32(u), Int32(i)))
+            compute(u, i, picoseconds: ps)
             units[u].nextCompute += 1
             return
         }
@@ -332,7 +372,7 @@ public final class StreamSimulator {
                 intervals.append(Interval(resource: units[u].name, activity: .compute, op: op, start: now, end: Saturating.add(now, ps), bytes: 0))
             }
         }
-        try engine.schedule(at: Saturating.add(now, ps), priority: 1, .computed(Int32(u), Int32(i)))
+        compute(u, i, picoseconds: ps)
         units[u].nextCompute += 1
     }
 
@@ -366,7 +406,7 @@ public final class StreamSimulator {
 
     private func result() -> SimResult {
         if policy == .programOrder { return programOrderResult() }
-        let total = max(engine.now, opEnd.max() ?? 0)
+        let total = max(now, opEnd.max() ?? 0)
         let ops = plan.ops.enumerated().map { i, p in
             OpStats(
                 computeCycles: p.computeCycles, totalCycles: cycles(opEnd[i]) - min(cycles(opEnd[i]), cycles(opStart[i])), dramReadBytes: p.memoryRead,
@@ -380,7 +420,7 @@ public final class StreamSimulator {
         if let q = hostQueue { stats.append(UnitStats(name: q.channel.name, kind: HostLink.schema.kind, busyCycles: cycles(q.busy))) }
         var r = SimResult(
             totalPicoseconds: total, totalCycles: cycles(total), ops: ops, units: stats, intervals: intervals, dramBytesSent: bytesSent,
-            bufferBytesReceived: bytesReceived, dramBytesWritten: bytesWritten, events: engine.eventCount, interleavedTiles: interleavedTiles)
+            bufferBytesReceived: bytesReceived, dramBytesWritten: bytesWritten, events: events, interleavedTiles: interleavedTiles)
         if let power = schedule.power, let governor {
             r.operatingPoints = governor.changes
             r.socStaticWatts = power.socStaticWatts
@@ -392,7 +432,7 @@ public final class StreamSimulator {
     /// (the last to the end of the run), so they partition the run; the array's busy time, the
     /// buffers' port time and the DRAM channel's.
     private func programOrderResult() -> SimResult {
-        let total = max(engine.now, opEnd.max() ?? 0)
+        let total = max(now, opEnd.max() ?? 0)
         var ops: [OpStats] = []
         var previousEnd: Picoseconds = 0
         for (i, p) in plan.ops.enumerated() {
@@ -411,7 +451,7 @@ public final class StreamSimulator {
         stats.append(UnitStats(name: dram.name, kind: DRAMChannel.schema.kind, busyCycles: cycles(dramQueue.busy)))
         return SimResult(
             totalPicoseconds: total, totalCycles: cycles(total), ops: ops, units: stats, intervals: intervals, dramBytesSent: bytesSent,
-            bufferBytesReceived: bytesReceived, dramBytesWritten: bytesWritten, events: engine.eventCount)
+            bufferBytesReceived: bytesReceived, dramBytesWritten: bytesWritten, events: events)
     }
 
     /// Port-busy cycles of every SRAM buffer: bytes through its ports over their per-cycle

@@ -185,9 +185,9 @@ public struct TaskExecutor {
         var submissions = TaskSubmissions()
         func entityOf(_ i: Int) -> Int { i < n ? tasks[i].entity : sourceTasks[i - n].entity }
         func streamOf(_ i: Int) -> Int { i < n ? tasks[i].stream : sourceTasks[i - n].stream }
-        func schedule(_ i: Int, at time: Picoseconds) throws(SimError) {
+        func schedule(_ i: Int, at time: Picoseconds, priority: Int = 0) throws(SimError) {
             generation[i] += 1
-            try engine.schedule(at: time, Finish(task: i, generation: generation[i]))
+            try engine.schedule(at: time, priority: priority, Finish(task: i, generation: generation[i]))
         }
         /// `now` plus a fraction of a collective's standalone time at a fraction of its speed, rounded up.
         func after(_ fraction: Double, of standalone: Double, at speed: Double) -> Picoseconds {
@@ -235,6 +235,7 @@ public struct TaskExecutor {
         func info(_ c: GroupCollective, _ epoch: Int) throws(SimError) -> (picoseconds: Picoseconds, links: [(id: Int, bytes: Double)], index: Int) {
             let key = Key(collective: c, epoch: epoch)
             if let k = cache[key] { return infos[k] }
+            guard epoch < faults.topologies.count else { throw .deadlock(time: now, pending: "a collective (\(c.group.rawValue)) in a plan that has no network") }
             let topo = faults.topologies[epoch]
             let cp = plan.collectivePlan(c)
             let r = try LinkSimulator(topology: topo).run(cp, arrivals: epoch > 0)
@@ -270,8 +271,8 @@ public struct TaskExecutor {
                 }
                 if contended { try reshare() }
             }
-            if epoch > 0 {
-                let healthy = try LinkSimulator(topology: plan.topology).run(cp, arrivals: true)
+            if epoch > 0, let network = plan.topology {
+                let healthy = try LinkSimulator(topology: network).run(cp, arrivals: true)
                 events += healthy.events
                 LinkSimulator.countLateMessages(cp, faulty: r, healthy: healthy, on: topo, into: &suspect)
             }
@@ -288,13 +289,13 @@ public struct TaskExecutor {
             } else {
                 let t = sourceTasks[i - n]
                 switch t.work {
-                case .picoseconds(let ps): try beginCompute(i, entity: t.entity, seconds: Double(ps) / 1e12, picoseconds: ps)
+                case .picoseconds(let ps): try beginCompute(i, entity: t.entity, seconds: Double(ps) / 1e12, picoseconds: ps, priority: t.priority)
                 case .collective(let c): try beginCollective(i, c)
                 }
             }
         }
         /// Compute of `seconds` on a healthy GPU (exactly `picoseconds` when given and no fault slows it).
-        func beginCompute(_ i: Int, entity: Int, seconds duration: Double, picoseconds: Picoseconds?) throws(SimError) {
+        func beginCompute(_ i: Int, entity: Int, seconds duration: Double, picoseconds: Picoseconds?, priority: Int = 0) throws(SimError) {
             let s = now, sSeconds = seconds(now)
             var f = 1.0
             if !faultyRanksOf[entity].isEmpty {
@@ -309,7 +310,7 @@ public struct TaskExecutor {
                 if failure == nil { failure = (faultyRanksOf[entity].first { faults.slowdown(gpu: $0, at: sSeconds).isInfinite } ?? -1, sSeconds) }
                 try schedule(i, at: s)
             } else if f == 1, let picoseconds {
-                try schedule(i, at: Saturating.add(s, picoseconds))
+                try schedule(i, at: Saturating.add(s, picoseconds), priority: priority)
             } else {
                 try schedule(i, at: Saturating.add(s, Saturating.uint64((duration * f * 1e12).rounded())))
             }
@@ -408,7 +409,7 @@ public struct TaskExecutor {
                 var first: [Signature: Int] = [:]
                 var representative = [Bool](repeating: false, count: linkSlots)
                 for id in 0..<linkSlots where !users[id].isEmpty {
-                    let key = Signature(users: users[id], bytes: bytes[id], capacity: plan.topology.capacity(id))
+                    let key = Signature(users: users[id], bytes: bytes[id], capacity: plan.topology?.capacity(id) ?? 0)
                     if first[key] == nil {
                         first[key] = id
                         representative[id] = true

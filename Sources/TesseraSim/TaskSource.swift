@@ -35,6 +35,7 @@ public struct TaskSubmissions: Sendable {
         var stream: Int
         var entity: Int
         var work: Work
+        var priority: Int
     }
     enum Entry: Sendable {
         case task(Task)
@@ -48,9 +49,10 @@ public struct TaskSubmissions: Sendable {
     public init() {}
 
     /// A task of the source, identified by `token` when it ends, on `stream` and `entity` of the
-    /// executor's plan (whose traffic share its collective carries).
-    public mutating func begin(_ token: Int, stream: Int, entity: Int, _ work: Work) {
-        add(.task(Task(token: token, stream: stream, entity: entity, work: work)))
+    /// executor's plan (whose traffic share its collective carries). A compute task's end is an
+    /// event of `priority` (at one time, lower priorities are delivered first).
+    public mutating func begin(_ token: Int, stream: Int, entity: Int, _ work: Work, priority: Int = 0) {
+        add(.task(Task(token: token, stream: stream, entity: entity, work: work, priority: priority)))
     }
 
     /// A timer at `time` (not before now); at one time, lower priorities fire first.
