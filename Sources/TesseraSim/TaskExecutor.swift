@@ -73,7 +73,10 @@ public struct TaskExecutor {
         self.sharedLinks = sharedLinks
     }
 
-    /// A pending finish; `generation` drops finishes a rate change replaced.
+    /// A pending finish; `generation` drops finishes a rate change replaced. A negative `task` is
+    /// a task source's event, ~task its tag or token: a timer (`generation` 0), or the end of a
+    /// compute task on healthy GPUs (`generation` = began·2 + 1), which needs no slot: nothing
+    /// can change its end once it has begun.
     struct Finish: Sendable {
         var task: Int
         var generation: Int
@@ -435,8 +438,15 @@ public struct TaskExecutor {
         func carryOut(_ entry: TaskSubmissions.Entry) throws(SimError) {
             switch entry {
             case .timer(let time, let priority, let tag):
+                guard tag >= 0 else { throw .deadlock(time: now, pending: "a task source's timer tag \(tag) (tags are at least 0)") }
                 try engine.schedule(at: time, priority: priority, Finish(task: ~tag, generation: 0))
             case .task(let task):
+                guard task.token >= 0 else { throw .deadlock(time: now, pending: "a task source's token \(task.token) (tokens are at least 0)") }
+                if case .picoseconds(let ps) = task.work, faultyRanksOf[task.entity].isEmpty {
+                    entityBase[task.entity] += Double(ps) / 1e12
+                    try engine.schedule(at: Saturating.add(now, ps), priority: task.priority, Finish(task: ~task.token, generation: Int(bitPattern: UInt(now) << 1 | 1)))
+                    return
+                }
                 let i: Int
                 if let slot = freeSlots.popLast() {
                     i = slot
@@ -467,7 +477,11 @@ public struct TaskExecutor {
         while let (time, f) = engine.next() {
             if f.task < 0 {
                 now = time
-                try source.timer(~f.task, at: now, &submissions)
+                if f.generation & 1 == 1 {
+                    try source.ended(~f.task, began: Picoseconds(UInt(bitPattern: f.generation) >> 1), at: now, &submissions)
+                } else {
+                    try source.timer(~f.task, at: now, &submissions)
+                }
                 try submit()
                 continue
             }
