@@ -9,7 +9,8 @@ import TesseraSpec
 /// Within a step all messages start together; rates come from `MaxMinFairShare` (progressive
 /// filling: raise every unfrozen message's rate equally until some link is full, freeze the
 /// messages on full links, repeat) and are recomputed whenever a message
-/// finishes transmitting (events on `EventEngine`, integer picoseconds). A message of b bytes sent
+/// finishes transmitting (integer picoseconds; the next finish is found by scanning the messages,
+/// so no event queue stands beside the executor's). A message of b bytes sent
 /// at rate r arrives ⌈b/r⌉ ps after it starts plus its route's latency; the step ends when the
 /// last arrives. A step repeated k times lasts k times as long (the network is empty between
 /// steps, so each repetition is identical). Complexity per step: O(events × (flows + links)).
@@ -23,11 +24,6 @@ public struct LinkSimulator {
         public var arrivals: [[UInt64]] = []
         /// The NCCL protocol it ran with (`nccl_protocol`; the fastest under `auto`), nil under the fabric model.
         public var ncclProtocol: CollectiveProtocol?
-    }
-
-    enum Event: Sendable {
-        case finish(flow: Int, generation: Int)
-        case recompute
     }
 
     public let topology: ClusterTopology
@@ -99,48 +95,49 @@ public struct LinkSimulator {
         let capacity = ids.map { id in (p.map { topology.protocolCapacity(id, protocol: $0, row: row) } ?? topology.capacity(id)) / 1e12 }  // bytes per ps
         let network = MaxMinFairShare(paths: paths.map { $0.map { (link: $0, weight: 1.0) } }, capacity: capacity)
 
+        // Progressive filling in time: rates are solved at time 0 and again at each time some
+        // message finishes (once for all that finish then); between two such times every rate is
+        // constant, so the next finish is the earliest of the active messages' ⌊remaining/rate⌋.
+        // No event queue is needed: the messages are scanned for the earliest finish. `events`
+        // counts what a queue of finishes would have delivered (one per finish computed, the
+        // replaced ones included, and one per re-solve), the figure reports have always given.
         var remaining = flows.map(\.bytes)
         var rate = Array(repeating: 0.0, count: flows.count)
         var active = Array(repeating: true, count: flows.count)
-        var generation = Array(repeating: 0, count: flows.count)
+        var finishAt = Array(repeating: UInt64(0), count: flows.count)
         var activeCount = flows.count
-        var engine = EventEngine<Event>()
-        var lastUpdate: UInt64 = 0
-        var end: UInt64 = 0
-        var recomputePending = true
+        var now: UInt64 = 0, lastUpdate: UInt64 = 0, end: UInt64 = 0
+        var events: UInt64 = 1  // the first solve
         var arrive = Array(repeating: UInt64(0), count: flows.count)
-        try engine.schedule(at: 0, priority: 1, .recompute)
-        while let (now, event) = engine.next() {
-            switch event {
-            case .finish(let f, let gen):
-                guard active[f], generation[f] == gen else { continue }
+        while activeCount > 0 {
+            let dt = Double(now - lastUpdate)
+            for f in flows.indices where active[f] { remaining[f] = max(0, remaining[f] - rate[f] * dt) }
+            lastUpdate = now
+            network.solve(active: active, into: &rate)
+            var next = UInt64.max
+            for f in flows.indices where active[f] {
+                guard rate[f] > 0 else { throw .deadlock(time: now, pending: "a message from rank \(flows[f].src) to rank \(flows[f].dst) gets no bandwidth") }
+                let t = remaining[f] <= 0 ? 0 : Saturating.uint64(remaining[f] / rate[f])
+                let at = Saturating.add(now, t)
+                guard at <= EventEngine<Int>.horizon else { throw .pastHorizon(now: now) }
+                finishAt[f] = at
+                next = min(next, at)
+                events += 1
+            }
+            // Every message due at `next` finishes; a re-solve follows when another was active too.
+            if activeCount > 1 { events += 1 }
+            now = next
+            for f in flows.indices where active[f] && finishAt[f] == next {
                 active[f] = false
                 activeCount -= 1
                 remaining[f] = 0
                 end = max(end, Saturating.add(now, latency[f]))
                 arrive[f] = Saturating.add(now, latency[f])
-                if !recomputePending, activeCount > 0 {
-                    recomputePending = true
-                    try engine.schedule(at: now, priority: 1, .recompute)
-                }
-            case .recompute:
-                recomputePending = false
-                let dt = Double(now - lastUpdate)
-                for f in flows.indices where active[f] { remaining[f] = max(0, remaining[f] - rate[f] * dt) }
-                lastUpdate = now
-                network.solve(active: active, into: &rate)
-                for f in flows.indices where active[f] {
-                    generation[f] += 1
-                    guard rate[f] > 0 else { throw .deadlock(time: now, pending: "a message from rank \(flows[f].src) to rank \(flows[f].dst) gets no bandwidth") }
-                    let t = remaining[f] <= 0 ? 0 : Saturating.uint64(remaining[f] / rate[f])
-                    try engine.schedule(at: Saturating.add(now, t), .finish(flow: f, generation: generation[f]))
-                }
             }
         }
-        guard activeCount == 0 else { throw .deadlock(time: engine.now, pending: "\(activeCount) messages of a collective step") }
         var carried = Array(repeating: 0.0, count: ids.count)
         for (f, p) in paths.enumerated() { for l in p { carried[l] += flows[f].bytes } }
-        return (end, Array(zip(ids, carried)), engine.eventCount, arrive)
+        return (end, Array(zip(ids, carried)), events, arrive)
     }
 }
 
