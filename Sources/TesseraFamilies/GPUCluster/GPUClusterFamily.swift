@@ -52,12 +52,13 @@ public struct ServingViews: RunViews {
     public var result: ContinuousBatching.Result
     var file: String
     var energy: EnergyAccount
-    /// Bytes per element of the workload's precision, for the dataflow graph.
-    var bytesPerElement: Int
+    /// The workload's graph, elaborated before the plan (`ServingElaborator`).
+    var graph: DataflowGraph
     public var hardwareFile: String { file }
 
-    /// The deployment's instances, phases and KV-cache transfers (see `ServingPlan.dataflowGraph`).
-    public func dataflowGraph() throws -> DataflowGraph { plan.dataflowGraph(result, bytesPerElement: bytesPerElement) }
+    /// One reference request's prefill, all-reduces, KV-cache transfer and decode step, as
+    /// elaborated from the workload before it was placed and run (`ServingElaborator`).
+    public func dataflowGraph() throws -> DataflowGraph { graph }
     public func timeline() throws -> Timeline { .serving(plan: plan, result: result, energy: energy) }
 }
 

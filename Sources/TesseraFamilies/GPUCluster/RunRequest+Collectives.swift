@@ -17,8 +17,10 @@ extension RunRequest {
         }
         if let serving = workload.serving {
             try workBudget.check(WorkEstimate.servingEvents(serving), of: .servingEvents, at: serving.location, key: "request count or output length")
+            // Spec → graph (one reference request's work) → plan (instances on the GPUs) → run.
+            let graph = ServingElaborator.elaborate(serving, gpu: healthy.gpu, precision: workload.precision)
             let plan = try ServingPlan.plan(serving, precision: workload.precision, topology: healthy, file: hardware.file)
-            return PreparedRun { _ in try self.runServing(serving, topology: healthy, plan: plan) }
+            return PreparedRun { _ in try self.runServing(serving, topology: healthy, plan: plan, graph: graph) }
         }
         guard let collective = workload.collective else {
             throw InputError(Diagnostic(

@@ -9,7 +9,7 @@ import TesseraSpec
 extension RunRequest {
     /// LLM inference served to a request trace on a GPU cluster: instances placed on the GPUs,
     /// the trace simulated iteration by iteration, TTFT and TPOT reported.
-    func runServing(_ serving: ServingSpec, topology: ClusterTopology, plan: ServingPlan) throws -> RunOutput {
+    func runServing(_ serving: ServingSpec, topology: ClusterTopology, plan: ServingPlan, graph: DataflowGraph) throws -> RunOutput {
         let sim = try ContinuousBatching.run(plan)
         let end = sim.end
         let ttfts = sim.requests.map(\.ttft)
@@ -88,6 +88,6 @@ extension RunRequest {
         }
         report.modelNotes = Report.servingNotes + Report.clusterNotes.filter { !$0.hasPrefix("algbw") && !$0.hasPrefix("collectives are") }
             + [Report.servingEnergyNote, NetworkEnergy.note] + Report.protocolNotes(topology)
-        return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: ServingViews(plan: plan, result: sim, file: hardware.file, energy: report.energy, bytesPerElement: workload.precision.bytes))
+        return RunOutput(graph: nil, plan: nil, result: nil, report: report, views: ServingViews(plan: plan, result: sim, file: hardware.file, energy: report.energy, graph: graph))
     }
 }

@@ -171,7 +171,7 @@ public struct GraphDOT: Sendable {
             }
             let members = ops[run]
             if members.count > 1 {
-                let name = LayerBlocks.block(of: members.first!.name)
+                let name = LayerBlocks.block(of: ops[run.lowerBound].name)
                 s += "  subgraph \(DOTText.quote("cluster_\(blocks[run.lowerBound])")) {\n"
                 s +=
                     "    graph \(DOTText.attributes([("label", DOTText.literal(name)), ("style", "rounded,filled"), ("fillcolor", "#f6f6f6"), ("color", "#bbbbbb"), ("fontsize", "12"), ("labeljust", "l")]))\n"
