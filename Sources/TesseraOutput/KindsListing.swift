@@ -47,6 +47,7 @@ public enum KindsListing {
         s += "  inter_node: {kind: " + ClusterSpec.interKinds.joined(separator: " | ") + ", bandwidth (or nic), efficiency (1), latency (0), hop_latency (0),\n"
         s += "              nics_per_node (1), oversubscription (fat-tree, rail-optimized; 1), nodes_per_leaf (fat-tree), levels (fat-tree; 2 or 3), leaves_per_pod (3-level fat-tree; 32), dims (torus)}\n"
         s += "  nccl_protocol: " + ClusterSpec.ncclProtocols.joined(separator: " | ") + " (absent: each message pays its fabric's latency at its efficiency): collectives costed with NCCL's LL, LL128 and Simple protocols\n"
+        s += "  collective_floor: a time (default 0): the least time one collective call takes (calls issued back to back from the host, as nccl-tests issues them)\n"
         for p in GPUPreset.all {
             let dense = ClusterSpec.precisions.compactMap { k in p.denseTFLOPS[k].map { "\(k) \(formatDecimal($0))" } }.joined(separator: ", ")
             s += "  \(p.name): dense TFLOP/s \(dense) (2:4 sparse twice, fp64 excepted); HBM \(formatDecimal(p.hbmBandwidth / 1e12)) TB/s, \(formatDecimal(p.hbmCapacity / 1e9)) GB; \(p.sms) SMs\n"
@@ -77,7 +78,7 @@ public enum KindsListing {
         s += "  sparse-training-array: optimizations: {" + Optimizations.keys.map { "\($0.key) (true)" }.joined(separator: ", ") + "}\n"
         s += "  edge-soc: operating_points: [{frequency, voltage}, …] (fastest first), operating_point: FREQUENCY (where the run starts; the first),\n"
         s += "    power: {static (0 W), budget, window (100 us)}, placement: {OP or LAYER: UNIT, …}\n"
-        s += "  gpu-cluster: gpu, nodes (required), gpus_per_node, intra_node, inter_node, nccl_protocol (see GPU clusters below); no clock, compute or memory\n"
+        s += "  gpu-cluster: gpu, nodes (required), gpus_per_node, intra_node, inter_node, nccl_protocol, collective_floor (see GPU clusters below); no clock, compute or memory\n"
         s += "  a COMPONENT is {name, kind, …} with the parameters of its kind (Component kinds below)\n"
         s += "\nWorkload files (top-level keys):\n"
         s += "  every workload: tessera: 1 (required), name (required), description, extends: FILE, phase: inference | training (inference),\n"

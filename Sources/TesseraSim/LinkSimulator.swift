@@ -32,7 +32,18 @@ public struct LinkSimulator {
 
     /// Runs `plan`; under `nccl_protocol` with each protocol the cluster allows, keeping the fastest
     /// (the earlier of LL, LL128, Simple on a tie), its launch latency included.
+    /// A plan with messages takes at least the cluster's `collective_floor` (one call's host-bound
+    /// issue time); its arrivals are the links' as simulated.
     public func run(_ plan: CollectivePlan, arrivals wantArrivals: Bool = false) throws(SimError) -> Result {
+        var r = try runOnLinks(plan, arrivals: wantArrivals)
+        let floor = topology.spec.collectiveFloor
+        if floor > 0, plan.steps.contains(where: { !$0.flows.isEmpty }) { r.picoseconds = max(r.picoseconds, Saturating.uint64Rounded(floor * 1e12)) }
+        return r
+    }
+
+    /// The plan on the links alone: under `nccl_protocol` with each protocol the cluster allows,
+    /// keeping the fastest.
+    func runOnLinks(_ plan: CollectivePlan, arrivals wantArrivals: Bool) throws(SimError) -> Result {
         let row = Self.row(plan.algorithm)
         guard let choices = topology.protocolChoices?.filter({ $0.applies(to: row) }), let first = choices.first else {
             return try run(plan, protocol: nil, arrivals: wantArrivals)

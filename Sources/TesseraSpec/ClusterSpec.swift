@@ -47,6 +47,10 @@ public struct ClusterSpec: Sendable, Hashable {
     /// LL128 and Simple for each collective, as NCCL's tuner picks) or one of them forced (as
     /// NCCL_PROTO does); nil: every message pays its fabric's latency at the fabric's efficiency.
     public var ncclProtocol: String?
+    /// `collective_floor`: the least time one collective call takes, seconds (0: none). Calls
+    /// issued back to back from the host, as nccl-tests issues them, cannot finish faster than the
+    /// host enqueues and launches them; a small message's call is bound by that, not by the links.
+    public var collectiveFloor: Double = 0
     public var ranks: Int { nodes * gpusPerNode }
     public var location: SourceLocation
 
@@ -93,6 +97,8 @@ enum ClusterReader {
                     found: p.kindDescription, hint: p.scalar.flatMap { closestMatch(to: $0, in: names) }.map { "did you mean '\($0)'?" })
             }
         }
+        var floor = 0.0
+        if let f = r.optional("collective_floor"), case .number(let x)? = Scalar.quantity(f, .time, what: "'collective_floor'", allowZero: true, bag: &bag) { floor = x }
         let gpu = gpuNode.map { readGPU($0, presets: gpuPresets, bag: &bag) }
             ?? ClusterSpec.GPU(preset: ClusterSpec.defaultPreset, overrides: [:], denseTFLOPS: [:], sparseTFLOPS: [:], location: at)
         let intra = intraNode.flatMap { fabric($0, intra: true, bag: &bag) }
@@ -143,7 +149,7 @@ enum ClusterReader {
         if let f = interFabric, f.kind == "fat-tree", f.levels == 3, f.leavesPerPod > nodes / f.nodesPerLeaf { interFabric?.leavesPerPod = max(1, nodes / f.nodesPerLeaf) }
         return ClusterSpec(
             gpu: gpu, nodes: nodes, gpusPerNode: gpn, intraNode: gpn > 1 ? intra : nil, interNode: nodes > 1 ? interFabric : nil, ncclProtocol: chosenProtocol,
-            location: at)
+            collectiveFloor: floor, location: at)
     }
 
     private static func readGPU(_ node: SpecNode, presets: [String], bag: inout DiagnosticBag) -> ClusterSpec.GPU? {

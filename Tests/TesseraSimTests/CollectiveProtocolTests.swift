@@ -106,4 +106,35 @@ import TesseraSpec
             #expect(e.description.contains("did you mean 'll128'?"), "\(e)")
         } catch { Issue.record("\(error)") }
     }
+
+    /// `collective_floor`: a call takes at least the floor (time = max(floor, the links' time)):
+    /// a small all-reduce takes exactly the floor, a large one its links' time, a plan with no
+    /// messages nothing; the same under NCCL's protocols.
+    @Test func aCollectiveTakesAtLeastTheFloor() throws {
+        for protocolLine in ["", "nccl_protocol: auto\n"] {
+            let plain = try node(protocolLine), floored = try node(protocolLine + "collective_floor: 20 us\n")
+            #expect(abs(floored.spec.collectiveFloor - 20e-6) < 1e-15)
+            for bytes: UInt64 in [8, 64 << 10, 1 << 30] {
+                let links = try simulate(.allReduce, .ring, bytes: bytes, on: plain).ps
+                let got = try simulate(.allReduce, .ring, bytes: bytes, on: floored).ps
+                #expect(got == max(links, 20_000_000), "\(bytes) B: \(got) vs \(links)")
+            }
+            #expect(try simulate(.allReduce, .ring, bytes: 8, on: plain).ps < 20_000_000)
+            #expect(try simulate(.allReduce, .ring, bytes: 1 << 30, on: plain).ps > 20_000_000)
+            let empty = CollectivePlan(op: .allReduce, algorithm: .ring, ranks: 8, bytes: 0, steps: [])
+            #expect(try LinkSimulator(topology: floored).run(empty).picoseconds == 0)
+        }
+    }
+
+    /// A floor that is not a time is a located error.
+    @Test func aFloorThatIsNotATimeIsLocated() {
+        for bad in ["fast", "-2 us", "20 GB/s"] {
+            do {
+                _ = try node("collective_floor: \(bad)\n")
+                Issue.record("accepted collective_floor: \(bad)")
+            } catch let e as InputError {
+                #expect(e.description.hasPrefix("c.yaml:8:19: error: "), "\(e)")
+            } catch { Issue.record("\(error)") }
+        }
+    }
 }

@@ -163,8 +163,12 @@ extension RunRequest {
 extension Report {
     /// The note of NCCL's protocol model, when the cluster uses it (`nccl_protocol`).
     public static func protocolNotes(_ topology: ClusterTopology) -> [String] {
-        guard let p = topology.spec.ncclProtocol else { return [] }
-        return [
+        let floor = topology.spec.collectiveFloor
+        let floorNote = floor > 0
+            ? ["collective_floor: every collective call takes at least \(formatDecimal(floor * 1e6, maxDecimals: 2)) us: time = max(floor, the links' time). Calls issued back to back from the host (nccl-tests without CUDA graphs) finish no faster than the host issues them, which bounds small messages; a constant of the system measured, taken from its smallest message's published time, not from NCCL (approximation: the host's issue cost does not otherwise add to a large message's time)"]
+            : []
+        guard let p = topology.spec.ncclProtocol else { return floorNote }
+        return floorNote + [
             "collectives costed with NCCL's protocols (nccl_protocol: \(p)\(p == "auto" ? ": LL, LL128 and Simple timed for each collective and the fastest kept, as NCCL's tuner picks the least predicted time" : ", forced")): NCCL's own constants (src/graph/tuning.cc, NVIDIA/nccl 5067397c = v2.30.7): a launch latency per collective (ring LL 6.6, LL128 14, Simple 8.4 us; tree 6.8/14/8.4), a latency per step in place of the fabric's latency (NVLink ring 0.6/1.9/3.4 us, tree 0.6/1.25/4; network ring 2.7/4/14 us, tree 5/8.5/14; hop_latency still added), each link's bandwidth x efficiency times the protocol's share (ring LL 0.5 capped at llMaxBw, LL128 0.92, Simple 1; tree Simple 0.92, LL 0.92/3.8, LL128 0.92 x 7/9 on one node or x 120/128); the double binary tree takes the tree rows, every other algorithm the ring rows; NVLink SHARP (algorithm nvls, one NVSwitch node of a GPU that has it, Simple only) is one step of S up and S down each GPU's port at the link's bandwidth x efficiency x 0.85 x 15/16 after 25 us. Approximation: CollNet, NVLS across nodes and for reduce-scatter and all-gather, NCCL's channel trimming for small messages and its per-channel caps are not modeled; nccl-tests without CUDA graphs measures several microseconds of host launch overhead more than these constants",
         ]
     }
