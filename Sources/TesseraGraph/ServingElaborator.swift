@@ -20,9 +20,7 @@ import TesseraSpec
 /// Operations are named `<phase>.<what>`, so that a picture collapses to one node per phase.
 public enum ServingElaborator {
     public static func elaborate(_ spec: ServingSpec, gpu: GPUPreset, precision: Precision) -> DataflowGraph {
-        let n = Double(max(1, spec.requests.count))
-        let prompt = max(1, Int((Double(spec.requests.reduce(0) { $0 + $1.prompt }) / n).rounded()))
-        let output = max(1, Int((Double(spec.requests.reduce(0) { $0 + $1.output }) / n).rounded()))
+        let (prompt, output) = spec.meanRequest
         let model = spec.transformer, L = model.layers, e = precision.bytes
         func cost(_ tp: Int) -> ServingCost { ServingCost(model: model, gpu: gpu, precision: precision.rawValue, bytesPerElement: e, tp: tp) }
         let first = spec.groups.first?.tp ?? 1, last = spec.groups.last?.tp ?? 1

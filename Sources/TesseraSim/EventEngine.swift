@@ -11,6 +11,9 @@ public enum SimError: Error, Sendable, CustomStringConvertible {
     /// An event would fall after `EventEngine.horizon`: the workload takes longer than the engine's
     /// clock holds (input sizes and rates, not a bug).
     case pastHorizon(now: Picoseconds)
+    /// A plan or task source asked the executor for something it cannot do (a bug in the caller,
+    /// not in the input).
+    case misuse(String)
 
     public var description: String {
         switch self {
@@ -18,6 +21,7 @@ public enum SimError: Error, Sendable, CustomStringConvertible {
         case .timeWentBackwards(let now, let req): "internal error: event scheduled at \(req) ps, before now (\(now) ps)"
         case .pastHorizon(let now):
             "the simulated time would pass the engine's horizon of 2^62 ps (about 53 days) after \(formatDecimal(Double(now) / 1e12)) s"
+        case .misuse(let what): "internal error: \(what)"
         }
     }
 }

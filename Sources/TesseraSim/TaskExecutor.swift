@@ -238,7 +238,7 @@ public struct TaskExecutor {
         func info(_ c: GroupCollective, _ epoch: Int) throws(SimError) -> (picoseconds: Picoseconds, links: [(id: Int, bytes: Double)], index: Int) {
             let key = Key(collective: c, epoch: epoch)
             if let k = cache[key] { return infos[k] }
-            guard epoch < faults.topologies.count else { throw .deadlock(time: now, pending: "a collective (\(c.group.rawValue)) in a plan that has no network") }
+            guard epoch < faults.topologies.count else { throw .misuse("a collective (\(c.group.rawValue)) in a plan that has no network") }
             let topo = faults.topologies[epoch]
             let cp = plan.collectivePlan(c)
             let r = try LinkSimulator(topology: topo).run(cp, arrivals: epoch > 0)
@@ -438,10 +438,10 @@ public struct TaskExecutor {
         func carryOut(_ entry: TaskSubmissions.Entry) throws(SimError) {
             switch entry {
             case .timer(let time, let priority, let tag):
-                guard tag >= 0 else { throw .deadlock(time: now, pending: "a task source's timer tag \(tag) (tags are at least 0)") }
+                guard tag >= 0 else { throw .misuse("a task source's timer tag \(tag) (tags are at least 0)") }
                 try engine.schedule(at: time, priority: priority, Finish(task: ~tag, generation: 0))
             case .task(let task):
-                guard task.token >= 0 else { throw .deadlock(time: now, pending: "a task source's token \(task.token) (tokens are at least 0)") }
+                guard task.token >= 0 else { throw .misuse("a task source's token \(task.token) (tokens are at least 0)") }
                 if case .picoseconds(let ps) = task.work, faultyRanksOf[task.entity].isEmpty {
                     entityBase[task.entity] += Double(ps) / 1e12
                     try engine.schedule(at: Saturating.add(now, ps), priority: task.priority, Finish(task: ~task.token, generation: Int(bitPattern: UInt(now) << 1 | 1)))

@@ -72,6 +72,14 @@ public struct ServingSpec: Sendable, Hashable {
     /// GPUs the groups occupy (ranks 0 ..< gpus, groups in order).
     public var gpus: Int { groups.reduce(0) { $0 + $1.gpus } }
 
+    /// The reference request: the trace's mean prompt and mean output, rounded (at least 1 each).
+    /// The report's idle-instance prefill and decode step and the elaborated graph both use it.
+    public var meanRequest: (prompt: Int, output: Int) {
+        let n = Double(max(1, requests.count))
+        func mean(_ total: Int) -> Int { max(1, Int((Double(total) / n).rounded())) }
+        return (mean(requests.reduce(0) { $0 + $1.prompt }), mean(requests.reduce(0) { $0 + $1.output }))
+    }
+
     /// Poisson arrivals: exponential gaps −ln(1 − u)/rate with u from SplitMix64 (Steele, Lea and
     /// Flood 2014, "Fast splittable pseudorandom number generators"; 53-bit uniforms), the first
     /// request one gap after time zero. The same seed gives the same arrivals on every platform.

@@ -22,7 +22,7 @@ extension RunRequest {
 
         // One request alone on an idle instance of the first group (the mean request).
         let first = plan.instances[0]
-        let meanPrompt = Int((Double(serving.requests.reduce(0) { $0 + $1.prompt }) / n).rounded())
+        let meanPrompt = serving.meanRequest.prompt
         let links = LinkSimulator(topology: topology)
         func allReduceSeconds(_ tokens: Int) throws -> Double {
             guard first.ranks.count > 1 else { return 0 }
